@@ -1,0 +1,101 @@
+// signvote run configuration: YAML file + `--set key=value` overrides.
+//
+// Every key is declared once in src/core/config_schema.cpp (type, default,
+// range, documentation); docs/configuration.md documents the same keys and a
+// test checks that the two agree. Unknown keys, wrong types and out-of-range
+// values raise ConfigError with one line naming the key and the file.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace signvote {
+
+// One line, names the key/file; every rank exits non-zero on it.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct RunConfig {
+  int64_t steps = 0;             // optimisation steps (rounds)
+  uint64_t seed = 0;             // master seed; per-rank streams derive from it
+  int64_t log_every = 0;         // metrics row + progress data every N steps
+  double progress_seconds = 1;   // server progress line period (s)
+  int64_t hash_every = 0;        // replica-consistency check period (0 = off)
+  std::string checkpoint_dir;    // "" = no checkpoints
+  int64_t checkpoint_every = 0;  // steps between checkpoints (0 = end only)
+  int64_t keep_checkpoints = 0;  // keep the last N checkpoint files
+};
+
+struct ClusterConfig {
+  int64_t workers = 0;  // worker ranks (mpirun -np = servers + workers)
+  int64_t servers = 1;  // server shards, ranks 0..servers-1
+};
+
+struct ModelConfig {
+  std::string name;     // quadratic | resnet18 | small_cnn | mlp
+  int64_t dim = 0;      // quadratic: number of coordinates
+  double init = 1.0;    // quadratic: every coordinate starts here
+  int64_t width = 64;   // resnet18: base channel count
+};
+
+struct DataConfig {
+  double noise_std = 1.0;  // quadratic: N(0, noise_std^2) per component
+  std::string path;        // CIFAR-10 directory (data_batch_*.bin)
+  int64_t batch_size = 64; // per worker
+  int64_t val_count = 5000;
+  bool augment = true;
+  std::string pad_mode = "zero";
+};
+
+struct OptimizerConfig {
+  std::string name;           // signsgd | signum | sgd | adam
+  double lr = 0;
+  double momentum = 0;        // beta (Signum: m = b m + (1-b) g; SGD: heavy ball)
+  double weight_decay = 0;    // applied outside the vote: x -= lr (s + wd x)
+  double beta2 = 0.999;       // adam
+  double eps = 1e-8;          // adam
+  std::string schedule = "constant";  // constant | step | warmup_step
+  std::vector<int64_t> milestones;    // step schedule: steps where lr *= gamma
+  double gamma = 0.1;
+  int64_t warmup_steps = 0;
+};
+
+struct AggregationConfig {
+  std::string method;  // majority_vote | allreduce
+  std::string isa = "auto";  // auto | avx512 | avx2 | scalar (CPU kernels)
+};
+
+struct AdversaryConfig {
+  int64_t count = 0;        // the first `count` workers are adversaries
+  std::string mode = "invert";
+};
+
+struct Config {
+  RunConfig run;
+  ClusterConfig cluster;
+  ModelConfig model;
+  DataConfig data;
+  OptimizerConfig optimizer;
+  AggregationConfig aggregation;
+  AdversaryConfig adversary;
+  std::string origin;  // file name (or "<string>") the config came from
+
+  // World size this config needs: servers + workers.
+  int64_t world_size() const { return cluster.servers + cluster.workers; }
+};
+
+// Parses YAML text; `origin` names the source in errors. `overrides` are
+// "key=value" strings (from --set), applied after the file.
+Config parse_config(const std::string& yaml_text, const std::string& origin,
+                    const std::vector<std::string>& overrides = {});
+// Reads and parses a file; a missing or unreadable file is a ConfigError.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The resolved configuration as flat YAML ("section: {key: value}"), all keys.
+std::string dump_config(const Config& cfg);
+// All known keys, in schema order (for docs and tests).
+std::vector<std::string> config_keys();
+
+}  // namespace signvote

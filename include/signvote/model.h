@@ -1,0 +1,105 @@
+// signvote::nn models: a network with all parameters in ONE flat buffer.
+//
+//   auto m = signvote::nn::make_model({.name = "resnet18", .width = 64, .seed = 1});
+//   m->zero_grads();
+//   float loss = m->forward_backward(images, labels, batch, &stats);
+//   // m->params() / m->grads(): same length, same offsets -> pack, vote, apply.
+//
+// params()/grads() are views of the flat buffers every layer's weight/bias
+// tensors live in (no gathering copy). buffers() holds BatchNorm running
+// mean/var (not voted; all-reduce/checkpoint them). Parameter order is
+// PyTorch's named_parameters() order for the same architecture.
+#pragma once
+
+#include "signvote/layer.h"
+#include "signvote/tensor.h"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace signvote::nn {
+
+struct ModelSpec {
+  std::string name = "resnet18";  // "resnet18" | "small_cnn" | "mlp"
+  int width = 64;                 // resnet18 base channels (stages width*{1,2,4,8})
+  int num_classes = 10;
+  int in_channels = 3;
+  int image_size = 32;            // square H = W
+  uint64_t seed = 0;              // initialisation seed
+  int threads = 1;                // Eigen + OpenMP (oneDNN) threads for this model
+  // Convolution backends in order of preference; the first one compiled in
+  // is used for every conv. Known: "dnnl" (oneDNN, if built), "eigen".
+  std::vector<std::string> conv_backends = {"dnnl", "eigen"};
+};
+
+// A named slice of params()/grads() (or of buffers()).
+struct ParamRange {
+  std::string name;  // e.g. "layer1.0.conv1.weight" (PyTorch naming)
+  size_t offset = 0;
+  size_t count = 0;
+  LayerKind kind = LayerKind::conv;
+};
+
+struct StepStats {
+  float loss = 0.f;  // mean cross-entropy over the batch
+  int correct = 0;   // argmax(logits) == label
+  int batch = 0;
+};
+
+struct EvalResult {
+  double loss_sum = 0.0;  // sum of per-sample cross-entropies
+  int correct = 0;
+  int count = 0;
+};
+
+// Wall-clock seconds per layer kind, accumulated over forward+backward calls.
+struct LayerTimes {
+  std::array<double, kNumLayerKinds> seconds{};
+  double& operator[](LayerKind k) { return seconds[static_cast<size_t>(k)]; }
+  double operator[](LayerKind k) const { return seconds[static_cast<size_t>(k)]; }
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelSpec& spec() const = 0;
+  virtual const std::string& conv_backend() const = 0;  // chosen backend name
+
+  virtual std::span<float> params() = 0;
+  virtual std::span<float> grads() = 0;
+  virtual std::span<float> buffers() = 0;
+  virtual size_t num_params() const = 0;
+  virtual void zero_grads() = 0;
+  virtual const std::vector<ParamRange>& param_ranges() const = 0;
+  virtual const std::vector<ParamRange>& buffer_ranges() const = 0;
+
+  // Train mode: forward, softmax cross-entropy, backward. `images` is
+  // (>= batch, in_channels, image_size, image_size) NCHW; the first `batch`
+  // images are used; labels[i] in [0, num_classes). Gradients are
+  // ACCUMULATED into grads(); BN running stats are updated. Returns the mean
+  // loss; fills *stats when non-null.
+  virtual float forward_backward(const Tensor& images, const int* labels, int batch,
+                                 StepStats* stats) = 0;
+  // Eval mode (BN uses running stats), no gradients; processed in chunks.
+  virtual EvalResult evaluate(const Tensor& images, const int* labels, int batch) = 0;
+  // Logits (batch, num_classes, 1, 1) of the last forward pass.
+  virtual const Tensor& logits() const = 0;
+
+  virtual const LayerTimes& layer_times() const = 0;
+  virtual void reset_layer_times() = 0;
+  // One line per layer: name, kind, shapes, backend details.
+  virtual std::string summary() const = 0;
+};
+
+// Throws std::invalid_argument naming the bad value (unknown model name or
+// backend, width/classes/channels/size/threads < 1, or no usable backend).
+std::unique_ptr<Model> make_model(const ModelSpec& spec);
+
+// Conv backends compiled into this build, in the default preference order.
+std::vector<std::string> available_conv_backends();
+
+}  // namespace signvote::nn

@@ -1,0 +1,128 @@
+// signvote wire protocol, version 1. Everything that crosses MPI is defined
+// here: the message layout, the tags, the bit layout and one round.
+//
+// Ranks
+// -----
+//   ranks 0 .. S-1        servers (S = cluster.servers, usually 1); server s
+//                         owns shard s, a contiguous range of packed words
+//   ranks S .. S+W-1      workers (W = cluster.workers); worker k = rank S+k
+//   workers 0..A-1        adversaries when adversary.count = A
+//
+// Bit layout (src/kernels/sign_layout.h is the one definition)
+// ----------
+//   coordinate i  ->  word i/32, bit i%32 (bit 0 = least significant)
+//   bit 1 = +1 (x >= 0, so +0 and -0 give +1); bit 0 = -1; NaN is an error
+//
+//        word 0                            word 1
+//   bit  31 30 ...  2  1  0                31 ...  1  0
+//      [x31 x30 ... x2 x1 x0]            [x63 ... x33 x32]  ...  [pad 0 | x_{d-1} ..]
+//   The last word's unused bits are 0. A vector of d signs takes
+//   ceil(d/32) words, padded to a multiple of 16 words (64 bytes) on the wire.
+//
+// Message = one 128-byte MsgHeader followed by the payload:
+//
+//   byte 0           16          32          48          64             128
+//        +-----------+-----------+-----------+-----------+--------------+------------------+
+//        |magic ver  |rank shard |step       |offset     | metrics,     | payload: packed  |
+//        |kind status|bucket     |length     |words      | hash, error  | words, 64B-padded|
+//        +-----------+-----------+-----------+-----------+--------------+------------------+
+//
+//   magic   = kMagic ('SVOT'), version = kProtocolVersion
+//   kind    = VOTE (worker->server, payload = packed signs of the shard)
+//             RESULT (server->workers, payload = packed majority)
+//             REPORT (worker->server, header only: allreduce mode's per-step report)
+//   step    = 1-based round number; length = coordinates in the shard;
+//   offset  = first coordinate of the shard; words = payload words (padded)
+//   status  = OK or an ErrorCode, set by the server in RESULT headers; on an
+//             error err_rank/err_expected/err_got say who sent what.
+//
+// One round (aggregation.method = majority_vote), as a worker sees it
+// ---------
+//   1. compute:  g = stochastic gradient at x                    (t_compute)
+//   2. pack:     m = b m + (1-b) g; bits = sign(m) packed; an adversary
+//                flips its bits                                  (t_pack)
+//   3. send:     for each shard s: MPI_Isend(header VOTE + bits[shard s])
+//                to server s, tag kTagVote + bucket              \
+//   4. server s: MPI_Irecv one slot per worker (64B-aligned), Waitall,  |
+//                validate every header (magic, version, kind, step,     |
+//                length, offset, byte count); tally the W rows into the | (t_comm)
+//                packed majority (bit-sliced, ties -> +1)     (t_tally) |
+//   5. reply:    server s MPI_Isend(header RESULT + majority) to every  |
+//                worker, tag kTagResult                                /
+//   6. apply:    each worker checks the RESULT header (status, step,
+//                length), then x -= lr (s_i + wd x_i), s_i = +-1 from the
+//                bits, fused, no float temporary                 (t_apply)
+//   If validation fails at step 4 the server still replies to every worker,
+//   with a header-only RESULT (128 bytes, so it fits any receive) whose
+//   status is the error and err_rank the offending rank: every rank stops
+//   with the same one-line error instead of hanging, and exits non-zero.
+//   Receives are posted with 64 bytes of slack, so an over-long message is
+//   reported as size_mismatch rather than truncated silently.
+//
+// Allreduce mode: workers MPI_Allreduce fp32 gradients on the workers'
+// communicator, and each sends a REPORT header to server 0 every step and
+// waits for its header-only RESULT, so the server validates steps, logs
+// progress, checks weight hashes and stops a bad run the same way.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace signvote::protocol {
+
+inline constexpr uint32_t kMagic = 0x544F5653u;  // "SVOT" little-endian
+inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr size_t kHeaderBytes = 128;
+inline constexpr size_t kWireAlignBytes = 64;
+
+// MPI tags. A vote for bucket b uses kTagVote + b (b < kMaxBuckets), so a
+// later version can overlap several buckets with the backward pass.
+inline constexpr int kTagVote = 100;
+inline constexpr int kMaxBuckets = 64;
+inline constexpr int kTagReport = 200;
+inline constexpr int kTagResult = 300;
+
+enum class MsgKind : uint8_t { vote = 1, result = 2, report = 3 };
+
+enum class ErrorCode : uint8_t {
+  ok = 0,
+  bad_magic = 1,       // not a signvote message, or a foreign protocol
+  bad_version = 2,     // a different kProtocolVersion
+  bad_kind = 3,
+  step_mismatch = 4,   // err_expected = server's step, err_got = worker's
+  length_mismatch = 5, // coordinate count or offset disagrees
+  size_mismatch = 6,   // byte count on the wire disagrees with the header
+  nan_gradient = 7,    // a worker's estimate contained NaN
+  hash_mismatch = 8,   // replicas diverged: err_rank differs from the majority
+  worker_failed = 9,   // a worker reported a local error
+};
+
+const char* error_name(ErrorCode code);
+
+// 128 bytes, trivially copyable, little-endian (all our targets are).
+struct MsgHeader {
+  uint32_t magic = kMagic;
+  uint16_t version = kProtocolVersion;
+  MsgKind kind = MsgKind::vote;
+  ErrorCode status = ErrorCode::ok;
+  uint32_t rank = 0;        // sender's world rank
+  uint16_t shard = 0;       // server shard this message belongs to
+  uint16_t bucket = 0;      // gradient bucket (0 while there is one bucket)
+  uint64_t step = 0;        // 1-based round
+  uint64_t length = 0;      // coordinates in this shard
+  uint64_t offset = 0;      // first coordinate of this shard
+  uint64_t words = 0;       // payload uint32 words that follow (padded)
+  // Worker metrics for the server's log (seconds; loss = objective value).
+  float loss = 0;
+  float t_compute = 0, t_pack = 0, t_comm = 0, t_apply = 0;  // t_comm/t_apply: previous step
+  uint32_t correct = 0;     // correctly classified samples this step (networks)
+  uint32_t samples = 0;     // samples this step
+  uint32_t err_rank = 0;    // RESULT with status != ok: the offending rank
+  uint64_t weight_hash = 0; // 64-bit hash of the weights when step % hash_every == 0
+  uint64_t err_expected = 0;
+  uint64_t err_got = 0;
+  uint8_t reserved[24] = {};
+};
+static_assert(sizeof(MsgHeader) == kHeaderBytes, "MsgHeader must stay 128 bytes");
+
+}  // namespace signvote::protocol

@@ -1,0 +1,108 @@
+// signvote::nn tensors: 4-D float tensors (N, C, H, W) over contiguous,
+// 64-byte-aligned buffers. A 2-D activation (batch, features) is stored as
+// (N, F, 1, 1). A Tensor either owns its storage (AlignedBuffer, RAII) or is
+// a non-owning view (e.g. a layer's weight inside the model's flat buffer).
+//
+// Two physical layouts:
+//   Layout::nchw      element (n,c,h,w) at ((n*C + c)*H + h)*W + w
+//   Layout::nChw16c   oneDNN's blocked layout; C is padded to Cp = ceil(C/16)*16
+//                     and element (n,c,h,w) is at
+//                     (((n*Cp/16 + c/16)*H + h)*W + w)*16 + c%16.
+//                     Padding channels are kept at zero.
+// Both layouts share one property used by the channel-wise layers: the H*W
+// elements of one (n, c) plane start at plane_offset(n, c) and are spaced
+// elem_stride() floats apart (1 for nchw, 16 for nChw16c).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace signvote::nn {
+
+// Owning, 64-byte-aligned float storage, zero-initialised. Move-only.
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(size_t count);
+  float* data() { return ptr_.get(); }
+  const float* data() const { return ptr_.get(); }
+  size_t size() const { return count_; }
+  std::span<float> span() { return {ptr_.get(), count_}; }
+  std::span<const float> span() const { return {ptr_.get(), count_}; }
+
+ private:
+  struct Free {
+    void operator()(float* p) const noexcept;
+  };
+  std::unique_ptr<float[], Free> ptr_;
+  size_t count_ = 0;
+};
+
+enum class Layout : uint8_t { nchw, nChw16c };
+const char* layout_name(Layout l);
+
+struct Shape {
+  int n = 0, c = 0, h = 1, w = 1;
+  size_t numel() const { return size_t(n) * c * h * w; }
+  bool operator==(const Shape&) const = default;
+};
+std::string to_string(const Shape& s);
+
+class Tensor {
+ public:
+  Tensor() = default;
+  // Owning tensor, zero-filled.
+  explicit Tensor(Shape s, Layout l = Layout::nchw);
+  // Non-owning view of `data` (must hold physical_size(s, l) floats).
+  static Tensor view(float* data, Shape s, Layout l = Layout::nchw);
+
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(Tensor&&) noexcept = default;
+  Tensor(const Tensor&) = delete;
+  Tensor& operator=(const Tensor&) = delete;
+
+  const Shape& shape() const { return shape_; }
+  Layout layout() const { return layout_; }
+  int n() const { return shape_.n; }
+  int c() const { return shape_.c; }
+  int h() const { return shape_.h; }
+  int w() const { return shape_.w; }
+  bool empty() const { return data_ == nullptr; }
+  // Logical element count N*C*H*W.
+  size_t numel() const { return shape_.numel(); }
+  // Floats in the buffer (includes nChw16c channel padding).
+  size_t physical_size() const { return physical_size(shape_, layout_); }
+  static size_t physical_size(const Shape& s, Layout l);
+
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+  std::span<float> span() { return {data_, physical_size()}; }
+  std::span<const float> span() const { return {data_, physical_size()}; }
+
+  // Start of the (n, c) plane and the spacing of its H*W elements.
+  size_t plane_offset(int n, int c) const;
+  int elem_stride() const { return layout_ == Layout::nChw16c ? 16 : 1; }
+  // Offset of logical element (n, c, h, w) in data().
+  size_t offset(int n, int c, int h, int w) const {
+    return plane_offset(n, c) + size_t(h * shape_.w + w) * elem_stride();
+  }
+  float& at(int n, int c, int h, int w) { return data_[offset(n, c, h, w)]; }
+  float at(int n, int c, int h, int w) const { return data_[offset(n, c, h, w)]; }
+
+  void fill(float v);
+  void zero() { fill(0.f); }
+  // Copies the logical contents of `src` (same shape, any layout) into *this.
+  void copy_from(const Tensor& src);
+
+ private:
+  AlignedBuffer owned_;
+  float* data_ = nullptr;
+  Shape shape_{};
+  Layout layout_ = Layout::nchw;
+};
+
+}  // namespace signvote::nn

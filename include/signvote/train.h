@@ -1,0 +1,20 @@
+// Entry point of `signvote train`: runs this rank's part (server or worker)
+// of a configured run. MPI must be initialised; every rank calls train().
+#pragma once
+
+#include "signvote/config.h"
+
+#include <string>
+
+namespace signvote {
+
+struct TrainOptions {
+  std::string metrics_path;  // server 0 writes the metrics CSV here ("" = none)
+  bool overwrite = false;    // allow replacing an existing metrics file
+};
+
+// Returns 0 on success. Throws on errors (ConfigError, a round error naming
+// the rank, I/O errors); every rank of the run throws, none hangs.
+int train(const Config& cfg, const TrainOptions& opt);
+
+}  // namespace signvote

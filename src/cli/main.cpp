@@ -1,0 +1,96 @@
+// build/signvote: the command line.
+//   mpirun -np 28 build/signvote train configs/toy_quadratic.yaml [--set k=v]... [--metrics out.csv]
+//   build/signvote config configs/toy_quadratic.yaml [--set k=v]...   (print the resolved config)
+#include "core/collective.h"
+#include "signvote/config.h"
+#include "signvote/train.h"
+
+#include <CLI/CLI.hpp>
+#include <mpi.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace {
+
+struct Args {
+  std::string config;
+  std::vector<std::string> overrides;
+  signvote::TrainOptions train;
+  std::string log_level = "info";
+};
+
+void add_common(CLI::App* sub, Args& a) {
+  sub->add_option("config", a.config, "YAML config file (see configs/ and docs/configuration.md)")->required();
+  sub->add_option("--set", a.overrides, "override a key: --set optimizer.lr=1e-3 (repeatable)");
+}
+
+// Runs `train` on every rank; returns the process exit code.
+int run_train(const Args& a, int rank) {
+  std::string error;
+  signvote::Config cfg;
+  try {
+    cfg = signvote::load_config(a.config, a.overrides);
+    int size = 0;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size != cfg.world_size())
+      throw signvote::ConfigError(fmt::format(
+          "{}: key 'cluster.workers' = {} with cluster.servers = {} needs mpirun -np {}, but -np is {}", cfg.origin,
+          cfg.cluster.workers, cfg.cluster.servers, cfg.world_size(), size));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  try {
+    signvote::agree_or_throw(error);
+    return signvote::train(cfg, a.train);
+  } catch (const signvote::PeerFailure& e) {
+    spdlog::debug("{}", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [rank {}] [%l] %v", rank));
+
+  CLI::App app{"signvote: signSGD / Signum with majority vote over MPI"};
+  app.require_subcommand(1);
+  Args a;
+  auto* train = app.add_subcommand("train", "train a configured model (run under mpirun)");
+  add_common(train, a);
+  train->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
+  train->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
+  train->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
+  auto* config = app.add_subcommand("config", "print the resolved configuration");
+  add_common(config, a);
+
+  int code = 0;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    code = rank == 0 ? app.exit(e) : (e.get_exit_code() != 0);
+    MPI_Finalize();
+    return code;
+  }
+  spdlog::set_level(spdlog::level::from_str(a.log_level));
+  if (*train) {
+    code = run_train(a, rank);
+  } else if (*config) {
+    try {
+      if (rank == 0) std::fputs(signvote::dump_config(signvote::load_config(a.config, a.overrides)).c_str(), stdout);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      code = 1;
+    }
+  }
+  MPI_Finalize();
+  return code;
+}

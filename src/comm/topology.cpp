@@ -1,0 +1,51 @@
+#include "comm/topology.h"
+
+#include "comm/mpi_check.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace signvote::comm {
+
+[[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line) {
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(code, msg, &len) != MPI_SUCCESS) len = 0;
+  throw MpiError(fmt::format("{}:{}: {} failed: {}", file, line, call, std::string(msg, len)));
+}
+
+std::vector<Shard> plan_shards(size_t d, int servers) {
+  constexpr size_t kBlock = 512;  // coordinates per 64-byte block of packed words
+  const size_t blocks = (d + kBlock - 1) / kBlock;
+  std::vector<Shard> shards(servers);
+  size_t begin_block = 0;
+  for (int s = 0; s < servers; ++s) {
+    const size_t nblk = blocks / servers + (static_cast<size_t>(s) < blocks % servers ? 1 : 0);
+    const size_t begin = std::min(d, begin_block * kBlock);
+    const size_t end = std::min(d, (begin_block + nblk) * kBlock);
+    shards[s] = {begin, end - begin};
+    begin_block += nblk;
+  }
+  return shards;
+}
+
+Topology::Topology(int servers, int workers) : servers_(servers), workers_(workers) {
+  SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_));
+  SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size_));
+  if (world_size_ != servers + workers) {
+    throw std::runtime_error(fmt::format(
+        "topology: {} servers + {} workers need {} ranks, but mpirun started {}", servers, workers,
+        servers + workers, world_size_));
+  }
+  // Workers' communicator (the all-reduce baseline); servers get MPI_COMM_NULL.
+  const int color = is_server() ? MPI_UNDEFINED : 1;
+  SV_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, color, world_rank_, &workers_comm_));
+  if (workers_comm_ != MPI_COMM_NULL) SV_MPI_CHECK(MPI_Comm_set_errhandler(workers_comm_, MPI_ERRORS_RETURN));
+}
+
+Topology::~Topology() {
+  if (workers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&workers_comm_);
+}
+
+}  // namespace signvote::comm

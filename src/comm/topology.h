@@ -1,0 +1,53 @@
+// Who is who: servers, workers, shards and the communicators between them.
+//
+//   world ranks 0..S-1 = servers (server s owns shard s)
+//   world ranks S..S+W-1 = workers (worker k = rank S+k)
+//   workers_comm  = the W workers (all-reduce baseline)
+//   Votes and results travel point-to-point on MPI_COMM_WORLD (see
+//   include/signvote/protocol.h), so a worker that disagrees on the size
+//   still gets a readable error instead of a broken collective.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace signvote::comm {
+
+// The coordinate range a server shard owns. Shards start on multiples of
+// 512 coordinates (16 words = 64 bytes), so each shard packs on its own.
+struct Shard {
+  size_t offset = 0;  // first coordinate
+  size_t length = 0;  // coordinates
+};
+
+// Splits d coordinates over S shards in 512-coordinate blocks, as evenly as
+// possible; trailing shards may be empty when d is small.
+std::vector<Shard> plan_shards(size_t d, int servers);
+
+class Topology {
+ public:
+  // Collective over MPI_COMM_WORLD. Requires world size == servers + workers.
+  Topology(int servers, int workers);
+  ~Topology();
+  Topology(const Topology&) = delete;
+  Topology& operator=(const Topology&) = delete;
+
+  int world_rank() const { return world_rank_; }
+  int world_size() const { return world_size_; }
+  int servers() const { return servers_; }
+  int workers() const { return workers_; }
+  bool is_server() const { return world_rank_ < servers_; }
+  int shard_index() const { return world_rank_; }               // servers only
+  int worker_index() const { return world_rank_ - servers_; }    // workers only
+  int worker_rank(int k) const { return servers_ + k; }
+  MPI_Comm workers_comm() const { return workers_comm_; }       // MPI_COMM_NULL on servers
+
+ private:
+  int world_rank_ = 0, world_size_ = 0, servers_ = 0, workers_ = 0;
+  MPI_Comm workers_comm_ = MPI_COMM_NULL;
+};
+
+}  // namespace signvote::comm

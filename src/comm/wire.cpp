@@ -1,0 +1,86 @@
+#include "comm/wire.h"
+
+#include "kernels/sign_layout.h"
+
+#include <fmt/format.h>
+
+namespace signvote::protocol {
+const char* error_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::ok: return "ok";
+    case ErrorCode::bad_magic: return "bad_magic";
+    case ErrorCode::bad_version: return "bad_version";
+    case ErrorCode::bad_kind: return "bad_kind";
+    case ErrorCode::step_mismatch: return "step_mismatch";
+    case ErrorCode::length_mismatch: return "length_mismatch";
+    case ErrorCode::size_mismatch: return "size_mismatch";
+    case ErrorCode::nan_gradient: return "nan_gradient";
+    case ErrorCode::hash_mismatch: return "hash_mismatch";
+    case ErrorCode::worker_failed: return "worker_failed";
+  }
+  return "unknown";
+}
+}  // namespace signvote::protocol
+
+namespace signvote::comm {
+
+size_t payload_words(size_t length) { return kernels::wire_words(length); }
+
+Message::Message(size_t words) : buf_(protocol::kHeaderBytes + 4 * words), words_(words) {
+  header() = MsgHeader{};
+  header().words = words;
+}
+
+namespace {
+bool fail(MsgHeader& v, ErrorCode code, int sender, uint64_t expected, uint64_t got) {
+  v.status = code;
+  v.err_rank = static_cast<uint32_t>(sender);
+  v.err_expected = expected;
+  v.err_got = got;
+  return false;
+}
+}  // namespace
+
+bool validate(const MsgHeader& h, const Expect& want, size_t bytes, int sender, MsgHeader& verdict) {
+  if (bytes < protocol::kHeaderBytes) return fail(verdict, ErrorCode::size_mismatch, sender, protocol::kHeaderBytes, bytes);
+  if (h.magic != protocol::kMagic) return fail(verdict, ErrorCode::bad_magic, sender, protocol::kMagic, h.magic);
+  if (h.version != protocol::kProtocolVersion)
+    return fail(verdict, ErrorCode::bad_version, sender, protocol::kProtocolVersion, h.version);
+  if (h.kind != want.kind)
+    return fail(verdict, ErrorCode::bad_kind, sender, static_cast<uint64_t>(want.kind), static_cast<uint64_t>(h.kind));
+  if (h.status != ErrorCode::ok) return fail(verdict, h.status, sender, h.err_expected, h.err_got);
+  if (h.step != want.step) return fail(verdict, ErrorCode::step_mismatch, sender, want.step, h.step);
+  if (h.length != want.length) return fail(verdict, ErrorCode::length_mismatch, sender, want.length, h.length);
+  if (h.offset != want.offset) return fail(verdict, ErrorCode::length_mismatch, sender, want.offset, h.offset);
+  const size_t want_bytes = protocol::kHeaderBytes + 4 * payload_words(want.kind == MsgKind::report ? 0 : want.length);
+  if (bytes != want_bytes || h.words * 4 + protocol::kHeaderBytes != bytes)
+    return fail(verdict, ErrorCode::size_mismatch, sender, want_bytes, bytes);
+  return true;
+}
+
+std::string describe_error(const MsgHeader& v) {
+  const auto r = v.err_rank;
+  const char* name = protocol::error_name(v.status);
+  switch (v.status) {
+    case ErrorCode::step_mismatch:
+      return fmt::format("rank {} sent step {}, expected step {} ({})", r, v.err_got, v.err_expected, name);
+    case ErrorCode::length_mismatch:
+      return fmt::format("rank {} sent length/offset {}, expected {} ({})", r, v.err_got, v.err_expected, name);
+    case ErrorCode::size_mismatch:
+      return fmt::format("rank {} sent {} bytes, expected {} ({})", r, v.err_got, v.err_expected, name);
+    case ErrorCode::bad_magic:
+      return fmt::format("rank {} sent a message with magic {:#x}, expected {:#x} ({})", r, v.err_got, v.err_expected, name);
+    case ErrorCode::bad_version:
+      return fmt::format("rank {} speaks protocol version {}, expected {} ({})", r, v.err_got, v.err_expected, name);
+    case ErrorCode::nan_gradient:
+      return fmt::format("rank {} produced {} NaN coordinates ({})", r, v.err_got, name);
+    case ErrorCode::hash_mismatch:
+      return fmt::format("rank {} weights diverged: hash {:#018x}, majority {:#018x} ({})", r, v.err_got, v.err_expected, name);
+    case ErrorCode::worker_failed:
+      return fmt::format("rank {} failed locally (see its log) ({})", r, name);
+    default:
+      return fmt::format("rank {}: {} (expected {}, got {})", r, name, v.err_expected, v.err_got);
+  }
+}
+
+}  // namespace signvote::comm

@@ -1,0 +1,136 @@
+// YAML + --set parsing with one-line errors that name the key and the file.
+#include "signvote/config.h"
+
+#include "core/config_schema.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace signvote {
+namespace {
+
+using detail::config_schema;
+using detail::KeySpec;
+
+const KeySpec* find_key(const std::string& key) {
+  for (const auto& k : config_schema())
+    if (k.key == key) return &k;
+  return nullptr;
+}
+
+void set_value(Config& cfg, const KeySpec& spec, const YAML::Node& value, const std::string& where) {
+  try {
+    spec.set(cfg, value);
+  } catch (const YAML::Exception&) {
+    std::string shown = value.IsScalar() ? value.Scalar() : "<" + std::string(value.IsMap() ? "map" : "list") + ">";
+    throw ConfigError(fmt::format("{}: key '{}' expects {}, got '{}'", where, spec.key, spec.type_name, shown));
+  }
+}
+
+// Flattens the two-level YAML document into "section.key" -> node.
+void apply_document(Config& cfg, const YAML::Node& root, const std::string& origin) {
+  if (root.IsNull()) return;
+  if (!root.IsMap()) throw ConfigError(fmt::format("{}: top level must be a map of sections", origin));
+  for (const auto& sec : root) {
+    const std::string section = sec.first.as<std::string>();
+    if (!sec.second.IsMap()) {
+      throw ConfigError(fmt::format("{}: '{}' must be a section (a map of keys), or it is an unknown key", origin, section));
+    }
+    for (const auto& kv : sec.second) {
+      const std::string key = section + "." + kv.first.as<std::string>();
+      const KeySpec* spec = find_key(key);
+      if (!spec) throw ConfigError(fmt::format("{}: unknown key '{}' (see docs/configuration.md)", origin, key));
+      set_value(cfg, *spec, kv.second, origin);
+    }
+  }
+}
+
+void apply_override(Config& cfg, const std::string& kv) {
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(fmt::format("--set '{}': expected key=value", kv));
+  const std::string key = kv.substr(0, eq);
+  const KeySpec* spec = find_key(key);
+  if (!spec) throw ConfigError(fmt::format("--set: unknown key '{}' (see docs/configuration.md)", key));
+  YAML::Node value;
+  try {
+    value = YAML::Load(kv.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("--set {}: value is not valid YAML", key));
+  }
+  if (value.IsNull()) value = YAML::Node(std::string());
+  set_value(cfg, *spec, value, "--set");
+}
+
+void check_cross_fields(const Config& c, const std::string& origin) {
+  auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", origin, msg)); };
+  if (c.adversary.count > c.cluster.workers)
+    fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
+  const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum";
+  if (c.aggregation.method == "majority_vote" && !sign_opt)
+    fail(fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = majority_vote (use signsgd or signum)", c.optimizer.name));
+  if (c.aggregation.method == "allreduce" && sign_opt)
+    fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote (allreduce takes sgd or adam)", c.optimizer.name));
+  if (c.aggregation.method == "allreduce" && c.cluster.servers != 1)
+    fail("key 'cluster.servers' must be 1 with aggregation.method = allreduce");
+  if (c.model.name != "quadratic" && c.data.path.empty())
+    fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& origin,
+                    const std::vector<std::string>& overrides) {
+  Config cfg;
+  cfg.origin = origin;
+  for (const auto& spec : config_schema()) set_value(cfg, spec, YAML::Load(spec.default_yaml), "<defaults>");
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}:{}: invalid YAML: {}", origin, e.mark.line + 1, e.msg));
+  }
+  apply_document(cfg, root, origin);
+  for (const auto& kv : overrides) apply_override(cfg, kv);
+  for (const auto& spec : config_schema()) {
+    if (!spec.check) continue;
+    if (auto err = spec.check(cfg)) throw ConfigError(fmt::format("{}: key '{}' {}", origin, spec.key, *err));
+  }
+  check_cross_fields(cfg, origin);
+  return cfg;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("config file '{}': cannot open for reading", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("config file '{}': read error", path));
+  return parse_config(ss.str(), path, overrides);
+}
+
+std::string dump_config(const Config& cfg) {
+  std::string out;
+  std::string section;
+  for (const auto& spec : config_schema()) {
+    const auto dot = spec.key.find('.');
+    const std::string sec = spec.key.substr(0, dot);
+    if (sec != section) {
+      out += sec + ":\n";
+      section = sec;
+    }
+    out += fmt::format("  {}: {}\n", spec.key.substr(dot + 1), spec.get(cfg));
+  }
+  return out;
+}
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> keys;
+  for (const auto& spec : config_schema()) keys.push_back(spec.key);
+  return keys;
+}
+
+}  // namespace signvote

@@ -1,0 +1,159 @@
+// The one table of configuration keys: type, default, range and doc line.
+// docs/configuration.md mirrors it; tests/core/test_config.cpp checks that
+// every key here is documented there.
+#include "core/config_schema.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace signvote::detail {
+namespace {
+
+template <class T>
+using Check = std::function<std::optional<std::string>(const T&)>;
+
+template <class T>
+std::string to_yaml(const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v ? "true" : "false";
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return fmt::format("\"{}\"", v);
+  } else if constexpr (std::is_same_v<T, double>) {
+    return fmt::format("{:g}", v);
+  } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    return fmt::format("[{}]", fmt::join(v, ", "));
+  } else {
+    return fmt::format("{}", v);
+  }
+}
+
+template <class T>
+const char* type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "bool";
+  else if constexpr (std::is_same_v<T, std::string>) return "string";
+  else if constexpr (std::is_same_v<T, double>) return "float";
+  else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return "int list";
+  else return "int";
+}
+
+// Binds `section.key` to cfg.*sec.*mem.
+template <class Sec, class T>
+KeySpec field(std::string key, Sec Config::*sec, T Sec::*mem, std::string def,
+              std::string doc, Check<T> check = nullptr) {
+  KeySpec k;
+  k.key = std::move(key);
+  k.type_name = type_name<T>();
+  k.default_yaml = std::move(def);
+  k.doc = std::move(doc);
+  k.set = [sec, mem](Config& c, const YAML::Node& n) {
+    if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+      if (!n.IsSequence()) throw YAML::Exception(n.Mark(), "not a list");
+    } else if (!n.IsScalar()) {
+      throw YAML::Exception(n.Mark(), "not a scalar");
+    }
+    (c.*sec).*mem = n.as<T>();
+  };
+  k.get = [sec, mem](const Config& c) { return to_yaml((c.*sec).*mem); };
+  if (check) {
+    k.check = [sec, mem, check](const Config& c) { return check((c.*sec).*mem); };
+  }
+  return k;
+}
+
+template <class T>
+Check<T> at_least(T lo) {
+  return [lo](const T& v) -> std::optional<std::string> {
+    if (v < lo) return fmt::format("must be >= {}, got {}", lo, v);
+    return std::nullopt;
+  };
+}
+
+Check<double> positive() {
+  return [](const double& v) -> std::optional<std::string> {
+    if (!(v > 0)) return fmt::format("must be > 0, got {:g}", v);
+    return std::nullopt;
+  };
+}
+
+// [lo, hi) for floats.
+Check<double> half_open(double lo, double hi) {
+  return [lo, hi](const double& v) -> std::optional<std::string> {
+    if (!(v >= lo && v < hi)) return fmt::format("must be in [{:g}, {:g}), got {:g}", lo, hi, v);
+    return std::nullopt;
+  };
+}
+
+Check<std::string> one_of(std::vector<std::string> allowed) {
+  return [allowed](const std::string& v) -> std::optional<std::string> {
+    if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return std::nullopt;
+    return fmt::format("must be one of {}, got \"{}\"", fmt::join(allowed, "|"), v);
+  };
+}
+
+Check<std::vector<int64_t>> increasing_positive() {
+  return [](const std::vector<int64_t>& v) -> std::optional<std::string> {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] <= 0 || (i > 0 && v[i] <= v[i - 1]))
+        return fmt::format("must be increasing positive steps, got [{}]", fmt::join(v, ", "));
+    }
+    return std::nullopt;
+  };
+}
+
+std::vector<KeySpec> build_schema() {
+  using C = Config;
+  std::vector<KeySpec> s;
+  // run
+  s.push_back(field("run.steps", &C::run, &RunConfig::steps, "100", "number of optimisation steps (vote rounds)", at_least<int64_t>(1)));
+  s.push_back(field("run.seed", &C::run, &RunConfig::seed, "0", "master seed; every rank derives its own streams from it"));
+  s.push_back(field("run.log_every", &C::run, &RunConfig::log_every, "10", "write a metrics row every N steps", at_least<int64_t>(1)));
+  s.push_back(field("run.progress_seconds", &C::run, &RunConfig::progress_seconds, "1.0", "seconds between server progress lines", positive()));
+  s.push_back(field("run.hash_every", &C::run, &RunConfig::hash_every, "50", "workers report a 64-bit weight hash every N steps (0 = off)", at_least<int64_t>(0)));
+  s.push_back(field("run.checkpoint_dir", &C::run, &RunConfig::checkpoint_dir, "\"\"", "directory for checkpoints (\"\" = none)"));
+  s.push_back(field("run.checkpoint_every", &C::run, &RunConfig::checkpoint_every, "0", "steps between checkpoints (0 = only at the end)", at_least<int64_t>(0)));
+  s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N checkpoint files", at_least<int64_t>(1)));
+  // cluster
+  s.push_back(field("cluster.workers", &C::cluster, &ClusterConfig::workers, "1", "worker ranks; mpirun -np must equal servers + workers", at_least<int64_t>(1)));
+  s.push_back(field("cluster.servers", &C::cluster, &ClusterConfig::servers, "1", "server ranks (shards of the vote), ranks 0..servers-1", at_least<int64_t>(1)));
+  // model
+  s.push_back(field("model.name", &C::model, &ModelConfig::name, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp", one_of({"quadratic", "resnet18", "small_cnn", "mlp"})));
+  s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d", at_least<int64_t>(1)));
+  s.push_back(field("model.init", &C::model, &ModelConfig::init, "1.0", "quadratic: every coordinate of x starts at this value"));
+  s.push_back(field("model.width", &C::model, &ModelConfig::width, "64", "resnet18: base channel count (64 = the paper's 11,173,962 parameters)", at_least<int64_t>(1)));
+  // data
+  s.push_back(field("data.noise_std", &C::data, &DataConfig::noise_std, "1.0", "quadratic: std of the N(0, s^2) noise added to each gradient component", at_least<double>(0)));
+  s.push_back(field("data.path", &C::data, &DataConfig::path, "\"\"", "CIFAR-10 directory holding data_batch_*.bin"));
+  s.push_back(field("data.batch_size", &C::data, &DataConfig::batch_size, "64", "images per worker per step", at_least<int64_t>(1)));
+  s.push_back(field("data.val_count", &C::data, &DataConfig::val_count, "5000", "validation split: the last N training images", at_least<int64_t>(0)));
+  s.push_back(field("data.augment", &C::data, &DataConfig::augment, "true", "random crop (pad 4) and horizontal flip"));
+  s.push_back(field("data.pad_mode", &C::data, &DataConfig::pad_mode, "\"zero\"", "crop padding: zero | reflect", one_of({"zero", "reflect"})));
+  // optimizer
+  s.push_back(field("optimizer.name", &C::optimizer, &OptimizerConfig::name, "\"signum\"", "signsgd | signum | sgd | adam", one_of({"signsgd", "signum", "sgd", "adam"})));
+  s.push_back(field("optimizer.lr", &C::optimizer, &OptimizerConfig::lr, "0.001", "learning rate", positive()));
+  s.push_back(field("optimizer.momentum", &C::optimizer, &OptimizerConfig::momentum, "0.9", "beta: Signum m = b m + (1-b) g; SGD heavy ball; adam beta1 (ignored by signsgd)", half_open(0, 1)));
+  s.push_back(field("optimizer.weight_decay", &C::optimizer, &OptimizerConfig::weight_decay, "0", "decoupled from the vote: x -= lr (s + wd x)", at_least<double>(0)));
+  s.push_back(field("optimizer.beta2", &C::optimizer, &OptimizerConfig::beta2, "0.999", "adam second-moment decay", half_open(0, 1)));
+  s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", positive()));
+  s.push_back(field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, "\"constant\"", "constant | step | warmup_step", one_of({"constant", "step", "warmup_step"})));
+  s.push_back(field("optimizer.milestones", &C::optimizer, &OptimizerConfig::milestones, "[]", "step schedule: steps at which lr *= gamma", increasing_positive()));
+  s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", positive()));
+  s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step: linear ramp from lr/warmup to lr", at_least<int64_t>(0)));
+  // aggregation
+  s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce", one_of({"majority_vote", "allreduce"})));
+  s.push_back(field("aggregation.isa", &C::aggregation, &AggregationConfig::isa, "\"auto\"", "CPU sign kernels: auto | avx512 | avx2 | scalar", one_of({"auto", "avx512", "avx2", "scalar"})));
+  // adversary
+  s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
+  s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert: send the inverted sign of the estimate", one_of({"invert"})));
+  return s;
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& config_schema() {
+  static const std::vector<KeySpec> schema = build_schema();
+  return schema;
+}
+
+}  // namespace signvote::detail

@@ -1,0 +1,34 @@
+#include "signvote/train.h"
+
+#include "comm/topology.h"
+#include "core/collective.h"
+#include "server/server.h"
+#include "server/vote_server.h"
+#include "worker/vote_client.h"
+#include "worker/worker.h"
+
+namespace signvote {
+
+int train(const Config& cfg, const TrainOptions& opt) {
+  comm::Topology topo(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers));
+  std::unique_ptr<server::ServerLoop> srv;
+  std::unique_ptr<worker::WorkerLoop> wrk;
+  std::string error;
+  try {
+    if (topo.is_server())
+      srv = server::make_server(cfg, opt, topo);
+    else
+      wrk = worker::make_worker(cfg, opt, topo);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  agree_or_throw(error);  // nobody enters round 1 unless everyone is ready
+  try {
+    if (srv) srv->run(); else wrk->run();
+  } catch (const worker::RoundError& e) {
+    throw PeerFailure(e.what());  // the server prints the reason once
+  }
+  return 0;
+}
+
+}  // namespace signvote

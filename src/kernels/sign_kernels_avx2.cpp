@@ -1,0 +1,141 @@
+// AVX2 sign kernels (AVX2+FMA+BMI2 flags, set on this TU only; FMA is never
+// used for the float maths: -ffp-contract=off keeps results bit-identical to
+// scalar). Runs only after the dispatcher checked __builtin_cpu_supports.
+// Unaligned loads/stores throughout; the partial last word is done in scalar.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/sign_kernels_detail.h"
+#include "kernels/sign_layout.h"
+#include "kernels/tally_dispatch.h"
+
+namespace signvote::kernels::detail {
+namespace {
+
+// Scalar tail: x (count < 32,) -> one word; adds NaNs to *nans.
+inline std::uint32_t pack_tail(const float* x, std::size_t count, std::size_t* nans) {
+  std::uint32_t word = 0;
+  for (std::size_t b = 0; b < count; ++b) {
+    word |= sign_bit(x[b]) << b;
+    *nans += x[b] != x[b];
+  }
+  return word;
+}
+
+// 32 floats (4 x 8 lanes, already loaded) -> 1 word; NaN count added to *nans.
+inline std::uint32_t pack32(const __m256 (&v)[4], std::size_t* nans) {
+  const __m256 zero = _mm256_setzero_ps();
+  std::uint32_t word = 0, nan_lanes = 0;
+  for (int j = 0; j < 4; ++j) {
+    const auto ge = static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[j], zero, _CMP_GE_OQ)));
+    const auto un = static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[j], v[j], _CMP_UNORD_Q)));
+    word |= ge << (8 * j);
+    nan_lanes |= un << (8 * j);
+  }
+  if (nan_lanes) *nans += static_cast<std::size_t>(_mm_popcnt_u32(nan_lanes));
+  return word;
+}
+
+// 8 lanes of +-1.0f from bits [8j, 8j+8) of word: shift bit 8j+l to the sign
+// position (bit 31), invert, OR into 1.0f.
+inline __m256 signs8(std::uint32_t word, int j) {
+  const __m256i shifts = _mm256_sub_epi32(_mm256_set1_epi32(31 - 8 * j),
+                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i at_sign = _mm256_sllv_epi32(_mm256_set1_epi32(static_cast<int>(word)), shifts);
+  const __m256 sign_bit_mask = _mm256_castsi256_ps(_mm256_set1_epi32(INT32_MIN));
+  return _mm256_or_ps(_mm256_set1_ps(1.0f),
+                      _mm256_andnot_ps(_mm256_castsi256_ps(at_sign), sign_bit_mask));
+}
+
+// 8 output words per step: W rows of one 32-byte column through K+1
+// bit-sliced counter planes in ymm registers; last < 8 words on 32-bit lanes.
+template <int K>
+void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
+             std::uint32_t* out) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi32(-1);
+  std::size_t c = 0;
+  for (; c + 8 <= words; c += 8) {
+    __m256i planes[K + 1];
+    bitslice_preload<K, __m256i>(planes, static_cast<std::uint32_t>(W), zero, ones);
+    const std::uint32_t* p = votes + c;
+    for (std::size_t r = 0; r < W; ++r, p += stride) {
+      bitslice_add<K>(planes, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), planes[K]);
+  }
+  for (; c < words; ++c) {
+    std::uint32_t planes[K + 1];
+    bitslice_preload<K, std::uint32_t>(planes, static_cast<std::uint32_t>(W), 0u, ~0u);
+    for (std::size_t r = 0; r < W; ++r) bitslice_add<K>(planes, votes[r * stride + c]);
+    out[c] = planes[K];
+  }
+}
+
+}  // namespace
+
+std::size_t pack_avx2(const float* x, std::size_t n, std::uint32_t* out) {
+  std::size_t nans = 0;
+  const std::size_t full = n / kBitsPerWord;
+  for (std::size_t w = 0; w < full; ++w) {
+    const float* p = x + w * kBitsPerWord;
+    const __m256 v[4] = {_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _mm256_loadu_ps(p + 16),
+                         _mm256_loadu_ps(p + 24)};
+    out[w] = pack32(v, &nans);
+  }
+  if (n > full * kBitsPerWord) {
+    out[full] = pack_tail(x + full * kBitsPerWord, n - full * kBitsPerWord, &nans);
+  }
+  return nans;
+}
+
+std::size_t momentum_pack_avx2(float* m, const float* g, std::size_t n, float beta,
+                               std::uint32_t* out) {
+  const float omb = 1.0f - beta;
+  const __m256 vb = _mm256_set1_ps(beta);
+  const __m256 vomb = _mm256_set1_ps(omb);
+  std::size_t nans = 0;
+  const std::size_t full = n / kBitsPerWord;
+  for (std::size_t w = 0; w < full; ++w) {
+    float* pm = m + w * kBitsPerWord;
+    const float* pg = g + w * kBitsPerWord;
+    __m256 v[4];
+    for (int j = 0; j < 4; ++j) {
+      v[j] = _mm256_add_ps(_mm256_mul_ps(vb, _mm256_loadu_ps(pm + 8 * j)),
+                           _mm256_mul_ps(vomb, _mm256_loadu_ps(pg + 8 * j)));
+      _mm256_storeu_ps(pm + 8 * j, v[j]);
+    }
+    out[w] = pack32(v, &nans);
+  }
+  const std::size_t first = full * kBitsPerWord;
+  if (n > first) {
+    for (std::size_t i = first; i < n; ++i) m[i] = momentum_update(m[i], g[i], beta, omb);
+    out[full] = pack_tail(m + first, n - first, &nans);
+  }
+  return nans;
+}
+
+void apply_avx2(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd) {
+  const __m256 vlr = _mm256_set1_ps(lr);
+  const __m256 vwd = _mm256_set1_ps(wd);
+  const std::size_t full = n / kBitsPerWord;
+  for (std::size_t w = 0; w < full; ++w) {
+    float* p = x + w * kBitsPerWord;
+    for (int j = 0; j < 4; ++j) {
+      const __m256 xv = _mm256_loadu_ps(p + 8 * j);
+      const __m256 u = _mm256_add_ps(signs8(bits[w], j), _mm256_mul_ps(vwd, xv));
+      _mm256_storeu_ps(p + 8 * j, _mm256_sub_ps(xv, _mm256_mul_ps(vlr, u)));
+    }
+  }
+  for (std::size_t i = full * kBitsPerWord; i < n; ++i) {
+    x[i] = apply_update(x[i], sign_value(get_bit(bits, i)), lr, wd);
+  }
+}
+
+void tally_avx2(const std::uint32_t* votes, std::size_t W, std::size_t stride,
+                std::size_t words, std::uint32_t* out) {
+  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out)
+}
+
+}  // namespace signvote::kernels::detail

@@ -1,0 +1,126 @@
+// CUDA sign kernels + thin launchers. Layout, float op order and the
+// bit-sliced counter come from sign_layout.h, shared with the CPU code, so
+// results are bit-identical to the CPU kernels.
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/sign_kernels_cuda.h"
+#include "kernels/tally_dispatch.h"
+
+namespace signvote::kernels::cuda {
+namespace {
+
+constexpr int kBlock = 256;               // threads per block (8 warps)
+constexpr std::size_t kMaxBlocks = 65535;  // grid-stride loops cover the rest
+constexpr unsigned kFullWarp = 0xFFFFFFFFu;
+
+// Blocks for `threads` work items, capped (kernels use grid-stride loops).
+unsigned grid_for(std::size_t threads) {
+  const std::size_t blocks = (threads + kBlock - 1) / kBlock;
+  return static_cast<unsigned>(std::min(blocks, kMaxBlocks));
+}
+
+// One warp per output word: lane l handles coordinate 32w + l, __ballot_sync
+// gathers the 32 sign bits (lane l -> bit l, matching sign_layout.h) and the
+// NaN lanes. Warp-uniform loop, so the full-warp ballots are safe.
+// If Momentum: m (n,) is first updated in place with g (n,).
+template <bool Momentum>
+__global__ void pack_kernel(float* x, const float* g, std::size_t n, float beta, float omb,
+                            std::uint32_t* out, unsigned long long* nan_count) {
+  const unsigned lane = threadIdx.x % 32u;
+  const std::size_t first_warp = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32u;
+  const std::size_t warps = static_cast<std::size_t>(gridDim.x) * blockDim.x / 32u;
+  unsigned long long nans = 0;
+  for (std::size_t w = first_warp; w < packed_words(n); w += warps) {
+    const std::size_t i = w * kBitsPerWord + lane;
+    const bool valid = i < n;
+    float v = valid ? x[i] : 0.0f;
+    if (Momentum && valid) {
+      v = momentum_update(v, g[i], beta, omb);
+      x[i] = v;
+    }
+    const unsigned bits = __ballot_sync(kFullWarp, valid && sign_bit(v) != 0u);
+    const unsigned nan_lanes = __ballot_sync(kFullWarp, valid && v != v);
+    if (lane == 0) {
+      out[w] = bits;
+      nans += static_cast<unsigned long long>(__popc(nan_lanes));
+    }
+  }
+  if (lane == 0 && nans != 0) atomicAdd(nan_count, nans);
+}
+
+// One thread per coordinate: x[i] = x[i] - lr*(s_i + wd*x[i]).
+__global__ void apply_kernel(float* x, std::size_t n, const std::uint32_t* bits, float lr,
+                             float wd) {
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    x[i] = apply_update(x[i], sign_value(get_bit(bits, i)), lr, wd);
+  }
+}
+
+// One thread per output word: W rows (coalesced across threads) through K+1
+// bit-sliced counter planes in registers; out bit = plane K.
+template <int K>
+__global__ void tally_kernel(const std::uint32_t* votes, std::uint32_t W, std::size_t stride,
+                             std::size_t words, std::uint32_t* out) {
+  const std::size_t step = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t c = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+       c < words; c += step) {
+    std::uint32_t planes[K + 1];
+    bitslice_preload<K, std::uint32_t>(planes, W, 0u, ~0u);
+    for (std::uint32_t r = 0; r < W; ++r) bitslice_add<K>(planes, __ldg(votes + r * stride + c));
+    out[c] = planes[K];
+  }
+}
+
+template <int K>
+void launch_tally(const std::uint32_t* votes, std::size_t W, std::size_t stride,
+                  std::size_t words, std::uint32_t* out, cudaStream_t stream) {
+  tally_kernel<K><<<grid_for(words), kBlock, 0, stream>>>(votes, static_cast<std::uint32_t>(W),
+                                                          stride, words, out);
+}
+
+template <bool Momentum>
+void launch_pack(float* x, const float* g, std::size_t n, float beta, std::uint32_t* out,
+                 unsigned long long* nan_count, cudaStream_t stream) {
+  SV_CUDA_CHECK(cudaMemsetAsync(nan_count, 0, sizeof(unsigned long long), stream));
+  if (n == 0) return;
+  pack_kernel<Momentum><<<grid_for(packed_words(n) * 32u), kBlock, 0, stream>>>(
+      x, g, n, beta, 1.0f - beta, out, nan_count);
+  SV_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void pack(const float* x, std::size_t n, std::uint32_t* out, unsigned long long* nan_count,
+          cudaStream_t stream) {
+  // Momentum = false never writes x; the const_cast only shares the kernel.
+  launch_pack<false>(const_cast<float*>(x), nullptr, n, 0.0f, out, nan_count, stream);
+}
+
+void momentum_pack(float* m, const float* g, std::size_t n, float beta, std::uint32_t* out,
+                   unsigned long long* nan_count, cudaStream_t stream) {
+  launch_pack<true>(m, g, n, beta, out, nan_count, stream);
+}
+
+void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd,
+           cudaStream_t stream) {
+  if (n == 0) return;
+  apply_kernel<<<grid_for(n), kBlock, 0, stream>>>(x, n, bits, lr, wd);
+  SV_CUDA_CHECK(cudaGetLastError());
+}
+
+void tally(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
+           std::uint32_t* out, cudaStream_t stream) {
+  if (W < 1 || W > kMaxVoters) {
+    throw std::invalid_argument("cuda::tally: W = " + std::to_string(W) +
+                                " voters, must be in [1, 1023]");
+  }
+  if (words == 0) return;
+  SV_TALLY_DISPATCH(launch_tally, W, votes, W, stride, words, out, stream)
+  SV_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace signvote::kernels::cuda

@@ -1,0 +1,87 @@
+// Portable scalar sign kernels. Compiled with the default flags (no -m
+// options): this is the fallback that must run on any CPU. The tally is still
+// bit-sliced, on 64-bit words (64 coordinates per operation).
+#include <cstring>
+
+#include "kernels/sign_kernels_detail.h"
+#include "kernels/sign_layout.h"
+#include "kernels/tally_dispatch.h"
+
+namespace signvote::kernels::detail {
+namespace {
+
+// Packs x (count <= 32,) into one word; adds NaNs to *nans.
+inline std::uint32_t pack_word(const float* x, std::size_t count, std::size_t* nans) {
+  std::uint32_t word = 0;
+  std::size_t bad = 0;
+  for (std::size_t b = 0; b < count; ++b) {
+    word |= sign_bit(x[b]) << b;
+    bad += x[b] != x[b];
+  }
+  *nans += bad;
+  return word;
+}
+
+inline std::uint64_t load64(const std::uint32_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// out[c] for c in [0, words): counters on 64-bit lanes (2 words), then the odd
+// last word on 32-bit lanes.
+template <int K>
+void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
+             std::uint32_t* out) {
+  std::size_t c = 0;
+  for (; c + 2 <= words; c += 2) {
+    std::uint64_t planes[K + 1];
+    bitslice_preload<K, std::uint64_t>(planes, static_cast<std::uint32_t>(W), 0, ~0ull);
+    for (std::size_t r = 0; r < W; ++r) bitslice_add<K>(planes, load64(votes + r * stride + c));
+    std::memcpy(out + c, &planes[K], sizeof(std::uint64_t));
+  }
+  if (c < words) {
+    std::uint32_t planes[K + 1];
+    bitslice_preload<K, std::uint32_t>(planes, static_cast<std::uint32_t>(W), 0, ~0u);
+    for (std::size_t r = 0; r < W; ++r) bitslice_add<K>(planes, votes[r * stride + c]);
+    out[c] = planes[K];
+  }
+}
+
+}  // namespace
+
+std::size_t pack_scalar(const float* x, std::size_t n, std::uint32_t* out) {
+  std::size_t nans = 0;
+  for (std::size_t w = 0; w < packed_words(n); ++w) {
+    const std::size_t first = w * kBitsPerWord;
+    const std::size_t count = n - first < kBitsPerWord ? n - first : kBitsPerWord;
+    out[w] = pack_word(x + first, count, &nans);
+  }
+  return nans;
+}
+
+std::size_t momentum_pack_scalar(float* m, const float* g, std::size_t n, float beta,
+                                 std::uint32_t* out) {
+  const float omb = 1.0f - beta;
+  std::size_t nans = 0;
+  for (std::size_t w = 0; w < packed_words(n); ++w) {
+    const std::size_t first = w * kBitsPerWord;
+    const std::size_t count = n - first < kBitsPerWord ? n - first : kBitsPerWord;
+    for (std::size_t b = first; b < first + count; ++b) m[b] = momentum_update(m[b], g[b], beta, omb);
+    out[w] = pack_word(m + first, count, &nans);
+  }
+  return nans;
+}
+
+void apply_scalar(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd) {
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = apply_update(x[i], sign_value(get_bit(bits, i)), lr, wd);
+  }
+}
+
+void tally_scalar(const std::uint32_t* votes, std::size_t W, std::size_t stride,
+                  std::size_t words, std::uint32_t* out) {
+  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out)
+}
+
+}  // namespace signvote::kernels::detail

@@ -1,0 +1,37 @@
+// Internal helpers: deterministic normal sampling and elementwise loops.
+#include "common.h"
+
+#include <cmath>
+#include <numbers>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace signvote::nn {
+
+void fill_normal(std::span<float> out, double stddev, std::mt19937_64& rng) {
+  // Box-Muller: u1 in (0, 1], u2 in [0, 1) from the top 53 bits of a draw;
+  // each pair of uniforms yields two independent standard normals.
+  constexpr double kScale = 1.0 / 9007199254740992.0;  // 2^-53
+  for (size_t i = 0; i < out.size(); i += 2) {
+    const double u1 = (double(rng() >> 11) + 1.0) * kScale;
+    const double u2 = double(rng() >> 11) * kScale;
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double a = 2.0 * std::numbers::pi * u2;
+    out[i] = float(stddev * r * std::cos(a));
+    if (i + 1 < out.size()) out[i + 1] = float(stddev * r * std::sin(a));
+  }
+}
+
+void add_arrays(const float* a, const float* b, float* y, size_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void accumulate_array(const float* a, float* y, size_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) y[i] += a[i];
+}
+
+}  // namespace signvote::nn

@@ -1,0 +1,62 @@
+// Internal helpers shared by the signvote_nn layers: the per-model context
+// (thread count, optional oneDNN engine), deterministic initialisation and
+// small OpenMP loops.
+#pragma once
+
+#include "signvote/tensor.h"
+
+#include <cstddef>
+#include <memory>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace signvote::nn {
+
+struct DnnlContext;  // dnnl_util.h; only defined when built with oneDNN
+
+// Per-model settings every layer may need. Owned by the model, shared by
+// its layers; never global.
+struct NnContext {
+  int threads = 1;                     // OpenMP/Eigen threads for this model
+  std::shared_ptr<DnnlContext> dnnl;   // non-null when the model uses oneDNN
+};
+
+// Fills `out` with N(0, std^2) samples. Normal deviates come from our own
+// Box-Muller transform over std::mt19937_64 (std::normal_distribution is
+// implementation-defined, so it would not be reproducible across libraries).
+void fill_normal(std::span<float> out, double stddev, std::mt19937_64& rng);
+
+// Throws std::invalid_argument(prefix + what) when !ok.
+inline void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+// y[i] = a[i] + b[i] over n floats, OpenMP-parallel (memory-bound).
+void add_arrays(const float* a, const float* b, float* y, size_t n);
+// y[i] += a[i].
+void accumulate_array(const float* a, float* y, size_t n);
+
+// Calls f(begin, end) on contiguous chunks of [0, n) in parallel.
+template <class F>
+void parallel_chunks(size_t n, F&& f) {
+#pragma omp parallel
+  {
+#ifdef _OPENMP
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+#else
+    const size_t t = 0, nt = 1;
+#endif
+    const size_t chunk = (n + nt - 1) / nt;
+    const size_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
+    if (b < e) f(b, e);
+  }
+}
+
+}  // namespace signvote::nn

@@ -1,0 +1,87 @@
+// Tensor storage and layout arithmetic (see include/signvote/tensor.h).
+#include "signvote/tensor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+namespace signvote::nn {
+
+namespace {
+constexpr size_t kAlign = 64;  // bytes: one cache line / one AVX-512 register
+}
+
+AlignedBuffer::AlignedBuffer(size_t count) : count_(count) {
+  if (count == 0) return;
+  // aligned_alloc needs a size that is a multiple of the alignment.
+  const size_t bytes = (count * sizeof(float) + kAlign - 1) / kAlign * kAlign;
+  auto* p = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  ptr_.reset(p);
+}
+
+void AlignedBuffer::Free::operator()(float* p) const noexcept { std::free(p); }
+
+const char* layout_name(Layout l) { return l == Layout::nChw16c ? "nChw16c" : "nchw"; }
+
+std::string to_string(const Shape& s) {
+  return "(" + std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.h) + "," +
+         std::to_string(s.w) + ")";
+}
+
+size_t Tensor::physical_size(const Shape& s, Layout l) {
+  if (l == Layout::nChw16c) {
+    const size_t cp = size_t(s.c + 15) / 16 * 16;
+    return size_t(s.n) * cp * s.h * s.w;
+  }
+  return s.numel();
+}
+
+Tensor::Tensor(Shape s, Layout l)
+    : owned_(physical_size(s, l)), data_(owned_.data()), shape_(s), layout_(l) {
+  if (s.n < 0 || s.c < 0 || s.h < 0 || s.w < 0)
+    throw std::invalid_argument("Tensor: negative dimension in " + to_string(s));
+}
+
+Tensor Tensor::view(float* data, Shape s, Layout l) {
+  Tensor t;
+  t.data_ = data;
+  t.shape_ = s;
+  t.layout_ = l;
+  return t;
+}
+
+size_t Tensor::plane_offset(int n, int c) const {
+  const size_t hw = size_t(shape_.h) * shape_.w;
+  if (layout_ == Layout::nChw16c) {
+    const size_t cb = size_t(shape_.c + 15) / 16;
+    return ((size_t(n) * cb + c / 16) * hw) * 16 + c % 16;
+  }
+  return (size_t(n) * shape_.c + c) * hw;
+}
+
+void Tensor::fill(float v) { std::fill_n(data_, physical_size(), v); }
+
+void Tensor::copy_from(const Tensor& src) {
+  if (!(src.shape() == shape_))
+    throw std::invalid_argument("Tensor::copy_from: shape " + to_string(src.shape()) +
+                                " != " + to_string(shape_));
+  if (src.layout() == layout_) {
+    std::copy_n(src.data(), physical_size(), data_);
+    return;
+  }
+  if (layout_ == Layout::nChw16c) zero();  // keep the channel padding at zero
+  const int hw = shape_.h * shape_.w;
+  for (int n = 0; n < shape_.n; ++n)
+    for (int c = 0; c < shape_.c; ++c) {
+      const float* s = src.data() + src.plane_offset(n, c);
+      float* d = data_ + plane_offset(n, c);
+      const int ss = src.elem_stride(), ds = elem_stride();
+      for (int i = 0; i < hw; ++i) d[size_t(i) * ds] = s[size_t(i) * ss];
+    }
+}
+
+}  // namespace signvote::nn

@@ -1,0 +1,48 @@
+#include "server/metrics.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace signvote::server {
+
+MetricsCsv::MetricsCsv(const std::string& path, bool overwrite) : path_(path) {
+  if (!overwrite && std::filesystem::exists(path))
+    throw std::runtime_error(fmt::format("metrics file '{}' already exists (pass --overwrite to replace it)", path));
+  f_.reset(std::fopen(path.c_str(), "w"));
+  if (!f_) throw std::runtime_error(fmt::format("metrics file '{}': cannot open for writing", path));
+  std::fputs("step,objective,accuracy,lr,bytes_sent,bytes_recv,t_compute,t_pack,t_comm,t_tally,t_apply\n", f_.get());
+}
+
+// bytes_* are per worker for this step; t_* are seconds (means over workers).
+void MetricsCsv::write(const MetricsRow& r) {
+  const auto& s = r.s;
+  const double acc = s.samples ? double(s.correct) / double(s.samples) : 0.0;
+  const auto line = fmt::format("{},{:.8g},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", r.step, s.loss, acc,
+                                r.lr, s.bytes_recv_per_worker, s.bytes_sent_per_worker, s.t_compute, s.t_pack, s.t_comm,
+                                s.t_tally, s.t_apply);
+  if (std::fputs(line.c_str(), f_.get()) < 0 || std::fflush(f_.get()) != 0)
+    throw std::runtime_error(fmt::format("metrics file '{}': write failed", path_));
+}
+
+Progress::Progress(uint64_t total_steps, double period_s)
+    : total_(total_steps), period_(period_s), start_(Clock::now()), last_(start_) {}
+
+void Progress::update(uint64_t step, const RoundSummary& s, bool force) {
+  const auto now = Clock::now();
+  const double since_last = std::chrono::duration<double>(now - last_).count();
+  if (!force && since_last < period_) return;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double rate = since_last > 0 ? double(step - last_step_) / since_last : 0.0;
+  const double avg_rate = elapsed > 0 ? double(step) / elapsed : 0.0;
+  const double eta = avg_rate > 0 ? double(total_ - step) / avg_rate : 0.0;
+  std::string acc;
+  if (s.samples) acc = fmt::format(" | train acc {:.2f}%", 100.0 * double(s.correct) / double(s.samples));
+  spdlog::info("step {}/{} | {:.1f} steps/s | ETA {:.0f}s | objective {:.6g}{}", step, total_, rate, eta, s.loss, acc);
+  last_ = now;
+  last_step_ = step;
+}
+
+}  // namespace signvote::server

@@ -1,0 +1,48 @@
+// Server 0's outputs: the metrics CSV and the ~1 s progress line.
+#pragma once
+
+#include "server/vote_server.h"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace signvote::server {
+
+// Per-step averages accumulated between two CSV rows.
+struct MetricsRow {
+  uint64_t step = 0;
+  double lr = 0;
+  RoundSummary s;
+};
+
+class MetricsCsv {
+ public:
+  // Refuses to replace an existing file unless `overwrite` (no silent data loss).
+  MetricsCsv(const std::string& path, bool overwrite);
+  void write(const MetricsRow& row);
+
+ private:
+  struct Close {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Close> f_;
+  std::string path_;
+};
+
+// Logs "step i/N | steps/s | ETA | objective" at most every `period` seconds.
+class Progress {
+ public:
+  Progress(uint64_t total_steps, double period_s);
+  void update(uint64_t step, const RoundSummary& s, bool force = false);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  uint64_t total_;
+  double period_;
+  Clock::time_point start_, last_;
+  uint64_t last_step_ = 0;
+};
+
+}  // namespace signvote::server

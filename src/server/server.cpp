@@ -1,0 +1,93 @@
+#include "server/server.h"
+
+#include "kernels/sign_kernels.h"
+#include "server/metrics.h"
+#include "worker/optimizer.h"
+#include "worker/problem.h"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+namespace signvote::server {
+namespace {
+
+// Sums a step's summary into the current CSV row (divided on output).
+void accumulate(RoundSummary& acc, const RoundSummary& s) {
+  acc.loss = s.loss;  // the objective at the row's step, not averaged
+  acc.t_compute += s.t_compute;
+  acc.t_pack += s.t_pack;
+  acc.t_comm += s.t_comm;
+  acc.t_apply += s.t_apply;
+  acc.t_tally += s.t_tally;
+  acc.correct += s.correct;
+  acc.samples += s.samples;
+  acc.bytes_recv_per_worker = s.bytes_recv_per_worker;
+  acc.bytes_sent_per_worker = s.bytes_sent_per_worker;
+}
+
+const kernels::SignOps& select_ops(const std::string& isa) {
+  return isa == "auto" ? kernels::best_ops() : kernels::ops(kernels::parse_isa(isa));
+}
+
+class Server final : public ServerLoop {
+ public:
+  Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
+      : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(worker::problem_dim(cfg)),
+        ops_(select_ops(cfg.aggregation.isa)), srv_(topo, vote_ ? dim_ : 0, ops_), logger_(topo.world_rank() == 0),
+        progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
+    if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite);
+  }
+
+  void run() override {
+    if (logger_)
+      spdlog::info("{}: {} workers, {} server(s), d = {}, {} + {}, {} adversaries, kernels {}", cfg_.origin,
+                   topo_.workers(), topo_.servers(), dim_, cfg_.optimizer.name, cfg_.aggregation.method,
+                   cfg_.adversary.count, kernels::isa_name(ops_.isa));
+    const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
+    for (uint64_t step = 1; step <= steps; ++step) {
+      RoundSummary s = srv_.round(step);
+      try {
+        if (logger_) log_step(step, steps, s);
+      } catch (const std::exception& e) {
+        // The workers are already in the next round: stop them there.
+        if (step < steps) srv_.abort(step + 1);
+        throw;
+      }
+    }
+  }
+
+ private:
+  void log_step(uint64_t step, uint64_t steps, RoundSummary& s) {
+    if (!vote_) s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * dim_;  // the paper's 32 bits/param each way
+    const uint64_t every = static_cast<uint64_t>(cfg_.run.log_every);
+    const uint64_t in_row = (step - 1) % every + 1;  // steps summed in this row
+    if (in_row == 1) acc_ = RoundSummary{};
+    accumulate(acc_, s);
+    if (step % every == 0 || step == steps) {
+      RoundSummary row = acc_;
+      for (double* v : {&row.t_compute, &row.t_pack, &row.t_comm, &row.t_apply, &row.t_tally}) *v /= double(in_row);
+      if (csv_) csv_->write({step, worker::lr_at(cfg_.optimizer, step), row});
+    }
+    progress_.update(step, s, step == steps);
+  }
+
+  const Config& cfg_;
+  const comm::Topology& topo_;
+  bool vote_;
+  size_t dim_;
+  const kernels::SignOps& ops_;
+  VoteServer srv_;
+  bool logger_;
+  Progress progress_;
+  std::optional<MetricsCsv> csv_;
+  RoundSummary acc_;
+};
+
+}  // namespace
+
+std::unique_ptr<ServerLoop> make_server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo) {
+  return std::make_unique<Server>(cfg, opt, topo);
+}
+
+}  // namespace signvote::server

@@ -1,0 +1,21 @@
+// One server rank's loop: a round per step; server 0 also logs.
+#pragma once
+
+#include "comm/topology.h"
+#include "signvote/train.h"
+
+#include <memory>
+
+namespace signvote::server {
+
+class ServerLoop {
+ public:
+  virtual ~ServerLoop() = default;
+  // Runs cfg.run.steps rounds; throws RoundError after telling the workers.
+  virtual void run() = 0;
+};
+
+// Builds the server's buffers and outputs (metrics file) before round 1.
+std::unique_ptr<ServerLoop> make_server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo);
+
+}  // namespace signvote::server

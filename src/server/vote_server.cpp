@@ -1,0 +1,165 @@
+#include "server/vote_server.h"
+
+#include "comm/mpi_check.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+
+namespace signvote::server {
+
+using protocol::ErrorCode;
+using protocol::MsgHeader;
+using protocol::MsgKind;
+
+VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops)
+    : topo_(topo), ops_(ops), report_only_(dim == 0) {
+  if (!report_only_) shard_ = comm::plan_shards(dim, topo.servers())[topo.shard_index()];
+  words_ = report_only_ ? 0 : comm::payload_words(shard_.length);
+  slot_bytes_ = protocol::kHeaderBytes + 4 * words_ + protocol::kWireAlignBytes;
+  const size_t W = static_cast<size_t>(topo.workers());
+  slots_ = AlignedBuffer<std::byte>(W * slot_bytes_);
+  reqs_.assign(W, MPI_REQUEST_NULL);
+  status_.resize(W);
+  counts_.assign(W, 0);
+  result_ = comm::Message(words_);
+  error_ = comm::Message(0);
+}
+
+void VoteServer::receive_all(uint64_t step) {
+  const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
+  for (int k = 0; k < topo_.workers(); ++k) {
+    SV_MPI_CHECK(MPI_Irecv(slots_.data() + k * slot_bytes_, static_cast<int>(slot_bytes_), MPI_BYTE,
+                           topo_.worker_rank(k), tag, MPI_COMM_WORLD, &reqs_[k]));
+  }
+  const int rc = MPI_Waitall(topo_.workers(), reqs_.data(), status_.data());
+  if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Waitall", __FILE__, __LINE__);
+  for (int k = 0; k < topo_.workers(); ++k) {
+    const bool failed = rc == MPI_ERR_IN_STATUS && status_[k].MPI_ERROR != MPI_SUCCESS;
+    if (failed || MPI_Get_count(&status_[k], MPI_BYTE, &counts_[k]) != MPI_SUCCESS) counts_[k] = -1;  // truncated
+  }
+}
+
+// Every worker must agree with this server on kind, step, shard length and
+// offset, and send exactly the bytes that implies.
+bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
+  const comm::Expect want{report_only_ ? MsgKind::report : MsgKind::vote, step, shard_.length, shard_.offset};
+  for (int k = 0; k < topo_.workers(); ++k) {
+    const int rank = topo_.worker_rank(k);
+    if (counts_[k] < 0) {
+      verdict.status = ErrorCode::size_mismatch;
+      verdict.err_rank = static_cast<uint32_t>(rank);
+      verdict.err_expected = protocol::kHeaderBytes + 4 * words_;
+      verdict.err_got = slot_bytes_ + 1;  // at least this much: it did not fit
+      return false;
+    }
+    const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_);
+    if (!comm::validate(h, want, static_cast<size_t>(counts_[k]), rank, verdict)) return false;
+  }
+  return check_hashes(verdict);
+}
+
+// On hash steps every worker reports a weight hash; they must all agree.
+// The odd one out (the rank whose hash differs from the most common) is named.
+bool VoteServer::check_hashes(MsgHeader& verdict) const {
+  std::map<uint64_t, int> votes;
+  for (int k = 0; k < topo_.workers(); ++k)
+    votes[reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash]++;
+  if (votes.size() <= 1) return true;
+  uint64_t common = 0;
+  int best = -1;
+  for (auto [h, n] : votes)
+    if (n > best) best = n, common = h;
+  for (int k = 0; k < topo_.workers(); ++k) {
+    const uint64_t h = reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash;
+    if (h != common) {
+      verdict.status = ErrorCode::hash_mismatch;
+      verdict.err_rank = static_cast<uint32_t>(topo_.worker_rank(k));
+      verdict.err_expected = common;
+      verdict.err_got = h;
+      break;
+    }
+  }
+  return false;
+}
+
+void VoteServer::reply(const comm::Message& msg) {
+  std::vector<MPI_Request> sends(topo_.workers(), MPI_REQUEST_NULL);
+  for (int k = 0; k < topo_.workers(); ++k) {
+    SV_MPI_CHECK(MPI_Isend(const_cast<comm::Message&>(msg).data(), static_cast<int>(msg.bytes()), MPI_BYTE,
+                           topo_.worker_rank(k), protocol::kTagResult, MPI_COMM_WORLD, &sends[k]));
+  }
+  SV_MPI_CHECK(MPI_Waitall(topo_.workers(), sends.data(), MPI_STATUSES_IGNORE));
+}
+
+RoundSummary VoteServer::summarize() const {
+  RoundSummary s;
+  const double W = topo_.workers();
+  for (int k = 0; k < topo_.workers(); ++k) {
+    const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_);
+    s.loss += h.loss / W;
+    s.t_compute += h.t_compute / W;
+    s.t_pack += h.t_pack / W;
+    s.t_comm += h.t_comm / W;
+    s.t_apply += h.t_apply / W;
+    s.correct += h.correct;
+    s.samples += h.samples;
+    s.hashed = s.hashed || h.weight_hash != 0;
+  }
+  s.bytes_recv_per_worker = protocol::kHeaderBytes + 4 * words_;
+  s.bytes_sent_per_worker = result_.bytes();
+  return s;
+}
+
+void VoteServer::reply_error(uint64_t step, const MsgHeader& verdict) {
+  auto& h = error_.header();
+  h = verdict;
+  h.magic = protocol::kMagic;
+  h.version = protocol::kProtocolVersion;
+  h.kind = MsgKind::result;
+  h.rank = static_cast<uint32_t>(topo_.world_rank());
+  h.step = step;
+  h.words = 0;
+  reply(error_);
+}
+
+void VoteServer::abort(uint64_t step) {
+  receive_all(step);
+  MsgHeader verdict;
+  verdict.status = ErrorCode::worker_failed;
+  verdict.err_rank = static_cast<uint32_t>(topo_.world_rank());
+  reply_error(step, verdict);
+}
+
+RoundSummary VoteServer::round(uint64_t step) {
+  receive_all(step);
+  MsgHeader verdict;
+  if (!validate_all(step, verdict)) {
+    reply_error(step, verdict);
+    throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", topo_.world_rank(), step,
+                                 comm::describe_error(error_.header())));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!report_only_) {
+    // W rows at a stride of slot_bytes_/4 words, payload after the header.
+    const auto* votes = reinterpret_cast<const uint32_t*>(slots_.data() + protocol::kHeaderBytes);
+    ops_.tally(votes, static_cast<size_t>(topo_.workers()), slot_bytes_ / 4, words_, result_.payload());
+  }
+  const double t_tally = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto& h = result_.header();
+  h = MsgHeader{};
+  h.kind = MsgKind::result;
+  h.rank = static_cast<uint32_t>(topo_.world_rank());
+  h.shard = static_cast<uint16_t>(report_only_ ? 0 : topo_.shard_index());
+  h.step = step;
+  h.length = shard_.length;
+  h.offset = shard_.offset;
+  h.words = words_;
+  reply(result_);
+  RoundSummary s = summarize();
+  s.t_tally = t_tally;
+  return s;
+}
+
+}  // namespace signvote::server

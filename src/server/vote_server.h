@@ -1,0 +1,63 @@
+// Server side of one round (include/signvote/protocol.h): receive every
+// worker's VOTE (or REPORT), validate, tally, reply.
+#pragma once
+
+#include "comm/topology.h"
+#include "comm/wire.h"
+#include "kernels/sign_kernels.h"
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+namespace signvote::server {
+
+// The round failed validation; every worker has been told. what() names the rank.
+struct RoundError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What the server learnt in one round (means over workers; seconds).
+struct RoundSummary {
+  double loss = 0, t_compute = 0, t_pack = 0, t_comm = 0, t_apply = 0, t_tally = 0;
+  uint64_t correct = 0, samples = 0;
+  uint64_t bytes_recv_per_worker = 0, bytes_sent_per_worker = 0;
+  bool hashed = false;  // weight hashes were checked this round
+};
+
+class VoteServer {
+ public:
+  // dim = 0: report-only rounds (all-reduce mode). `ops` tallies the votes.
+  VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops);
+  const comm::Shard& shard() const { return shard_; }
+  // Runs round `step`. On a validation failure replies with the error to
+  // every worker, then throws RoundError.
+  RoundSummary round(uint64_t step);
+  // Stops the run from the server side at `step` (the round the workers are
+  // in): receives their messages, replies worker_failed naming this rank.
+  void abort(uint64_t step);
+
+ private:
+  void receive_all(uint64_t step);
+  bool validate_all(uint64_t step, protocol::MsgHeader& verdict);
+  bool check_hashes(protocol::MsgHeader& verdict) const;
+  void reply(const comm::Message& msg);
+  void reply_error(uint64_t step, const protocol::MsgHeader& verdict);
+  RoundSummary summarize() const;
+
+  const comm::Topology& topo_;
+  const kernels::SignOps& ops_;
+  bool report_only_;
+  comm::Shard shard_;
+  size_t words_ = 0;       // payload words per worker slot
+  size_t slot_bytes_ = 0;  // header + payload + 64 B slack, multiple of 64
+  AlignedBuffer<std::byte> slots_;  // W slots, 64-byte aligned
+  std::vector<MPI_Request> reqs_;
+  std::vector<MPI_Status> status_;
+  std::vector<int> counts_;
+  comm::Message result_, error_;
+};
+
+}  // namespace signvote::server

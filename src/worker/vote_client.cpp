@@ -1,0 +1,79 @@
+#include "worker/vote_client.h"
+
+#include "comm/mpi_check.h"
+
+#include <fmt/format.h>
+
+namespace signvote::worker {
+
+using comm::Message;
+using protocol::MsgKind;
+
+VoteClient::VoteClient(const comm::Topology& topo, size_t dim)
+    : topo_(topo), report_only_(dim == 0) {
+  shards_ = report_only_ ? std::vector<comm::Shard>{comm::Shard{}} : comm::plan_shards(dim, topo.servers());
+  for (const auto& sh : shards_) {
+    const size_t words = report_only_ ? 0 : comm::payload_words(sh.length);
+    out_.emplace_back(words);
+    in_.emplace_back(words + protocol::kWireAlignBytes / 4);  // slack: over-long replies show up in the count
+  }
+  reqs_.resize(2 * shards_.size(), MPI_REQUEST_NULL);
+}
+
+void VoteClient::post(uint64_t step, const WorkerReport& r) {
+  step_ = step;
+  bytes_sent_ = bytes_recv_ = 0;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    auto& h = out_[s].header();
+    h = protocol::MsgHeader{};
+    h.kind = report_only_ ? MsgKind::report : MsgKind::vote;
+    h.status = r.status;
+    h.rank = static_cast<uint32_t>(topo_.world_rank());
+    h.shard = static_cast<uint16_t>(s);
+    h.step = step;
+    h.length = shards_[s].length;
+    h.offset = shards_[s].offset;
+    h.words = out_[s].words();
+    h.loss = r.loss;
+    h.t_compute = r.t_compute;
+    h.t_pack = r.t_pack;
+    h.t_comm = r.t_comm;
+    h.t_apply = r.t_apply;
+    h.correct = r.correct;
+    h.samples = r.samples;
+    h.weight_hash = r.weight_hash;
+    h.err_got = r.err_got;
+    const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
+    const int server = static_cast<int>(s);
+    SV_MPI_CHECK(MPI_Irecv(in_[s].data(), static_cast<int>(in_[s].bytes()), MPI_BYTE, server,
+                           protocol::kTagResult, MPI_COMM_WORLD, &reqs_[2 * s]));
+    SV_MPI_CHECK(MPI_Isend(out_[s].data(), static_cast<int>(out_[s].bytes()), MPI_BYTE, server, tag,
+                           MPI_COMM_WORLD, &reqs_[2 * s + 1]));
+    bytes_sent_ += out_[s].bytes();
+  }
+}
+
+void VoteClient::wait() {
+  std::vector<MPI_Status> st(reqs_.size());
+  const int rc = MPI_Waitall(static_cast<int>(reqs_.size()), reqs_.data(), st.data());
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    const int server = static_cast<int>(s);
+    if (rc == MPI_ERR_IN_STATUS && st[2 * s].MPI_ERROR != MPI_SUCCESS && st[2 * s].MPI_ERROR != MPI_ERR_PENDING)
+      throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
+                                   topo_.world_rank(), server));
+    if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Waitall", __FILE__, __LINE__);
+    int count = 0;
+    SV_MPI_CHECK(MPI_Get_count(&st[2 * s], MPI_BYTE, &count));
+    bytes_recv_ += static_cast<uint64_t>(count);
+    const auto& h = in_[s].header();
+    if (count >= static_cast<int>(protocol::kHeaderBytes) && h.magic == protocol::kMagic &&
+        h.status != protocol::ErrorCode::ok)
+      throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", server, step_, comm::describe_error(h)));
+    protocol::MsgHeader verdict;
+    const comm::Expect want{MsgKind::result, step_, shards_[s].length, shards_[s].offset};
+    if (!comm::validate(h, want, static_cast<size_t>(count), server, verdict))
+      throw RoundError(fmt::format("rank {}: bad RESULT: {}", topo_.world_rank(), comm::describe_error(verdict)));
+  }
+}
+
+}  // namespace signvote::worker

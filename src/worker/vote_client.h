@@ -1,0 +1,56 @@
+// Worker side of one round (include/signvote/protocol.h): fill the outgoing
+// VOTE payload of each shard, post(), then wait() for the RESULTs.
+// With dim = 0 it sends header-only REPORTs (all-reduce mode).
+#pragma once
+
+#include "comm/topology.h"
+#include "comm/wire.h"
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+namespace signvote::worker {
+
+// The server stopped the round; what() is the one-line reason naming the rank.
+struct RoundError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Per-step figures a worker reports in its headers (seconds).
+struct WorkerReport {
+  float loss = 0, t_compute = 0, t_pack = 0, t_comm = 0, t_apply = 0;
+  uint32_t correct = 0, samples = 0;
+  uint64_t weight_hash = 0;  // non-zero on hash steps
+  protocol::ErrorCode status = protocol::ErrorCode::ok;  // worker-side failure
+  uint64_t err_got = 0;      // e.g. the NaN count
+};
+
+class VoteClient {
+ public:
+  VoteClient(const comm::Topology& topo, size_t dim);
+  size_t shards() const { return shards_.size(); }
+  const comm::Shard& shard(size_t s) const { return shards_[s]; }
+  // Outgoing packed signs of shard s: payload_words(shard(s).length) words.
+  uint32_t* out_bits(size_t s) { return out_[s].payload(); }
+  // Posts the VOTE/REPORT messages and the RESULT receives of `step`.
+  void post(uint64_t step, const WorkerReport& report);
+  // Completes the round; throws RoundError if any RESULT carries an error.
+  void wait();
+  // The packed majority of shard s (valid after wait()).
+  const uint32_t* result_bits(size_t s) const { return in_[s].payload(); }
+  uint64_t bytes_sent() const { return bytes_sent_; }  // this round, all shards
+  uint64_t bytes_recv() const { return bytes_recv_; }
+
+ private:
+  const comm::Topology& topo_;
+  bool report_only_;
+  std::vector<comm::Shard> shards_;
+  std::vector<comm::Message> out_, in_;
+  std::vector<MPI_Request> reqs_;
+  uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
+};
+
+}  // namespace signvote::worker

@@ -1,0 +1,132 @@
+#include "worker/worker.h"
+
+#include "comm/mpi_check.h"
+#include "data/hash.h"
+#include "kernels/sign_kernels.h"
+#include "worker/optimizer.h"
+#include "worker/problem.h"
+#include "worker/vote_client.h"
+
+#include <mpi.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace signvote::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+const kernels::SignOps& select_ops(const std::string& isa) {
+  return isa == "auto" ? kernels::best_ops() : kernels::ops(kernels::parse_isa(isa));
+}
+
+// State of one worker: problem, optimiser buffers, the round client.
+class Worker final : public WorkerLoop {
+ public:
+  Worker(const Config& cfg, const comm::Topology& topo)
+      : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"),
+        adversary_(topo.worker_index() < cfg.adversary.count),
+        problem_(make_problem(cfg, topo.worker_index(), topo.workers())),
+        ops_(select_ops(cfg.aggregation.isa)),
+        client_(topo, vote_ ? problem_->params().size() : 0),
+        momentum_(vote_ ? problem_->params().size() : 0),
+        dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()) {}
+
+  void run() override {
+    for (uint64_t step = 1; step <= static_cast<uint64_t>(cfg_.run.steps); ++step) one_step(step);
+  }
+
+ private:
+  void one_step(uint64_t step) {
+    auto x = problem_->params();
+    const bool hash_step = cfg_.run.hash_every > 0 && step % static_cast<uint64_t>(cfg_.run.hash_every) == 0;
+    report_.weight_hash = hash_step ? (data::hash_floats(x) | 1u) : 0;  // never 0 on hash steps
+    auto t0 = Clock::now();
+    std::string local_error;
+    try {
+      const StepResult r = problem_->compute(step);
+      report_.loss = r.loss;
+      report_.correct = r.correct;
+      report_.samples = r.samples;
+    } catch (const std::exception& e) {
+      local_error = e.what();  // tell the server, so nobody waits for us
+      report_.status = protocol::ErrorCode::worker_failed;
+    }
+    report_.t_compute = static_cast<float>(since(t0));
+    if (vote_) vote_round(step); else allreduce_round(step);
+    if (!local_error.empty()) throw std::runtime_error(local_error);
+  }
+
+  // Signum: m = b m + (1-b) g packed per shard; vote; x -= lr (s + wd x).
+  void vote_round(uint64_t step) {
+    auto x = problem_->params();
+    auto g = problem_->grads();
+    const float beta = cfg_.optimizer.name == "signsgd" ? 0.f : static_cast<float>(cfg_.optimizer.momentum);
+    auto t0 = Clock::now();
+    size_t nan = 0;
+    for (size_t s = 0; s < client_.shards(); ++s) {
+      const auto& sh = client_.shard(s);
+      nan += ops_.momentum_pack(momentum_.data() + sh.offset, g.data() + sh.offset, sh.length, beta, client_.out_bits(s));
+      if (adversary_) kernels::invert_signs(client_.out_bits(s), sh.length);
+    }
+    if (nan && report_.status == protocol::ErrorCode::ok) report_.status = protocol::ErrorCode::nan_gradient, report_.err_got = nan;
+    report_.t_pack = static_cast<float>(since(t0));
+    t0 = Clock::now();
+    client_.post(step, report_);
+    client_.wait();
+    report_.t_comm = static_cast<float>(since(t0));
+    t0 = Clock::now();
+    const float lr = static_cast<float>(lr_at(cfg_.optimizer, step));
+    const float wd = static_cast<float>(cfg_.optimizer.weight_decay);
+    for (size_t s = 0; s < client_.shards(); ++s) {
+      const auto& sh = client_.shard(s);
+      ops_.apply(x.data() + sh.offset, sh.length, client_.result_bits(s), lr, wd);
+    }
+    report_.t_apply = static_cast<float>(since(t0));
+    spdlog::debug("step {} bytes sent {} recv {}", step, client_.bytes_sent(), client_.bytes_recv());
+  }
+
+  // Baseline: fp32 all-reduce average, then SGD/Adam; a REPORT to the server.
+  void allreduce_round(uint64_t step) {
+    auto x = problem_->params();
+    auto g = problem_->grads();
+    if (adversary_)
+      for (auto& v : g) v = -v;
+    size_t nan = 0;
+    for (float v : g) nan += std::isnan(v);
+    if (nan && report_.status == protocol::ErrorCode::ok) report_.status = protocol::ErrorCode::nan_gradient, report_.err_got = nan;
+    report_.t_pack = 0;
+    auto t0 = Clock::now();
+    client_.post(step, report_);  // the server validates before anyone moves on
+    client_.wait();
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
+    report_.t_comm = static_cast<float>(since(t0));
+    t0 = Clock::now();
+    const float inv = 1.f / static_cast<float>(topo_.workers());
+    for (auto& v : g) v *= inv;
+    dense_.step(x, g, step);
+    report_.t_apply = static_cast<float>(since(t0));
+    spdlog::debug("step {} bytes sent {} recv {}", step, 4 * g.size(), 4 * g.size());
+  }
+
+  const Config& cfg_;
+  const comm::Topology& topo_;
+  bool vote_, adversary_;
+  std::unique_ptr<Problem> problem_;
+  const kernels::SignOps& ops_;
+  VoteClient client_;
+  AlignedBuffer<float> momentum_;
+  DenseOptimizer dense_;
+  WorkerReport report_;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions&, const comm::Topology& topo) {
+  return std::make_unique<Worker>(cfg, topo);
+}
+
+}  // namespace signvote::worker

@@ -1,0 +1,206 @@
+// pack / momentum_pack / apply / invert_signs / ISA dispatch: every available
+// ISA against naive references and against the scalar path (bit-exact).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "kernel_test_utils.h"
+#include "kernels/sign_kernels.h"
+
+using namespace signvote::kernels;
+using signvote::kernels::test::naive_pack;
+using signvote::kernels::test::random_floats;
+
+namespace {
+
+const std::size_t kSizes[] = {0, 1, 31, 32, 33, 1000, 1000007};
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Runs pack on a copy of x placed at a 4-byte (unaligned for SIMD) offset.
+std::vector<std::uint32_t> pack_with(const SignOps& o, const std::vector<float>& x,
+                                     std::size_t* nans) {
+  std::vector<float> buf(x.size() + 1);
+  std::copy(x.begin(), x.end(), buf.begin() + 1);
+  std::vector<std::uint32_t> out(packed_words(x.size()) + 1, 0xDEADBEEFu);
+  *nans = o.pack(buf.data() + 1, x.size(), out.data());
+  CHECK(out.back() == 0xDEADBEEFu);  // no write past packed_words(n)
+  out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("layout helpers", "[kernels][layout]") {
+  CHECK(packed_words(0) == 0);
+  CHECK(packed_words(32) == 1);
+  CHECK(packed_words(33) == 2);
+  CHECK(tail_mask(33) == 0x1u);
+  CHECK(tail_mask(64) == 0xFFFFFFFFu);
+  CHECK(wire_words(1) == 16);
+  CHECK(wire_words(16 * 32 + 1) == 32);
+  CHECK(wire_words(11173962) % kWireAlignWords == 0);
+  CHECK(sign_bit(0.0f) == 1u);
+  CHECK(sign_bit(-0.0f) == 1u);
+  CHECK(sign_bit(std::numeric_limits<float>::quiet_NaN()) == 0u);
+  for (std::uint32_t W = 1; W <= 1023; ++W) {
+    // majority_bit(ones) == (sum of +-1 votes >= 0), sum = 2*ones - W
+    for (std::uint32_t ones : {0u, W / 2, (W + 1) / 2, W}) {
+      REQUIRE(majority_bit(ones, W) == (2 * static_cast<long>(ones) - W >= 0 ? 1u : 0u));
+    }
+    REQUIRE((1u << counter_bits(W)) >= W);
+  }
+}
+
+TEST_CASE("pack matches the naive reference on every ISA", "[kernels][pack]") {
+  for (Isa isa : available_isas()) {
+    for (std::size_t n : kSizes) {
+      INFO("isa " << isa_name(isa) << ", n = " << n);
+      const auto x = random_floats(n, static_cast<std::uint32_t>(n) + 1);
+      std::size_t ref_nans = 0, nans = 0;
+      const auto ref = naive_pack(x, &ref_nans);
+      const auto got = pack_with(ops(isa), x, &nans);
+      REQUIRE(got == ref);
+      CHECK(nans == 0);
+      if (n % 32 != 0) CHECK((got.back() & ~tail_mask(n)) == 0u);
+    }
+  }
+}
+
+TEST_CASE("pack: +-0 give +1, NaN gives bit 0 and is counted", "[kernels][pack]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (Isa isa : available_isas()) {
+    INFO("isa " << isa_name(isa));
+    for (std::size_t n : {std::size_t{5}, std::size_t{40}, std::size_t{1000}}) {
+      std::vector<float> x(n, -1.0f);
+      x[0] = 0.0f;
+      x[1] = -0.0f;
+      x[2] = nan;
+      x[3] = inf;
+      x[4] = -inf;
+      if (n > 33) x[33] = -nan;
+      if (n > 999) x[999] = nan;
+      std::size_t nans = 0;
+      const auto bits = pack_with(ops(isa), x, &nans);
+      CHECK(nans == (n > 999 ? 3u : n > 33 ? 2u : 1u));
+      CHECK((bits[0] & 0x1Fu) == 0b01011u);  // +0, -0, NaN->0, +inf, -inf->0
+      if (n > 33) CHECK(get_bit(bits.data(), 33) == 0u);
+    }
+  }
+}
+
+TEST_CASE("momentum_pack matches the reference formula on every ISA", "[kernels][momentum]") {
+  const float beta = 0.9f;
+  for (Isa isa : available_isas()) {
+    for (std::size_t n : kSizes) {
+      INFO("isa " << isa_name(isa) << ", n = " << n);
+      const auto g = random_floats(n, 7);
+      auto m = random_floats(n, 8);
+      auto m_ref = m;
+      const float omb = 1.0f - beta;
+      for (std::size_t i = 0; i < n; ++i) m_ref[i] = beta * m_ref[i] + omb * g[i];
+      std::size_t ref_nans = 0;
+      const auto ref_bits = naive_pack(m_ref, &ref_nans);
+      std::vector<std::uint32_t> bits(packed_words(n));
+      const std::size_t nans = ops(isa).momentum_pack(m.data(), g.data(), n, beta, bits.data());
+      REQUIRE(same_bits(m, m_ref));
+      REQUIRE(bits == ref_bits);
+      CHECK(nans == 0);
+      if (n > 40) {  // a NaN gradient poisons m and is reported
+        auto g_bad = g;
+        g_bad[40] = std::numeric_limits<float>::quiet_NaN();
+        CHECK(ops(isa).momentum_pack(m.data(), g_bad.data(), n, beta, bits.data()) == 1);
+        CHECK(std::isnan(m[40]));
+      }
+    }
+  }
+}
+
+TEST_CASE("apply matches x -= lr*(s + wd*x) on every ISA", "[kernels][apply]") {
+  for (Isa isa : available_isas()) {
+    for (std::size_t n : kSizes) {
+      for (float wd : {0.0f, 5e-4f}) {
+        INFO("isa " << isa_name(isa) << ", n = " << n << ", wd = " << wd);
+        const float lr = 1e-3f;
+        auto x = random_floats(n, 11);
+        const auto signs = random_floats(n, 12);
+        std::size_t unused = 0;
+        auto bits = naive_pack(signs, &unused);
+        if (n % 32 != 0) bits.back() |= ~tail_mask(n);  // tail garbage must be ignored
+        auto x_ref = x;
+        for (std::size_t i = 0; i < n; ++i) {
+          const float s = std::signbit(signs[i] + 0.0f) ? -1.0f : 1.0f;
+          x_ref[i] = x_ref[i] - lr * (s + wd * x_ref[i]);
+          // sanity vs double maths: one step moves x by lr*(+-1 + wd*x)
+          REQUIRE(std::abs(static_cast<double>(x_ref[i]) - (x[i] - 1e-3 * (s + wd * x[i]))) <=
+                  1e-6 * (1.0 + std::abs(x[i])));
+        }
+        std::vector<float> buf(n + 1);  // unaligned x
+        std::copy(x.begin(), x.end(), buf.begin() + 1);
+        ops(isa).apply(buf.data() + 1, n, bits.data(), lr, wd);
+        REQUIRE(same_bits(std::vector<float>(buf.begin() + 1, buf.end()), x_ref));
+      }
+    }
+  }
+}
+
+TEST_CASE("every SIMD path is bit-identical to scalar", "[kernels][simd]") {
+  const std::size_t n = 100003;
+  const auto g = random_floats(n, 21);
+  const auto x0 = random_floats(n, 22);
+  const SignOps& scalar = ops(Isa::scalar);
+  std::vector<std::uint32_t> ref_bits(packed_words(n)), bits(packed_words(n));
+  auto m_ref = x0;
+  scalar.momentum_pack(m_ref.data(), g.data(), n, 0.95f, ref_bits.data());
+  auto x_ref = x0;
+  scalar.apply(x_ref.data(), n, ref_bits.data(), 0.01f, 0.1f);
+  for (Isa isa : available_isas()) {
+    INFO("isa " << isa_name(isa));
+    auto m = x0;
+    ops(isa).momentum_pack(m.data(), g.data(), n, 0.95f, bits.data());
+    CHECK(same_bits(m, m_ref));
+    CHECK(bits == ref_bits);
+    auto x = x0;
+    ops(isa).apply(x.data(), n, bits.data(), 0.01f, 0.1f);
+    CHECK(same_bits(x, x_ref));
+  }
+}
+
+TEST_CASE("invert_signs flips the n valid bits and keeps the tail 0", "[kernels][invert]") {
+  for (std::size_t n : kSizes) {
+    INFO("n = " << n);
+    std::size_t unused = 0;
+    const auto orig = naive_pack(random_floats(n, 31), &unused);
+    auto bits = orig;
+    invert_signs(bits.data(), n);
+    for (std::size_t i = 0; i < n; ++i) REQUIRE(get_bit(bits.data(), i) != get_bit(orig.data(), i));
+    if (n % 32 != 0) CHECK((bits.back() & ~tail_mask(n)) == 0u);
+    invert_signs(bits.data(), n);
+    CHECK(bits == orig);
+  }
+}
+
+TEST_CASE("ISA names, parsing and dispatch", "[kernels][isa]") {
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) CHECK(parse_isa(isa_name(isa)) == isa);
+  CHECK_THROWS_AS(parse_isa("avx1024"), std::invalid_argument);
+  CHECK_THROWS_WITH(parse_isa("neon"), Catch::Contains("'neon'"));
+  CHECK_THROWS_AS(parse_isa(""), std::invalid_argument);
+
+  const auto isas = available_isas();
+  REQUIRE(!isas.empty());
+  CHECK(isas.back() == Isa::scalar);
+  CHECK(best_ops().isa == isas.front());
+  for (Isa isa : isas) CHECK(ops(isa).isa == isa);
+  for (Isa isa : {Isa::avx2, Isa::avx512}) {
+    if (std::find(isas.begin(), isas.end(), isa) == isas.end()) {
+      CHECK_THROWS_WITH(ops(isa), std::string("ISA ") + isa_name(isa) + " not supported by this CPU");
+    }
+  }
+}
