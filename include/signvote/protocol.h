@@ -42,13 +42,13 @@
 //   2. pack:     m = b m + (1-b) g; bits = sign(m) packed; an adversary
 //                flips its bits                                  (t_pack)
 //   3. send:     for each shard s: MPI_Isend(header VOTE + bits[shard s])
-//                to server s, tag kTagVote + bucket              \
+//                to server s, tag kTagVote + bucket              -+
 //   4. server s: MPI_Irecv one slot per worker (64B-aligned), Waitall,  |
 //                validate every header (magic, version, kind, step,     |
 //                length, offset, byte count); tally the W rows into the | (t_comm)
 //                packed majority (bit-sliced, ties -> +1)     (t_tally) |
 //   5. reply:    server s MPI_Isend(header RESULT + majority) to every  |
-//                worker, tag kTagResult                                /
+//                worker, tag kTagResult                          -+
 //   6. apply:    each worker checks the RESULT header (status, step,
 //                length), then x -= lr (s_i + wd x_i), s_i = +-1 from the
 //                bits, fused, no float temporary                 (t_apply)

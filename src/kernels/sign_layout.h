@@ -39,7 +39,6 @@
 #ifdef __CUDACC__
 #define SV_HD __host__ __device__
 #define SV_INLINE __forceinline__
-#define SV_UNROLL _Pragma("unroll")
 #else
 #define SV_HD
 // always_inline: these helpers are included by TUs compiled with different
@@ -47,6 +46,15 @@
 // out-of-line COMDAT copy exists for the linker to pick from an AVX TU and run
 // on the scalar path of a CPU that lacks AVX.
 #define SV_INLINE inline __attribute__((always_inline))
+#endif
+// Full unroll of the (<= 11 iteration) counter-plane loops: device pass uses
+// nvcc's pragma, g++ GCC's; nothing in nvcc's host pass (cudafe rejects the
+// GCC pragma, and .cu host code never runs these loops hot).
+#if defined(__CUDA_ARCH__)
+#define SV_UNROLL _Pragma("unroll")
+#elif defined(__CUDACC__)
+#define SV_UNROLL
+#else
 #define SV_UNROLL _Pragma("GCC unroll 16")
 #endif
 

@@ -1,6 +1,10 @@
 // Internal helpers: deterministic normal sampling and elementwise loops.
 #include "common.h"
 
+#ifdef SIGNVOTE_HAVE_DNNL
+#include "dnnl_util.h"
+#endif
+
 #include <cmath>
 #include <numbers>
 
@@ -9,6 +13,14 @@
 #endif
 
 namespace signvote::nn {
+
+std::shared_ptr<DnnlContext> make_dnnl_context() {
+#ifdef SIGNVOTE_HAVE_DNNL
+  return std::make_shared<DnnlContext>();
+#else
+  return nullptr;
+#endif
+}
 
 void fill_normal(std::span<float> out, double stddev, std::mt19937_64& rng) {
   // Box-Muller: u1 in (0, 1], u2 in [0, 1) from the top 53 bits of a draw;

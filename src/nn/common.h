@@ -27,6 +27,9 @@ struct NnContext {
   std::shared_ptr<DnnlContext> dnnl;   // non-null when the model uses oneDNN
 };
 
+// A oneDNN CPU engine + stream; nullptr when built without oneDNN.
+std::shared_ptr<DnnlContext> make_dnnl_context();
+
 // Fills `out` with N(0, std^2) samples. Normal deviates come from our own
 // Box-Muller transform over std::mt19937_64 (std::normal_distribution is
 // implementation-defined, so it would not be reproducible across libraries).

@@ -1,7 +1,7 @@
 // im2col + Eigen GEMM convolution (the reference backend).
 #include "conv_eigen.h"
 
-#include <Eigen/Core>
+#include "eigen_core.h"
 
 #include <algorithm>
 #include <cstring>

@@ -28,8 +28,14 @@ void AlignedBuffer::Free::operator()(float* p) const noexcept { std::free(p); }
 const char* layout_name(Layout l) { return l == Layout::nChw16c ? "nChw16c" : "nchw"; }
 
 std::string to_string(const Shape& s) {
-  return "(" + std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.h) + "," +
-         std::to_string(s.w) + ")";
+  // Appended piecewise: GCC 12 raises a false -Wrestrict on "(" + std::string&&.
+  std::string r = "(";
+  for (int v : {s.n, s.c, s.h, s.w}) {
+    if (r.size() > 1) r += ',';
+    r += std::to_string(v);
+  }
+  r += ')';
+  return r;
 }
 
 size_t Tensor::physical_size(const Shape& s, Layout l) {

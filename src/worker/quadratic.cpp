@@ -12,11 +12,19 @@
 namespace signvote::worker {
 namespace {
 
+// Per-worker stream: SplitMix64 of (seed, worker) so streams never collide.
+uint64_t seed_for(uint64_t seed, int worker) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(worker) + 1;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 class Quadratic final : public Problem {
  public:
   Quadratic(const Config& cfg, int worker_index)
       : x_(static_cast<size_t>(cfg.model.dim)), g_(x_.size()), noise_std_(static_cast<float>(cfg.data.noise_std)),
-        rng_(std::seed_seq{cfg.run.seed, uint64_t{0x51d5u}, static_cast<uint64_t>(worker_index)}) {
+        rng_(seed_for(cfg.run.seed, worker_index)) {
     for (auto& v : x_.span()) v = static_cast<float>(cfg.model.init);
   }
   std::span<float> params() override { return x_.span(); }

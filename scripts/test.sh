@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds signvote (scripts/setup.sh) and runs the whole test suite with ctest.
+# GPU tests report "skipped" when no CUDA device is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cd "${SIGNVOTE_BUILD_DIR:-build}"
+ctest --output-on-failure -j2 --timeout 600 "$@"

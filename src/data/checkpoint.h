@@ -1,0 +1,78 @@
+// Training checkpoints: named float arrays, uint64 scalars and byte blobs in
+// one checksummed little-endian file. Format: docs/checkpoint.md.
+//
+// Writes are atomic (temp file in the same directory + fsync + rename + fsync
+// of the directory): `file` always holds either the previous complete
+// checkpoint or the new complete one, never a partial file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace signvote::data {
+
+inline constexpr char kCheckpointMagic[8] = {'S', 'I', 'G', 'N', 'V', 'C', 'K', 'P'};
+inline constexpr std::uint32_t kCheckpointVersion = 1;
+
+struct Checkpoint {
+  std::map<std::string, std::vector<float>> arrays;  // weights, momentum, BN buffers
+  std::map<std::string, std::uint64_t> scalars;      // step, epoch, ...
+  std::map<std::string, std::string> blobs;          // RNG / loader state, config YAML
+
+  bool operator==(const Checkpoint&) const = default;  // NB: float ==, NaN != NaN
+};
+
+// The exact file image (deterministic: sections sorted by kind, then name).
+std::string serialize_checkpoint(const Checkpoint& ckpt);
+// Parses a file image; `name` (usually the path) prefixes every error:
+// "checkpoint <name>: bad magic ..." | "unsupported format version N" |
+// "truncated ..." | "checksum mismatch ..." | "corrupt section table ...".
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name);
+
+void write_checkpoint_atomic(const std::filesystem::path& file, const Checkpoint& ckpt);
+// Throws std::runtime_error, one line naming `file`: missing / unreadable,
+// plus the parse_checkpoint errors.
+Checkpoint read_checkpoint(const std::filesystem::path& file);
+
+// A directory of checkpoints of ONE run:
+//   DIR/ckpt-<step, 12 digits zero padded>.ckpt   (e.g. ckpt-000000001000.ckpt)
+//   DIR/latest.ckpt -> ckpt-....ckpt               (relative symlink)
+// save() writes the checkpoint atomically, then repoints latest.ckpt
+// atomically (new symlink + rename), then deletes all but the newest
+// `keep_last` ckpt files (keep_last 0 = keep all). A crash at any point leaves
+// the newest complete checkpoint readable.
+class CheckpointDir {
+ public:
+  // keep_last >= 0. With allow_overwrite = false, save() refuses to replace
+  // an existing ckpt file for the same step (likely another run's).
+  CheckpointDir(std::filesystem::path dir, int keep_last, bool allow_overwrite = false);
+
+  // Returns the path written. Creates DIR if needed. Throws std::runtime_error
+  // if the step exists (see above) or DIR/latest.ckpt is not a symlink.
+  std::filesystem::path save(const Checkpoint& ckpt, std::uint64_t step);
+
+  // The checkpoint DIR/latest.ckpt points to; if that link is missing or
+  // dangling, the highest-step ckpt-*.ckpt file (temp files never match);
+  // nullopt if none / DIR missing.
+  std::optional<std::filesystem::path> latest() const;
+  // (step, path) of every ckpt-*.ckpt file, ascending step.
+  std::vector<std::pair<std::uint64_t, std::filesystem::path>> list() const;
+
+  const std::filesystem::path& dir() const { return dir_; }
+  static std::string file_name(std::uint64_t step);  // "ckpt-000000001000.ckpt"
+
+ private:
+  void prune(std::uint64_t newest_step) const;
+
+  std::filesystem::path dir_;
+  int keep_last_;
+  bool allow_overwrite_;
+};
+
+}  // namespace signvote::data

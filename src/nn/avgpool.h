@@ -1,0 +1,20 @@
+// GlobalAvgPool: y(n, c, 1, 1) = mean over H*W of x(n, c, :, :).
+// Accepts nchw or nChw16c; the output is always nchw, i.e. a contiguous
+// (N, C) matrix ready for Linear.
+#pragma once
+
+#include "signvote/layer.h"
+
+namespace signvote::nn {
+
+class GlobalAvgPool final : public Layer {
+ public:
+  LayerKind kind() const override { return LayerKind::pool; }
+  Shape output_shape(const Shape& in) const override { return {in.n, in.c, 1, 1}; }
+  Layout output_layout(Layout) const override { return Layout::nchw; }
+  void forward(const Tensor& x, Tensor& y, Mode mode) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
+  std::string describe() const override { return "global_avgpool"; }
+};
+
+}  // namespace signvote::nn

@@ -1,0 +1,121 @@
+// make_model(): validates a ModelSpec, picks the conv backend and builds
+// resnet18 / small_cnn / mlp as GraphModels.
+#include "avgpool.h"
+#include "batchnorm2d.h"
+#include "conv2d.h"
+#include "flatten.h"
+#include "graph_model.h"
+#include "linear.h"
+#include "maxpool2d.h"
+#include "relu.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace signvote::nn {
+
+const char* layer_kind_name(LayerKind k) {
+  static constexpr const char* kNames[] = {"conv", "bn",     "relu",    "add",
+                                           "pool", "linear", "loss", "flatten"};
+  const auto i = static_cast<size_t>(k);
+  return i < kNumLayerKinds ? kNames[i] : "unknown";
+}
+
+std::vector<std::string> available_conv_backends() { return conv_backend_names(); }
+
+namespace {
+
+// conv(k x k, stride, pad k/2) + BN (+ ReLU) on activation `x`.
+int conv_bn(GraphModel& m, const std::string& conv_name, const std::string& bn_name, int x,
+            int cout, int k, int stride, bool relu) {
+  const int cin = m.act_shape(x).c;
+  const ConvGeom g{cin, cout, k, k, stride, stride, k / 2, k / 2};
+  x = m.add_layer(conv_name, std::make_unique<Conv2d>(g, make_conv_impl(m.conv_backend(), g, m.context())), x);
+  x = m.add_layer(bn_name, std::make_unique<BatchNorm2d>(cout, m.context()), x);
+  if (relu) x = m.add_layer(bn_name + ".relu", std::make_unique<ReLU>(), x);
+  return x;
+}
+
+// torchvision-style BasicBlock with the CIFAR 1x1 conv + BN shortcut.
+int basic_block(GraphModel& m, const std::string& p, int x, int cout, int stride) {
+  const int cin = m.act_shape(x).c;
+  int h = conv_bn(m, p + ".conv1", p + ".bn1", x, cout, 3, stride, true);
+  h = conv_bn(m, p + ".conv2", p + ".bn2", h, cout, 3, 1, false);
+  int sc = x;
+  if (stride != 1 || cin != cout) sc = conv_bn(m, p + ".shortcut.0", p + ".shortcut.1", x, cout, 1, stride, false);
+  const int y = m.add_residual(p + ".add", h, sc);
+  return m.add_layer(p + ".relu", std::make_unique<ReLU>(), y);
+}
+
+void build_resnet18(GraphModel& m, const ModelSpec& s) {
+  int x = conv_bn(m, "conv1", "bn1", 0, s.width, 3, 1, true);
+  for (int stage = 0; stage < 4; ++stage)
+    for (int b = 0; b < 2; ++b) {
+      const int stride = (stage > 0 && b == 0) ? 2 : 1;
+      const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
+      x = basic_block(m, p, x, s.width << stage, stride);
+    }
+  x = m.add_layer("avgpool", std::make_unique<GlobalAvgPool>(), x);
+  m.add_layer("linear", std::make_unique<Linear>(m.act_shape(x).c, s.num_classes), x);
+}
+
+// [conv3x3 + BN + ReLU + maxpool2] x 2 with width/4 and width/2 channels,
+// then a linear classifier.
+void build_small_cnn(GraphModel& m, const ModelSpec& s) {
+  int x = conv_bn(m, "conv1", "bn1", 0, std::max(1, s.width / 4), 3, 1, true);
+  x = m.add_layer("pool1", std::make_unique<MaxPool2d>(2, 2), x);
+  x = conv_bn(m, "conv2", "bn2", x, std::max(1, s.width / 2), 3, 1, true);
+  x = m.add_layer("pool2", std::make_unique<MaxPool2d>(2, 2), x);
+  x = m.add_layer("flatten", std::make_unique<Flatten>(), x);
+  m.add_layer("fc", std::make_unique<Linear>(m.act_shape(x).c, s.num_classes), x);
+}
+
+// flatten -> linear(2*width) -> ReLU -> linear(classes).
+void build_mlp(GraphModel& m, const ModelSpec& s) {
+  int x = m.add_layer("flatten", std::make_unique<Flatten>(), 0);
+  x = m.add_layer("fc1", std::make_unique<Linear>(m.act_shape(x).c, 2 * s.width, std::sqrt(2.0)), x);
+  x = m.add_layer("fc1.relu", std::make_unique<ReLU>(), x);
+  m.add_layer("fc2", std::make_unique<Linear>(m.act_shape(x).c, s.num_classes), x);
+}
+
+std::string choose_backend(const ModelSpec& s) {
+  std::string tried;
+  for (const auto& b : s.conv_backends) {
+    if (b != "dnnl" && b != "eigen")
+      throw std::invalid_argument("unknown conv backend '" + b + "' (known: dnnl, eigen)");
+    if (conv_backend_available(b)) return b;
+    tried += (tried.empty() ? "" : ", ") + b;
+  }
+  std::string have;
+  for (const auto& b : conv_backend_names()) have += (have.empty() ? "" : ", ") + b;
+  throw std::invalid_argument("no requested conv backend is available (requested: " +
+                              (tried.empty() ? std::string("none") : tried) +
+                              "; this build has: " + have + ")");
+}
+
+void validate(const ModelSpec& s) {
+  auto positive = [](int v, const char* what) {
+    if (v < 1) throw std::invalid_argument(std::string("ModelSpec.") + what + " = " + std::to_string(v) + " must be >= 1");
+  };
+  positive(s.width, "width");
+  positive(s.num_classes, "num_classes");
+  positive(s.in_channels, "in_channels");
+  positive(s.image_size, "image_size");
+  positive(s.threads, "threads");
+  if (s.name != "resnet18" && s.name != "small_cnn" && s.name != "mlp")
+    throw std::invalid_argument("unknown model name '" + s.name + "' (known: resnet18, small_cnn, mlp)");
+}
+
+}  // namespace
+
+std::unique_ptr<Model> make_model(const ModelSpec& spec) {
+  validate(spec);
+  auto m = std::make_unique<GraphModel>(spec, choose_backend(spec));
+  if (spec.name == "resnet18") build_resnet18(*m, spec);
+  else if (spec.name == "small_cnn") build_small_cnn(*m, spec);
+  else build_mlp(*m, spec);
+  m->finalize();
+  return m;
+}
+
+}  // namespace signvote::nn

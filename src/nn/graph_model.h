@@ -1,0 +1,92 @@
+// GraphModel: the Model implementation. A model is a topologically ordered
+// list of nodes over numbered activations (0 = the input images). A node is
+// either a unary Layer or a residual Add of two activations. Builders
+// (builders.cpp) add nodes, then finalize() lays every layer's parameters
+// out in one flat params/grads buffer (PyTorch named_parameters() order) and
+// BN running stats in one flat buffers buffer, and initialises them.
+//
+// Activation and gradient storage is allocated for a batch capacity and
+// reused; smaller batches run on views of the same storage.
+#pragma once
+
+#include "common.h"
+#include "signvote/layer.h"
+#include "signvote/model.h"
+#include "softmax_xent.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace signvote::nn {
+
+class GraphModel final : public Model {
+ public:
+  // Validates the spec's numbers, sets up the thread count and (for the
+  // "dnnl" backend) the oneDNN context. `backend` is the chosen conv backend.
+  GraphModel(const ModelSpec& spec, std::string backend);
+  ~GraphModel() override;
+
+  // ---- building ----
+  NnContext& context() { return ctx_; }
+  Shape act_shape(int act) const { return acts_[act].shape; }  // n == 1
+  int add_layer(const std::string& name, std::unique_ptr<Layer> layer, int in);
+  int add_residual(const std::string& name, int a, int b);
+  void finalize();  // the last activation is the logits
+
+  // ---- Model ----
+  const ModelSpec& spec() const override { return spec_; }
+  const std::string& conv_backend() const override { return backend_; }
+  std::span<float> params() override { return params_.span(); }
+  std::span<float> grads() override { return grads_.span(); }
+  std::span<float> buffers() override { return buffers_.span(); }
+  size_t num_params() const override { return params_.size(); }
+  void zero_grads() override;
+  const std::vector<ParamRange>& param_ranges() const override { return param_ranges_; }
+  const std::vector<ParamRange>& buffer_ranges() const override { return buffer_ranges_; }
+  float forward_backward(const Tensor& images, const int* labels, int batch,
+                         StepStats* stats) override;
+  EvalResult evaluate(const Tensor& images, const int* labels, int batch) override;
+  const Tensor& logits() const override { return views_.back(); }
+  const LayerTimes& layer_times() const override { return times_; }
+  void reset_layer_times() override { times_ = {}; }
+  std::string summary() const override;
+
+ private:
+  struct Node {
+    std::string name;
+    std::unique_ptr<Layer> layer;  // null for a residual Add
+    int in0 = 0, in1 = -1, out = 0;
+  };
+  struct Act {
+    Shape shape;  // per sample (n == 1)
+    Layout layout = Layout::nchw;
+    int consumers = 0;
+  };
+  void check_input(const Tensor& images, int batch) const;
+  void set_threads() const;
+  void ensure_capacity(int batch);
+  void make_views(const Tensor& images, int batch);
+  void run_forward(Mode mode);
+  void run_backward();
+  void backward_node(const Node& node, std::vector<char>& written);
+  Tensor& grad_target(int act, std::vector<char>& written, bool* accumulate);
+  Tensor view_of(std::vector<Tensor>& store, int act, int batch);
+
+  ModelSpec spec_;
+  std::string backend_;
+  NnContext ctx_;
+  std::vector<Node> nodes_;
+  std::vector<Act> acts_;
+  AlignedBuffer params_, grads_, buffers_;
+  std::vector<ParamRange> param_ranges_, buffer_ranges_;
+  SoftmaxCrossEntropy loss_;
+  LayerTimes times_;
+  // Storage for `capacity_` samples; views_ / gviews_ / sviews_ for the
+  // current batch (views_[0] wraps the caller's images).
+  int capacity_ = 0;
+  std::vector<Tensor> store_, gstore_, sstore_;
+  std::vector<Tensor> views_, gviews_, sviews_;
+};
+
+}  // namespace signvote::nn

@@ -1,0 +1,95 @@
+// Config: defaults, overrides, and one-line errors naming the key and file.
+#include "signvote/config.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using signvote::ConfigError;
+using signvote::parse_config;
+
+namespace {
+std::string error_of(const std::string& yaml, std::vector<std::string> overrides = {}) {
+  try {
+    parse_config(yaml, "test.yaml", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("config: defaults and YAML values", "[config]") {
+  auto c = parse_config("optimizer:\n  lr: 0.01\ncluster:\n  workers: 7\n", "t.yaml");
+  CHECK(c.optimizer.lr == Approx(0.01));
+  CHECK(c.cluster.workers == 7);
+  CHECK(c.cluster.servers == 1);
+  CHECK(c.model.name == "quadratic");
+  CHECK(c.world_size() == 8);
+}
+
+TEST_CASE("config: --set overrides are typed and applied after the file", "[config]") {
+  auto c = parse_config("optimizer:\n  lr: 0.01\n", "t.yaml",
+                        {"optimizer.lr=1e-3", "cluster.workers=27", "optimizer.milestones=[10, 20]"});
+  CHECK(c.optimizer.lr == Approx(1e-3));
+  CHECK(c.cluster.workers == 27);
+  REQUIRE(c.optimizer.milestones.size() == 2);
+  CHECK(c.optimizer.milestones[1] == 20);
+}
+
+TEST_CASE("config: errors name the key and the file", "[config]") {
+  CHECK_THAT(error_of("optimizer:\n  lrr: 1\n"), Catch::Contains("test.yaml") && Catch::Contains("'optimizer.lrr'"));
+  CHECK_THAT(error_of("optimizer:\n  lr: fast\n"), Catch::Contains("'optimizer.lr' expects float"));
+  CHECK_THAT(error_of("cluster:\n  workers: 2.5\n"), Catch::Contains("'cluster.workers' expects int"));
+  CHECK_THAT(error_of("optimizer:\n  lr: -1\n"), Catch::Contains("'optimizer.lr' must be > 0"));
+  CHECK_THAT(error_of("optimizer:\n  lr: 0\n"), Catch::Contains("'optimizer.lr' must be > 0"));
+  CHECK_THAT(error_of("optimizer:\n  momentum: 1.0\n"), Catch::Contains("'optimizer.momentum' must be in [0, 1)"));
+  CHECK_THAT(error_of("optimizer:\n  momentum: -0.1\n"), Catch::Contains("'optimizer.momentum'"));
+  CHECK_THAT(error_of("cluster:\n  workers: 3\nadversary:\n  count: 4\n"), Catch::Contains("'adversary.count'"));
+  CHECK_THAT(error_of("aggregation:\n  method: gossip\n"), Catch::Contains("'aggregation.method' must be one of"));
+  CHECK_THAT(error_of("optimizer:\n  name: sgd\n"), Catch::Contains("'optimizer.name' = sgd"));
+  CHECK_THAT(error_of("run: 5\n"), Catch::Contains("'run'"));
+  CHECK_THAT(error_of("run:\n  steps: [1\n"), Catch::Contains("invalid YAML"));
+  CHECK_THAT(error_of("", {"optimizer.lr"}), Catch::Contains("expected key=value"));
+  CHECK_THAT(error_of("", {"nope.key=1"}), Catch::Contains("unknown key 'nope.key'"));
+  CHECK_THAT(error_of("", {"run.steps=0"}), Catch::Contains("'run.steps' must be >= 1"));
+  CHECK_THAT(error_of("model:\n  name: resnet18\n"), Catch::Contains("'data.path' is required"));
+  CHECK(error_of("optimizer:\n  lr: 0.5\n").empty());
+}
+
+TEST_CASE("config: missing file is a one-line error naming it", "[config]") {
+  try {
+    signvote::load_config("/nonexistent/dir/x.yaml");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("/nonexistent/dir/x.yaml"));
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("config: dump round-trips", "[config]") {
+  auto c = parse_config("optimizer:\n  lr: 0.02\n  milestones: [5, 9]\ncluster:\n  workers: 5\n", "t.yaml");
+  auto again = parse_config(signvote::dump_config(c), "dump");
+  CHECK(signvote::dump_config(again) == signvote::dump_config(c));
+  CHECK(again.optimizer.lr == Approx(0.02));
+  CHECK(again.optimizer.milestones == std::vector<int64_t>{5, 9});
+}
+
+TEST_CASE("config: shipped configs parse and every key is documented", "[config]") {
+  const std::filesystem::path root = SIGNVOTE_SOURCE_DIR;
+  for (const auto& f : std::filesystem::directory_iterator(root / "configs")) {
+    if (f.path().extension() != ".yaml") continue;
+    INFO(f.path());
+    CHECK_NOTHROW(signvote::load_config(f.path().string(), {"data.path=/tmp"}));
+  }
+  std::ifstream doc(root / "docs" / "configuration.md");
+  REQUIRE(doc);
+  std::stringstream ss;
+  ss << doc.rdbuf();
+  for (const auto& key : signvote::config_keys()) {
+    INFO(key);
+    CHECK(ss.str().find("`" + key + "`") != std::string::npos);
+  }
+}

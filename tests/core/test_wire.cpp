@@ -1,0 +1,119 @@
+// Wire protocol: header validation, error lines naming the rank, shard plans.
+#include "comm/topology.h"
+#include "comm/wire.h"
+#include "worker/optimizer.h"
+
+#include <catch2/catch.hpp>
+
+using namespace signvote;
+using protocol::ErrorCode;
+using protocol::MsgHeader;
+using protocol::MsgKind;
+
+namespace {
+MsgHeader vote_header(uint64_t step, uint64_t length) {
+  MsgHeader h;
+  h.kind = MsgKind::vote;
+  h.step = step;
+  h.length = length;
+  h.words = comm::payload_words(length);
+  return h;
+}
+size_t bytes_for(uint64_t length) { return protocol::kHeaderBytes + 4 * comm::payload_words(length); }
+}  // namespace
+
+TEST_CASE("wire: payload is padded to 64 bytes", "[wire]") {
+  CHECK(comm::payload_words(0) == 0);
+  CHECK(comm::payload_words(1) == 16);
+  CHECK(comm::payload_words(512) == 16);
+  CHECK(comm::payload_words(513) == 32);
+  CHECK(bytes_for(1000) % 64 == 0);
+}
+
+TEST_CASE("wire: a valid header passes", "[wire]") {
+  MsgHeader v;
+  CHECK(comm::validate(vote_header(7, 1000), {MsgKind::vote, 7, 1000, 0}, bytes_for(1000), 3, v));
+  CHECK(v.status == ErrorCode::ok);
+}
+
+TEST_CASE("wire: each mismatch gives its code and names the rank", "[wire]") {
+  MsgHeader v;
+  const comm::Expect want{MsgKind::vote, 8, 1000, 0};
+  SECTION("step") {
+    CHECK_FALSE(comm::validate(vote_header(7, 1000), want, bytes_for(1000), 3, v));
+    CHECK(v.status == ErrorCode::step_mismatch);
+    CHECK(comm::describe_error(v) == "rank 3 sent step 7, expected step 8 (step_mismatch)");
+  }
+  SECTION("length") {
+    CHECK_FALSE(comm::validate(vote_header(8, 999), want, bytes_for(999), 5, v));
+    CHECK(v.status == ErrorCode::length_mismatch);
+    CHECK_THAT(comm::describe_error(v), Catch::StartsWith("rank 5 "));
+  }
+  SECTION("byte count") {
+    CHECK_FALSE(comm::validate(vote_header(8, 1000), want, bytes_for(1000) + 64, 2, v));
+    CHECK(v.status == ErrorCode::size_mismatch);
+  }
+  SECTION("magic and version") {
+    auto h = vote_header(8, 1000);
+    h.magic = 0xdeadbeef;
+    CHECK_FALSE(comm::validate(h, want, bytes_for(1000), 1, v));
+    CHECK(v.status == ErrorCode::bad_magic);
+    h = vote_header(8, 1000);
+    h.version = 99;
+    CHECK_FALSE(comm::validate(h, want, bytes_for(1000), 1, v));
+    CHECK(v.status == ErrorCode::bad_version);
+  }
+  SECTION("a worker's own failure is passed on") {
+    auto h = vote_header(8, 1000);
+    h.status = ErrorCode::nan_gradient;
+    h.err_got = 4;
+    CHECK_FALSE(comm::validate(h, want, bytes_for(1000), 6, v));
+    CHECK(comm::describe_error(v) == "rank 6 produced 4 NaN coordinates (nan_gradient)");
+  }
+}
+
+TEST_CASE("shards: 512-coordinate blocks cover d exactly once", "[wire]") {
+  for (size_t d : {1ul, 511ul, 512ul, 1000ul, 100000ul, 11173962ul}) {
+    for (int S : {1, 2, 3, 7}) {
+      auto plan = comm::plan_shards(d, S);
+      REQUIRE(plan.size() == size_t(S));
+      size_t next = 0;
+      for (const auto& sh : plan) {
+        CHECK(sh.offset == next);
+        if (sh.length) CHECK(sh.offset % 512 == 0);
+        next = sh.offset + sh.length;
+      }
+      CHECK(next == d);
+    }
+  }
+}
+
+TEST_CASE("optimizer: lr schedules", "[optimizer]") {
+  OptimizerConfig o;
+  o.lr = 0.1;
+  o.schedule = "step";
+  o.milestones = {10, 20};
+  o.gamma = 0.5;
+  CHECK(worker::lr_at(o, 10) == Approx(0.1));
+  CHECK(worker::lr_at(o, 11) == Approx(0.05));
+  CHECK(worker::lr_at(o, 21) == Approx(0.025));
+  o.schedule = "warmup_step";
+  o.warmup_steps = 4;
+  CHECK(worker::lr_at(o, 1) == Approx(0.025));
+  CHECK(worker::lr_at(o, 4) == Approx(0.1));
+}
+
+TEST_CASE("optimizer: SGD with momentum matches the closed form", "[optimizer]") {
+  OptimizerConfig o;
+  o.name = "sgd";
+  o.lr = 0.1;
+  o.momentum = 0.9;
+  o.weight_decay = 0.0;
+  worker::DenseOptimizer opt(o, 1);
+  float x = 1.0f;
+  const float g = 2.0f;
+  opt.step({&x, 1}, {&g, 1}, 1);  // b = 2, x = 1 - 0.2
+  CHECK(x == Approx(0.8f));
+  opt.step({&x, 1}, {&g, 1}, 2);  // b = 3.8, x = 0.8 - 0.38
+  CHECK(x == Approx(0.42f));
+}

@@ -1,0 +1,182 @@
+// Checkpoint format round trip, error cases, atomic writes and CheckpointDir.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "data/checkpoint.h"
+#include "data/crc32.h"
+#include "test_util.h"
+
+using namespace signvote::data;
+using test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+Checkpoint sample(std::uint64_t step) {
+  Checkpoint c;
+  std::vector<float> w(1000);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::sin(0.1f * i) * (step + 1);
+  c.arrays["model.weights"] = w;
+  c.arrays["bn.running_var"] = {1.0f, -0.0f, std::numeric_limits<float>::infinity(),
+                                std::numeric_limits<float>::denorm_min()};
+  c.arrays["empty"] = {};
+  c.scalars["step"] = step;
+  c.scalars["max"] = std::numeric_limits<std::uint64_t>::max();
+  c.blobs["config.yaml"] = "model: resnet20\nlr: 0.001\n";
+  c.blobs["rng"] = std::string("\0\1\2\xff", 4);  // binary, embedded NUL
+  c.blobs[""] = "";                               // empty name and payload
+  return c;
+}
+
+std::string error_of(const fs::path& file) {
+  try {
+    read_checkpoint(file);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+std::size_t count_entries(const fs::path& dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("crc32 matches the IEEE / zlib reference value", "[data][checkpoint]") {
+  CHECK(crc32("123456789", 9) == 0xCBF43926u);
+  CHECK(crc32("", 0) == 0u);
+  // Incremental == one shot, across the 8-byte fast path boundary.
+  const std::string s = "The quick brown fox jumps over the lazy dog";
+  CHECK(crc32(s.data(), s.size()) == 0x414FA339u);
+  CHECK(crc32(s.data() + 13, s.size() - 13, crc32(s.data(), 13)) == 0x414FA339u);
+}
+
+TEST_CASE("checkpoint round trip is exact, NaN bits included", "[data][checkpoint]") {
+  TempDir dir;
+  Checkpoint c = sample(7);
+  const std::uint32_t nan_bits = 0x7FC01234u;  // NaN with a payload
+  float nan;
+  std::memcpy(&nan, &nan_bits, 4);
+  c.arrays["nan"] = {nan};
+  write_checkpoint_atomic(dir / "a.ckpt", c);
+  const Checkpoint r = read_checkpoint(dir / "a.ckpt");
+  CHECK(r.scalars == c.scalars);
+  CHECK(r.blobs == c.blobs);
+  REQUIRE(r.arrays.size() == c.arrays.size());
+  for (const auto& [name, v] : c.arrays) {
+    INFO(name);
+    REQUIRE(r.arrays.at(name).size() == v.size());
+    CHECK(std::memcmp(r.arrays.at(name).data(), v.data(), v.size() * 4) == 0);
+  }
+  CHECK(serialize_checkpoint(c) == serialize_checkpoint(r));  // deterministic bytes
+  CHECK(test::read_bytes(dir / "a.ckpt") == serialize_checkpoint(c));
+}
+
+TEST_CASE("checkpoint read errors are one line naming the file", "[data][checkpoint]") {
+  TempDir dir;
+  const fs::path file = dir / "x.ckpt";
+  const std::string good = serialize_checkpoint(sample(1));
+  auto expect_error = [&](const std::string& bytes, const std::string& what) {
+    test::write_bytes(file, bytes);
+    const std::string msg = error_of(file);
+    INFO(msg);
+    CHECK(msg.find(file.string()) != std::string::npos);
+    CHECK(msg.find(what) != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  };
+  SECTION("missing") {
+    const std::string msg = error_of(dir / "missing.ckpt");
+    CHECK(msg.find("missing.ckpt") != std::string::npos);
+    CHECK(msg.find("not found") != std::string::npos);
+  }
+  SECTION("bad magic") {
+    std::string b = good;
+    b[0] = 'X';
+    expect_error(b, "bad magic");
+    expect_error("hello, this is not a checkpoint at all, no", "bad magic");
+  }
+  SECTION("unsupported version") {
+    std::string b = good;
+    b[8] = 2;
+    expect_error(b, "unsupported format version 2");
+  }
+  SECTION("truncated at every interesting length") {
+    for (std::size_t len : {std::size_t{0}, std::size_t{4}, std::size_t{20}, std::size_t{32},
+                            good.size() / 2, good.size() - 1}) {
+      INFO("length " << len);
+      expect_error(good.substr(0, len), "truncated");
+    }
+  }
+  SECTION("checksum mismatch on any flipped body bit") {
+    for (std::size_t pos : {std::size_t{40}, good.size() / 2, good.size() - 5}) {
+      std::string b = good;
+      b[pos] = static_cast<char>(b[pos] ^ 0x10);
+      expect_error(b, "checksum mismatch");
+    }
+  }
+  SECTION("trailing garbage") { expect_error(good + "x", "trailing"); }
+}
+
+TEST_CASE("atomic write never leaves partial or temp files", "[data][checkpoint]") {
+  TempDir dir;
+  const fs::path file = dir / "c.ckpt";
+  write_checkpoint_atomic(file, sample(1));
+  write_checkpoint_atomic(file, sample(2));  // replace
+  CHECK(read_checkpoint(file).scalars.at("step") == 2);
+  CHECK(count_entries(dir.path) == 1);  // no temp leftovers
+
+  // A write that fails at the rename (a directory is in the way) must throw,
+  // remove its temp file and leave the directory untouched.
+  fs::create_directory(dir / "blocked.ckpt");
+  CHECK_THROWS_WITH(write_checkpoint_atomic(dir / "blocked.ckpt", sample(3)),
+                    Catch::Contains("blocked.ckpt"));
+  CHECK(count_entries(dir.path) == 2);
+  CHECK_THROWS(write_checkpoint_atomic(dir / "no/such/dir/c.ckpt", sample(3)));
+  CHECK(read_checkpoint(file).scalars.at("step") == 2);
+}
+
+TEST_CASE("checkpoint dir: latest symlink, pruning, no silent overwrite", "[data][checkpoint]") {
+  TempDir root;
+  const fs::path dir = root / "run";
+  CheckpointDir cd(dir, 2);
+  CHECK_FALSE(cd.latest().has_value());  // dir does not exist yet
+  for (std::uint64_t step : {100, 200, 300, 1000}) {
+    const fs::path p = cd.save(sample(step), step);
+    CHECK(p.filename() == CheckpointDir::file_name(step));
+    // latest.ckpt works as a plain file path and is the newest save.
+    CHECK(read_checkpoint(dir / "latest.ckpt").scalars.at("step") == step);
+    CHECK(fs::is_symlink(dir / "latest.ckpt"));
+    REQUIRE(cd.latest().has_value());
+    CHECK(*cd.latest() == p);
+  }
+  CHECK(CheckpointDir::file_name(1000) == "ckpt-000000001000.ckpt");
+  const auto kept = cd.list();
+  REQUIRE(kept.size() == 2);  // keep_last = 2
+  CHECK(kept[0].first == 300);
+  CHECK(kept[1].first == 1000);
+  CHECK(count_entries(dir) == 3);  // 2 ckpts + latest.ckpt, no temp files
+
+  CHECK_THROWS_WITH(cd.save(sample(0), 1000), Catch::Contains("already exists"));
+  CHECK(read_checkpoint(dir / "latest.ckpt").scalars.at("step") == 1000);
+  CheckpointDir overwrite(dir, 2, true);
+  CHECK_NOTHROW(overwrite.save(sample(5), 1000));
+
+  // Dangling / missing latest.ckpt: latest() falls back to the highest step.
+  fs::remove(dir / "latest.ckpt");
+  CHECK(cd.latest()->filename() == CheckpointDir::file_name(1000));
+
+  // A regular file named latest.ckpt is never clobbered.
+  test::write_bytes(dir / "latest.ckpt", "mine");
+  CHECK_THROWS(cd.save(sample(1), 2000));
+  CHECK(test::read_bytes(dir / "latest.ckpt") == "mine");
+
+  CheckpointDir keep_all(root / "all", 0);
+  for (std::uint64_t s = 1; s <= 4; ++s) keep_all.save(sample(s), s);
+  CHECK(keep_all.list().size() == 4);
+}

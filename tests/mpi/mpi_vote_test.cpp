@@ -1,0 +1,157 @@
+// Multi-rank protocol tests, run by ctest under mpiexec (see CMakeLists.txt).
+//   mpi_vote_test closed_form SERVERS DIM ROUNDS   votes vs closed forms, exact
+//   mpi_vote_test mismatch_step | mismatch_length | diverged_hash | nan
+// Every rank checks what it saw; the exit code is 0 only if every rank passed.
+#include "comm/mpi_check.h"
+#include "comm/topology.h"
+#include "kernels/sign_kernels.h"
+#include "kernels/sign_layout.h"
+#include "server/vote_server.h"
+#include "worker/vote_client.h"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace signvote;
+
+namespace {
+
+int g_failures = 0;
+#define EXPECT(cond)                                                                           \
+  do {                                                                                         \
+    if (!(cond)) {                                                                             \
+      ++g_failures;                                                                            \
+      std::fprintf(stderr, "%s:%d: rank %d: EXPECT(%s) failed\n", __FILE__, __LINE__, rank(), #cond); \
+    }                                                                                          \
+  } while (0)
+
+int rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+uint64_t splitmix(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Worker k's vote (+1 = true) on coordinate i in round t. Even rounds use a
+// pseudo-random pattern; odd rounds give coordinate i exactly i % (W+1)
+// positive votes (workers 0..c-1), so every count 0..W, ties included, occurs.
+bool vote_of(int k, size_t i, uint64_t t, int W) {
+  if (t % 2) return static_cast<size_t>(k) < i % static_cast<size_t>(W + 1);
+  return splitmix((t << 48) ^ (uint64_t(k) << 32) ^ i) & 1;
+}
+
+// Closed form of the majority: positive iff #positive >= ceil(W/2).
+bool expected_majority(size_t i, uint64_t t, int W) {
+  int ones = 0;
+  for (int k = 0; k < W; ++k) ones += vote_of(k, i, t, W);
+  return 2 * ones >= W;
+}
+
+void closed_form(int servers, size_t dim, uint64_t rounds) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  comm::Topology topo(servers, size - servers);
+  const int W = topo.workers();
+  if (topo.is_server()) {
+    server::VoteServer srv(topo, dim, kernels::best_ops());
+    for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
+    return;
+  }
+  worker::VoteClient client(topo, dim);
+  const int k = topo.worker_index();
+  std::vector<float> x(dim);
+  for (uint64_t t = 1; t <= rounds; ++t) {
+    for (size_t i = 0; i < dim; ++i) x[i] = vote_of(k, i, t, W) ? 0.5f : -0.5f;
+    for (size_t s = 0; s < client.shards(); ++s) {
+      const auto& sh = client.shard(s);
+      kernels::best_ops().pack(x.data() + sh.offset, sh.length, client.out_bits(s));
+    }
+    client.post(t, {});
+    client.wait();
+    size_t wrong = 0;
+    for (size_t s = 0; s < client.shards(); ++s) {
+      const auto& sh = client.shard(s);
+      const uint32_t* bits = client.result_bits(s);
+      for (size_t j = 0; j < sh.length; ++j) {
+        const bool got = (bits[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
+        wrong += got != expected_majority(sh.offset + j, t, W);
+      }
+    }
+    EXPECT(wrong == 0);
+  }
+}
+
+// Round 1 is fine; in round 2 worker rank `bad` misbehaves as `scenario`
+// says. Every rank must stop with the error that names `bad`.
+void misbehave(const std::string& scenario) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  comm::Topology topo(1, size - 1);
+  const int bad = 2;
+  const size_t dim = 1000;
+  std::string error;
+  try {
+    if (topo.is_server()) {
+      server::VoteServer srv(topo, dim, kernels::best_ops());
+      srv.round(1);
+      srv.round(2);
+    } else {
+      const bool me = topo.world_rank() == bad;
+      // dim + 10 pads to the same number of words: only the header disagrees.
+      worker::VoteClient client(topo, scenario == "mismatch_length" && me ? dim + 10 : dim);
+      std::vector<float> x(client.shard(0).length, 1.0f);
+      for (uint64_t t = 1; t <= 2; ++t) {
+        worker::WorkerReport rep;
+        rep.weight_hash = scenario == "diverged_hash" ? (me && t == 2 ? 0xBAD : 0x600D) : 0;
+        if (scenario == "nan" && me && t == 2) x[17] = std::numeric_limits<float>::quiet_NaN();
+        const size_t nan = kernels::best_ops().pack(x.data(), x.size(), client.out_bits(0));
+        if (nan) rep.status = protocol::ErrorCode::nan_gradient, rep.err_got = nan;
+        client.post(scenario == "mismatch_step" && me && t == 2 ? 3 : t, rep);
+        client.wait();
+      }
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  std::printf("rank %d: %s\n", topo.world_rank(), error.c_str());
+  EXPECT(error.find("rank " + std::to_string(bad) + " ") != std::string::npos);
+  // A length mismatch shows in round 1, the others in round 2.
+  EXPECT(error.find(scenario == "mismatch_length" ? "step 1" : "step 2") != std::string::npos);
+  if (scenario == "mismatch_step") EXPECT(error.find("sent step 3, expected step 2") != std::string::npos);
+  if (scenario == "mismatch_length") EXPECT(error.find("length_mismatch") != std::string::npos);
+  if (scenario == "diverged_hash") EXPECT(error.find("weights diverged") != std::string::npos);
+  if (scenario == "nan") EXPECT(error.find("1 NaN") != std::string::npos);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  const std::string scenario = argc > 1 ? argv[1] : "";
+  try {
+    if (scenario == "closed_form" && argc == 5)
+      closed_form(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]));
+    else if (scenario.rfind("mismatch_", 0) == 0 || scenario == "diverged_hash" || scenario == "nan")
+      misbehave(scenario);
+    else
+      EXPECT(!"usage: mpi_vote_test closed_form SERVERS DIM ROUNDS | mismatch_step | ...");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rank %d: unexpected error: %s\n", rank(), e.what());
+    ++g_failures;
+  }
+  int total = 0;
+  MPI_Allreduce(&g_failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (rank() == 0) std::printf("%s: %s (%d failed checks)\n", scenario.c_str(), total ? "FAILED" : "ok", total);
+  MPI_Finalize();
+  return total ? 1 : 0;
+}
