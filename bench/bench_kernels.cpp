@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -33,7 +35,29 @@ struct KernelsBenchOptions {
   std::size_t workers = 27;
   std::string isa;  // empty: best available
   int reps = 15;
+  std::size_t offset = 0;  // floats past 64-byte alignment for x, m, g
   bool json = false;
+};
+
+// RAII 64-byte-aligned, zero-filled array of n T (zero-fill = pages touched now).
+template <class T>
+class AlignedArray {
+ public:
+  explicit AlignedArray(std::size_t n) : size_(n) {
+    const std::size_t bytes = (n * sizeof(T) + 63) / 64 * 64 + 64;
+    ptr_.reset(static_cast<T*>(std::aligned_alloc(64, bytes)));
+    if (!ptr_) throw std::bad_alloc();
+    std::fill(ptr_.get(), ptr_.get() + bytes / sizeof(T), T{});
+  }
+  T* data() { return ptr_.get(); }
+  std::size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  std::unique_ptr<T, Free> ptr_;
+  std::size_t size_;
 };
 
 volatile float g_float_sink = 0.0f;  // keeps the read loops observable
@@ -71,11 +95,11 @@ class CacheFlusher {
 };
 
 // Deterministic pseudo-random floats in [-1, 1) (fast LCG; quality irrelevant).
-void fill_random(std::vector<float>& v, std::uint32_t seed) {
+void fill_random(float* v, std::size_t n, std::uint32_t seed) {
   std::uint32_t s = seed;
-  for (float& f : v) {
+  for (std::size_t i = 0; i < n; ++i) {
     s = s * 1664525u + 1013904223u;
-    f = static_cast<float>(static_cast<std::int32_t>(s)) * (1.0f / 2147483648.0f);
+    v[i] = static_cast<float>(static_cast<std::int32_t>(s)) * (1.0f / 2147483648.0f);
   }
 }
 
@@ -105,20 +129,24 @@ void run_kernels_bench(const KernelsBenchOptions& opt) {
   const std::size_t words = k::packed_words(n), stride = k::wire_words(n);
 
   // Allocate + touch everything once (page faults are not part of any timing).
-  std::vector<float> x(n), m(n), g(n);
-  fill_random(x, 1);
-  fill_random(m, 2);
-  fill_random(g, 3);
-  std::vector<std::uint32_t> bits(words), votes(W * stride, 0u), out(words);
-  const float* sources[3] = {x.data(), m.data(), g.data()};
+  // 64-byte aligned like the training buffers; --offset shifts the floats.
+  AlignedArray<float> xa(n + opt.offset), ma(n + opt.offset), ga(n + opt.offset);
+  float* const xp = xa.data() + opt.offset;
+  float* const mp = ma.data() + opt.offset;
+  float* const gp = ga.data() + opt.offset;
+  fill_random(xp, n, 1);
+  fill_random(mp, n, 2);
+  fill_random(gp, n, 3);
+  AlignedArray<std::uint32_t> bits(words), votes(W * stride), out(words);
+  const float* sources[3] = {xp, mp, gp};
   for (std::size_t r = 0; r < W; ++r) o.pack(sources[r % 3], n, votes.data() + r * stride);
   for (std::size_t r = 3; r < W; r += 2) k::invert_signs(votes.data() + r * stride, n);
   CacheFlusher flusher;
 
-  auto read = [&] { g_float_sink = g_float_sink + read_floats(x.data(), n); };
-  auto pack = [&] { g_word_sink = g_word_sink + static_cast<std::uint32_t>(o.pack(x.data(), n, bits.data())); };
-  auto momentum = [&] { o.momentum_pack(m.data(), g.data(), n, 0.9f, bits.data()); };
-  auto apply = [&] { o.apply(x.data(), n, bits.data(), 1e-7f, 0.0f); };
+  auto read = [&] { g_float_sink = g_float_sink + read_floats(xp, n); };
+  auto pack = [&] { g_word_sink = g_word_sink + static_cast<std::uint32_t>(o.pack(xp, n, bits.data())); };
+  auto momentum = [&] { o.momentum_pack(mp, gp, n, 0.9f, bits.data()); };
+  auto apply = [&] { o.apply(xp, n, bits.data(), 1e-7f, 0.0f); };
   auto tally = [&] { o.tally(votes.data(), W, stride, words, out.data()); };
   auto tally_read = [&] { g_word_sink = g_word_sink + read_words(votes.data(), W * stride); };
 
@@ -139,12 +167,12 @@ void run_kernels_bench(const KernelsBenchOptions& opt) {
   const double read_gbps = gb / (read_ms * 1e-3), pack_gbps = gb / (pack_ms * 1e-3);
   if (opt.json) {
     std::printf(
-        "{\"isa\": \"%s\", \"dim\": %zu, \"workers\": %zu, \"reps\": %d, "
+        "{\"isa\": \"%s\", \"dim\": %zu, \"workers\": %zu, \"reps\": %d, \"offset\": %zu, "
         "\"read_GBps\": %.2f, \"pack_GBps\": %.2f, \"momentum_pack_GBps\": %.2f, "
         "\"apply_GBps\": %.2f, \"read_ms\": %.3f, \"pack_ms\": %.3f, \"momentum_pack_ms\": %.3f, "
         "\"apply_ms\": %.3f, \"tally_ms\": %.3f, \"tally_read_ms\": %.3f, "
         "\"pack_vs_read\": %.3f, \"tally_vs_read\": %.3f}\n",
-        k::isa_name(o.isa), n, W, opt.reps, read_gbps, pack_gbps, gb / (mom_ms * 1e-3),
+        k::isa_name(o.isa), n, W, opt.reps, opt.offset, read_gbps, pack_gbps, gb / (mom_ms * 1e-3),
         gb / (apply_ms * 1e-3), read_ms, pack_ms, mom_ms, apply_ms, tally_ms, tally_read_ms,
         pack_gbps / read_gbps, tally_ms / tally_read_ms);
   } else {
@@ -167,6 +195,7 @@ void add_kernels_bench(CLI::App& app) {
   sub->add_option("--workers", opt->workers, "voters W for tally, 1..1023")->check(CLI::Range(1, 1023));
   sub->add_option("--isa", opt->isa, "scalar|avx2|avx512 (default: best available)");
   sub->add_option("--reps", opt->reps, "timed repetitions (median reported)")->check(CLI::PositiveNumber);
+  sub->add_option("--offset", opt->offset, "floats past 64-byte alignment for x, m, g (e.g. 4)");
   sub->add_flag("--json", opt->json, "print one JSON object");
   sub->callback([opt] { run_kernels_bench(*opt); });
 }

@@ -27,6 +27,9 @@ struct RunConfig {
   std::string checkpoint_dir;    // "" = no checkpoints
   int64_t checkpoint_every = 0;  // steps between checkpoints (0 = end only)
   int64_t keep_checkpoints = 0;  // keep the last N checkpoint files
+  int64_t threads = 1;           // compute threads per worker rank
+  int64_t eval_every = 0;        // networks: validate every N steps (0 = each epoch)
+  double time_limit_s = 0;       // server stops the run after this many seconds (0 = none)
 };
 
 struct ClusterConfig {

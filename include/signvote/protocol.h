@@ -82,6 +82,8 @@ inline constexpr int kMaxBuckets = 64;
 inline constexpr int kTagReport = 200;
 inline constexpr int kTagResult = 300;
 
+inline constexpr uint8_t kFlagStop = 1;
+
 enum class MsgKind : uint8_t { vote = 1, result = 2, report = 3 };
 
 enum class ErrorCode : uint8_t {
@@ -121,7 +123,8 @@ struct MsgHeader {
   uint64_t weight_hash = 0; // 64-bit hash of the weights when step % hash_every == 0
   uint64_t err_expected = 0;
   uint64_t err_got = 0;
-  uint8_t reserved[24] = {};
+  uint8_t flags = 0;        // RESULT: kFlagStop = last round (time limit reached)
+  uint8_t reserved[23] = {};
 };
 static_assert(sizeof(MsgHeader) == kHeaderBytes, "MsgHeader must stay 128 bytes");
 

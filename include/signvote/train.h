@@ -11,6 +11,7 @@ namespace signvote {
 struct TrainOptions {
   std::string metrics_path;  // server 0 writes the metrics CSV here ("" = none)
   bool overwrite = false;    // allow replacing an existing metrics file
+  std::string resume;        // checkpoint file, or a directory holding latest.ckpt
 };
 
 // Returns 0 on success. Throws on errors (ConfigError, a round error naming

@@ -1,6 +1,9 @@
 // build/signvote: the command line.
 //   mpirun -np 28 build/signvote train configs/toy_quadratic.yaml [--set k=v]... [--metrics out.csv]
 //   build/signvote config configs/toy_quadratic.yaml [--set k=v]...   (print the resolved config)
+//   build/signvote eval --checkpoint DIR/latest.ckpt --data DIR --split val|test [--json]
+//   build/signvote inspect CHECKPOINT                                    (sections and hashes)
+#include "cli/commands.h"
 #include "core/collective.h"
 #include "signvote/config.h"
 #include "signvote/train.h"
@@ -18,6 +21,9 @@ struct Args {
   std::vector<std::string> overrides;
   signvote::TrainOptions train;
   std::string log_level = "info";
+  std::string checkpoint_dir;
+  signvote::cli::EvalArgs eval;
+  std::string inspect;
 };
 
 void add_common(CLI::App* sub, Args& a) {
@@ -30,7 +36,9 @@ int run_train(const Args& a, int rank) {
   std::string error;
   signvote::Config cfg;
   try {
-    cfg = signvote::load_config(a.config, a.overrides);
+    auto overrides = a.overrides;
+    if (!a.checkpoint_dir.empty()) overrides.push_back("run.checkpoint_dir=" + a.checkpoint_dir);
+    cfg = signvote::load_config(a.config, overrides);
     int size = 0;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size != cfg.world_size())
@@ -69,6 +77,16 @@ int main(int argc, char** argv) {
   train->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
   train->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
   train->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
+  train->add_option("--checkpoint-dir", a.checkpoint_dir, "write checkpoints here (same as --set run.checkpoint_dir=DIR)");
+  train->add_option("--resume", a.train.resume, "continue from a checkpoint file or DIR/latest.ckpt");
+  auto* eval = app.add_subcommand("eval", "accuracy of a checkpoint on a CIFAR-10 split");
+  eval->add_option("--checkpoint", a.eval.checkpoint, "checkpoint file or directory")->required();
+  eval->add_option("--data", a.eval.data, "CIFAR-10 directory (default: data.path of the run)");
+  eval->add_option("--split", a.eval.split, "val (the run's held-out split) or test (test_batch.bin)");
+  eval->add_option("--threads", a.eval.threads, "compute threads");
+  eval->add_flag("--json", a.eval.json, "print {\"accuracy\", \"loss\", \"n\"}");
+  auto* inspect = app.add_subcommand("inspect", "list a checkpoint's sections with sizes and hashes");
+  inspect->add_option("checkpoint", a.inspect, "checkpoint file or directory")->required();
   auto* config = app.add_subcommand("config", "print the resolved configuration");
   add_common(config, a);
 
@@ -83,6 +101,13 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(a.log_level));
   if (*train) {
     code = run_train(a, rank);
+  } else if (*eval || *inspect) {
+    try {
+      if (rank == 0) code = *eval ? signvote::cli::run_eval(a.eval) : signvote::cli::run_inspect(a.inspect);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      code = 1;
+    }
   } else if (*config) {
     try {
       if (rank == 0) std::fputs(signvote::dump_config(signvote::load_config(a.config, a.overrides)).c_str(), stdout);

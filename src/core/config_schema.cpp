@@ -114,6 +114,9 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("run.checkpoint_dir", &C::run, &RunConfig::checkpoint_dir, "\"\"", "directory for checkpoints (\"\" = none)"));
   s.push_back(field("run.checkpoint_every", &C::run, &RunConfig::checkpoint_every, "0", "steps between checkpoints (0 = only at the end)", at_least<int64_t>(0)));
   s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N checkpoint files", at_least<int64_t>(1)));
+  s.push_back(field("run.threads", &C::run, &RunConfig::threads, "1", "compute threads per worker rank (Eigen/oneDNN)", at_least<int64_t>(1)));
+  s.push_back(field("run.eval_every", &C::run, &RunConfig::eval_every, "0", "networks: evaluate on the validation split every N steps (0 = every epoch)", at_least<int64_t>(0)));
+  s.push_back(field("run.time_limit_s", &C::run, &RunConfig::time_limit_s, "0", "stop the run (with a final evaluation and checkpoint) after this many seconds; 0 = no limit", at_least<double>(0)));
   // cluster
   s.push_back(field("cluster.workers", &C::cluster, &ClusterConfig::workers, "1", "worker ranks; mpirun -np must equal servers + workers", at_least<int64_t>(1)));
   s.push_back(field("cluster.servers", &C::cluster, &ClusterConfig::servers, "1", "server ranks (shards of the vote), ranks 0..servers-1", at_least<int64_t>(1)));

@@ -1,5 +1,6 @@
 #include "signvote/train.h"
 
+#include "comm/mpi_check.h"
 #include "comm/topology.h"
 #include "core/collective.h"
 #include "server/server.h"
@@ -23,8 +24,11 @@ int train(const Config& cfg, const TrainOptions& opt) {
     error = e.what();
   }
   agree_or_throw(error);  // nobody enters round 1 unless everyone is ready
+  // Resumed workers agree on the first step; the server learns it here.
+  uint64_t mine = wrk ? wrk->first_step() : 0, first = 0;
+  SV_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
   try {
-    if (srv) srv->run(); else wrk->run();
+    if (srv) srv->run(first); else wrk->run();
   } catch (const worker::RoundError& e) {
     throw PeerFailure(e.what());  // the server prints the reason once
   }

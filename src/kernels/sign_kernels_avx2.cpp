@@ -13,6 +13,9 @@
 namespace signvote::kernels::detail {
 namespace {
 
+// Software prefetch distance for tally rows, in words (1 KiB).
+constexpr std::size_t kTallyPrefetchWords = 256;
+
 // Scalar tail: x (count < 32,) -> one word; adds NaNs to *nans.
 inline std::uint32_t pack_tail(const float* x, std::size_t count, std::size_t* nans) {
   std::uint32_t word = 0;
@@ -60,7 +63,9 @@ void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std:
     __m256i planes[K + 1];
     bitslice_preload<K, __m256i>(planes, static_cast<std::uint32_t>(W), zero, ones);
     const std::uint32_t* p = votes + c;
+    const bool new_line = c % 16 == 0;  // one prefetch per 64-byte line per row
     for (std::size_t r = 0; r < W; ++r, p += stride) {
+      if (new_line) __builtin_prefetch(p + kTallyPrefetchWords);  // W streams: see avx512 TU
       bitslice_add<K>(planes, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     }
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), planes[K]);

@@ -1,10 +1,12 @@
 // AVX-512 sign kernels (F+BW+VL+VPOPCNTDQ, BMI2). This TU alone is compiled
 // with the AVX-512 -m flags (CMakeLists.txt); it only runs after the
-// dispatcher checked __builtin_cpu_supports. Loads/stores are unaligned (no
-// alignment is guaranteed by callers); the partial last word uses masks.
+// dispatcher checked __builtin_cpu_supports.
+//
+// Float streams use zmm when 64-byte aligned, else ymm with AVX-512VL mask
+// compares/blends: a zmm access that splits two cache lines costs more than
+// two ymm ones (measured here: zmm read 27 GB/s unaligned vs 41 aligned).
+// Words are 32 coordinates; the partial last word uses masked zmm ops.
 #include <immintrin.h>
-
-#include <cstring>
 
 #include "kernels/sign_kernels_detail.h"
 #include "kernels/sign_layout.h"
@@ -16,125 +18,147 @@ namespace {
 // Software prefetch distance for tally rows, in words (1 KiB).
 constexpr std::size_t kTallyPrefetchWords = 256;
 
+// 16 lanes, aligned loads/stores (pointer 64-byte aligned).
+struct Zmm {
+  using V = __m512;
+  static constexpr int kLanes = 16;
+  static V load(const float* p) { return _mm512_load_ps(p); }
+  static void store(float* p, V v) { _mm512_store_ps(p, v); }
+  static V set1(float f) { return _mm512_set1_ps(f); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static std::uint32_t ge0(V v) { return _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ); }
+  static std::uint32_t unord(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
+  // lane l = bit l of bits ? plus : minus
+  static V select(std::uint32_t bits, V minus, V plus) {
+    return _mm512_mask_blend_ps(static_cast<__mmask16>(bits), minus, plus);
+  }
+};
+
+// 8 lanes, unaligned loads/stores, AVX-512VL mask compares / blends.
+struct Ymm {
+  using V = __m256;
+  static constexpr int kLanes = 8;
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V set1(float f) { return _mm256_set1_ps(f); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static std::uint32_t ge0(V v) { return _mm256_cmp_ps_mask(v, _mm256_setzero_ps(), _CMP_GE_OQ); }
+  static std::uint32_t unord(V a, V b) { return _mm256_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
+  static V select(std::uint32_t bits, V minus, V plus) {
+    return _mm256_mask_blend_ps(static_cast<__mmask8>(bits), minus, plus);
+  }
+};
+
+template <class T>
+constexpr int kChunks = static_cast<int>(kBitsPerWord) / T::kLanes;  // vectors per word
+
+// One word of 32 floats in v -> sign bits (x >= 0, ordered: NaN -> 0). NaN
+// check: unordered compares of vector pairs flag a NaN in either; only then
+// are NaN lanes counted exactly (rare path).
+template <class T>
+inline std::uint32_t sign_word(const typename T::V (&v)[kChunks<T>], std::size_t* nans) {
+  std::uint32_t any_nan = 0, word = 0;
+  for (int j = 0; j < kChunks<T>; j += 2) any_nan |= T::unord(v[j], v[j + 1]);
+  if (any_nan != 0) {
+    std::uint32_t lanes = 0;
+    for (int j = 0; j < kChunks<T>; ++j) lanes |= T::unord(v[j], v[j]) << (j * T::kLanes);
+    *nans += static_cast<std::size_t>(_mm_popcnt_u32(lanes));
+  }
+  for (int j = 0; j < kChunks<T>; ++j) word |= T::ge0(v[j]) << (j * T::kLanes);
+  return word;
+}
+
+template <class T>
+std::size_t pack_words(const float* x, std::size_t words, std::uint32_t* out) {
+  std::size_t nans = 0;
+  for (std::size_t w = 0; w < words; ++w, x += kBitsPerWord) {
+    typename T::V v[kChunks<T>];
+    for (int j = 0; j < kChunks<T>; ++j) v[j] = T::load(x + j * T::kLanes);
+    out[w] = sign_word<T>(v, &nans);
+  }
+  return nans;
+}
+
+// m = beta*m + omb*g (op order of momentum_update), then pack.
+template <class T>
+std::size_t momentum_words(float* m, const float* g, std::size_t words, float beta, float omb,
+                           std::uint32_t* out) {
+  const typename T::V vb = T::set1(beta), vomb = T::set1(omb);
+  std::size_t nans = 0;
+  for (std::size_t w = 0; w < words; ++w, m += kBitsPerWord, g += kBitsPerWord) {
+    typename T::V v[kChunks<T>];
+    for (int j = 0; j < kChunks<T>; ++j) {
+      v[j] = T::add(T::mul(vb, T::load(m + j * T::kLanes)), T::mul(vomb, T::load(g + j * T::kLanes)));
+      T::store(m + j * T::kLanes, v[j]);
+    }
+    out[w] = sign_word<T>(v, &nans);
+  }
+  return nans;
+}
+
+// x = x - lr*(s + wd*x), s = +-1 selected straight from the bits by mask blend.
+template <class T>
+void apply_words(float* x, std::size_t words, const std::uint32_t* bits, float lr, float wd) {
+  const typename T::V vlr = T::set1(lr), vwd = T::set1(wd);
+  const typename T::V plus = T::set1(1.0f), minus = T::set1(-1.0f);
+  for (std::size_t w = 0; w < words; ++w, x += kBitsPerWord) {
+    for (int j = 0; j < kChunks<T>; ++j) {
+      const typename T::V s = T::select(bits[w] >> (j * T::kLanes), minus, plus);
+      const typename T::V xv = T::load(x + j * T::kLanes);
+      T::store(x + j * T::kLanes, T::sub(xv, T::mul(vlr, T::add(s, T::mul(vwd, xv)))));
+    }
+  }
+}
+
+// ---- partial last word (rem in [1, 31] coordinates): masked zmm ops -------
+
 // Lanes [0, count) of a 16-lane half, count in [0, 16].
 inline __mmask16 lane_mask(std::size_t count) {
   return count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
 }
 
-// Full 16-lane float I/O. Aligned: one zmm access (x 64-byte aligned).
-// Unaligned: two ymm accesses; a zmm load/store that splits two cache lines
-// costs more than two ymm ones (read bandwidth 27 vs 41 GB/s measured here).
-template <bool Aligned>
-inline __m512 load16(const float* p) {
-  if constexpr (Aligned) {
-    return _mm512_load_ps(p);
-  } else {
-    // [lo, hi] from two ymm loads. The mask_ form with an explicit source
-    // avoids GCC 12's -Wmaybe-uninitialized on _mm512_undefined_pd.
-    const __m512d lo = _mm512_castpd256_pd512(_mm256_loadu_pd(reinterpret_cast<const double*>(p)));
-    const __m256d hi = _mm256_loadu_pd(reinterpret_cast<const double*>(p + 8));
-    return _mm512_castpd_ps(_mm512_mask_insertf64x4(lo, 0xFF, lo, hi, 1));
-  }
-}
-template <bool Aligned>
-inline void store16(float* p, __m512 v) {
-  if constexpr (Aligned) {
-    _mm512_store_ps(p, v);
-  } else {
-    const __m256 lo = _mm512_castps512_ps256(v);
-    const __m256d hi = _mm512_mask_extractf64x4_pd(_mm256_castps_pd(lo), 0xF, _mm512_castps_pd(v), 1);
-    _mm256_storeu_ps(p, lo);
-    _mm256_storeu_ps(p + 8, _mm256_castpd_ps(hi));
-  }
-}
-inline bool aligned64(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; }
-
-// 32 floats (lo, hi) -> 1 word of sign bits (x >= 0, ordered: NaN -> 0).
-// NaN check: one unordered compare of lo against hi flags a NaN in either;
-// only then are the NaN lanes counted exactly (rare path).
-inline std::uint32_t sign_word(__m512 lo, __m512 hi, std::size_t* nans) {
-  const __m512 zero = _mm512_setzero_ps();
-  if (_mm512_cmp_ps_mask(lo, hi, _CMP_UNORD_Q) != 0) {
-    const std::uint32_t nan_lanes = _mm512_cmp_ps_mask(lo, lo, _CMP_UNORD_Q) |
-                                    (std::uint32_t{_mm512_cmp_ps_mask(hi, hi, _CMP_UNORD_Q)} << 16);
-    *nans += static_cast<std::size_t>(_mm_popcnt_u32(nan_lanes));
-  }
-  return std::uint32_t{_mm512_cmp_ps_mask(lo, zero, _CMP_GE_OQ)} |
-         (std::uint32_t{_mm512_cmp_ps_mask(hi, zero, _CMP_GE_OQ)} << 16);
-}
-
-// Partial last word: lanes (klo, khi) valid, the others read as 0 and masked out.
+// Sign bits + exact NaN count of the valid lanes (klo, khi) of (lo, hi).
 inline std::uint32_t sign_word_masked(__m512 lo, __m512 hi, __mmask16 klo, __mmask16 khi,
                                       std::size_t* nans) {
   const __m512 zero = _mm512_setzero_ps();
-  const std::uint32_t nan_lanes = _mm512_mask_cmp_ps_mask(klo, lo, lo, _CMP_UNORD_Q) |
-                                  (std::uint32_t{_mm512_mask_cmp_ps_mask(khi, hi, hi, _CMP_UNORD_Q)} << 16);
+  const std::uint32_t nan_lanes =
+      _mm512_mask_cmp_ps_mask(klo, lo, lo, _CMP_UNORD_Q) |
+      (std::uint32_t{_mm512_mask_cmp_ps_mask(khi, hi, hi, _CMP_UNORD_Q)} << 16);
   *nans += static_cast<std::size_t>(_mm_popcnt_u32(nan_lanes));
   return std::uint32_t{_mm512_mask_cmp_ps_mask(klo, lo, zero, _CMP_GE_OQ)} |
          (std::uint32_t{_mm512_mask_cmp_ps_mask(khi, hi, zero, _CMP_GE_OQ)} << 16);
 }
 
-template <bool Aligned>
-std::size_t pack_full_words(const float* x, std::size_t words, std::uint32_t* out) {
-  std::size_t nans = 0;
-  for (std::size_t w = 0; w < words; ++w, x += kBitsPerWord) {
-    out[w] = sign_word(load16<Aligned>(x), load16<Aligned>(x + 16), &nans);
-  }
-  return nans;
-}
-
-template <bool Aligned>
-std::size_t momentum_full_words(float* m, const float* g, std::size_t words, __m512 beta,
-                                __m512 omb, std::uint32_t* out) {
-  std::size_t nans = 0;
-  for (std::size_t w = 0; w < words; ++w, m += kBitsPerWord, g += kBitsPerWord) {
-    const __m512 lo = _mm512_add_ps(_mm512_mul_ps(beta, load16<Aligned>(m)),
-                                    _mm512_mul_ps(omb, load16<Aligned>(g)));
-    const __m512 hi = _mm512_add_ps(_mm512_mul_ps(beta, load16<Aligned>(m + 16)),
-                                    _mm512_mul_ps(omb, load16<Aligned>(g + 16)));
-    store16<Aligned>(m, lo);
-    store16<Aligned>(m + 16, hi);
-    out[w] = sign_word(lo, hi, &nans);
-  }
-  return nans;
-}
-
-template <bool Aligned>
-void apply_full_words(float* x, std::size_t words, const std::uint32_t* bits, __m512 lr,
-                      __m512 wd) {
-  const __m512 plus = _mm512_set1_ps(1.0f), minus = _mm512_set1_ps(-1.0f);
-  for (std::size_t w = 0; w < words; ++w, x += kBitsPerWord) {
-    for (int h = 0; h < 2; ++h) {
-      const __m512 s = _mm512_mask_blend_ps(__mmask16(bits[w] >> (16 * h)), minus, plus);
-      const __m512 xv = load16<Aligned>(x + 16 * h);
-      const __m512 step = _mm512_mul_ps(lr, _mm512_add_ps(s, _mm512_mul_ps(wd, xv)));
-      store16<Aligned>(x + 16 * h, _mm512_sub_ps(xv, step));
-    }
-  }
-}
-
-// m = beta*m + omb*g on the lanes in k (same op order as momentum_update).
-inline __m512 momentum16(float* m, const float* g, __mmask16 k, __m512 beta, __m512 omb) {
+// m = beta*m + omb*g on the lanes in k.
+inline __m512 momentum16(float* m, const float* g, __mmask16 k, float beta, float omb) {
   const __m512 mv = _mm512_maskz_loadu_ps(k, m);
   const __m512 gv = _mm512_maskz_loadu_ps(k, g);
-  const __m512 out = _mm512_add_ps(_mm512_mul_ps(beta, mv), _mm512_mul_ps(omb, gv));
+  const __m512 out = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), mv),
+                                   _mm512_mul_ps(_mm512_set1_ps(omb), gv));
   _mm512_mask_storeu_ps(m, k, out);
   return out;
 }
 
-// x = x - lr*(s + wd*x) on the lanes in k, s = +1 where the bit in `bits` is set.
-inline void apply16(float* x, __mmask16 bits, __mmask16 k, __m512 lr, __m512 wd) {
+// x = x - lr*(s + wd*x) on the lanes in k, s = +1 where `bits` is set.
+inline void apply16(float* x, __mmask16 bits, __mmask16 k, float lr, float wd) {
   const __m512 s = _mm512_mask_blend_ps(bits, _mm512_set1_ps(-1.0f), _mm512_set1_ps(1.0f));
   const __m512 xv = _mm512_maskz_loadu_ps(k, x);
-  const __m512 step = _mm512_mul_ps(lr, _mm512_add_ps(s, _mm512_mul_ps(wd, xv)));
+  const __m512 step =
+      _mm512_mul_ps(_mm512_set1_ps(lr), _mm512_add_ps(s, _mm512_mul_ps(_mm512_set1_ps(wd), xv)));
   _mm512_mask_storeu_ps(x, k, _mm512_sub_ps(xv, step));
 }
+
+inline bool aligned64(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; }
 
 // 16 output words per step: W rows of one 64-byte column through K+1
 // bit-sliced counter planes held in zmm registers; partial last column masked.
 // The W rows are W concurrent streams, too many for the hardware prefetcher:
-// each row is software-prefetched 1 KiB ahead (1.9 ms vs 3.5 ms without, for
-// W = 27, d = 11.2M; reading the votes alone takes 1.3 ms).
+// each row is software-prefetched 1 KiB ahead (W = 27, d = 11.2M: 1.9 ms vs
+// 3.5 ms without; reading the votes alone takes 1.3 ms).
 template <int K>
 void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
              std::uint32_t* out) {
@@ -164,49 +188,43 @@ void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std:
 
 std::size_t pack_avx512(const float* x, std::size_t n, std::uint32_t* out) {
   const std::size_t full = n / kBitsPerWord;
-  std::size_t nans = aligned64(x) ? pack_full_words<true>(x, full, out)
-                                  : pack_full_words<false>(x, full, out);
+  std::size_t nans = aligned64(x) ? pack_words<Zmm>(x, full, out) : pack_words<Ymm>(x, full, out);
   if (const std::size_t rem = n - full * kBitsPerWord; rem > 0) {
     const float* p = x + full * kBitsPerWord;
     const __mmask16 klo = lane_mask(rem), khi = lane_mask(rem > 16 ? rem - 16 : 0);
-    out[full] = sign_word_masked(_mm512_maskz_loadu_ps(klo, p), _mm512_maskz_loadu_ps(khi, p + 16),
-                                 klo, khi, &nans);
+    out[full] = sign_word_masked(_mm512_maskz_loadu_ps(klo, p),
+                                 _mm512_maskz_loadu_ps(khi, p + 16), klo, khi, &nans);
   }
   return nans;
 }
 
 std::size_t momentum_pack_avx512(float* m, const float* g, std::size_t n, float beta,
                                  std::uint32_t* out) {
-  const __m512 vb = _mm512_set1_ps(beta);
-  const __m512 vomb = _mm512_set1_ps(1.0f - beta);
+  const float omb = 1.0f - beta;
   const std::size_t full = n / kBitsPerWord;
-  std::size_t nans = aligned64(m) && aligned64(g)
-                         ? momentum_full_words<true>(m, g, full, vb, vomb, out)
-                         : momentum_full_words<false>(m, g, full, vb, vomb, out);
+  std::size_t nans = aligned64(m) && aligned64(g) ? momentum_words<Zmm>(m, g, full, beta, omb, out)
+                                                  : momentum_words<Ymm>(m, g, full, beta, omb, out);
   if (const std::size_t rem = n - full * kBitsPerWord; rem > 0) {
     const std::size_t i = full * kBitsPerWord;
     const __mmask16 klo = lane_mask(rem), khi = lane_mask(rem > 16 ? rem - 16 : 0);
-    const __m512 lo = momentum16(m + i, g + i, klo, vb, vomb);
-    const __m512 hi = momentum16(m + i + 16, g + i + 16, khi, vb, vomb);
+    const __m512 lo = momentum16(m + i, g + i, klo, beta, omb);
+    const __m512 hi = momentum16(m + i + 16, g + i + 16, khi, beta, omb);
     out[full] = sign_word_masked(lo, hi, klo, khi, &nans);
   }
   return nans;
 }
 
 void apply_avx512(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd) {
-  const __m512 vlr = _mm512_set1_ps(lr);
-  const __m512 vwd = _mm512_set1_ps(wd);
   const std::size_t full = n / kBitsPerWord;
   if (aligned64(x)) {
-    apply_full_words<true>(x, full, bits, vlr, vwd);
+    apply_words<Zmm>(x, full, bits, lr, wd);
   } else {
-    apply_full_words<false>(x, full, bits, vlr, vwd);
+    apply_words<Ymm>(x, full, bits, lr, wd);
   }
   if (const std::size_t rem = n - full * kBitsPerWord; rem > 0) {
     const std::size_t i = full * kBitsPerWord;
-    apply16(x + i, __mmask16(bits[full]), lane_mask(rem), vlr, vwd);
-    apply16(x + i + 16, __mmask16(bits[full] >> 16), lane_mask(rem > 16 ? rem - 16 : 0), vlr,
-            vwd);
+    apply16(x + i, __mmask16(bits[full]), lane_mask(rem), lr, wd);
+    apply16(x + i + 16, __mmask16(bits[full] >> 16), lane_mask(rem > 16 ? rem - 16 : 0), lr, wd);
   }
 }
 

@@ -10,6 +10,10 @@
 namespace signvote::kernels::detail {
 namespace {
 
+// Software prefetch distance for tally rows, in words (1 KiB): W rows are W
+// concurrent streams, more than the hardware prefetcher follows.
+constexpr std::size_t kTallyPrefetchWords = 256;
+
 // Packs x (count <= 32,) into one word; adds NaNs to *nans.
 inline std::uint32_t pack_word(const float* x, std::size_t count, std::size_t* nans) {
   std::uint32_t word = 0;
@@ -37,7 +41,11 @@ void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std:
   for (; c + 2 <= words; c += 2) {
     std::uint64_t planes[K + 1];
     bitslice_preload<K, std::uint64_t>(planes, static_cast<std::uint32_t>(W), 0, ~0ull);
-    for (std::size_t r = 0; r < W; ++r) bitslice_add<K>(planes, load64(votes + r * stride + c));
+    const bool new_line = c % 16 == 0;  // prefetch once per 64-byte line per row
+    for (std::size_t r = 0; r < W; ++r) {
+      if (new_line) __builtin_prefetch(votes + r * stride + c + kTallyPrefetchWords);
+      bitslice_add<K>(planes, load64(votes + r * stride + c));
+    }
     std::memcpy(out + c, &planes[K], sizeof(std::uint64_t));
   }
   if (c < words) {
@@ -74,8 +82,14 @@ std::size_t momentum_pack_scalar(float* m, const float* g, std::size_t n, float 
 }
 
 void apply_scalar(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd) {
-  for (std::size_t i = 0; i < n; ++i) {
-    x[i] = apply_update(x[i], sign_value(get_bit(bits, i)), lr, wd);
+  for (std::size_t w = 0; w < packed_words(n); ++w) {
+    const std::size_t first = w * kBitsPerWord;
+    const std::size_t count = n - first < kBitsPerWord ? n - first : kBitsPerWord;
+    const std::uint32_t word = bits[w];
+    float* xw = x + first;
+    for (std::size_t b = 0; b < count; ++b) {
+      xw[b] = apply_update(xw[b], sign_value((word >> b) & 1u), lr, wd);
+    }
   }
 }
 

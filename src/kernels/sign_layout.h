@@ -95,8 +95,11 @@ SV_HD SV_INLINE constexpr std::size_t wire_words(std::size_t n) {
 
 // Sign bit of one coordinate: 1 (+1) iff x >= 0 (+-0 -> 1, NaN -> 0).
 SV_HD SV_INLINE constexpr std::uint32_t sign_bit(float x) { return x >= 0.0f ? 1u : 0u; }
-// Bit -> +-1.0f.
-SV_HD SV_INLINE constexpr float sign_value(std::uint32_t bit) { return bit ? 1.0f : -1.0f; }
+// Bit (0 or 1) -> -1.0f / +1.0f; arithmetic, not a branch (random sign bits
+// mispredict: a branchy scalar apply ran 65 ms for 11.2M coordinates).
+SV_HD SV_INLINE constexpr float sign_value(std::uint32_t bit) {
+  return static_cast<float>(static_cast<int>(bit & 1u) * 2 - 1);
+}
 // Bit of coordinate i in a packed vector.
 SV_HD SV_INLINE constexpr std::uint32_t get_bit(const std::uint32_t* bits, std::size_t i) {
   return (bits[word_of(i)] >> bit_of(i)) & 1u;

@@ -110,7 +110,7 @@ void BatchNorm2d::forward_eval_loops(const Tensor& x, Tensor& y) {
 
 void BatchNorm2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   if (dnnl_ && last_mode_ == Mode::train && !dx.empty()) {
-    dnnl_->backward(x, dy, gamma_, mean_.data(), var_.data(), dx, tmp_.data(), tmp_.data() + c_);
+    dnnl_->backward(x, dy, gamma_, beta_, mean_.data(), var_.data(), dx, tmp_.data(), tmp_.data() + c_);
     for (int c = 0; c < c_; ++c) dgamma_[c] += tmp_[c], dbeta_[c] += tmp_[c_ + c];
     return;
   }

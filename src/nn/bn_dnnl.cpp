@@ -69,7 +69,7 @@ void DnnlBatchNorm::forward_eval(const Tensor& x, const float* gamma, const floa
 }
 
 void DnnlBatchNorm::backward(const Tensor& x, const Tensor& dy, const float* gamma,
-                             const float* mean, const float* var, Tensor& dx, float* dgamma,
+                             const float* beta, const float* mean, const float* var, Tensor& dx, float* dgamma,
                              float* dbeta) {
   Prims& p = prims_for(x);
   const auto& c = *ctx_;
@@ -79,6 +79,7 @@ void DnnlBatchNorm::backward(const Tensor& x, const Tensor& dy, const float* gam
             {{DNNL_ARG_SRC, mem_of(p.data_md, c, x.data())},
              {DNNL_ARG_DIFF_DST, mem_of(p.data_md, c, dy.data())},
              {DNNL_ARG_SCALE, mem_of(p.vec_md, c, gamma)},
+             {DNNL_ARG_SHIFT, mem_of(p.vec_md, c, beta)},
              {DNNL_ARG_MEAN, mem_of(p.vec_md, c, mean)},
              {DNNL_ARG_VARIANCE, mem_of(p.vec_md, c, var)},
              {DNNL_ARG_DIFF_SRC, mem_of(p.data_md, c, dx.data())},

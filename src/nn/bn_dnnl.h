@@ -23,8 +23,9 @@ class DnnlBatchNorm {
   void forward_eval(const Tensor& x, const float* gamma, const float* beta, const float* rmean,
                     const float* rvar, Tensor& y);
   // Train-mode backward. dgamma/dbeta are OVERWRITTEN (C each).
-  void backward(const Tensor& x, const Tensor& dy, const float* gamma, const float* mean,
-                const float* var, Tensor& dx, float* dgamma, float* dbeta);
+  // oneDNN 2.6 validates that the shift (beta) argument is present too.
+  void backward(const Tensor& x, const Tensor& dy, const float* gamma, const float* beta,
+                const float* mean, const float* var, Tensor& dx, float* dgamma, float* dbeta);
 
  private:
   struct Prims;

@@ -12,10 +12,6 @@
 #include <stdexcept>
 #include <string>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 namespace signvote::nn {
 
 struct DnnlContext;  // dnnl_util.h; only defined when built with oneDNN
@@ -35,7 +31,7 @@ std::shared_ptr<DnnlContext> make_dnnl_context();
 // implementation-defined, so it would not be reproducible across libraries).
 void fill_normal(std::span<float> out, double stddev, std::mt19937_64& rng);
 
-// Throws std::invalid_argument(prefix + what) when !ok.
+// Throws std::invalid_argument(what) when !ok.
 inline void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument(what);
 }
@@ -44,22 +40,5 @@ inline void require(bool ok, const std::string& what) {
 void add_arrays(const float* a, const float* b, float* y, size_t n);
 // y[i] += a[i].
 void accumulate_array(const float* a, float* y, size_t n);
-
-// Calls f(begin, end) on contiguous chunks of [0, n) in parallel.
-template <class F>
-void parallel_chunks(size_t n, F&& f) {
-#pragma omp parallel
-  {
-#ifdef _OPENMP
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-#else
-    const size_t t = 0, nt = 1;
-#endif
-    const size_t chunk = (n + nt - 1) / nt;
-    const size_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
-    if (b < e) f(b, e);
-  }
-}
 
 }  // namespace signvote::nn

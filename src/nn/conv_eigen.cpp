@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cstring>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace signvote::nn {
 
 namespace {

@@ -8,12 +8,13 @@
 
 namespace signvote::server {
 
-MetricsCsv::MetricsCsv(const std::string& path, bool overwrite) : path_(path) {
-  if (!overwrite && std::filesystem::exists(path))
+MetricsCsv::MetricsCsv(const std::string& path, bool overwrite, bool append) : path_(path) {
+  const bool exists = std::filesystem::exists(path);
+  if (!overwrite && !append && exists)
     throw std::runtime_error(fmt::format("metrics file '{}' already exists (pass --overwrite to replace it)", path));
-  f_.reset(std::fopen(path.c_str(), "w"));
+  f_.reset(std::fopen(path.c_str(), append ? "a" : "w"));
   if (!f_) throw std::runtime_error(fmt::format("metrics file '{}': cannot open for writing", path));
-  std::fputs("step,objective,accuracy,lr,bytes_sent,bytes_recv,t_compute,t_pack,t_comm,t_tally,t_apply\n", f_.get());
+  if (!append || !exists) std::fputs("step,objective,accuracy,lr,bytes_sent,bytes_recv,t_compute,t_pack,t_comm,t_tally,t_apply\n", f_.get());
 }
 
 // bytes_* are per worker for this step; t_* are seconds (means over workers).
@@ -27,8 +28,9 @@ void MetricsCsv::write(const MetricsRow& r) {
     throw std::runtime_error(fmt::format("metrics file '{}': write failed", path_));
 }
 
-Progress::Progress(uint64_t total_steps, double period_s)
-    : total_(total_steps), period_(period_s), start_(Clock::now()), last_(start_) {}
+Progress::Progress(uint64_t total_steps, double period_s, uint64_t first_step)
+    : total_(total_steps), period_(period_s), start_(Clock::now()), last_(start_), first_(first_step),
+      last_step_(first_step - 1) {}
 
 void Progress::update(uint64_t step, const RoundSummary& s, bool force) {
   const auto now = Clock::now();
@@ -36,7 +38,7 @@ void Progress::update(uint64_t step, const RoundSummary& s, bool force) {
   if (!force && since_last < period_) return;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = since_last > 0 ? double(step - last_step_) / since_last : 0.0;
-  const double avg_rate = elapsed > 0 ? double(step) / elapsed : 0.0;
+  const double avg_rate = elapsed > 0 ? double(step + 1 - first_) / elapsed : 0.0;
   const double eta = avg_rate > 0 ? double(total_ - step) / avg_rate : 0.0;
   std::string acc;
   if (s.samples) acc = fmt::format(" | train acc {:.2f}%", 100.0 * double(s.correct) / double(s.samples));

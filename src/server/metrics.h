@@ -19,8 +19,9 @@ struct MetricsRow {
 
 class MetricsCsv {
  public:
-  // Refuses to replace an existing file unless `overwrite` (no silent data loss).
-  MetricsCsv(const std::string& path, bool overwrite);
+  // Refuses to replace an existing file unless `overwrite` (no silent data
+  // loss); `append` (resume) continues an existing file.
+  MetricsCsv(const std::string& path, bool overwrite, bool append = false);
   void write(const MetricsRow& row);
 
  private:
@@ -34,7 +35,7 @@ class MetricsCsv {
 // Logs "step i/N | steps/s | ETA | objective" at most every `period` seconds.
 class Progress {
  public:
-  Progress(uint64_t total_steps, double period_s);
+  Progress(uint64_t total_steps, double period_s, uint64_t first_step = 1);
   void update(uint64_t step, const RoundSummary& s, bool force = false);
 
  private:
@@ -42,7 +43,7 @@ class Progress {
   uint64_t total_;
   double period_;
   Clock::time_point start_, last_;
-  uint64_t last_step_ = 0;
+  uint64_t first_ = 1, last_step_ = 0;
 };
 
 }  // namespace signvote::server

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <optional>
 
 namespace signvote::server {
@@ -36,24 +37,30 @@ class Server final : public ServerLoop {
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(worker::problem_dim(cfg)),
         ops_(select_ops(cfg.aggregation.isa)), srv_(topo, vote_ ? dim_ : 0, ops_), logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
-    if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite);
+    if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty());
   }
 
-  void run() override {
+  void run(uint64_t first) override {
     if (logger_)
       spdlog::info("{}: {} workers, {} server(s), d = {}, {} + {}, {} adversaries, kernels {}", cfg_.origin,
                    topo_.workers(), topo_.servers(), dim_, cfg_.optimizer.name, cfg_.aggregation.method,
                    cfg_.adversary.count, kernels::isa_name(ops_.isa));
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
-    for (uint64_t step = 1; step <= steps; ++step) {
-      RoundSummary s = srv_.round(step);
+    const auto t0 = std::chrono::steady_clock::now();
+    progress_ = Progress(steps, cfg_.run.progress_seconds, first);
+    for (uint64_t step = first; step <= steps; ++step) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const bool stop = cfg_.run.time_limit_s > 0 && elapsed >= cfg_.run.time_limit_s && step < steps;
+      RoundSummary s = srv_.round(step, stop ? protocol::kFlagStop : 0);
+      if (stop && logger_) spdlog::info("time limit {} s reached: step {} is the last", cfg_.run.time_limit_s, step);
       try {
-        if (logger_) log_step(step, steps, s);
+        if (logger_) log_step(step, stop ? step : steps, s);
       } catch (const std::exception& e) {
         // The workers are already in the next round: stop them there.
         if (step < steps) srv_.abort(step + 1);
         throw;
       }
+      if (stop) break;
     }
   }
 

@@ -12,7 +12,8 @@ class ServerLoop {
  public:
   virtual ~ServerLoop() = default;
   // Runs cfg.run.steps rounds; throws RoundError after telling the workers.
-  virtual void run() = 0;
+  // Rounds first_step..run.steps (first_step > 1 when resuming).
+  virtual void run(uint64_t first_step) = 0;
 };
 
 // Builds the server's buffers and outputs (metrics file) before round 1.

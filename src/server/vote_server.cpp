@@ -132,7 +132,7 @@ void VoteServer::abort(uint64_t step) {
   reply_error(step, verdict);
 }
 
-RoundSummary VoteServer::round(uint64_t step) {
+RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
   receive_all(step);
   MsgHeader verdict;
   if (!validate_all(step, verdict)) {
@@ -156,6 +156,7 @@ RoundSummary VoteServer::round(uint64_t step) {
   h.length = shard_.length;
   h.offset = shard_.offset;
   h.words = words_;
+  h.flags = flags;
   reply(result_);
   RoundSummary s = summarize();
   s.t_tally = t_tally;

@@ -34,7 +34,8 @@ class VoteServer {
   const comm::Shard& shard() const { return shard_; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
-  RoundSummary round(uint64_t step);
+  // `flags` go into the RESULT header (kFlagStop: this is the last round).
+  RoundSummary round(uint64_t step, uint8_t flags = 0);
   // Stops the run from the server side at `step` (the round the workers are
   // in): receives their messages, replies worker_failed naming this rank.
   void abort(uint64_t step);

@@ -1,5 +1,6 @@
 // What a worker optimises: parameters, their stochastic gradient, a loss.
-// The quadratic toy lives here; networks plug in the same way.
+// The quadratic toy (quadratic.cpp) and the networks (network.cpp) plug in
+// the same way.
 #pragma once
 
 #include "signvote/config.h"
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 namespace signvote::worker {
 
@@ -16,6 +18,13 @@ struct StepResult {
   uint32_t samples = 0;
 };
 
+// Sums over this worker's part of the validation split.
+struct EvalSums {
+  double loss_sum = 0;
+  double correct = 0;
+  double count = 0;
+};
+
 class Problem {
  public:
   virtual ~Problem() = default;
@@ -23,8 +32,19 @@ class Problem {
   // initial x on every worker.
   virtual std::span<float> params() = 0;
   virtual std::span<float> grads() = 0;
+  // Per-worker state that is not voted: BatchNorm running statistics.
+  virtual std::span<float> buffers() { return {}; }
   // g = this worker's stochastic gradient at the current x for `step`.
   virtual StepResult compute(uint64_t step) = 0;
+  // True when the step just computed was the last of an epoch.
+  virtual bool epoch_ended() const { return false; }
+  virtual uint64_t epoch() const { return 0; }
+  // Evaluates part k of K of the validation split (networks only).
+  virtual bool has_validation() const { return false; }
+  virtual EvalSums evaluate(int k, int K) { return {}; }
+  // RNG / data-order state for checkpoints (bytes; restored bit-exactly).
+  virtual std::string save_state() const = 0;
+  virtual void restore_state(const std::string& bytes) = 0;
 };
 
 // Number of parameters `cfg` describes (the server sizes its buffers by it).

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace signvote::worker {
@@ -36,6 +37,16 @@ class Quadratic final : public Problem {
       g_[i] = x_[i] + noise_std_ * normal_(rng_);
     }
     return {static_cast<float>(f), 0, 0};
+  }
+  std::string save_state() const override {
+    std::ostringstream os;
+    os << rng_ << ' ' << normal_;
+    return os.str();
+  }
+  void restore_state(const std::string& bytes) override {
+    std::istringstream is(bytes);
+    is >> rng_ >> normal_;
+    if (!is) throw std::runtime_error("quadratic: corrupt RNG state in checkpoint");
   }
 
  private:

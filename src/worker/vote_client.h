@@ -41,6 +41,8 @@ class VoteClient {
   void wait();
   // The packed majority of shard s (valid after wait()).
   const uint32_t* result_bits(size_t s) const { return in_[s].payload(); }
+  // The server marked this round the last one (time limit).
+  bool stop_requested() const { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
   uint64_t bytes_sent() const { return bytes_sent_; }  // this round, all shards
   uint64_t bytes_recv() const { return bytes_recv_; }
 

@@ -3,6 +3,8 @@
 #include "comm/mpi_check.h"
 #include "data/hash.h"
 #include "kernels/sign_kernels.h"
+#include "worker/checkpointing.h"
+#include "worker/evaluation.h"
 #include "worker/optimizer.h"
 #include "worker/problem.h"
 #include "worker/vote_client.h"
@@ -12,6 +14,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 namespace signvote::worker {
 namespace {
@@ -26,21 +29,47 @@ const kernels::SignOps& select_ops(const std::string& isa) {
 // State of one worker: problem, optimiser buffers, the round client.
 class Worker final : public WorkerLoop {
  public:
-  Worker(const Config& cfg, const comm::Topology& topo)
+  Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"),
         adversary_(topo.worker_index() < cfg.adversary.count),
-        problem_(make_problem(cfg, topo.worker_index(), topo.workers())),
-        ops_(select_ops(cfg.aggregation.isa)),
-        client_(topo, vote_ ? problem_->params().size() : 0),
-        momentum_(vote_ ? problem_->params().size() : 0),
-        dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()) {}
+        problem_(make_problem(cfg, topo.worker_index(), topo.workers())), ops_(select_ops(cfg.aggregation.isa)),
+        client_(topo, vote_ ? problem_->params().size() : 0), momentum_(vote_ ? problem_->params().size() : 0),
+        dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
+        eval_(cfg, topo, opt.metrics_path, opt.overwrite || !opt.resume.empty()) {
+    if (!cfg.run.checkpoint_dir.empty()) {
+      ckpt_.emplace(cfg.run.checkpoint_dir, static_cast<int>(cfg.run.keep_checkpoints));
+      if (opt.resume.empty() && !ckpt_->list().empty())
+        throw std::runtime_error(fmt::format(
+            "checkpoint dir '{}' already holds checkpoints: pass --resume {} to continue, or choose another directory",
+            cfg.run.checkpoint_dir, cfg.run.checkpoint_dir));
+    }
+    if (!opt.resume.empty()) start_ = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state()) + 1;
+  }
+
+  uint64_t first_step() const override { return start_; }
 
   void run() override {
-    for (uint64_t step = 1; step <= static_cast<uint64_t>(cfg_.run.steps); ++step) one_step(step);
+    const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
+    for (uint64_t step = start_; step <= steps; ++step) {
+      const bool stop = one_step(step);
+      const bool last = stop || step == steps;
+      if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
+      if (ckpt_ && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0)))
+        save_run_checkpoint(cfg_, topo_, step, *problem_, state(), topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
+      if (stop) break;
+    }
   }
 
  private:
-  void one_step(uint64_t step) {
+  OptimizerState state() { return vote_ ? OptimizerState{momentum_.span(), {}} : OptimizerState{dense_.state1(), dense_.state2()}; }
+
+  bool eval_due(uint64_t step) const {
+    if (cfg_.run.eval_every > 0) return step % static_cast<uint64_t>(cfg_.run.eval_every) == 0;
+    return problem_->epoch_ended();
+  }
+
+  // One round; returns true when the server asked to stop after it.
+  bool one_step(uint64_t step) {
     auto x = problem_->params();
     const bool hash_step = cfg_.run.hash_every > 0 && step % static_cast<uint64_t>(cfg_.run.hash_every) == 0;
     report_.weight_hash = hash_step ? (data::hash_floats(x) | 1u) : 0;  // never 0 on hash steps
@@ -54,10 +83,16 @@ class Worker final : public WorkerLoop {
     } catch (const std::exception& e) {
       local_error = e.what();  // tell the server, so nobody waits for us
       report_.status = protocol::ErrorCode::worker_failed;
+      spdlog::error("{}", local_error);
     }
     report_.t_compute = static_cast<float>(since(t0));
     if (vote_) vote_round(step); else allreduce_round(step);
     if (!local_error.empty()) throw std::runtime_error(local_error);
+    return client_.stop_requested();
+  }
+
+  void flag_nan(size_t nan) {
+    if (nan && report_.status == protocol::ErrorCode::ok) report_.status = protocol::ErrorCode::nan_gradient, report_.err_got = nan;
   }
 
   // Signum: m = b m + (1-b) g packed per shard; vote; x -= lr (s + wd x).
@@ -72,7 +107,7 @@ class Worker final : public WorkerLoop {
       nan += ops_.momentum_pack(momentum_.data() + sh.offset, g.data() + sh.offset, sh.length, beta, client_.out_bits(s));
       if (adversary_) kernels::invert_signs(client_.out_bits(s), sh.length);
     }
-    if (nan && report_.status == protocol::ErrorCode::ok) report_.status = protocol::ErrorCode::nan_gradient, report_.err_got = nan;
+    flag_nan(nan);
     report_.t_pack = static_cast<float>(since(t0));
     t0 = Clock::now();
     client_.post(step, report_);
@@ -97,7 +132,7 @@ class Worker final : public WorkerLoop {
       for (auto& v : g) v = -v;
     size_t nan = 0;
     for (float v : g) nan += std::isnan(v);
-    if (nan && report_.status == protocol::ErrorCode::ok) report_.status = protocol::ErrorCode::nan_gradient, report_.err_got = nan;
+    flag_nan(nan);
     report_.t_pack = 0;
     auto t0 = Clock::now();
     client_.post(step, report_);  // the server validates before anyone moves on
@@ -120,13 +155,16 @@ class Worker final : public WorkerLoop {
   VoteClient client_;
   AlignedBuffer<float> momentum_;
   DenseOptimizer dense_;
+  Evaluator eval_;
+  std::optional<data::CheckpointDir> ckpt_;
   WorkerReport report_;
+  uint64_t start_ = 1;
 };
 
 }  // namespace
 
-std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions&, const comm::Topology& topo) {
-  return std::make_unique<Worker>(cfg, topo);
+std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo) {
+  return std::make_unique<Worker>(cfg, opt, topo);
 }
 
 }  // namespace signvote::worker

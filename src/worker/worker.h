@@ -14,6 +14,8 @@ class WorkerLoop {
   // Runs cfg.run.steps rounds. Throws RoundError when the server stops the
   // run, and rethrows a local failure after telling the server about it.
   virtual void run() = 0;
+  // 1, or the step after the checkpoint this worker resumed from.
+  virtual uint64_t first_step() const = 0;
 };
 
 // Builds everything a worker needs before the first round (problem, data,

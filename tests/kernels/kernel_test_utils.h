@@ -65,4 +65,26 @@ inline std::vector<std::uint32_t> naive_tally(const std::vector<std::uint32_t>& 
   return out;
 }
 
+// A copy of x placed `offset` floats past a 64-byte boundary: offset 0 hits
+// the aligned (zmm) paths, others the unaligned ones.
+class PlacedFloats {
+ public:
+  PlacedFloats(const std::vector<float>& x, std::size_t offset)
+      : storage_(x.size() + offset + 16), size_(x.size()) {
+    float* p = storage_.data();
+    while (reinterpret_cast<std::uintptr_t>(p) % 64 != 0) ++p;
+    data_ = p + offset;
+    for (std::size_t i = 0; i < size_; ++i) data_[i] = x[i];
+  }
+  float* data() { return data_; }
+  std::vector<float> to_vector() const { return {data_, data_ + size_}; }
+
+ private:
+  std::vector<float> storage_;
+  std::size_t size_;
+  float* data_;
+};
+
+inline constexpr std::size_t kOffsets[] = {0, 1, 4};  // floats past 64-byte alignment
+
 }  // namespace signvote::kernels::test

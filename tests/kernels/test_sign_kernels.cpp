@@ -12,7 +12,9 @@
 #include "kernels/sign_kernels.h"
 
 using namespace signvote::kernels;
+using signvote::kernels::test::kOffsets;
 using signvote::kernels::test::naive_pack;
+using signvote::kernels::test::PlacedFloats;
 using signvote::kernels::test::random_floats;
 
 namespace {
@@ -23,13 +25,12 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-// Runs pack on a copy of x placed at a 4-byte (unaligned for SIMD) offset.
+// Runs pack on a copy of x placed `offset` floats past 64-byte alignment.
 std::vector<std::uint32_t> pack_with(const SignOps& o, const std::vector<float>& x,
-                                     std::size_t* nans) {
-  std::vector<float> buf(x.size() + 1);
-  std::copy(x.begin(), x.end(), buf.begin() + 1);
+                                     std::size_t* nans, std::size_t offset = 1) {
+  PlacedFloats buf(x, offset);
   std::vector<std::uint32_t> out(packed_words(x.size()) + 1, 0xDEADBEEFu);
-  *nans = o.pack(buf.data() + 1, x.size(), out.data());
+  *nans = o.pack(buf.data(), x.size(), out.data());
   CHECK(out.back() == 0xDEADBEEFu);  // no write past packed_words(n)
   out.pop_back();
   return out;
@@ -61,14 +62,16 @@ TEST_CASE("layout helpers", "[kernels][layout]") {
 TEST_CASE("pack matches the naive reference on every ISA", "[kernels][pack]") {
   for (Isa isa : available_isas()) {
     for (std::size_t n : kSizes) {
-      INFO("isa " << isa_name(isa) << ", n = " << n);
-      const auto x = random_floats(n, static_cast<std::uint32_t>(n) + 1);
-      std::size_t ref_nans = 0, nans = 0;
-      const auto ref = naive_pack(x, &ref_nans);
-      const auto got = pack_with(ops(isa), x, &nans);
-      REQUIRE(got == ref);
-      CHECK(nans == 0);
-      if (n % 32 != 0) CHECK((got.back() & ~tail_mask(n)) == 0u);
+      for (std::size_t offset : kOffsets) {
+        INFO("isa " << isa_name(isa) << ", n = " << n << ", offset " << offset);
+        const auto x = random_floats(n, static_cast<std::uint32_t>(n) + 1);
+        std::size_t ref_nans = 0, nans = 0;
+        const auto ref = naive_pack(x, &ref_nans);
+        const auto got = pack_with(ops(isa), x, &nans, offset);
+        REQUIRE(got == ref);
+        CHECK(nans == 0);
+        if (n % 32 != 0) CHECK((got.back() & ~tail_mask(n)) == 0u);
+      }
     }
   }
 }
@@ -79,6 +82,8 @@ TEST_CASE("pack: +-0 give +1, NaN gives bit 0 and is counted", "[kernels][pack]"
   for (Isa isa : available_isas()) {
     INFO("isa " << isa_name(isa));
     for (std::size_t n : {std::size_t{5}, std::size_t{40}, std::size_t{1000}}) {
+     for (std::size_t offset : kOffsets) {
+      INFO("n = " << n << ", offset " << offset);
       std::vector<float> x(n, -1.0f);
       x[0] = 0.0f;
       x[1] = -0.0f;
@@ -88,10 +93,11 @@ TEST_CASE("pack: +-0 give +1, NaN gives bit 0 and is counted", "[kernels][pack]"
       if (n > 33) x[33] = -nan;
       if (n > 999) x[999] = nan;
       std::size_t nans = 0;
-      const auto bits = pack_with(ops(isa), x, &nans);
+      const auto bits = pack_with(ops(isa), x, &nans, offset);
       CHECK(nans == (n > 999 ? 3u : n > 33 ? 2u : 1u));
       CHECK((bits[0] & 0x1Fu) == 0b01011u);  // +0, -0, NaN->0, +inf, -inf->0
       if (n > 33) CHECK(get_bit(bits.data(), 33) == 0u);
+     }
     }
   }
 }
@@ -100,25 +106,27 @@ TEST_CASE("momentum_pack matches the reference formula on every ISA", "[kernels]
   const float beta = 0.9f;
   for (Isa isa : available_isas()) {
     for (std::size_t n : kSizes) {
-      INFO("isa " << isa_name(isa) << ", n = " << n);
-      const auto g = random_floats(n, 7);
-      auto m = random_floats(n, 8);
-      auto m_ref = m;
+     for (std::size_t offset : kOffsets) {
+      INFO("isa " << isa_name(isa) << ", n = " << n << ", offset " << offset);
+      PlacedFloats g(random_floats(n, 7), offset);
+      PlacedFloats m(random_floats(n, 8), offset);
+      auto m_ref = m.to_vector();
+      const auto g_ref = g.to_vector();
       const float omb = 1.0f - beta;
-      for (std::size_t i = 0; i < n; ++i) m_ref[i] = beta * m_ref[i] + omb * g[i];
+      for (std::size_t i = 0; i < n; ++i) m_ref[i] = beta * m_ref[i] + omb * g_ref[i];
       std::size_t ref_nans = 0;
       const auto ref_bits = naive_pack(m_ref, &ref_nans);
       std::vector<std::uint32_t> bits(packed_words(n));
       const std::size_t nans = ops(isa).momentum_pack(m.data(), g.data(), n, beta, bits.data());
-      REQUIRE(same_bits(m, m_ref));
+      REQUIRE(same_bits(m.to_vector(), m_ref));
       REQUIRE(bits == ref_bits);
       CHECK(nans == 0);
       if (n > 40) {  // a NaN gradient poisons m and is reported
-        auto g_bad = g;
-        g_bad[40] = std::numeric_limits<float>::quiet_NaN();
-        CHECK(ops(isa).momentum_pack(m.data(), g_bad.data(), n, beta, bits.data()) == 1);
-        CHECK(std::isnan(m[40]));
+        g.data()[40] = std::numeric_limits<float>::quiet_NaN();
+        CHECK(ops(isa).momentum_pack(m.data(), g.data(), n, beta, bits.data()) == 1);
+        CHECK(std::isnan(m.data()[40]));
       }
+     }
     }
   }
 }
@@ -142,10 +150,12 @@ TEST_CASE("apply matches x -= lr*(s + wd*x) on every ISA", "[kernels][apply]") {
           REQUIRE(std::abs(static_cast<double>(x_ref[i]) - (x[i] - 1e-3 * (s + wd * x[i]))) <=
                   1e-6 * (1.0 + std::abs(x[i])));
         }
-        std::vector<float> buf(n + 1);  // unaligned x
-        std::copy(x.begin(), x.end(), buf.begin() + 1);
-        ops(isa).apply(buf.data() + 1, n, bits.data(), lr, wd);
-        REQUIRE(same_bits(std::vector<float>(buf.begin() + 1, buf.end()), x_ref));
+        for (std::size_t offset : kOffsets) {
+          INFO("offset " << offset);
+          PlacedFloats buf(x, offset);
+          ops(isa).apply(buf.data(), n, bits.data(), lr, wd);
+          REQUIRE(same_bits(buf.to_vector(), x_ref));
+        }
       }
     }
   }
@@ -162,14 +172,16 @@ TEST_CASE("every SIMD path is bit-identical to scalar", "[kernels][simd]") {
   auto x_ref = x0;
   scalar.apply(x_ref.data(), n, ref_bits.data(), 0.01f, 0.1f);
   for (Isa isa : available_isas()) {
-    INFO("isa " << isa_name(isa));
-    auto m = x0;
-    ops(isa).momentum_pack(m.data(), g.data(), n, 0.95f, bits.data());
-    CHECK(same_bits(m, m_ref));
-    CHECK(bits == ref_bits);
-    auto x = x0;
-    ops(isa).apply(x.data(), n, bits.data(), 0.01f, 0.1f);
-    CHECK(same_bits(x, x_ref));
+    for (std::size_t offset : kOffsets) {
+      INFO("isa " << isa_name(isa) << ", offset " << offset);
+      PlacedFloats m(x0, offset), gp(g, offset);
+      ops(isa).momentum_pack(m.data(), gp.data(), n, 0.95f, bits.data());
+      CHECK(same_bits(m.to_vector(), m_ref));
+      CHECK(bits == ref_bits);
+      PlacedFloats x(x0, offset);
+      ops(isa).apply(x.data(), n, bits.data(), 0.01f, 0.1f);
+      CHECK(same_bits(x.to_vector(), x_ref));
+    }
   }
 }
 

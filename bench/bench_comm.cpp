@@ -1,0 +1,130 @@
+// signvote-bench comm: one majority-vote round against one fp32 all-reduce
+// round, as a worker sees them, under mpirun (rank 0 = server, the rest
+// workers):
+//   scripts/mpirun.sh -np 8 build/signvote-bench comm --dim 11173962 --json
+// vote_round_ms     = momentum+pack, send, server tally, reply, fused apply
+// allreduce_round_ms = MPI_Allreduce of d floats over the workers + SGD apply
+// Each is the median over --reps rounds of the slowest worker's time.
+#include "bench_registry.h"
+#include "comm/mpi_check.h"
+#include "comm/topology.h"
+#include "kernels/sign_kernels.h"
+#include "server/vote_server.h"
+#include "worker/vote_client.h"
+
+#include <fmt/format.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <vector>
+
+namespace signvote::bench {
+namespace {
+
+struct CommArgs {
+  size_t dim = 11173962;
+  int reps = 20;
+  bool json = false;
+};
+
+double now_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Median over reps of the max over ranks of each rep's time.
+double median_of_max(std::vector<double> t) {
+  std::vector<double> mx(t.size());
+  SV_MPI_CHECK(MPI_Allreduce(t.data(), mx.data(), static_cast<int>(t.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+  std::nth_element(mx.begin(), mx.begin() + mx.size() / 2, mx.end());
+  return mx[mx.size() / 2];
+}
+
+std::vector<double> vote_rounds(const comm::Topology& topo, const CommArgs& a, AlignedBuffer<float>& x,
+                                AlignedBuffer<float>& g, AlignedBuffer<float>& m) {
+  const auto& ops = kernels::best_ops();
+  std::vector<double> t(a.reps, 0.0);
+  if (topo.is_server()) {
+    server::VoteServer srv(topo, a.dim, ops);
+    for (int r = 0; r < a.reps; ++r) {
+      SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+      srv.round(r + 1);
+    }
+    return t;
+  }
+  worker::VoteClient client(topo, a.dim);
+  for (int r = 0; r < a.reps; ++r) {
+    SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    const double t0 = now_ms();
+    for (size_t s = 0; s < client.shards(); ++s) {
+      const auto& sh = client.shard(s);
+      ops.momentum_pack(m.data() + sh.offset, g.data() + sh.offset, sh.length, 0.9f, client.out_bits(s));
+    }
+    client.post(r + 1, {});
+    client.wait();
+    for (size_t s = 0; s < client.shards(); ++s) {
+      const auto& sh = client.shard(s);
+      ops.apply(x.data() + sh.offset, sh.length, client.result_bits(s), 1e-4f, 0.f);
+    }
+    t[r] = now_ms() - t0;
+  }
+  return t;
+}
+
+std::vector<double> allreduce_rounds(const comm::Topology& topo, const CommArgs& a, AlignedBuffer<float>& x,
+                                     AlignedBuffer<float>& g, AlignedBuffer<float>& m) {
+  std::vector<double> t(a.reps, 0.0);
+  const float inv = 1.f / static_cast<float>(topo.workers());
+  for (int r = 0; r < a.reps; ++r) {
+    SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    if (topo.is_server()) continue;
+    const double t0 = now_ms();
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(a.dim), MPI_FLOAT, MPI_SUM, topo.workers_comm()));
+    for (size_t i = 0; i < a.dim; ++i) {  // SGD with momentum on the average
+      m[i] = 0.9f * m[i] + g[i] * inv;
+      x[i] -= 1e-4f * m[i];
+    }
+    t[r] = now_ms() - t0;
+  }
+  return t;
+}
+
+void run_comm(const CommArgs& a) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) MPI_Init(nullptr, nullptr);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int size = 0;
+  SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
+  if (size < 2) throw std::runtime_error("bench comm: run under mpirun with at least 2 ranks (1 server + workers)");
+  {
+    comm::Topology topo(1, size - 1);
+    AlignedBuffer<float> x(a.dim), g(a.dim), m(a.dim);
+    std::mt19937 rng(topo.world_rank());
+    std::normal_distribution<float> nd;
+    for (size_t i = 0; i < a.dim; ++i) g[i] = nd(rng);
+    const double vote = median_of_max(vote_rounds(topo, a, x, g, m));
+    const double allreduce = median_of_max(allreduce_rounds(topo, a, x, g, m));
+    if (topo.world_rank() == 0) {
+      const auto line = fmt::format(
+          "{{\"dim\": {}, \"workers\": {}, \"reps\": {}, \"vote_round_ms\": {:.3f}, \"allreduce_round_ms\": {:.3f}, "
+          "\"ratio_allreduce_over_vote\": {:.2f}, \"vote_bytes_per_worker_each_way\": {}, \"allreduce_bytes_per_worker\": {}}}",
+          a.dim, topo.workers(), a.reps, vote, allreduce, allreduce / vote, 128 + 4 * comm::payload_words(a.dim), 4 * a.dim);
+      fmt::print("{}\n", line);
+    }
+  }
+  MPI_Finalize();
+}
+
+void add_comm_bench(CLI::App& app) {
+  static CommArgs args;
+  auto* sub = app.add_subcommand("comm", "one vote round vs one fp32 all-reduce round (run under mpirun)");
+  sub->add_option("--dim", args.dim, "parameters (default: CIFAR ResNet-18, 11,173,962)");
+  sub->add_option("--reps", args.reps, "rounds of each kind");
+  sub->add_flag("--json", args.json, "print JSON (the only output format)");
+  sub->callback([] { run_comm(args); });
+}
+
+RegisterBench reg(&add_comm_bench);
+
+}  // namespace
+}  // namespace signvote::bench

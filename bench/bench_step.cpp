@@ -1,0 +1,127 @@
+// `signvote-bench step`: one worker's training step on one replica:
+// zero_grads + forward + loss + backward (signvote_nn) + a Signum update
+//   m = 0.9 m + 0.1 g;  x -= lr * (sign(m) + wd * x)
+// as a plain C++ loop (the packed/voted kernels live elsewhere). Prints one
+// JSON object: images_per_s = batch / median step time over --iters timed
+// steps (after --warmup untimed ones), plus the mean per-layer-type time
+// per step in ms.
+//
+//   build/signvote-bench step --model resnet18 --batch 32 --threads 1 --json
+#include "bench_registry.h"
+#include "signvote/model.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct StepOptions {
+  std::string model = "resnet18";
+  std::string conv;  // empty: first available backend
+  int batch = 32, threads = 1, width = 64, iters = 10, warmup = 2;
+  float lr = 1e-4f, wd = 5e-4f;
+  bool json = false;
+};
+
+using Clock = std::chrono::steady_clock;
+
+// Signum with weight decay on the flat buffers.
+void signum_update(std::span<float> x, std::span<const float> g, std::vector<float>& m, float lr,
+                   float wd) {
+  for (size_t i = 0; i < x.size(); ++i) {
+    m[i] = 0.9f * m[i] + 0.1f * g[i];
+    const float s = m[i] > 0.f ? 1.f : (m[i] < 0.f ? -1.f : 0.f);
+    x[i] -= lr * (s + wd * x[i]);
+  }
+}
+
+std::string to_json(const StepOptions& o, const signvote::nn::Model& model, double median_s,
+                    const std::vector<double>& steps, double update_s) {
+  using signvote::nn::LayerKind;
+  std::ostringstream js;
+  js.precision(6);
+  js << "{\"bench\":\"step\",\"model\":\"" << o.model << "\",\"width\":" << o.width
+     << ",\"batch\":" << o.batch << ",\"threads\":" << o.threads << ",\"conv\":\""
+     << model.conv_backend() << "\",\"num_params\":" << model.num_params()
+     << ",\"iters\":" << o.iters << ",\"warmup\":" << o.warmup
+     << ",\"step_ms\":" << median_s * 1e3 << ",\"min_step_ms\":"
+     << *std::min_element(steps.begin(), steps.end()) * 1e3
+     << ",\"images_per_s\":" << o.batch / median_s << ",\"breakdown_ms\":{";
+  const auto& t = model.layer_times();
+  double layers = 0.0;
+  for (size_t k = 0; k < signvote::nn::kNumLayerKinds; ++k) {
+    const double ms = t.seconds[k] / o.iters * 1e3;
+    layers += ms;
+    js << "\"" << signvote::nn::layer_kind_name(static_cast<LayerKind>(k)) << "\":" << ms << ",";
+  }
+  js << "\"update\":" << update_s / o.iters * 1e3 << ",\"layers_total\":" << layers << "}}";
+  return js.str();
+}
+
+void run_step_bench(const StepOptions& o) {
+  signvote::nn::ModelSpec spec;
+  spec.name = o.model;
+  spec.width = o.width;
+  spec.threads = o.threads;
+  spec.seed = 1;
+  if (!o.conv.empty()) spec.conv_backends = {o.conv};
+  auto model = signvote::nn::make_model(spec);
+
+  signvote::nn::Tensor images({o.batch, spec.in_channels, spec.image_size, spec.image_size});
+  std::vector<int> labels(size_t(o.batch));
+  std::mt19937_64 rng(7);
+  std::normal_distribution<float> nd;
+  for (float& v : images.span()) v = nd(rng);
+  for (int& l : labels) l = int(rng() % uint64_t(spec.num_classes));
+  std::vector<float> momentum(model->num_params(), 0.f);
+
+  std::vector<double> steps;
+  double update_s = 0.0;
+  for (int it = 0; it < o.warmup + o.iters; ++it) {
+    if (it == o.warmup) model->reset_layer_times(), update_s = 0.0;
+    const auto t0 = Clock::now();
+    model->zero_grads();
+    model->forward_backward(images, labels.data(), o.batch, nullptr);
+    const auto t1 = Clock::now();
+    signum_update(model->params(), model->grads(), momentum, o.lr, o.wd);
+    const auto t2 = Clock::now();
+    if (it < o.warmup) continue;
+    steps.push_back(std::chrono::duration<double>(t2 - t0).count());
+    update_s += std::chrono::duration<double>(t2 - t1).count();
+  }
+  std::vector<double> sorted = steps;
+  std::nth_element(sorted.begin(), sorted.begin() + long(sorted.size() / 2), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  if (o.json) {
+    std::printf("%s\n", to_json(o, *model, median, steps, update_s).c_str());
+  } else {
+    std::printf("%s\n%s: %.1f images/s (median step %.1f ms over %d iters)\n",
+                model->summary().c_str(), o.model.c_str(), o.batch / median, median * 1e3, o.iters);
+  }
+}
+
+void add_step_bench(CLI::App& app) {
+  auto opts = std::make_shared<StepOptions>();
+  CLI::App* sub = app.add_subcommand("step", "one worker's forward+backward+Signum step");
+  sub->add_option("--model", opts->model, "resnet18 | small_cnn | mlp");
+  sub->add_option("--batch", opts->batch, "images per step")->check(CLI::PositiveNumber);
+  sub->add_option("--threads", opts->threads, "OpenMP/Eigen/oneDNN threads")->check(CLI::PositiveNumber);
+  sub->add_option("--width", opts->width, "resnet18 base channels")->check(CLI::PositiveNumber);
+  sub->add_option("--iters", opts->iters, "timed steps (median reported)")->check(CLI::PositiveNumber);
+  sub->add_option("--warmup", opts->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  sub->add_option("--conv", opts->conv, "conv backend: dnnl | eigen (default: first available)");
+  sub->add_flag("--json", opts->json, "print one JSON object");
+  sub->callback([opts] { run_step_bench(*opts); });
+}
+
+static signvote::bench::RegisterBench reg(&add_step_bench);
+
+}  // namespace

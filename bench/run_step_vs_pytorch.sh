@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs `signvote-bench step` and bench/peer_pytorch_resnet18.py back to back
+# at 1 and 2 threads (same model, batch, width, iterations) and prints one
+# JSON object with both images/s numbers and ratio = signvote / pytorch.
+#
+#   bench/run_step_vs_pytorch.sh [BUILD_DIR] [BATCH] [WIDTH] [ITERS]
+#   defaults:                     build      32      64      10
+# Each (threads) pair is measured twice, alternating signvote and PyTorch,
+# and the better run of each is kept, so a burst of load from other
+# processes on a shared machine hurts both sides alike.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="${1:-$here/../build}"
+batch="${2:-32}"
+width="${3:-64}"
+iters="${4:-10}"
+bench="$build/signvote-bench"
+[[ -x "$bench" ]] || { echo "no $bench (build target signvote-bench)" >&2; exit 1; }
+
+field() {  # field NAME JSON -> numeric value
+  /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[2])[sys.argv[1]])' "$1" "$2"
+}
+best() { /usr/bin/python3 -c 'import sys; print(max(float(a) for a in sys.argv[1:]))' "$@"; }
+
+results=()
+for t in 1 2; do
+  ours=() theirs=()
+  last_ours="" last_theirs=""
+  for rep in 1 2; do
+    last_ours="$("$bench" step --model resnet18 --batch "$batch" --width "$width" \
+      --threads "$t" --iters "$iters" --json)"
+    ours+=("$(field images_per_s "$last_ours")")
+    last_theirs="$(OMP_NUM_THREADS="$t" /usr/bin/python3 "$here/peer_pytorch_resnet18.py" \
+      --threads "$t" --batch "$batch" --width "$width" --iters "$iters")"
+    theirs+=("$(field images_per_s "$last_theirs")")
+  done
+  o="$(best "${ours[@]}")"
+  p="$(best "${theirs[@]}")"
+  r="$(/usr/bin/python3 -c "print(round($o / $p, 3))")"
+  results+=("\"threads_$t\":{\"signvote_images_per_s\":$o,\"pytorch_images_per_s\":$p,\"ratio\":$r,\"signvote_runs\":[$(IFS=,; echo "${ours[*]}")],\"pytorch_runs\":[$(IFS=,; echo "${theirs[*]}")],\"signvote_last\":$last_ours}")
+done
+echo "{\"model\":\"resnet18\",\"batch\":$batch,\"width\":$width,\"iters\":$iters,$(IFS=,; echo "${results[*]}")}"

@@ -1,0 +1,70 @@
+#include "cli/commands.h"
+
+#include "data/checkpoint.h"
+#include "data/cifar10.h"
+#include "data/hash.h"
+#include "data/loader.h"
+#include "signvote/config.h"
+#include "signvote/model.h"
+#include "worker/checkpointing.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace signvote::cli {
+
+int run_eval(const EvalArgs& a) {
+  const auto file = worker::resolve_checkpoint(a.checkpoint);
+  const data::Checkpoint c = data::read_checkpoint(file);
+  const Config cfg = parse_config(c.blobs.at("config"), file.string() + ":config");
+  if (cfg.model.name == "quadratic") throw std::runtime_error(fmt::format("checkpoint '{}' holds the quadratic toy, not a network", file.string()));
+  nn::ModelSpec spec;
+  spec.name = cfg.model.name;
+  spec.width = static_cast<int>(cfg.model.width);
+  spec.threads = a.threads;
+  auto model = nn::make_model(spec);
+  const auto& params = c.arrays.at("params");
+  const auto& bn = c.arrays.at("buffers.mean");  // the workers' averaged BN statistics
+  if (params.size() != model->num_params() || bn.size() != model->buffers().size())
+    throw std::runtime_error(fmt::format("checkpoint '{}' does not match model {} width {}", file.string(), spec.name, spec.width));
+  std::copy(params.begin(), params.end(), model->params().begin());
+  std::copy(bn.begin(), bn.end(), model->buffers().begin());
+
+  const std::string dir = a.data.empty() ? cfg.data.path : a.data;
+  const auto split = data::parse_split(a.split);
+  const data::Dataset ds = data::load_cifar10(dir, split, static_cast<size_t>(cfg.data.val_count));
+  constexpr int kBatch = 500;
+  data::EvalLoader ev(ds, kBatch);
+  nn::Tensor img(nn::Shape{kBatch, 3, 32, 32});
+  std::vector<int> lab(kBatch);
+  double loss = 0, correct = 0, n_total = 0;
+  int n = 0;
+  while (ev.next(img.data(), lab.data(), &n)) {
+    const auto r = model->evaluate(img, lab.data(), n);
+    loss += r.loss_sum;
+    correct += r.correct;
+    n_total += r.count;
+  }
+  const double acc = n_total > 0 ? correct / n_total : 0.0;
+  if (a.json)
+    fmt::print("{{\"accuracy\": {:.6f}, \"loss\": {:.6f}, \"n\": {:.0f}}}\n", acc, n_total > 0 ? loss / n_total : 0.0, n_total);
+  else
+    fmt::print("{} on {} split of {}: accuracy {:.2f}% loss {:.4f} ({:.0f} images, step {})\n", file.string(), a.split, dir,
+               100 * acc, n_total > 0 ? loss / n_total : 0.0, n_total, c.scalars.at("step"));
+  return 0;
+}
+
+int run_inspect(const std::string& checkpoint) {
+  const auto file = worker::resolve_checkpoint(checkpoint);
+  const data::Checkpoint c = data::read_checkpoint(file);
+  fmt::print("{}\n", file.string());
+  for (const auto& [k, v] : c.scalars) fmt::print("scalar {} = {}\n", k, v);
+  for (const auto& [k, v] : c.arrays) fmt::print("array  {} ({} floats) hash {:#018x}\n", k, v.size(), data::hash_floats(v));
+  for (const auto& [k, v] : c.blobs)
+    fmt::print("blob   {} ({} bytes) hash {:#018x}\n", k, v.size(), data::hash_bytes(v.data(), v.size()));
+  return 0;
+}
+
+}  // namespace signvote::cli

@@ -1,0 +1,116 @@
+#include "worker/checkpointing.h"
+
+#include "comm/mpi_check.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace signvote::worker {
+namespace {
+
+// Gathers `local` (n,) from every worker to worker 0: (W*n,) there.
+std::vector<float> gather(std::span<const float> local, const comm::Topology& topo) {
+  std::vector<float> all(topo.worker_index() == 0 ? local.size() * topo.workers() : 0);
+  SV_MPI_CHECK(MPI_Gather(local.data(), static_cast<int>(local.size()), MPI_FLOAT, all.data(),
+                          static_cast<int>(local.size()), MPI_FLOAT, 0, topo.workers_comm()));
+  return all;
+}
+
+std::vector<std::string> gather_strings(const std::string& mine, const comm::Topology& topo) {
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(topo.workers()), displs(topo.workers());
+  SV_MPI_CHECK(MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, topo.workers_comm()));
+  int total = 0;
+  for (int k = 0; k < topo.workers(); ++k) displs[k] = total, total += lens[k];
+  std::string all(static_cast<size_t>(total), '\0');
+  SV_MPI_CHECK(MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, 0,
+                           topo.workers_comm()));
+  std::vector<std::string> out;
+  if (topo.worker_index() == 0)
+    for (int k = 0; k < topo.workers(); ++k) out.push_back(all.substr(displs[k], lens[k]));
+  return out;
+}
+
+void put_per_worker(data::Checkpoint& c, const std::string& name, const std::vector<float>& all, size_t n, int W) {
+  for (int k = 0; k < W; ++k)
+    c.arrays[fmt::format("{}.{}", name, k)] = std::vector<float>(all.begin() + k * n, all.begin() + (k + 1) * n);
+}
+
+const std::vector<float>& array(const data::Checkpoint& c, const std::string& name, size_t n,
+                                const std::filesystem::path& file) {
+  auto it = c.arrays.find(name);
+  if (it == c.arrays.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no array '{}'", file.string(), name));
+  if (it->second.size() != n)
+    throw std::runtime_error(fmt::format("checkpoint '{}': array '{}' has {} values, this run needs {}", file.string(),
+                                         name, it->second.size(), n));
+  return it->second;
+}
+
+}  // namespace
+
+void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, Problem& p,
+                         const OptimizerState& opt, data::CheckpointDir* dir) {
+  const int W = topo.workers();
+  auto momenta = gather(opt.m, topo);
+  auto second = gather(opt.v, topo);
+  auto buffers = gather(p.buffers(), topo);
+  auto states = gather_strings(p.save_state(), topo);
+  if (topo.worker_index() != 0) return;
+  data::Checkpoint c;
+  const auto x = p.params();
+  c.arrays["params"] = std::vector<float>(x.begin(), x.end());
+  put_per_worker(c, "momentum", momenta, opt.m.size(), W);
+  if (!opt.v.empty()) put_per_worker(c, "adam_v", second, opt.v.size(), W);
+  const size_t nb = p.buffers().size();
+  put_per_worker(c, "buffers", buffers, nb, W);
+  std::vector<float> mean(nb, 0.f);
+  for (int k = 0; k < W; ++k)
+    for (size_t i = 0; i < nb; ++i) mean[i] += buffers[k * nb + i] / static_cast<float>(W);
+  c.arrays["buffers.mean"] = std::move(mean);
+  c.scalars["step"] = step;
+  c.scalars["workers"] = static_cast<uint64_t>(W);
+  c.scalars["dim"] = x.size();
+  c.blobs["config"] = dump_config(cfg);
+  for (int k = 0; k < W; ++k) c.blobs[fmt::format("state.{}", k)] = states[k];
+  const auto file = dir->save(c, step);
+  spdlog::info("step {}: checkpoint {}", step, file.string());
+}
+
+std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(path)) {
+    data::CheckpointDir dir(path, 1);
+    if (auto latest = dir.latest()) return *latest;
+    throw std::runtime_error(fmt::format("--resume '{}': no checkpoint in this directory", path.string()));
+  }
+  if (!fs::exists(path)) throw std::runtime_error(fmt::format("--resume '{}': no such file or directory", path.string()));
+  return path;
+}
+
+uint64_t load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
+                             Problem& p, const OptimizerState& opt) {
+  const auto file = resolve_checkpoint(path);
+  const data::Checkpoint c = data::read_checkpoint(file);
+  const int k = topo.worker_index();
+  if (c.scalars.at("workers") != static_cast<uint64_t>(topo.workers()))
+    throw std::runtime_error(fmt::format("checkpoint '{}' was written by {} workers; key 'cluster.workers' is {}",
+                                         file.string(), c.scalars.at("workers"), topo.workers()));
+  auto copy = [&](std::span<float> dst, const std::string& name) {
+    const auto& src = array(c, name, dst.size(), file);
+    std::copy(src.begin(), src.end(), dst.begin());
+  };
+  copy(p.params(), "params");
+  copy(opt.m, fmt::format("momentum.{}", k));
+  if (!opt.v.empty()) copy(opt.v, fmt::format("adam_v.{}", k));
+  copy(p.buffers(), fmt::format("buffers.{}", k));
+  auto st = c.blobs.find(fmt::format("state.{}", k));
+  if (st == c.blobs.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no state for worker {}", file.string(), k));
+  p.restore_state(st->second);
+  (void)cfg;
+  return c.scalars.at("step");
+}
+
+}  // namespace signvote::worker

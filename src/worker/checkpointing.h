@@ -1,0 +1,43 @@
+// Run checkpoints: one file per save, written by worker 0 after gathering
+// every worker's non-voted state (see docs/checkpoint.md for the format).
+//
+//   arrays   params (d,)            identical on every worker
+//            momentum.K (d,)        worker K's Signum / SGD / Adam-m buffer
+//            adam_v.K (d,)          worker K's Adam second moment (adam only)
+//            buffers.K (b,)         worker K's BatchNorm running statistics
+//            buffers.mean (b,)      their mean over workers (used by `eval`)
+//   scalars  step, workers, dim
+//   blobs    config (resolved YAML), state.K (worker K's RNG / data order)
+#pragma once
+
+#include "comm/topology.h"
+#include "data/checkpoint.h"
+#include "signvote/config.h"
+#include "worker/problem.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+namespace signvote::worker {
+
+// The optimiser state a worker owns besides the problem.
+struct OptimizerState {
+  std::span<float> m;  // momentum (may be empty)
+  std::span<float> v;  // adam second moment (may be empty)
+};
+
+// Collective over the workers. Worker 0 writes DIR/ckpt-<step>.ckpt and
+// points DIR/latest.ckpt at it.
+void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, Problem& p,
+                         const OptimizerState& opt, data::CheckpointDir* dir);
+
+// Every worker reads `path` (a file, or a directory holding latest.ckpt) and
+// restores its own part; returns the step the checkpoint was taken after.
+uint64_t load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
+                             Problem& p, const OptimizerState& opt);
+
+// Resolves DIR/latest.ckpt or a file path; throws naming the path if absent.
+std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
+
+}  // namespace signvote::worker

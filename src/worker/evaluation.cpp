@@ -1,0 +1,47 @@
+#include "worker/evaluation.h"
+
+#include "comm/mpi_check.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace signvote::worker {
+
+std::string val_csv_path(const std::string& metrics_path) {
+  std::filesystem::path p(metrics_path);
+  return (p.parent_path() / (p.stem().string() + "_val.csv")).string();
+}
+
+Evaluator::Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path, bool append)
+    : topo_(topo) {
+  if (metrics_path.empty() || topo.worker_index() != 0 || cfg.model.name == "quadratic") return;
+  const auto path = val_csv_path(metrics_path);
+  const bool exists = std::filesystem::exists(path);
+  csv_.reset(std::fopen(path.c_str(), append ? "a" : "w"));
+  if (!csv_) throw std::runtime_error(fmt::format("validation CSV '{}': cannot open for writing", path));
+  if (!exists || !append) std::fputs("step,epoch,val_accuracy,val_loss,val_count\n", csv_.get());
+}
+
+ValResult Evaluator::run(Problem& p, uint64_t step) {
+  const auto b = p.buffers();
+  const float inv = 1.f / static_cast<float>(topo_.workers());
+  SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, b.data(), static_cast<int>(b.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
+  for (auto& v : b) v *= inv;  // the mean of the workers' running statistics
+  const EvalSums mine = p.evaluate(topo_.worker_index(), topo_.workers());
+  double sums[3] = {mine.loss_sum, mine.correct, mine.count};
+  SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, topo_.workers_comm()));
+  last_ = {sums[2] > 0 ? sums[1] / sums[2] : 0.0, sums[2] > 0 ? sums[0] / sums[2] : 0.0, sums[2]};
+  if (topo_.worker_index() == 0) {
+    spdlog::info("step {} (epoch {}): val accuracy {:.2f}% loss {:.4f} on {:.0f} images", step, p.epoch(),
+                 100 * last_.accuracy, last_.loss, last_.count);
+    if (csv_) {
+      fmt::print(csv_.get(), "{},{},{:.6f},{:.6f},{:.0f}\n", step, p.epoch(), last_.accuracy, last_.loss, last_.count);
+      std::fflush(csv_.get());
+    }
+  }
+  return last_;
+}
+
+}  // namespace signvote::worker

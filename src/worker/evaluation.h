@@ -1,0 +1,43 @@
+// Validation during training. BatchNorm running statistics are per worker
+// (each sees its own batches); before every evaluation the workers average
+// them (MPI_Allreduce), so all replicas evaluate the same network. Each
+// worker scores a 1/W share of the validation split and the sums are
+// all-reduced; worker 0 logs the result and appends it to <metrics>_val.csv.
+#pragma once
+
+#include "comm/topology.h"
+#include "signvote/config.h"
+#include "worker/problem.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace signvote::worker {
+
+struct ValResult {
+  double accuracy = 0, loss = 0, count = 0;
+};
+
+class Evaluator {
+ public:
+  // metrics_path "" = log only; otherwise worker 0 writes <stem>_val.csv
+  // (appending when `append`, e.g. on resume; refusing to replace otherwise).
+  Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path, bool append);
+  // Collective over the workers.
+  ValResult run(Problem& p, uint64_t step);
+  const ValResult& last() const { return last_; }
+
+ private:
+  struct Close {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  const comm::Topology& topo_;
+  std::unique_ptr<std::FILE, Close> csv_;
+  ValResult last_;
+};
+
+// The validation CSV path for a metrics CSV path: out/run.csv -> out/run_val.csv.
+std::string val_csv_path(const std::string& metrics_path);
+
+}  // namespace signvote::worker

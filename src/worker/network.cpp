@@ -1,0 +1,100 @@
+// Networks on CIFAR-10: the worker's Problem is a signvote::nn model fed by
+// this worker's shard of the training split (src/data).
+#include "data/cifar10.h"
+#include "data/loader.h"
+#include "signvote/model.h"
+#include "worker/problem.h"
+
+#include <fmt/format.h>
+
+namespace signvote::worker {
+namespace {
+
+constexpr int kEvalBatch = 500;
+
+nn::ModelSpec model_spec(const Config& cfg) {
+  nn::ModelSpec spec;
+  spec.name = cfg.model.name;
+  spec.width = static_cast<int>(cfg.model.width);
+  spec.seed = cfg.run.seed;  // same seed on every worker: identical initial weights
+  spec.threads = static_cast<int>(cfg.run.threads);
+  return spec;
+}
+
+class Network final : public Problem {
+ public:
+  Network(const Config& cfg, int k, int W)
+      : model_(nn::make_model(model_spec(cfg))),
+        train_(data::load_cifar10(cfg.data.path, data::Split::train, static_cast<size_t>(cfg.data.val_count))),
+        loader_(train_, loader_options(cfg, k, W)),
+        images_(nn::Shape{static_cast<int>(cfg.data.batch_size), 3, 32, 32}),
+        labels_(static_cast<size_t>(cfg.data.batch_size)) {
+    if (cfg.data.val_count > 0)
+      val_ = data::load_cifar10(cfg.data.path, data::Split::val, static_cast<size_t>(cfg.data.val_count));
+  }
+
+  std::span<float> params() override { return model_->params(); }
+  std::span<float> grads() override { return model_->grads(); }
+  std::span<float> buffers() override { return model_->buffers(); }
+  uint64_t epoch() const override { return loader_.epoch(); }
+  bool epoch_ended() const override { return loader_.step_in_epoch() == loader_.batches_per_epoch(); }
+  bool has_validation() const override { return val_.size() > 0; }
+
+  StepResult compute(uint64_t) override {
+    int n = 0;
+    if (!loader_.next(images_.data(), labels_.data(), &n)) loader_.next(images_.data(), labels_.data(), &n);
+    model_->zero_grads();
+    nn::StepStats st;
+    const float loss = model_->forward_backward(images_, labels_.data(), n, &st);
+    return {loss, static_cast<uint32_t>(st.correct), static_cast<uint32_t>(n)};
+  }
+
+  EvalSums evaluate(int k, int K) override {
+    data::EvalLoader ev(val_, kEvalBatch, data::Normalize{}, k, K);
+    nn::Tensor img(nn::Shape{kEvalBatch, 3, 32, 32});
+    std::vector<int> lab(kEvalBatch);
+    EvalSums sums;
+    int n = 0;
+    while (ev.next(img.data(), lab.data(), &n)) {
+      const auto r = model_->evaluate(img, lab.data(), n);
+      sums.loss_sum += r.loss_sum;
+      sums.correct += r.correct;
+      sums.count += r.count;
+    }
+    return sums;
+  }
+
+  std::string save_state() const override { return loader_.state().to_bytes(); }
+  void restore_state(const std::string& bytes) override { loader_.restore(data::LoaderState::from_bytes(bytes)); }
+
+ private:
+  static data::LoaderOptions loader_options(const Config& cfg, int k, int W) {
+    data::LoaderOptions o;
+    o.batch = static_cast<int>(cfg.data.batch_size);
+    o.shard_index = k;
+    o.shard_count = W;
+    o.seed = cfg.run.seed;
+    o.augment = cfg.data.augment;
+    o.pad_mode = data::parse_pad_mode(cfg.data.pad_mode);
+    return o;
+  }
+
+  std::unique_ptr<nn::Model> model_;
+  data::Dataset train_, val_;
+  data::Loader loader_;
+  nn::Tensor images_;
+  std::vector<int> labels_;
+};
+
+}  // namespace
+
+size_t network_dim(const Config& cfg) {
+  auto spec = model_spec(cfg);
+  return nn::make_model(spec)->num_params();
+}
+
+std::unique_ptr<Problem> make_network(const Config& cfg, int worker_index, int workers) {
+  return std::make_unique<Network>(cfg, worker_index, workers);
+}
+
+}  // namespace signvote::worker
