@@ -12,6 +12,7 @@
 #include <mpi.h>
 
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
