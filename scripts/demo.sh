@@ -26,10 +26,10 @@ for a in 0 6 12 14; do
 done
 
 echo
-printf "%-28s %14s %14s %16s\n" run "objective@1" "final" "bytes/worker/step"
+printf "%-28s %14s %14s %16s\n" run "objective@10" "final" "bytes/worker/step"
 for name in sgd signsgd signum adv0 adv6 adv12 adv14; do
   awk -F, -v n="$name" 'NR==2{first=$2} END{printf "%-28s %14.4g %14.4g %16d\n", n, first, $2, $5}' "$OUT/$name.csv"
 done
-python3 scripts/plot_toy.py "$OUT/toy.png" \
+/usr/bin/python3 scripts/plot_toy.py "$OUT/toy.png" \
   --curve "SGD (fp32 all-reduce)=$OUT/sgd.csv" --curve "signSGD-MV=$OUT/signsgd.csv" --curve "Signum-MV=$OUT/signum.csv" \
   --adv "0=$OUT/adv0.csv" --adv "6=$OUT/adv6.csv" --adv "12=$OUT/adv12.csv" --adv "14=$OUT/adv14.csv"

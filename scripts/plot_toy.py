@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Draws the paper's Figure 1 from signvote metrics CSVs.
 
   plot_toy.py OUT.png --curve LABEL=run.csv ... [--adv COUNT=run.csv ...]

@@ -3,15 +3,16 @@
 
 #include "bn_dnnl.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace signvote::nn {
 
-BatchNorm2d::BatchNorm2d(int channels, const NnContext& ctx)
-    : c_(channels), mean_(channels), var_(channels), tmp_(2 * size_t(channels)) {
+BatchNorm2d::BatchNorm2d(int channels, const NnContext& ctx, bool fuse_relu)
+    : c_(channels), relu_(fuse_relu), mean_(channels), var_(channels), tmp_(2 * size_t(channels)) {
   require(channels > 0, "BatchNorm2d: channels must be > 0");
 #ifdef SIGNVOTE_HAVE_DNNL
-  if (ctx.dnnl) dnnl_ = std::make_unique<DnnlBatchNorm>(channels, kEps, ctx.dnnl);
+  if (ctx.dnnl) dnnl_ = std::make_unique<DnnlBatchNorm>(channels, kEps, fuse_relu, ctx.dnnl);
 #endif
 }
 BatchNorm2d::~BatchNorm2d() = default;
@@ -42,7 +43,7 @@ void BatchNorm2d::init_params(std::mt19937_64&) {
   for (int c = 0; c < c_; ++c) gamma_[c] = 1.f, beta_[c] = 0.f, rmean_[c] = 0.f, rvar_[c] = 1.f;
 }
 std::string BatchNorm2d::describe() const {
-  return "bn " + std::to_string(c_) + (dnnl_ ? " [dnnl]" : " [loops]");
+  return (relu_ ? "bn+relu " : "bn ") + std::to_string(c_) + (dnnl_ ? " [dnnl]" : " [loops]");
 }
 
 void BatchNorm2d::forward(const Tensor& x, Tensor& y, Mode mode) {
@@ -91,6 +92,8 @@ void BatchNorm2d::forward_train_loops(const Tensor& x, Tensor& y) {
       const float* p = x.data() + x.plane_offset(i, c);
       float* q = y.data() + y.plane_offset(i, c);
       for (int k = 0; k < hw; ++k) q[size_t(k) * s] = a * p[size_t(k) * s] + b;
+      if (relu_)
+        for (int k = 0; k < hw; ++k) q[size_t(k) * s] = std::max(q[size_t(k) * s], 0.f);
     }
   }
 }
@@ -104,23 +107,26 @@ void BatchNorm2d::forward_eval_loops(const Tensor& x, Tensor& y) {
       const float* p = x.data() + x.plane_offset(i, c);
       float* q = y.data() + y.plane_offset(i, c);
       for (int k = 0; k < hw; ++k) q[size_t(k) * s] = a * p[size_t(k) * s] + b;
+      if (relu_)
+        for (int k = 0; k < hw; ++k) q[size_t(k) * s] = std::max(q[size_t(k) * s], 0.f);
     }
   }
 }
 
-void BatchNorm2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
+void BatchNorm2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
   if (dnnl_ && last_mode_ == Mode::train && !dx.empty()) {
     dnnl_->backward(x, dy, gamma_, beta_, mean_.data(), var_.data(), dx, tmp_.data(), tmp_.data() + c_);
     for (int c = 0; c < c_; ++c) dgamma_[c] += tmp_[c], dbeta_[c] += tmp_[c_ + c];
     return;
   }
-  backward_loops(x, dy, dx);
+  backward_loops(x, y, dy, dx);
 }
 
 // Train: xhat = (x - mean) * istd; dgamma += sum(dy * xhat); dbeta += sum(dy);
 //   dx = gamma * istd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat)).
 // Eval: mean/var are constants -> dx = gamma * istd * dy.
-void BatchNorm2d::backward_loops(const Tensor& x, const Tensor& dy, Tensor& dx) {
+// With the fused ReLU, dy is first replaced by dy * (y > 0).
+void BatchNorm2d::backward_loops(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
   const int n = x.n(), hw = x.h() * x.w(), s = x.elem_stride();
   const bool train = last_mode_ == Mode::train;
   const double m = double(n) * hw;
@@ -132,9 +138,11 @@ void BatchNorm2d::backward_loops(const Tensor& x, const Tensor& dy, Tensor& dx) 
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + x.plane_offset(i, c);
       const float* g = dy.data() + dy.plane_offset(i, c);
+      const float* o = y.data() + y.plane_offset(i, c);
       for (int k = 0; k < hw; ++k) {
-        sdy += g[size_t(k) * s];
-        sdyx += double(g[size_t(k) * s]) * (p[size_t(k) * s] - mu) * istd;
+        const float gk = !relu_ || o[size_t(k) * s] > 0.f ? g[size_t(k) * s] : 0.f;
+        sdy += gk;
+        sdyx += double(gk) * (p[size_t(k) * s] - mu) * istd;
       }
     }
     dgamma_[c] += float(sdyx);
@@ -145,10 +153,12 @@ void BatchNorm2d::backward_loops(const Tensor& x, const Tensor& dy, Tensor& dx) 
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + x.plane_offset(i, c);
       const float* g = dy.data() + dy.plane_offset(i, c);
+      const float* o = y.data() + y.plane_offset(i, c);
       float* d = dx.data() + dx.plane_offset(i, c);
       for (int k = 0; k < hw; ++k) {
+        const float gk = !relu_ || o[size_t(k) * s] > 0.f ? g[size_t(k) * s] : 0.f;
         const float xh = (p[size_t(k) * s] - mu) * istd;
-        d[size_t(k) * s] = a * (g[size_t(k) * s] - mean_dy - xh * mean_dyx);
+        d[size_t(k) * s] = a * (gk - mean_dy - xh * mean_dyx);
       }
     }
   }

@@ -14,7 +14,9 @@ namespace signvote::nn {
 
 class DnnlBatchNorm {
  public:
-  DnnlBatchNorm(int channels, float eps, std::shared_ptr<DnnlContext> ctx);
+  // fuse_relu: oneDNN's fuse_norm_relu (the train forward keeps a ReLU
+  // mask workspace per input shape for the backward).
+  DnnlBatchNorm(int channels, float eps, bool fuse_relu, std::shared_ptr<DnnlContext> ctx);
   ~DnnlBatchNorm();
   // Train: y = gamma * (x - mean) / sqrt(var + eps) + beta; writes the batch
   // mean and biased variance (C each).
@@ -34,6 +36,7 @@ class DnnlBatchNorm {
 
   int c_;
   float eps_;
+  bool relu_;
   std::shared_ptr<DnnlContext> ctx_;
   std::map<Key, std::unique_ptr<Prims>> cache_;
 };

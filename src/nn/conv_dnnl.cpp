@@ -49,7 +49,7 @@ DnnlConv::Prims& DnnlConv::prims_for(const Tensor& x) {
         {prop_kind::forward_training, algorithm::convolution_direct, p->src_md, any_w, p->dst_md,
          strides, pad, pad_r}, eng);
     convolution_backward_data::primitive_desc dpd(
-        {algorithm::convolution_direct, p->src_md, fpd.weights_desc(), p->dst_md, strides, pad, pad_r}, eng, fpd);
+        {algorithm::convolution_direct, p->src_md, any_w, p->dst_md, strides, pad, pad_r}, eng, fpd);
     convolution_backward_weights::primitive_desc wpd(
         {algorithm::convolution_direct, p->src_md, any_w, p->dst_md, strides, pad, pad_r}, eng, fpd);
     p->fwd = convolution_forward(fpd);

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 namespace signvote::worker {
 
@@ -25,11 +27,16 @@ Evaluator::Evaluator(const Config& cfg, const comm::Topology& topo, const std::s
 }
 
 ValResult Evaluator::run(Problem& p, uint64_t step) {
+  // Evaluate with the mean of the workers' running statistics, then put this
+  // worker's own back: evaluation never changes the training state, so a
+  // resumed run stays bit-identical to an uninterrupted one.
   const auto b = p.buffers();
+  std::vector<float> own(b.begin(), b.end());
   const float inv = 1.f / static_cast<float>(topo_.workers());
   SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, b.data(), static_cast<int>(b.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
-  for (auto& v : b) v *= inv;  // the mean of the workers' running statistics
+  for (auto& v : b) v *= inv;
   const EvalSums mine = p.evaluate(topo_.worker_index(), topo_.workers());
+  std::copy(own.begin(), own.end(), b.begin());
   double sums[3] = {mine.loss_sum, mine.correct, mine.count};
   SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, topo_.workers_comm()));
   last_ = {sums[2] > 0 ? sums[1] / sums[2] : 0.0, sums[2] > 0 ? sums[0] / sums[2] : 0.0, sums[2]};

@@ -1,6 +1,7 @@
 // Validation during training. BatchNorm running statistics are per worker
-// (each sees its own batches); before every evaluation the workers average
-// them (MPI_Allreduce), so all replicas evaluate the same network. Each
+// (each sees its own batches); every evaluation uses their mean over the
+// workers (MPI_Allreduce), so all replicas evaluate the same network, and
+// each worker's own statistics are restored afterwards. Each
 // worker scores a 1/W share of the validation split and the sums are
 // all-reduced; worker 0 logs the result and appends it to <metrics>_val.csv.
 #pragma once
