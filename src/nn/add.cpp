@@ -34,4 +34,29 @@ void Add::accumulate(const Tensor& src, Tensor& dst) {
   accumulate_array(src.data(), dst.data(), src.physical_size());
 }
 
+void Add::forward_relu(const Tensor& a, const Tensor& b, Tensor& y) {
+  check_same(a, b, "Add::forward_relu");
+  check_same(a, y, "Add::forward_relu");
+  const float *pa = a.data(), *pb = b.data();
+  float* py = y.data();
+  const size_t n = a.physical_size();
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) py[i] = std::max(pa[i] + pb[i], 0.f);
+}
+
+void Add::backward_relu(const Tensor& y, const Tensor& dy, Tensor& d, bool accumulate) {
+  check_same(y, dy, "Add::backward_relu");
+  check_same(y, d, "Add::backward_relu");
+  const float *py = y.data(), *pg = dy.data();
+  float* pd = d.data();
+  const size_t n = y.physical_size();
+  if (accumulate) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) pd[i] += py[i] > 0.f ? pg[i] : 0.f;
+  } else {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) pd[i] = py[i] > 0.f ? pg[i] : 0.f;
+  }
+}
+
 }  // namespace signvote::nn

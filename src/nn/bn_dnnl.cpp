@@ -8,7 +8,7 @@ using dnnl::memory;
 using nf = dnnl::normalization_flags;
 
 struct DnnlBatchNorm::Prims {
-  memory::desc data_md, vec_md, ws_md;  // activations; float[C]; ReLU mask
+  memory::desc data_md, vec_md;  // activations; float[C]
   dnnl::memory ws;                      // train-forward workspace (fused ReLU)
   dnnl::batch_normalization_forward train, eval;
   dnnl::batch_normalization_backward bwd;

@@ -25,15 +25,13 @@ std::vector<std::string> available_conv_backends() { return conv_backend_names()
 
 namespace {
 
-// conv(k x k, stride, pad k/2) + BN (+ ReLU) on activation `x`.
+// conv(k x k, stride, pad k/2) + BN (+ ReLU fused into the BN layer).
 int conv_bn(GraphModel& m, const std::string& conv_name, const std::string& bn_name, int x,
             int cout, int k, int stride, bool relu) {
   const int cin = m.act_shape(x).c;
   const ConvGeom g{cin, cout, k, k, stride, stride, k / 2, k / 2};
   x = m.add_layer(conv_name, std::make_unique<Conv2d>(g, make_conv_impl(m.conv_backend(), g, m.context())), x);
-  x = m.add_layer(bn_name, std::make_unique<BatchNorm2d>(cout, m.context()), x);
-  if (relu) x = m.add_layer(bn_name + ".relu", std::make_unique<ReLU>(), x);
-  return x;
+  return m.add_layer(bn_name, std::make_unique<BatchNorm2d>(cout, m.context(), relu), x);
 }
 
 // torchvision-style BasicBlock with the CIFAR 1x1 conv + BN shortcut.
@@ -43,8 +41,7 @@ int basic_block(GraphModel& m, const std::string& p, int x, int cout, int stride
   h = conv_bn(m, p + ".conv2", p + ".bn2", h, cout, 3, 1, false);
   int sc = x;
   if (stride != 1 || cin != cout) sc = conv_bn(m, p + ".shortcut.0", p + ".shortcut.1", x, cout, 1, stride, false);
-  const int y = m.add_residual(p + ".add", h, sc);
-  return m.add_layer(p + ".relu", std::make_unique<ReLU>(), y);
+  return m.add_residual(p + ".add_relu", h, sc, /*relu=*/true);
 }
 
 void build_resnet18(GraphModel& m, const ModelSpec& s) {

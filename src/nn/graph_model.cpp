@@ -36,14 +36,14 @@ int GraphModel::add_layer(const std::string& name, std::unique_ptr<Layer> layer,
   return nodes_.back().out;
 }
 
-int GraphModel::add_residual(const std::string& name, int a, int b) {
+int GraphModel::add_residual(const std::string& name, int a, int b, bool relu) {
   const Act &x = acts_.at(size_t(a)), &y = acts_.at(size_t(b));
   require(x.shape == y.shape && x.layout == y.layout,
           "residual " + name + ": " + to_string(x.shape) + " vs " + to_string(y.shape));
   acts_[size_t(a)].consumers++;
   acts_[size_t(b)].consumers++;
   acts_.push_back({x.shape, x.layout, 0});
-  nodes_.push_back({name, nullptr, a, b, int(acts_.size()) - 1});
+  nodes_.push_back({name, nullptr, a, b, int(acts_.size()) - 1, relu});
   return nodes_.back().out;
 }
 
@@ -143,7 +143,9 @@ void GraphModel::run_forward(Mode mode) {
       n.layer->forward(views_[size_t(n.in0)], views_[size_t(n.out)], mode);
       times_[n.layer->kind()] += seconds_since(t0);
     } else {
-      Add::forward(views_[size_t(n.in0)], views_[size_t(n.in1)], views_[size_t(n.out)]);
+      const Tensor &a = views_[size_t(n.in0)], &b = views_[size_t(n.in1)];
+      if (n.relu) Add::forward_relu(a, b, views_[size_t(n.out)]);
+      else Add::forward(a, b, views_[size_t(n.out)]);
       times_[LayerKind::add] += seconds_since(t0);
     }
   }
@@ -176,10 +178,14 @@ void GraphModel::backward_node(const Node& n, std::vector<char>& written) {
   for (int in : {n.in0, n.in1}) {
     Tensor& dx = grad_target(in, written, &acc);
     if (dx.empty()) continue;
-    if (acc) Add::accumulate(dy, gviews_[size_t(in)]);
-    else {
+    Tensor& dst = acc ? gviews_[size_t(in)] : dx;  // never via scratch: add directly
+    if (n.relu) {
+      Add::backward_relu(views_[size_t(n.out)], dy, dst, acc);
+    } else if (acc) {
+      Add::accumulate(dy, dst);
+    } else {
       Tensor none;
-      Add::backward(dy, dx, none);
+      Add::backward(dy, dst, none);
     }
   }
 }

@@ -31,7 +31,8 @@ class GraphModel final : public Model {
   NnContext& context() { return ctx_; }
   Shape act_shape(int act) const { return acts_[act].shape; }  // n == 1
   int add_layer(const std::string& name, std::unique_ptr<Layer> layer, int in);
-  int add_residual(const std::string& name, int a, int b);
+  // y = a + b, or max(a + b, 0) with relu (BasicBlock's add + ReLU fused).
+  int add_residual(const std::string& name, int a, int b, bool relu = false);
   void finalize();  // the last activation is the logits
 
   // ---- Model ----
@@ -57,6 +58,7 @@ class GraphModel final : public Model {
     std::string name;
     std::unique_ptr<Layer> layer;  // null for a residual Add
     int in0 = 0, in1 = -1, out = 0;
+    bool relu = false;  // residual Add fused with ReLU
   };
   struct Act {
     Shape shape;  // per sample (n == 1)

@@ -127,3 +127,36 @@ TEST_CASE("BatchNorm2d rejects bad inputs", "[bn]") {
   Tensor x({1, 4, 1, 1}), y({1, 4, 1, 1});
   CHECK_THROWS_WITH(bn.forward(x, y, Mode::train), Catch::Contains("more than one value"));
 }
+
+TEST_CASE("BatchNorm2d with fused ReLU equals relu(bn(x)) forward and backward", "[bn][relu]") {
+  std::vector<NnContext> ctxs{eigen_ctx()};
+  if (have_dnnl()) ctxs.push_back(dnnl_ctx());
+  std::mt19937_64 rng(14);
+  const int C = 18;  // two channel blocks, the second one padded
+  for (const NnContext& ctx : ctxs)
+    for (Mode mode : {Mode::train, Mode::eval}) {
+      INFO((ctx.dnnl ? "dnnl" : "loops") << (mode == Mode::train ? " train" : " eval"));
+      const DT x = random_dt({3, C, 4, 3}, rng, 2.0), r = random_dt(x.s, rng);
+      const auto gamma = random_vec(C, rng, 1.0, 0.3), beta = random_vec(C, rng, 0.0, 0.3);
+      const auto rm = random_vec(C, rng, 0.0, 0.3), rv = random_vec(C, rng, 1.5, 0.2);
+      // Unfused pair on the loops path as the reference.
+      BnState s1 = make_state(C, gamma, beta, rm, rv), s2 = s1;
+      BatchNorm2d plain(C, eigen_ctx()), fused(C, ctx, /*fuse_relu=*/true);
+      plain.bind_params(s1.params.data(), s1.grads.data());
+      plain.bind_buffers(s1.buffers.data());
+      fused.bind_params(s2.params.data(), s2.grads.data());
+      fused.bind_buffers(s2.buffers.data());
+      const Tensor xt = to_tensor(x, Layout::nChw16c), rt = to_tensor(r, Layout::nChw16c);
+      Tensor z(x.s, Layout::nChw16c), dz(x.s, Layout::nChw16c), dx1(x.s, Layout::nChw16c);
+      plain.forward(xt, z, mode);
+      DT zr = to_dt(z), y1 = ref::relu_fwd(zr), g = ref::relu_bwd(zr, r);
+      plain.backward(xt, z, to_tensor(g, Layout::nChw16c), dx1);
+      Tensor y2(x.s, Layout::nChw16c), dx2(x.s, Layout::nChw16c);
+      fused.forward(xt, y2, mode);
+      fused.backward(xt, y2, rt, dx2);
+      CHECK(rel_err(to_dt(y2), y1) < 1e-5);
+      CHECK(rel_err(to_dt(dx2), to_dt(dx1)) < 1e-4);
+      CHECK(rel_err(s2.grads, std::vector<double>(s1.grads.begin(), s1.grads.end())) < 1e-4);
+      CHECK(rel_err(s2.buffers, std::vector<double>(s1.buffers.begin(), s1.buffers.end())) < 1e-5);
+    }
+}
