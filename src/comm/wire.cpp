@@ -25,6 +25,14 @@ const char* error_name(ErrorCode code) {
 namespace signvote::comm {
 
 size_t payload_words(size_t length) { return kernels::wire_words(length); }
+size_t fp32_payload_words(size_t length) { return (length + 15) / 16 * 16; }
+size_t bytes_payload_words(size_t bytes) { return fp32_payload_words((bytes + 3) / 4); }
+
+RoundFormat RoundFormat::sign_bits() { return {payload_words, payload_words}; }
+RoundFormat RoundFormat::fp32() { return {fp32_payload_words, fp32_payload_words}; }
+RoundFormat RoundFormat::coded(std::function<size_t(size_t)> bytes) {
+  return {[bytes](size_t n) { return n ? bytes_payload_words(bytes(n)) : 0; }, fp32_payload_words};
+}
 
 Message::Message(size_t words) : buf_(protocol::kHeaderBytes + 4 * words), words_(words) {
   header() = MsgHeader{};
@@ -52,7 +60,7 @@ bool validate(const MsgHeader& h, const Expect& want, size_t bytes, int sender, 
   if (h.step != want.step) return fail(verdict, ErrorCode::step_mismatch, sender, want.step, h.step);
   if (h.length != want.length) return fail(verdict, ErrorCode::length_mismatch, sender, want.length, h.length);
   if (h.offset != want.offset) return fail(verdict, ErrorCode::length_mismatch, sender, want.offset, h.offset);
-  const size_t want_bytes = protocol::kHeaderBytes + 4 * payload_words(want.kind == MsgKind::report ? 0 : want.length);
+  const size_t want_bytes = protocol::kHeaderBytes + 4 * want.words;
   if (bytes != want_bytes || h.words * 4 + protocol::kHeaderBytes != bytes)
     return fail(verdict, ErrorCode::size_mismatch, sender, want_bytes, bytes);
   return true;

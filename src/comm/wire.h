@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace signvote::comm {
@@ -14,9 +15,24 @@ using protocol::ErrorCode;
 using protocol::MsgHeader;
 using protocol::MsgKind;
 
-// Payload words for `length` coordinates: ceil(length/32) rounded up to 16
-// words, so every slot in a gather buffer starts on a 64-byte boundary.
+// Payload words for `length` coordinates of packed signs: ceil(length/32)
+// rounded up to 16 words, so every slot in a receive buffer starts on a
+// 64-byte boundary.
 size_t payload_words(size_t length);
+// Payload words for `length` fp32 values, rounded up to 16 words.
+size_t fp32_payload_words(size_t length);
+// Payload words for an encoded message of `bytes` bytes, rounded up to 16 words.
+size_t bytes_payload_words(size_t bytes);
+
+// Payload sizes of one kind of round, as functions of the shard length.
+struct RoundFormat {
+  std::function<size_t(size_t)> up_words;    // VOTE payload (worker -> server)
+  std::function<size_t(size_t)> down_words;  // RESULT payload (server -> worker)
+  static RoundFormat sign_bits();            // 1 bit per coordinate both ways
+  static RoundFormat fp32();                 // fp32 up, fp32 aggregate down
+  // An encoded gradient of bytes(length) bytes up, fp32 aggregate down.
+  static RoundFormat coded(std::function<size_t(size_t)> bytes);
+};
 
 // One message: header followed by `words` payload words, 64-byte aligned.
 class Message {
@@ -42,6 +58,7 @@ struct Expect {
   uint64_t step;
   uint64_t length;
   uint64_t offset;
+  uint64_t words;  // payload words
 };
 
 // Checks magic, version, kind, step, length and offset, and that `bytes`

@@ -13,17 +13,27 @@ using protocol::ErrorCode;
 using protocol::MsgHeader;
 using protocol::MsgKind;
 
+AggregateFn majority_vote(const kernels::SignOps& ops) {
+  return [&ops](const uint32_t* rows, size_t W, size_t stride, const comm::Shard& shard, uint32_t* out) {
+    ops.tally(rows, W, stride, comm::payload_words(shard.length), out);
+  };
+}
+
 VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops)
-    : topo_(topo), ops_(ops), report_only_(dim == 0) {
+    : VoteServer(topo, dim, comm::RoundFormat::sign_bits(), majority_vote(ops)) {}
+
+VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate)
+    : topo_(topo), aggregate_(std::move(aggregate)), report_only_(dim == 0) {
   if (!report_only_) shard_ = comm::plan_shards(dim, topo.servers())[topo.shard_index()];
-  words_ = report_only_ ? 0 : comm::payload_words(shard_.length);
+  words_ = report_only_ ? 0 : format.up_words(shard_.length);
+  down_words_ = report_only_ ? 0 : format.down_words(shard_.length);
   slot_bytes_ = protocol::kHeaderBytes + 4 * words_ + protocol::kWireAlignBytes;
   const size_t W = static_cast<size_t>(topo.workers());
   slots_ = AlignedBuffer<std::byte>(W * slot_bytes_);
   reqs_.assign(W, MPI_REQUEST_NULL);
   status_.resize(W);
   counts_.assign(W, 0);
-  result_ = comm::Message(words_);
+  result_ = comm::Message(down_words_);
   error_ = comm::Message(0);
 }
 
@@ -44,7 +54,7 @@ void VoteServer::receive_all(uint64_t step) {
 // Every worker must agree with this server on kind, step, shard length and
 // offset, and send exactly the bytes that implies.
 bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
-  const comm::Expect want{report_only_ ? MsgKind::report : MsgKind::vote, step, shard_.length, shard_.offset};
+  const comm::Expect want{report_only_ ? MsgKind::report : MsgKind::vote, step, shard_.length, shard_.offset, words_};
   for (int k = 0; k < topo_.workers(); ++k) {
     const int rank = topo_.worker_rank(k);
     if (counts_[k] < 0) {
@@ -144,7 +154,7 @@ RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
   if (!report_only_) {
     // W rows at a stride of slot_bytes_/4 words, payload after the header.
     const auto* votes = reinterpret_cast<const uint32_t*>(slots_.data() + protocol::kHeaderBytes);
-    ops_.tally(votes, static_cast<size_t>(topo_.workers()), slot_bytes_ / 4, words_, result_.payload());
+    aggregate_(votes, static_cast<size_t>(topo_.workers()), slot_bytes_ / 4, shard_, result_.payload());
   }
   const double t_tally = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto& h = result_.header();
@@ -155,7 +165,7 @@ RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
   h.step = step;
   h.length = shard_.length;
   h.offset = shard_.offset;
-  h.words = words_;
+  h.words = down_words_;
   h.flags = flags;
   reply(result_);
   RoundSummary s = summarize();

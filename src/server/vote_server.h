@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -27,10 +28,20 @@ struct RoundSummary {
   bool hashed = false;  // weight hashes were checked this round
 };
 
+// Combines the W validated payloads of a shard into the RESULT payload:
+// rows = first payload word of worker 0, worker k's at rows + k*stride_words.
+using AggregateFn = std::function<void(const uint32_t* rows, size_t W, size_t stride_words, const comm::Shard& shard,
+                                       uint32_t* out)>;
+
+// The majority vote: bit-sliced tally of packed signs with `ops`.
+AggregateFn majority_vote(const kernels::SignOps& ops);
+
 class VoteServer {
  public:
-  // dim = 0: report-only rounds (all-reduce mode). `ops` tallies the votes.
+  // dim = 0: report-only rounds (all-reduce mode). `format` sizes payloads,
+  // `aggregate` combines them (majority_vote by default).
   VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops);
+  VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate);
   const comm::Shard& shard() const { return shard_; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
@@ -49,10 +60,11 @@ class VoteServer {
   RoundSummary summarize() const;
 
   const comm::Topology& topo_;
-  const kernels::SignOps& ops_;
+  AggregateFn aggregate_;
   bool report_only_;
   comm::Shard shard_;
-  size_t words_ = 0;       // payload words per worker slot
+  size_t words_ = 0;       // VOTE payload words per worker slot
+  size_t down_words_ = 0;  // RESULT payload words
   size_t slot_bytes_ = 0;  // header + payload + 64 B slack, multiple of 64
   AlignedBuffer<std::byte> slots_;  // W slots, 64-byte aligned
   std::vector<MPI_Request> reqs_;

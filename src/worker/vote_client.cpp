@@ -9,13 +9,13 @@ namespace signvote::worker {
 using comm::Message;
 using protocol::MsgKind;
 
-VoteClient::VoteClient(const comm::Topology& topo, size_t dim)
+VoteClient::VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format)
     : topo_(topo), report_only_(dim == 0) {
   shards_ = report_only_ ? std::vector<comm::Shard>{comm::Shard{}} : comm::plan_shards(dim, topo.servers());
   for (const auto& sh : shards_) {
-    const size_t words = report_only_ ? 0 : comm::payload_words(sh.length);
-    out_.emplace_back(words);
-    in_.emplace_back(words + protocol::kWireAlignBytes / 4);  // slack: over-long replies show up in the count
+    out_.emplace_back(report_only_ ? 0 : format.up_words(sh.length));
+    down_words_.push_back(report_only_ ? 0 : format.down_words(sh.length));
+    in_.emplace_back(down_words_.back() + protocol::kWireAlignBytes / 4);  // slack: over-long replies show up in the count
   }
   reqs_.resize(2 * shards_.size(), MPI_REQUEST_NULL);
 }
@@ -70,7 +70,7 @@ void VoteClient::wait() {
         h.status != protocol::ErrorCode::ok)
       throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", server, step_, comm::describe_error(h)));
     protocol::MsgHeader verdict;
-    const comm::Expect want{MsgKind::result, step_, shards_[s].length, shards_[s].offset};
+    const comm::Expect want{MsgKind::result, step_, shards_[s].length, shards_[s].offset, down_words_[s]};
     if (!comm::validate(h, want, static_cast<size_t>(count), server, verdict))
       throw RoundError(fmt::format("rank {}: bad RESULT: {}", topo_.world_rank(), comm::describe_error(verdict)));
   }

@@ -30,17 +30,20 @@ struct WorkerReport {
 
 class VoteClient {
  public:
-  VoteClient(const comm::Topology& topo, size_t dim);
+  // dim = 0: header-only REPORT rounds. `format` sizes the payloads.
+  VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format = comm::RoundFormat::sign_bits());
   size_t shards() const { return shards_.size(); }
   const comm::Shard& shard(size_t s) const { return shards_[s]; }
   // Outgoing packed signs of shard s: payload_words(shard(s).length) words.
   uint32_t* out_bits(size_t s) { return out_[s].payload(); }
+  float* out_floats(size_t s) { return reinterpret_cast<float*>(out_[s].payload()); }
   // Posts the VOTE/REPORT messages and the RESULT receives of `step`.
   void post(uint64_t step, const WorkerReport& report);
   // Completes the round; throws RoundError if any RESULT carries an error.
   void wait();
   // The packed majority of shard s (valid after wait()).
   const uint32_t* result_bits(size_t s) const { return in_[s].payload(); }
+  const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   // The server marked this round the last one (time limit).
   bool stop_requested() const { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
   uint64_t bytes_sent() const { return bytes_sent_; }  // this round, all shards
@@ -51,6 +54,7 @@ class VoteClient {
   bool report_only_;
   std::vector<comm::Shard> shards_;
   std::vector<comm::Message> out_, in_;
+  std::vector<size_t> down_words_;
   std::vector<MPI_Request> reqs_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
 };

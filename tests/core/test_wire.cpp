@@ -32,13 +32,13 @@ TEST_CASE("wire: payload is padded to 64 bytes", "[wire]") {
 
 TEST_CASE("wire: a valid header passes", "[wire]") {
   MsgHeader v;
-  CHECK(comm::validate(vote_header(7, 1000), {MsgKind::vote, 7, 1000, 0}, bytes_for(1000), 3, v));
+  CHECK(comm::validate(vote_header(7, 1000), {MsgKind::vote, 7, 1000, 0, comm::payload_words(1000)}, bytes_for(1000), 3, v));
   CHECK(v.status == ErrorCode::ok);
 }
 
 TEST_CASE("wire: each mismatch gives its code and names the rank", "[wire]") {
   MsgHeader v;
-  const comm::Expect want{MsgKind::vote, 8, 1000, 0};
+  const comm::Expect want{MsgKind::vote, 8, 1000, 0, comm::payload_words(1000)};
   SECTION("step") {
     CHECK_FALSE(comm::validate(vote_header(7, 1000), want, bytes_for(1000), 3, v));
     CHECK(v.status == ErrorCode::step_mismatch);
