@@ -3,17 +3,22 @@
 # at 1 and 2 threads (same model, batch, width, iterations) and prints one
 # JSON object with both images/s numbers and ratio = signvote / pytorch.
 #
-#   bench/run_step_vs_pytorch.sh [BUILD_DIR] [BATCH] [WIDTH] [ITERS]
-#   defaults:                     build      32      64      10
+#   bench/run_step_vs_pytorch.sh [BUILD_DIR] [BATCH] [WIDTH] [ITERS] [CONV]
+#   defaults:                     build      32      64      10      (model default:
+#                                                                    dnnl_wino, dnnl, eigen)
 # Each (threads) pair is measured twice, alternating signvote and PyTorch,
 # and the better run of each is kept, so a burst of load from other
-# processes on a shared machine hurts both sides alike.
+# processes on a shared machine hurts both sides alike. /proc/loadavg is
+# recorded before and after so a loaded run can be recognised.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../build}"
 batch="${2:-32}"
 width="${3:-64}"
 iters="${4:-10}"
+conv="${5:-}"
+conv_opt=()
+[[ -n "$conv" ]] && conv_opt=(--conv "$conv")
 bench="$build/signvote-bench"
 [[ -x "$bench" ]] || { echo "no $bench (build target signvote-bench)" >&2; exit 1; }
 
@@ -22,13 +27,14 @@ field() {  # field NAME JSON -> numeric value
 }
 best() { /usr/bin/python3 -c 'import sys; print(max(float(a) for a in sys.argv[1:]))' "$@"; }
 
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 results=()
 for t in 1 2; do
   ours=() theirs=()
   last_ours="" last_theirs=""
   for rep in 1 2; do
     last_ours="$("$bench" step --model resnet18 --batch "$batch" --width "$width" \
-      --threads "$t" --iters "$iters" --json)"
+      --threads "$t" --iters "$iters" "${conv_opt[@]}" --json)"
     ours+=("$(field images_per_s "$last_ours")")
     last_theirs="$(OMP_NUM_THREADS="$t" /usr/bin/python3 "$here/peer_pytorch_resnet18.py" \
       --threads "$t" --batch "$batch" --width "$width" --iters "$iters")"
@@ -39,4 +45,5 @@ for t in 1 2; do
   r="$(/usr/bin/python3 -c "print(round($o / $p, 3))")"
   results+=("\"threads_$t\":{\"signvote_images_per_s\":$o,\"pytorch_images_per_s\":$p,\"ratio\":$r,\"signvote_runs\":[$(IFS=,; echo "${ours[*]}")],\"pytorch_runs\":[$(IFS=,; echo "${theirs[*]}")],\"signvote_last\":$last_ours}")
 done
-echo "{\"model\":\"resnet18\",\"batch\":$batch,\"width\":$width,\"iters\":$iters,$(IFS=,; echo "${results[*]}")}"
+load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "{\"model\":\"resnet18\",\"loadavg_start\":\"$load_start\",\"loadavg_end\":\"$load_end\",\"batch\":$batch,\"width\":$width,\"iters\":$iters,$(IFS=,; echo "${results[*]}")}"

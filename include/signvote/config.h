@@ -67,13 +67,18 @@ struct OptimizerConfig {
 };
 
 struct AggregationConfig {
-  std::string method;  // majority_vote | allreduce
+  std::string method;  // majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign
   std::string isa = "auto";  // auto | avx512 | avx2 | scalar (CPU kernels)
+  int64_t f = 2;             // multi_krum: Byzantine workers tolerated (n > 2f + 2)
+  int64_t m = 0;             // multi_krum: rows averaged (0 = n - f)
+  int64_t levels = 1;        // qsgd: quantisation levels s
+  std::string norm = "l2";   // qsgd: l2 | max
 };
 
 struct AdversaryConfig {
   int64_t count = 0;        // the first `count` workers are adversaries
-  std::string mode = "invert";
+  std::string mode = "invert";  // invert | negative | random | gaussian
+  double scale = 10;        // negative/random: gradient factor; gaussian: noise std
 };
 
 struct Config {

@@ -32,8 +32,11 @@ struct ModelSpec {
   uint64_t seed = 0;              // initialisation seed
   int threads = 1;                // Eigen + OpenMP (oneDNN) threads for this model
   // Convolution backends in order of preference; the first one compiled in
-  // is used for every conv. Known: "dnnl" (oneDNN, if built), "eigen".
-  std::vector<std::string> conv_backends = {"dnnl", "eigen"};
+  // is used for every conv (and decides BN: oneDNN with either dnnl backend).
+  // Known: "dnnl_wino" (oneDNN Winograd for 3x3 stride-1 convs, direct for
+  // the rest), "dnnl" (oneDNN direct, PyTorch's algorithm) -- both only when
+  // built with oneDNN -- and "eigen" (im2col + Eigen GEMM, always built).
+  std::vector<std::string> conv_backends = {"dnnl_wino", "dnnl", "eigen"};
 };
 
 // A named slice of params()/grads() (or of buffers()).
@@ -84,9 +87,13 @@ class Model {
   // loss; fills *stats when non-null.
   virtual float forward_backward(const Tensor& images, const int* labels, int batch,
                                  StepStats* stats) = 0;
-  // Eval mode (BN uses running stats), no gradients; processed in chunks.
+  // Eval mode (BN uses running stats), no gradients; processed in chunks of
+  // the largest batch seen so far (64 if none), so memory stays bounded.
+  // Both calls use spec().threads threads and restore the caller's
+  // OpenMP/Eigen thread settings on return.
   virtual EvalResult evaluate(const Tensor& images, const int* labels, int batch) = 0;
-  // Logits (batch, num_classes, 1, 1) of the last forward pass.
+  // Logits (batch, num_classes, 1, 1) of the last forward pass (for
+  // evaluate(): of its last chunk). Throws std::logic_error before any pass.
   virtual const Tensor& logits() const = 0;
 
   virtual const LayerTimes& layer_times() const = 0;

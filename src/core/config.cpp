@@ -70,12 +70,19 @@ void check_cross_fields(const Config& c, const std::string& origin) {
   if (c.adversary.count > c.cluster.workers)
     fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
   const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum";
-  if (c.aggregation.method == "majority_vote" && !sign_opt)
+  const bool vote = c.aggregation.method == "majority_vote";
+  if (vote && !sign_opt)
     fail(fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = majority_vote (use signsgd or signum)", c.optimizer.name));
-  if (c.aggregation.method == "allreduce" && sign_opt)
-    fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote (allreduce takes sgd or adam)", c.optimizer.name));
-  if (c.aggregation.method == "allreduce" && c.cluster.servers != 1)
-    fail("key 'cluster.servers' must be 1 with aggregation.method = allreduce");
+  if (!vote && sign_opt)
+    fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
+                     c.optimizer.name, c.aggregation.method));
+  if (!vote && c.cluster.servers != 1)
+    fail(fmt::format("key 'cluster.servers' must be 1 with aggregation.method = {}", c.aggregation.method));
+  if (c.aggregation.method == "multi_krum" && c.cluster.workers <= 2 * c.aggregation.f + 2)
+    fail(fmt::format("key 'aggregation.f' = {} needs cluster.workers > 2f + 2 = {} for multi_krum (workers = {})",
+                     c.aggregation.f, 2 * c.aggregation.f + 2, c.cluster.workers));
+  if (c.aggregation.method == "multi_krum" && c.aggregation.m > c.cluster.workers)
+    fail(fmt::format("key 'aggregation.m' = {} exceeds cluster.workers = {}", c.aggregation.m, c.cluster.workers));
   if (c.model.name != "quadratic" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
 }

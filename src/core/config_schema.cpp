@@ -144,11 +144,16 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", positive()));
   s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step: linear ramp from lr/warmup to lr", at_least<int64_t>(0)));
   // aggregation
-  s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce", one_of({"majority_vote", "allreduce"})));
+  s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign", one_of({"majority_vote", "allreduce", "mean", "multi_krum", "coordinate_median", "qsgd", "ef_sign"})));
   s.push_back(field("aggregation.isa", &C::aggregation, &AggregationConfig::isa, "\"auto\"", "CPU sign kernels: auto | avx512 | avx2 | scalar", one_of({"auto", "avx512", "avx2", "scalar"})));
+  s.push_back(field("aggregation.f", &C::aggregation, &AggregationConfig::f, "2", "multi_krum: Byzantine workers tolerated; needs cluster.workers > 2f + 2", at_least<int64_t>(0)));
+  s.push_back(field("aggregation.m", &C::aggregation, &AggregationConfig::m, "0", "multi_krum: lowest-scoring gradients averaged (0 = workers - f)", at_least<int64_t>(0)));
+  s.push_back(field("aggregation.levels", &C::aggregation, &AggregationConfig::levels, "1", "qsgd: quantisation levels s (1 = ternary, 2 bits per coordinate)", at_least<int64_t>(1)));
+  s.push_back(field("aggregation.norm", &C::aggregation, &AggregationConfig::norm, "\"l2\"", "qsgd: scaling norm, l2 | max", one_of({"l2", "max"})));
   // adversary
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
-  s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert: send the inverted sign of the estimate", one_of({"invert"})));
+  s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise)", one_of({"invert", "negative", "random", "gaussian"})));
+  s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", positive()));
   return s;
 }
 

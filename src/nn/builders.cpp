@@ -78,8 +78,8 @@ void build_mlp(GraphModel& m, const ModelSpec& s) {
 std::string choose_backend(const ModelSpec& s) {
   std::string tried;
   for (const auto& b : s.conv_backends) {
-    if (b != "dnnl" && b != "eigen")
-      throw std::invalid_argument("unknown conv backend '" + b + "' (known: dnnl, eigen)");
+    if (b != "dnnl_wino" && b != "dnnl" && b != "eigen")
+      throw std::invalid_argument("unknown conv backend '" + b + "' (known: dnnl_wino, dnnl, eigen)");
     if (conv_backend_available(b)) return b;
     tried += (tried.empty() ? "" : ", ") + b;
   }

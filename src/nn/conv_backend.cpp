@@ -12,7 +12,7 @@ namespace signvote::nn {
 
 std::vector<std::string> conv_backend_names() {
 #ifdef SIGNVOTE_HAVE_DNNL
-  return {"dnnl", "eigen"};
+  return {"dnnl_wino", "dnnl", "eigen"};
 #else
   return {"eigen"};
 #endif
@@ -28,9 +28,10 @@ std::unique_ptr<ConvImpl> make_conv_impl(const std::string& name, const ConvGeom
                                          const NnContext& ctx) {
   if (name == "eigen") return std::make_unique<EigenConv>(g);
 #ifdef SIGNVOTE_HAVE_DNNL
-  if (name == "dnnl") {
-    if (!ctx.dnnl) throw std::invalid_argument("conv backend 'dnnl': model has no oneDNN context");
-    return std::make_unique<DnnlConv>(g, ctx.dnnl);
+  if (name == "dnnl" || name == "dnnl_wino") {
+    if (!ctx.dnnl)
+      throw std::invalid_argument("conv backend '" + name + "': model has no oneDNN context");
+    return std::make_unique<DnnlConv>(g, ctx.dnnl, name == "dnnl_wino");
   }
 #endif
   throw std::invalid_argument("unknown or unavailable conv backend '" + name + "'");

@@ -1,6 +1,7 @@
 // Convolution backends. Conv2d owns one ConvImpl, chosen at model
 // construction by name ("eigen" = im2col + Eigen GEMM, always built and the
-// reference; "dnnl" = oneDNN primitives, when built with SIGNVOTE_HAVE_DNNL).
+// reference; "dnnl" = oneDNN direct convolution and "dnnl_wino" = oneDNN
+// Winograd where possible, when built with SIGNVOTE_HAVE_DNNL).
 #pragma once
 
 #include "common.h"

@@ -15,62 +15,79 @@ struct DnnlConv::Prims {
   memory::desc fwd_w_md, bwd_w_md, dw_md;  // kernel-chosen weight formats
   dnnl::reorder w_to_fwd, w_to_bwd, dw_to_user;  // dw_to_user accumulates (sum)
   AlignedBuffer fwd_w, bwd_w, dw;              // blocked weight scratch
+  std::string info;                            // oneDNN implementation names
 };
 
-DnnlConv::DnnlConv(const ConvGeom& g, std::shared_ptr<DnnlContext> ctx)
-    : g_(g), ctx_(std::move(ctx)) {}
+DnnlConv::DnnlConv(const ConvGeom& g, std::shared_ptr<DnnlContext> ctx, bool winograd)
+    : g_(g), ctx_(std::move(ctx)), winograd_(winograd) {}
 DnnlConv::~DnnlConv() = default;
 
-std::string DnnlConv::details() const { return details_.empty() ? "dnnl" : details_; }
+std::string DnnlConv::details() const { return details_.empty() ? name() : details_; }
 
 namespace {
 size_t floats_of(const memory::desc& md) { return md.get_size() / sizeof(float); }
 }  // namespace
 
+// Builds forward / backward-data / backward-weights primitives with `algo`
+// plus the weight reorders. Throws dnnl::error when oneDNN has no
+// implementation (e.g. Winograd for a 3-channel input).
+std::unique_ptr<DnnlConv::Prims> DnnlConv::create(const Tensor& x, dnnl::algorithm algo) const {
+  using namespace dnnl;
+  auto p = std::make_unique<Prims>();
+  const auto& eng = ctx_->engine;
+  const Shape ys{x.n(), g_.oc, g_.out_h(x.h()), g_.out_w(x.w())};
+  p->src_md = md_of(x.shape(), x.layout());
+  p->dst_md = md_of(ys, Layout::nChw16c);
+  p->user_w_md = memory::desc({g_.oc, g_.ic, g_.kh, g_.kw}, memory::data_type::f32, tag::oihw);
+  const memory::desc any_w({g_.oc, g_.ic, g_.kh, g_.kw}, memory::data_type::f32, tag::any);
+  const memory::dims strides{g_.sh, g_.sw}, pad{g_.ph, g_.pw};
+  // Right padding chosen so the output size matches out_h/out_w exactly.
+  const memory::dims pad_r{(ys.h - 1) * g_.sh + g_.kh - x.h() - g_.ph,
+                           (ys.w - 1) * g_.sw + g_.kw - x.w() - g_.pw};
+  convolution_forward::primitive_desc fpd(
+      {prop_kind::forward_training, algo, p->src_md, any_w, p->dst_md, strides, pad, pad_r}, eng);
+  convolution_backward_data::primitive_desc dpd(
+      {algo, p->src_md, any_w, p->dst_md, strides, pad, pad_r}, eng, fpd);
+  convolution_backward_weights::primitive_desc wpd(
+      {algo, p->src_md, any_w, p->dst_md, strides, pad, pad_r}, eng, fpd);
+  p->fwd = convolution_forward(fpd);
+  p->bwd_data = convolution_backward_data(dpd);
+  p->bwd_weights = convolution_backward_weights(wpd);
+  p->fwd_w_md = fpd.weights_desc();
+  p->bwd_w_md = dpd.weights_desc();
+  p->dw_md = wpd.diff_weights_desc();
+  p->w_to_fwd = reorder(reorder::primitive_desc(eng, p->user_w_md, eng, p->fwd_w_md));
+  p->w_to_bwd = reorder(reorder::primitive_desc(eng, p->user_w_md, eng, p->bwd_w_md));
+  post_ops sum;
+  sum.append_sum(1.f);
+  primitive_attr acc;
+  acc.set_post_ops(sum);
+  p->dw_to_user = reorder(reorder::primitive_desc(eng, p->dw_md, eng, p->user_w_md, acc));
+  p->fwd_w = AlignedBuffer(floats_of(p->fwd_w_md));
+  p->bwd_w = AlignedBuffer(floats_of(p->bwd_w_md));
+  p->dw = AlignedBuffer(floats_of(p->dw_md));
+  p->info = std::string("fwd=") + fpd.impl_info_str() + " bwd_d=" + dpd.impl_info_str() +
+            " bwd_w=" + wpd.impl_info_str();
+  return p;
+}
+
 DnnlConv::Prims& DnnlConv::prims_for(const Tensor& x) {
   const Key key{x.n(), x.h(), x.w(), int(x.layout())};
   if (auto it = cache_.find(key); it != cache_.end()) return *it->second;
-  auto p = std::make_unique<Prims>();
-  const Shape ys{x.n(), g_.oc, g_.out_h(x.h()), g_.out_w(x.w())};
   const std::string what = "conv " + std::to_string(g_.ic) + "->" + std::to_string(g_.oc) +
                            " k" + std::to_string(g_.kh) + " on " + to_string(x.shape());
-  dnnl_try(what, [&] {
-    using namespace dnnl;
-    const auto& eng = ctx_->engine;
-    p->src_md = md_of(x.shape(), x.layout());
-    p->dst_md = md_of(ys, Layout::nChw16c);
-    p->user_w_md = memory::desc({g_.oc, g_.ic, g_.kh, g_.kw}, memory::data_type::f32, tag::oihw);
-    const memory::desc any_w({g_.oc, g_.ic, g_.kh, g_.kw}, memory::data_type::f32, tag::any);
-    const memory::dims strides{g_.sh, g_.sw}, pad{g_.ph, g_.pw};
-    // Right padding chosen so the output size matches out_h/out_w exactly.
-    const memory::dims pad_r{(ys.h - 1) * g_.sh + g_.kh - x.h() - g_.ph,
-                             (ys.w - 1) * g_.sw + g_.kw - x.w() - g_.pw};
-    convolution_forward::primitive_desc fpd(
-        {prop_kind::forward_training, algorithm::convolution_direct, p->src_md, any_w, p->dst_md,
-         strides, pad, pad_r}, eng);
-    convolution_backward_data::primitive_desc dpd(
-        {algorithm::convolution_direct, p->src_md, any_w, p->dst_md, strides, pad, pad_r}, eng, fpd);
-    convolution_backward_weights::primitive_desc wpd(
-        {algorithm::convolution_direct, p->src_md, any_w, p->dst_md, strides, pad, pad_r}, eng, fpd);
-    p->fwd = convolution_forward(fpd);
-    p->bwd_data = convolution_backward_data(dpd);
-    p->bwd_weights = convolution_backward_weights(wpd);
-    p->fwd_w_md = fpd.weights_desc();
-    p->bwd_w_md = dpd.weights_desc();
-    p->dw_md = wpd.diff_weights_desc();
-    p->w_to_fwd = reorder(reorder::primitive_desc(eng, p->user_w_md, eng, p->fwd_w_md));
-    p->w_to_bwd = reorder(reorder::primitive_desc(eng, p->user_w_md, eng, p->bwd_w_md));
-    post_ops sum;
-    sum.append_sum(1.f);
-    primitive_attr acc;
-    acc.set_post_ops(sum);
-    p->dw_to_user = reorder(reorder::primitive_desc(eng, p->dw_md, eng, p->user_w_md, acc));
-    p->fwd_w = AlignedBuffer(floats_of(p->fwd_w_md));
-    p->bwd_w = AlignedBuffer(floats_of(p->bwd_w_md));
-    p->dw = AlignedBuffer(floats_of(p->dw_md));
-    details_ = std::string("dnnl fwd=") + fpd.impl_info_str() + " bwd_d=" + dpd.impl_info_str() +
-               " bwd_w=" + wpd.impl_info_str();
-  });
+  std::unique_ptr<Prims> p;
+  // Winograd F(4x4, 3x3) where oneDNN implements it (3x3, stride 1, enough
+  // channels); direct convolution otherwise.
+  if (winograd_ && g_.kh == 3 && g_.kw == 3 && g_.sh == 1 && g_.sw == 1) {
+    try {
+      p = create(x, dnnl::algorithm::convolution_winograd);
+    } catch (const dnnl::error&) {
+      p = nullptr;  // unimplemented for this shape: use direct below
+    }
+  }
+  if (!p) p = dnnl_try(what, [&] { return create(x, dnnl::algorithm::convolution_direct); });
+  details_ = std::string(name()) + " " + p->info;
   return *cache_.emplace(key, std::move(p)).first->second;
 }
 

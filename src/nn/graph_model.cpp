@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <sstream>
+#include <stdexcept>
 
 namespace signvote::nn {
 
@@ -21,7 +22,7 @@ double seconds_since(Clock::time_point t0) {
 GraphModel::GraphModel(const ModelSpec& spec, std::string backend)
     : spec_(spec), backend_(std::move(backend)) {
   ctx_.threads = spec.threads;
-  if (backend_ == "dnnl") ctx_.dnnl = make_dnnl_context();
+  if (backend_.starts_with("dnnl")) ctx_.dnnl = make_dnnl_context();  // dnnl, dnnl_wino
   acts_.push_back({Shape{1, spec.in_channels, spec.image_size, spec.image_size}, Layout::nchw, 0});
 }
 
@@ -77,11 +78,36 @@ void GraphModel::finalize() {
 
 void GraphModel::zero_grads() { std::fill_n(grads_.data(), grads_.size(), 0.f); }
 
-void GraphModel::set_threads() const {
+// OpenMP's thread count is a per-calling-thread setting that oneDNN and our
+// loops read; Eigen's is process-wide. Both are set for the duration of one
+// forward_backward/evaluate call and restored afterwards, so the model does
+// not change the caller's settings.
+class GraphModel::ThreadScope {
+ public:
+  explicit ThreadScope(int threads) : eigen_prev_(Eigen::nbThreads()) {
 #ifdef _OPENMP
-  omp_set_num_threads(ctx_.threads);  // this thread's OpenMP pool (ours and oneDNN's)
+    omp_prev_ = omp_get_max_threads();
+    omp_set_num_threads(threads);
 #endif
-  Eigen::setNbThreads(ctx_.threads);
+    Eigen::setNbThreads(threads);
+  }
+  ~ThreadScope() {
+#ifdef _OPENMP
+    omp_set_num_threads(omp_prev_);
+#endif
+    Eigen::setNbThreads(eigen_prev_);
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int eigen_prev_;
+  int omp_prev_ = 1;
+};
+
+const Tensor& GraphModel::logits() const {
+  if (views_.empty()) throw std::logic_error("Model::logits(): no forward pass yet");
+  return views_.back();
 }
 
 void GraphModel::check_input(const Tensor& images, int batch) const {
@@ -155,9 +181,8 @@ void GraphModel::run_forward(Mode mode) {
 // the first consumer seen in backward (overwrite), into the scratch tensor
 // (then summed) for later ones. Activation 0 (images) needs no gradient.
 Tensor& GraphModel::grad_target(int act, std::vector<char>& written, bool* accumulate) {
-  static Tensor none;
   *accumulate = false;
-  if (act == 0) return none;
+  if (act == 0) return none_;
   if (!written[size_t(act)]) {
     written[size_t(act)] = 1;
     return gviews_[size_t(act)];
@@ -203,7 +228,7 @@ void GraphModel::run_backward() {
 float GraphModel::forward_backward(const Tensor& images, const int* labels, int batch,
                                    StepStats* stats) {
   check_input(images, batch);
-  set_threads();
+  const ThreadScope threads(ctx_.threads);
   make_views(images, batch);
   run_forward(Mode::train);
   auto t0 = Clock::now();
@@ -217,7 +242,7 @@ float GraphModel::forward_backward(const Tensor& images, const int* labels, int 
 
 EvalResult GraphModel::evaluate(const Tensor& images, const int* labels, int batch) {
   check_input(images, batch);
-  set_threads();
+  const ThreadScope threads(ctx_.threads);
   const int chunk = capacity_ > 0 ? capacity_ : std::min(batch, 64);
   EvalResult out;
   for (int b0 = 0; b0 < batch; b0 += chunk) {

@@ -23,7 +23,7 @@ namespace signvote::nn {
 class GraphModel final : public Model {
  public:
   // Validates the spec's numbers, sets up the thread count and (for the
-  // "dnnl" backend) the oneDNN context. `backend` is the chosen conv backend.
+  // oneDNN backends) the oneDNN context. `backend` is the chosen conv backend.
   GraphModel(const ModelSpec& spec, std::string backend);
   ~GraphModel() override;
 
@@ -48,7 +48,7 @@ class GraphModel final : public Model {
   float forward_backward(const Tensor& images, const int* labels, int batch,
                          StepStats* stats) override;
   EvalResult evaluate(const Tensor& images, const int* labels, int batch) override;
-  const Tensor& logits() const override { return views_.back(); }
+  const Tensor& logits() const override;
   const LayerTimes& layer_times() const override { return times_; }
   void reset_layer_times() override { times_ = {}; }
   std::string summary() const override;
@@ -66,7 +66,7 @@ class GraphModel final : public Model {
     int consumers = 0;
   };
   void check_input(const Tensor& images, int batch) const;
-  void set_threads() const;
+  class ThreadScope;  // sets this model's thread count, restores it on exit
   void ensure_capacity(int batch);
   void make_views(const Tensor& images, int batch);
   void run_forward(Mode mode);
@@ -89,6 +89,7 @@ class GraphModel final : public Model {
   int capacity_ = 0;
   std::vector<Tensor> store_, gstore_, sstore_;
   std::vector<Tensor> views_, gviews_, sviews_;
+  Tensor none_;  // empty: "no input gradient needed"
 };
 
 }  // namespace signvote::nn

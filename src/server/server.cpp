@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include "kernels/sign_kernels.h"
+#include "server/aggregation.h"
 #include "server/metrics.h"
 #include "worker/optimizer.h"
 #include "worker/problem.h"
@@ -35,7 +36,9 @@ class Server final : public ServerLoop {
  public:
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(worker::problem_dim(cfg)),
-        ops_(select_ops(cfg.aggregation.isa)), srv_(topo, vote_ ? dim_ : 0, ops_), logger_(topo.world_rank() == 0),
+        ops_(select_ops(cfg.aggregation.isa)),
+        srv_(topo, cfg.aggregation.method == "allreduce" ? 0 : dim_, round_format(cfg),
+             make_aggregate(cfg, topo.workers(), dim_, ops_)), logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
     if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty());
   }
@@ -66,7 +69,8 @@ class Server final : public ServerLoop {
 
  private:
   void log_step(uint64_t step, uint64_t steps, RoundSummary& s) {
-    if (!vote_) s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * dim_;  // the paper's 32 bits/param each way
+    if (cfg_.aggregation.method == "allreduce")  // the paper's count: 32 bits/param each way
+      s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * dim_;
     const uint64_t every = static_cast<uint64_t>(cfg_.run.log_every);
     const uint64_t in_row = (step - 1) % every + 1;  // steps summed in this row
     if (in_row == 1) acc_ = RoundSummary{};

@@ -56,6 +56,7 @@ void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t
   const int W = topo.workers();
   auto momenta = gather(opt.m, topo);
   auto second = gather(opt.v, topo);
+  auto residual = gather(opt.e, topo);
   auto buffers = gather(p.buffers(), topo);
   auto states = gather_strings(p.save_state(), topo);
   if (topo.worker_index() != 0) return;
@@ -64,6 +65,7 @@ void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t
   c.arrays["params"] = std::vector<float>(x.begin(), x.end());
   put_per_worker(c, "momentum", momenta, opt.m.size(), W);
   if (!opt.v.empty()) put_per_worker(c, "adam_v", second, opt.v.size(), W);
+  if (!opt.e.empty()) put_per_worker(c, "ef_residual", residual, opt.e.size(), W);
   const size_t nb = p.buffers().size();
   put_per_worker(c, "buffers", buffers, nb, W);
   std::vector<float> mean(nb, 0.f);
@@ -105,6 +107,7 @@ uint64_t load_run_checkpoint(const std::filesystem::path& path, const Config& cf
   copy(p.params(), "params");
   copy(opt.m, fmt::format("momentum.{}", k));
   if (!opt.v.empty()) copy(opt.v, fmt::format("adam_v.{}", k));
+  if (!opt.e.empty()) copy(opt.e, fmt::format("ef_residual.{}", k));
   copy(p.buffers(), fmt::format("buffers.{}", k));
   auto st = c.blobs.find(fmt::format("state.{}", k));
   if (st == c.blobs.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no state for worker {}", file.string(), k));

@@ -4,6 +4,7 @@
 //   arrays   params (d,)            identical on every worker
 //            momentum.K (d,)        worker K's Signum / SGD / Adam-m buffer
 //            adam_v.K (d,)          worker K's Adam second moment (adam only)
+//            ef_residual.K (d,)     worker K's error-feedback residual (ef_sign only)
 //            buffers.K (b,)         worker K's BatchNorm running statistics
 //            buffers.mean (b,)      their mean over workers (used by `eval`)
 //   scalars  step, workers, dim
@@ -25,6 +26,7 @@ namespace signvote::worker {
 struct OptimizerState {
   std::span<float> m;  // momentum (may be empty)
   std::span<float> v;  // adam second moment (may be empty)
+  std::span<float> e;  // error-feedback residual (ef_sign; may be empty)
 };
 
 // Collective over the workers. Worker 0 writes DIR/ckpt-<step>.ckpt and

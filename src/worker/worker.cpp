@@ -3,7 +3,10 @@
 #include "comm/mpi_check.h"
 #include "data/hash.h"
 #include "kernels/sign_kernels.h"
+#include "server/aggregation.h"
+#include "signvote/adversary.h"
 #include "worker/checkpointing.h"
+#include "worker/encoder.h"
 #include "worker/evaluation.h"
 #include "worker/optimizer.h"
 #include "worker/problem.h"
@@ -31,10 +34,12 @@ class Worker final : public WorkerLoop {
  public:
   Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"),
-        adversary_(topo.worker_index() < cfg.adversary.count),
+        dense_method_(server::is_dense_method(cfg.aggregation.method)),
+        adversary_(topo.worker_index() < cfg.adversary.count), mode_(parse_adversary_mode(cfg.adversary.mode)),
         problem_(make_problem(cfg, topo.worker_index(), topo.workers())), ops_(select_ops(cfg.aggregation.isa)),
-        client_(topo, vote_ ? problem_->params().size() : 0), momentum_(vote_ ? problem_->params().size() : 0),
-        dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
+        client_(topo, vote_ || dense_method_ ? problem_->params().size() : 0, server::round_format(cfg)),
+        momentum_(vote_ ? problem_->params().size() : 0), dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
+        encoder_(cfg, problem_->params().size(), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
         eval_(cfg, topo, opt.metrics_path, opt.overwrite || !opt.resume.empty()) {
     if (!cfg.run.checkpoint_dir.empty()) {
       ckpt_.emplace(cfg.run.checkpoint_dir, static_cast<int>(cfg.run.keep_checkpoints));
@@ -61,7 +66,9 @@ class Worker final : public WorkerLoop {
   }
 
  private:
-  OptimizerState state() { return vote_ ? OptimizerState{momentum_.span(), {}} : OptimizerState{dense_.state1(), dense_.state2()}; }
+  OptimizerState state() {
+    return vote_ ? OptimizerState{momentum_.span(), {}, {}} : OptimizerState{dense_.state1(), dense_.state2(), encoder_.residual()};
+  }
 
   bool eval_due(uint64_t step) const {
     if (cfg_.run.eval_every > 0) return step % static_cast<uint64_t>(cfg_.run.eval_every) == 0;
@@ -85,8 +92,13 @@ class Worker final : public WorkerLoop {
       report_.status = protocol::ErrorCode::worker_failed;
       spdlog::error("{}", local_error);
     }
+    // Adversaries corrupt their estimate before compression ("invert" acts
+    // on the packed signs in majority_vote and negates the gradient otherwise).
+    if (adversary_ && (mode_ != AdversaryMode::invert || !vote_))
+      corrupt_gradient(mode_, static_cast<float>(cfg_.adversary.scale), problem_->grads(),
+                       cfg_.run.seed + 7919u * static_cast<uint64_t>(topo_.worker_index() + 1), step);
     report_.t_compute = static_cast<float>(since(t0));
-    if (vote_) vote_round(step); else allreduce_round(step);
+    if (vote_) vote_round(step); else if (dense_method_) dense_round(step); else allreduce_round(step);
     if (!local_error.empty()) throw std::runtime_error(local_error);
     return client_.stop_requested();
   }
@@ -105,7 +117,7 @@ class Worker final : public WorkerLoop {
     for (size_t s = 0; s < client_.shards(); ++s) {
       const auto& sh = client_.shard(s);
       nan += ops_.momentum_pack(momentum_.data() + sh.offset, g.data() + sh.offset, sh.length, beta, client_.out_bits(s));
-      if (adversary_) kernels::invert_signs(client_.out_bits(s), sh.length);
+      if (adversary_ && mode_ == AdversaryMode::invert) kernels::invert_signs(client_.out_bits(s), sh.length);
     }
     flag_nan(nan);
     report_.t_pack = static_cast<float>(since(t0));
@@ -128,8 +140,6 @@ class Worker final : public WorkerLoop {
   void allreduce_round(uint64_t step) {
     auto x = problem_->params();
     auto g = problem_->grads();
-    if (adversary_)
-      for (auto& v : g) v = -v;
     size_t nan = 0;
     for (float v : g) nan += std::isnan(v);
     flag_nan(nan);
@@ -147,14 +157,32 @@ class Worker final : public WorkerLoop {
     spdlog::debug("step {} bytes sent {} recv {}", step, 4 * g.size(), 4 * g.size());
   }
 
+  // Dense methods through the server: encode, aggregate there, SGD/Adam here.
+  void dense_round(uint64_t step) {
+    auto x = problem_->params();
+    auto g = problem_->grads();
+    auto t0 = Clock::now();
+    flag_nan(encoder_.encode(g, step, client_.out_bits(0)));
+    report_.t_pack = static_cast<float>(since(t0));
+    t0 = Clock::now();
+    client_.post(step, report_);
+    client_.wait();
+    report_.t_comm = static_cast<float>(since(t0));
+    t0 = Clock::now();
+    dense_.step(x, {client_.result_floats(0), x.size()}, step);
+    report_.t_apply = static_cast<float>(since(t0));
+  }
+
   const Config& cfg_;
   const comm::Topology& topo_;
-  bool vote_, adversary_;
+  bool vote_, dense_method_, adversary_;
+  AdversaryMode mode_;
   std::unique_ptr<Problem> problem_;
   const kernels::SignOps& ops_;
   VoteClient client_;
   AlignedBuffer<float> momentum_;
   DenseOptimizer dense_;
+  DenseEncoder encoder_;
   Evaluator eval_;
   std::optional<data::CheckpointDir> ckpt_;
   WorkerReport report_;

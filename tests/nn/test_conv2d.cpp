@@ -24,7 +24,7 @@ struct ConvRun {
 
 ConvRun run_conv(const std::string& backend, const ConvGeom& g, const DT& x,
                  const std::vector<double>& w, const DT& r, Layout in_layout) {
-  const NnContext ctx = backend == "dnnl" ? dnnl_ctx() : eigen_ctx();
+  const NnContext ctx = ctx_for(backend);
   Conv2d conv(g, make_conv_impl(backend, g, ctx));
   constexpr float kPrior = 0.25f;  // grads must accumulate on top of this
   std::vector<float> wf = to_f(w), dw(w.size(), kPrior);
@@ -60,8 +60,7 @@ TEST_CASE("reference conv passes a double-precision gradient check", "[conv][gra
 }
 
 TEST_CASE("float Conv2d backends match the double reference", "[conv]") {
-  std::vector<std::string> backends{"eigen"};
-  if (have_dnnl()) backends.push_back("dnnl");
+  const std::vector<std::string> backends = conv_backend_names();
   std::mt19937_64 rng(2);
   for (const ConvGeom& g : kGeoms)
     for (const auto& b : backends)
@@ -82,7 +81,7 @@ TEST_CASE("float Conv2d backends match the double reference", "[conv]") {
       }
 }
 
-TEST_CASE("eigen and dnnl conv backends agree on ResNet shapes", "[conv][backends]") {
+TEST_CASE("eigen, dnnl and dnnl_wino conv backends agree on ResNet shapes", "[conv][backends]") {
   if (!have_dnnl()) {
     WARN("skipped: built without oneDNN");
     return;
@@ -104,15 +103,19 @@ TEST_CASE("eigen and dnnl conv backends agree on ResNet shapes", "[conv][backend
     CHECK(rel_err(d.y, e.y) < 1e-5);
     CHECK(rel_err(d.dx, e.dx) < 1e-5);
     CHECK(rel_err(d.dw, e.dw) < 1e-5);
+    // Winograd (3x3 stride 1, >= 16 channels) trades exactness for speed:
+    // its transforms add fp32 rounding (~2e-6 relative measured; 1e-4 allowed).
+    const ConvRun wg = run_conv("dnnl_wino", g, x, w, r, dl);
+    CHECK(rel_err(wg.y, e.y) < 1e-4);
+    CHECK(rel_err(wg.dx, e.dx) < 1e-4);
+    CHECK(rel_err(wg.dw, e.dw) < 1e-4);
   }
 }
 
 TEST_CASE("Conv2d skips the input gradient when dx is empty", "[conv]") {
-  std::vector<std::string> backends{"eigen"};
-  if (have_dnnl()) backends.push_back("dnnl");
-  for (const auto& b : backends) {
+  for (const auto& b : conv_backend_names()) {
     const ConvGeom g{3, 8, 3, 3, 1, 1, 1, 1};
-    const NnContext ctx = b == "dnnl" ? dnnl_ctx() : eigen_ctx();
+    const NnContext ctx = ctx_for(b);
     Conv2d conv(g, make_conv_impl(b, g, ctx));
     std::vector<float> w(g.weight_count(), 0.1f), dw(g.weight_count(), 0.f);
     conv.bind_params(w.data(), dw.data());

@@ -63,6 +63,7 @@ TEST_CASE("make_model rejects bad specs with the value in the message", "[model]
   // The first available backend in the list wins.
   auto m = make_model({.name = "small_cnn", .conv_backends = {"eigen", "dnnl"}});
   CHECK(m->conv_backend() == "eigen");
+  CHECK(make_model({.name = "mlp"})->conv_backend() == available_conv_backends().front());
 }
 
 TEST_CASE("initialisation is deterministic in the seed and Kaiming-scaled", "[model]") {
@@ -114,18 +115,21 @@ TEST_CASE("conv backends give the same model gradients", "[model][backends]") {
   const Batch b = random_batch(4, 3, 16, 10, 5);
   for (const char* name : {"small_cnn", "resnet18"}) {
     INFO(name);
-    std::vector<float> grads[2];
-    float loss[2];
+    std::vector<float> grads[3];
+    float loss[3];
     int i = 0;
-    for (const char* backend : {"eigen", "dnnl"}) {
+    for (const char* backend : {"eigen", "dnnl", "dnnl_wino"}) {
       auto m = make_model({.name = name, .width = 8, .image_size = 16, .seed = 11, .threads = 2,
                            .conv_backends = {backend}});
       m->zero_grads();
       loss[i] = m->forward_backward(b.images, b.labels.data(), 4, nullptr);
       grads[i++] = copy(m->grads());
     }
+    const std::vector<double> ref(grads[0].begin(), grads[0].end());
     CHECK(loss[0] == Approx(loss[1]).epsilon(1e-5));
-    CHECK(rel_err(grads[1], std::vector<double>(grads[0].begin(), grads[0].end())) < 1e-3);
+    CHECK(rel_err(grads[1], ref) < 1e-3);
+    CHECK(loss[0] == Approx(loss[2]).epsilon(1e-4));
+    CHECK(rel_err(grads[2], ref) < 1e-3);
   }
 }
 

@@ -107,5 +107,9 @@ inline double dot(const DT& y, const DT& r) {
 inline NnContext eigen_ctx(int threads = 1) { return NnContext{threads, nullptr}; }
 inline bool have_dnnl() { return conv_backend_available("dnnl"); }
 inline NnContext dnnl_ctx(int threads = 1) { return NnContext{threads, make_dnnl_context()}; }
+// Context a conv backend needs (oneDNN engine for dnnl / dnnl_wino).
+inline NnContext ctx_for(const std::string& backend) {
+  return backend.starts_with("dnnl") ? dnnl_ctx() : eigen_ctx();
+}
 
 }  // namespace signvote::nn::testing

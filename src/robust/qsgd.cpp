@@ -1,0 +1,120 @@
+// QSGD stochastic quantisation (Alistarh et al., NeurIPS 2017); formulas and
+// wire format in include/signvote/compressor.h.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/sign_layout.h"
+#include "robust/counter_rng.h"
+#include "robust/wire_bytes.h"
+#include "signvote/compressor.h"
+
+namespace signvote {
+namespace {
+
+using kernels::packed_words;
+
+int bits_for_levels(int s) {  // smallest b with 2^b >= s + 1
+  int b = 0;
+  while ((1L << b) < static_cast<long>(s) + 1) ++b;
+  return b;
+}
+
+size_t level_words(size_t d, int b) { return (d * static_cast<size_t>(b) + 31) / 32; }
+
+// Norm of g in double (l2: sqrt of the double sum of squares; max: max |g_i|),
+// and the number of non-finite g_i.
+double norm_of(std::span<const float> g, QsgdCodec::Norm norm, size_t& nonfinite) {
+  nonfinite = 0;
+  double acc = 0.0;
+  for (float x : g) {
+    if (!std::isfinite(x)) ++nonfinite;
+    const double a = std::fabs(static_cast<double>(x));
+    acc = norm == QsgdCodec::Norm::l2 ? acc + a * a : std::max(acc, a);
+  }
+  return norm == QsgdCodec::Norm::l2 ? std::sqrt(acc) : acc;
+}
+
+}  // namespace
+
+QsgdCodec::QsgdCodec(size_t d, int levels, Norm norm) : d_(d), s_(levels), norm_(norm) {
+  if (d == 0) throw std::invalid_argument("QsgdCodec: dimension d must be >= 1");
+  if (levels < 1 || levels > kMaxLevels)
+    throw std::invalid_argument("qsgd: aggregation.levels = " + std::to_string(levels) +
+                                ", need 1 <= levels <= " + std::to_string(kMaxLevels));
+  bits_ = bits_for_levels(levels);
+}
+
+size_t QsgdCodec::encoded_bytes(size_t d, int levels) {
+  return 4 + 4 * packed_words(d) + 4 * level_words(d, bits_for_levels(levels));
+}
+
+size_t QsgdCodec::encode(std::span<const float> g, std::span<std::byte> out, std::uint64_t seed,
+                         std::uint64_t step) const {
+  if (g.size() != d_ || out.size() < encoded_bytes())
+    throw std::invalid_argument("QsgdCodec::encode: got " + std::to_string(g.size()) + " floats / " +
+                                std::to_string(out.size()) + " bytes, expected " + std::to_string(d_) +
+                                " / >= " + std::to_string(encoded_bytes()));
+  size_t nonfinite = 0;
+  const float v = static_cast<float>(norm_of(g, norm_, nonfinite));
+  std::byte* const msg = out.data();
+  if (nonfinite > 0 || !std::isfinite(v)) {  // error: all-zero message (v = 0)
+    std::memset(msg, 0, encoded_bytes());
+    return std::max<size_t>(nonfinite, 1);
+  }
+  robust::store_f32(msg, v);
+  std::byte* const sign_dst = msg + 4;
+  robust::BitWriter levels(msg + 4 + 4 * packed_words(d_));
+  // r_i = |g_i| * s / v in [0, s] (up to rounding, hence the clamp); with u
+  // of 32-bit resolution r + u < s + 1 is exact for s <= 2^16 anyway.
+  const double s_over_v = v > 0.0f ? static_cast<double>(s_) / static_cast<double>(v) : 0.0;
+  const std::uint64_t key = robust::stream_key(seed, robust::kTagQsgd, step);
+  const unsigned b = static_cast<unsigned>(bits_);
+  std::uint32_t word = 0;
+  for (size_t i = 0; i < d_; ++i) {
+    const double r = std::fabs(static_cast<double>(g[i])) * s_over_v;
+    const double u = robust::uniform32(robust::draw(key, i));
+    const auto l = std::min(static_cast<std::uint32_t>(r + u), static_cast<std::uint32_t>(s_));
+    levels.put(l, b);
+    word |= kernels::sign_bit(g[i]) << kernels::bit_of(i);
+    if (kernels::bit_of(i) == 31 || i + 1 == d_) {
+      robust::store_u32(sign_dst + 4 * kernels::word_of(i), word);
+      word = 0;
+    }
+  }
+  levels.finish();
+  return 0;
+}
+
+void QsgdCodec::decode(std::span<const std::byte> in, std::span<float> out) const {
+  if (out.size() != d_ || in.size() < encoded_bytes())
+    throw std::invalid_argument("QsgdCodec::decode: got " + std::to_string(in.size()) + " bytes / " +
+                                std::to_string(out.size()) + " floats, expected >= " +
+                                std::to_string(encoded_bytes()) + " / " + std::to_string(d_));
+  const std::byte* const msg = in.data();
+  const double v = static_cast<double>(robust::load_f32(msg));
+  // magnitude[l] = float(v * l / s), l = 0..s (a field of b bits may hold up
+  // to 2^b - 1 > s only in a corrupt message; such values are clamped).
+  std::vector<float> magnitude(static_cast<size_t>(s_) + 1);
+  for (size_t l = 0; l < magnitude.size(); ++l)
+    magnitude[l] = static_cast<float>(v * static_cast<double>(l) / static_cast<double>(s_));
+  robust::BitReader levels(msg + 4 + 4 * packed_words(d_));
+  const unsigned b = static_cast<unsigned>(bits_);
+  std::uint32_t word = 0;
+  for (size_t i = 0; i < d_; ++i) {
+    if (kernels::bit_of(i) == 0) word = robust::load_u32(msg + 4 + 4 * kernels::word_of(i));
+    const std::uint32_t l = std::min(levels.get(b), static_cast<std::uint32_t>(s_));
+    const float mag = magnitude[l];
+    out[i] = ((word >> kernels::bit_of(i)) & 1u) ? mag : -mag;
+  }
+}
+
+QsgdCodec::Norm parse_qsgd_norm(std::string_view name) {
+  if (name == "l2") return QsgdCodec::Norm::l2;
+  if (name == "max") return QsgdCodec::Norm::max;
+  throw std::invalid_argument("aggregation.norm = '" + std::string(name) + "' is not a QSGD norm (valid: l2, max)");
+}
+
+}  // namespace signvote

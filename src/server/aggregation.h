@@ -1,0 +1,26 @@
+// What one round carries and how the server combines it, for every
+// aggregation.method (the all-reduce baseline has header-only rounds):
+//
+//   method              VOTE payload (worker -> server)   RESULT payload
+//   majority_vote       packed signs, 1 bit/coordinate    packed majority
+//   mean, multi_krum,   fp32 gradient                     fp32 aggregate
+//   coordinate_median
+//   qsgd                QsgdCodec message (norm, signs,   fp32 mean of the
+//                       level indices)                    decoded gradients
+//   ef_sign             EfSignCodec message (scale, signs) fp32 mean of the
+//                                                         decoded gradients
+#pragma once
+
+#include "comm/wire.h"
+#include "kernels/sign_kernels.h"
+#include "server/vote_server.h"
+#include "signvote/config.h"
+
+namespace signvote::server {
+
+bool is_dense_method(const std::string& method);  // a method with an fp32 RESULT
+comm::RoundFormat round_format(const Config& cfg);
+// The server's combine step for cfg.aggregation.method over `workers` rows.
+AggregateFn make_aggregate(const Config& cfg, int workers, size_t dim, const kernels::SignOps& ops);
+
+}  // namespace signvote::server
