@@ -103,6 +103,14 @@ class Worker final : public WorkerLoop {
     return client_.stop_requested();
   }
 
+  // One round trip with the server; its wall time is this step's t_comm.
+  void exchange(uint64_t step) {
+    const auto t0 = Clock::now();
+    client_.post(step, report_);
+    client_.wait();
+    report_.t_comm = static_cast<float>(since(t0));
+  }
+
   void flag_nan(size_t nan) {
     if (nan && report_.status == protocol::ErrorCode::ok) report_.status = protocol::ErrorCode::nan_gradient, report_.err_got = nan;
   }
@@ -121,10 +129,7 @@ class Worker final : public WorkerLoop {
     }
     flag_nan(nan);
     report_.t_pack = static_cast<float>(since(t0));
-    t0 = Clock::now();
-    client_.post(step, report_);
-    client_.wait();
-    report_.t_comm = static_cast<float>(since(t0));
+    exchange(step);
     t0 = Clock::now();
     const float lr = static_cast<float>(lr_at(cfg_.optimizer, step));
     const float wd = static_cast<float>(cfg_.optimizer.weight_decay);
@@ -164,10 +169,7 @@ class Worker final : public WorkerLoop {
     auto t0 = Clock::now();
     flag_nan(encoder_.encode(g, step, client_.out_bits(0)));
     report_.t_pack = static_cast<float>(since(t0));
-    t0 = Clock::now();
-    client_.post(step, report_);
-    client_.wait();
-    report_.t_comm = static_cast<float>(since(t0));
+    exchange(step);
     t0 = Clock::now();
     dense_.step(x, {client_.result_floats(0), x.size()}, step);
     report_.t_apply = static_cast<float>(since(t0));

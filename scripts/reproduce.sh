@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One paper figure end to end at CPU scale; writes PNGs and a CSV summary.
+#   scripts/reproduce.sh fig1                       toy problem (no data needed)
+#   scripts/reproduce.sh fig9 DATA_DIR [SECONDS]    Multi-Krum vs majority vote, 0..3 adversaries
+#   scripts/reproduce.sh fig7 DATA_DIR [SECONDS]    QSGD 1/2/4 bits, L2/max, vs Signum-MV
+# SECONDS is the budget of each CIFAR run (default 180); OUT=out/FIG.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FIG=${1:?usage: scripts/reproduce.sh fig1|fig7|fig9 [DATA_DIR] [SECONDS]}
+DATA=${2:-}
+BUDGET=${3:-180}
+OUT=${OUT:-out/$FIG}
+scripts/setup.sh
+mkdir -p "$OUT"
+SUMMARY="$OUT/summary.csv"
+echo "run,final_step,val_accuracy,objective" > "$SUMMARY"
+
+run() {  # run NAME CONFIG NP [--set ...]
+  local name=$1 cfg=$2 np=$3
+  shift 3
+  scripts/mpirun.sh -np "$np" build/signvote train "$cfg" --metrics "$OUT/$name.csv" --overwrite \
+    --set run.progress_seconds=30 "$@" > "$OUT/$name.log" 2>&1 || echo "$name: failed (see $OUT/$name.log)"
+  local acc="" last
+  last=$(tail -n 1 "$OUT/$name.csv" 2>/dev/null || true)
+  [ -f "$OUT/${name}_val.csv" ] && acc=$(tail -n 1 "$OUT/${name}_val.csv" | cut -d, -f3)
+  echo "$name,$(echo "$last" | cut -d, -f1),$acc,$(echo "$last" | cut -d, -f2)" | tee -a "$SUMMARY"
+}
+
+case $FIG in
+  fig1)
+    run sgd configs/toy_quadratic_sgd.yaml 28
+    run signsgd configs/toy_quadratic.yaml 28 --set optimizer.name=signsgd
+    run signum configs/toy_quadratic.yaml 28
+    for a in 0 3 6 9 12 13 14; do run adv$a configs/toy_quadratic_adversarial.yaml 28 --set adversary.count=$a; done
+    /usr/bin/python3 scripts/plot_toy.py "$OUT/fig1.png" --curve "SGD=$OUT/sgd.csv" --curve "signSGD-MV=$OUT/signsgd.csv" \
+      --curve "Signum-MV=$OUT/signum.csv" $(for a in 0 3 6 9 12 13 14; do echo --adv "$a=$OUT/adv$a.csv"; done)
+    ;;
+  fig9)
+    : "${DATA:?fig9 needs DATA_DIR}"
+    cfg=configs/experiments/fig9_robustness.yaml
+    plots=()
+    for mode in negative random; do
+      for a in 0 1 2 3; do
+        run "mv_${mode}_$a" $cfg 8 --set data.path="$DATA" --set run.time_limit_s="$BUDGET" --set adversary.mode=$mode --set adversary.count=$a
+        run "krum_${mode}_$a" $cfg 8 --set data.path="$DATA" --set run.time_limit_s="$BUDGET" --set adversary.mode=$mode --set adversary.count=$a \
+          --set aggregation.method=multi_krum --set optimizer.name=sgd --set optimizer.lr=0.01
+        plots+=("MV $mode $a=$OUT/mv_${mode}_${a}_val.csv" "Krum $mode $a=$OUT/krum_${mode}_${a}_val.csv")
+      done
+    done
+    /usr/bin/python3 scripts/plot_cifar.py "$OUT/fig9.png" "${plots[@]}"
+    ;;
+  fig7)
+    : "${DATA:?fig7 needs DATA_DIR}"
+    cfg=configs/experiments/fig7_qsgd.yaml
+    plots=()
+    run signum configs/cifar10_resnet18_w16_signum.yaml 8 --set data.path="$DATA" --set run.time_limit_s="$BUDGET"
+    plots+=("Signum-MV=$OUT/signum_val.csv")
+    for norm in l2 max; do
+      for levels in 1 3 15; do
+        run "qsgd_${norm}_s$levels" $cfg 8 --set data.path="$DATA" --set run.time_limit_s="$BUDGET" \
+          --set aggregation.norm=$norm --set aggregation.levels=$levels
+        plots+=("QSGD $norm s=$levels=$OUT/qsgd_${norm}_s${levels}_val.csv")
+      done
+    done
+    /usr/bin/python3 scripts/plot_cifar.py "$OUT/fig7.png" "${plots[@]}"
+    ;;
+  *) echo "unknown figure '$FIG' (fig1, fig7, fig9)" >&2; exit 2 ;;
+esac
+echo "summary: $SUMMARY"
