@@ -3,6 +3,7 @@
 #   scripts/reproduce.sh fig1                       toy problem (no data needed)
 #   scripts/reproduce.sh fig9 DATA_DIR [SECONDS]    Multi-Krum vs majority vote, 0..3 adversaries
 #   scripts/reproduce.sh fig7 DATA_DIR [SECONDS]    QSGD 1/2/4 bits, L2/max, vs Signum-MV
+#   scripts/reproduce.sh fig4 DATA_DIR [SECONDS]    time per step by phase: vote vs all-reduce vs QSGD
 # SECONDS is the budget of each CIFAR run (default 180); OUT=out/FIG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,14 @@ case $FIG in
     done
     /usr/bin/python3 scripts/plot_cifar.py "$OUT/fig7.png" "${plots[@]}"
     ;;
-  *) echo "unknown figure '$FIG' (fig1, fig7, fig9)" >&2; exit 2 ;;
+  fig4)
+    : "${DATA:?fig4 needs DATA_DIR}"
+    run vote configs/cifar10_resnet18_w16_signum.yaml 8 --set data.path="$DATA" --set run.time_limit_s="$BUDGET"
+    run allreduce configs/cifar10_resnet18_w16_sgd.yaml 8 --set data.path="$DATA" --set run.time_limit_s="$BUDGET"
+    run qsgd configs/experiments/fig7_qsgd.yaml 8 --set data.path="$DATA" --set run.time_limit_s="$BUDGET"
+    /usr/bin/python3 scripts/plot_timing.py "$OUT/fig4.png" "majority vote=$OUT/vote.csv" \
+      "fp32 all-reduce=$OUT/allreduce.csv" "QSGD s=1=$OUT/qsgd.csv" | tee "$OUT/timing.csv"
+    ;;
+  *) echo "unknown figure '$FIG' (fig1, fig4, fig7, fig9)" >&2; exit 2 ;;
 esac
 echo "summary: $SUMMARY"
