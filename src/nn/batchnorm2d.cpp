@@ -26,6 +26,20 @@ Shape BatchNorm2d::output_shape(const Shape& in) const {
 std::vector<ParamDecl> BatchNorm2d::param_decls() const {
   return {{"weight", size_t(c_)}, {"bias", size_t(c_)}};
 }
+namespace {
+// y[:, c] = a * x[:, c] + b over every image, then ReLU when fused.
+void affine_channel_impl(const Tensor& x, Tensor& y, int c, float a, float b, bool relu) {
+  const int n = x.n(), hw = x.h() * x.w(), s = x.elem_stride();
+  for (int i = 0; i < n; ++i) {
+    const float* p = x.data() + x.plane_offset(i, c);
+    float* q = y.data() + y.plane_offset(i, c);
+    for (int k = 0; k < hw; ++k) q[size_t(k) * s] = a * p[size_t(k) * s] + b;
+    if (relu)
+      for (int k = 0; k < hw; ++k) q[size_t(k) * s] = std::max(q[size_t(k) * s], 0.f);
+  }
+}
+}  // namespace
+
 void BatchNorm2d::bind_params(float* params, float* grads) {
   gamma_ = params;
   beta_ = params + c_;
@@ -88,28 +102,15 @@ void BatchNorm2d::forward_train_loops(const Tensor& x, Tensor& y) {
     mean_[c] = float(mu);
     var_[c] = float(sq * inv_m);
     const float a = gamma_[c] / std::sqrt(var_[c] + kEps), b = beta_[c] - a * mean_[c];
-    for (int i = 0; i < n; ++i) {
-      const float* p = x.data() + x.plane_offset(i, c);
-      float* q = y.data() + y.plane_offset(i, c);
-      for (int k = 0; k < hw; ++k) q[size_t(k) * s] = a * p[size_t(k) * s] + b;
-      if (relu_)
-        for (int k = 0; k < hw; ++k) q[size_t(k) * s] = std::max(q[size_t(k) * s], 0.f);
-    }
+    affine_channel_impl(x, y, c, a, b, relu_);
   }
 }
 
 void BatchNorm2d::forward_eval_loops(const Tensor& x, Tensor& y) {
-  const int n = x.n(), hw = x.h() * x.w(), s = x.elem_stride();
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < c_; ++c) {
     const float a = gamma_[c] / std::sqrt(rvar_[c] + kEps), b = beta_[c] - a * rmean_[c];
-    for (int i = 0; i < n; ++i) {
-      const float* p = x.data() + x.plane_offset(i, c);
-      float* q = y.data() + y.plane_offset(i, c);
-      for (int k = 0; k < hw; ++k) q[size_t(k) * s] = a * p[size_t(k) * s] + b;
-      if (relu_)
-        for (int k = 0; k < hw; ++k) q[size_t(k) * s] = std::max(q[size_t(k) * s], 0.f);
-    }
+    affine_channel_impl(x, y, c, a, b, relu_);
   }
 }
 
