@@ -14,6 +14,8 @@
 // elem_stride() floats apart (1 for nchw, 16 for nChw16c).
 #pragma once
 
+#include "signvote/aligned_buffer.h"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -23,24 +25,9 @@
 
 namespace signvote::nn {
 
-// Owning, 64-byte-aligned float storage, zero-initialised. Move-only.
-class AlignedBuffer {
- public:
-  AlignedBuffer() = default;
-  explicit AlignedBuffer(size_t count);
-  float* data() { return ptr_.get(); }
-  const float* data() const { return ptr_.get(); }
-  size_t size() const { return count_; }
-  std::span<float> span() { return {ptr_.get(), count_}; }
-  std::span<const float> span() const { return {ptr_.get(), count_}; }
-
- private:
-  struct Free {
-    void operator()(float* p) const noexcept;
-  };
-  std::unique_ptr<float[], Free> ptr_;
-  size_t count_ = 0;
-};
+// Owning, 64-byte-aligned float storage, zero-initialised, move-only
+// (the one aligned buffer of the project, include/signvote/aligned_buffer.h).
+using AlignedBuffer = signvote::AlignedBuffer<float>;
 
 enum class Layout : uint8_t { nchw, nChw16c };
 const char* layout_name(Layout l);

@@ -1,7 +1,7 @@
 // Message buffers and header validation for include/signvote/protocol.h.
 #pragma once
 
-#include "comm/aligned_buffer.h"
+#include "signvote/aligned_buffer.h"
 #include "signvote/protocol.h"
 
 #include <cstddef>

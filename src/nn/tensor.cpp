@@ -9,22 +9,6 @@
 
 namespace signvote::nn {
 
-namespace {
-constexpr size_t kAlign = 64;  // bytes: one cache line / one AVX-512 register
-}
-
-AlignedBuffer::AlignedBuffer(size_t count) : count_(count) {
-  if (count == 0) return;
-  // aligned_alloc needs a size that is a multiple of the alignment.
-  const size_t bytes = (count * sizeof(float) + kAlign - 1) / kAlign * kAlign;
-  auto* p = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
-  if (p == nullptr) throw std::bad_alloc();
-  std::memset(p, 0, bytes);
-  ptr_.reset(p);
-}
-
-void AlignedBuffer::Free::operator()(float* p) const noexcept { std::free(p); }
-
 const char* layout_name(Layout l) { return l == Layout::nChw16c ? "nChw16c" : "nchw"; }
 
 std::string to_string(const Shape& s) {

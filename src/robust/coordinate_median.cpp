@@ -16,7 +16,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "comm/aligned_buffer.h"
+#include "signvote/aligned_buffer.h"
 #include "robust/dense_impl.h"
 #include "signvote/aggregator.h"
 

@@ -1,6 +1,6 @@
 #include "server/aggregation.h"
 
-#include "comm/aligned_buffer.h"
+#include "signvote/aligned_buffer.h"
 #include "signvote/aggregator.h"
 #include "signvote/compressor.h"
 

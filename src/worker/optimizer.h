@@ -3,7 +3,7 @@
 // (src/kernels), which needs no state beyond the momentum buffer.
 #pragma once
 
-#include "comm/aligned_buffer.h"
+#include "signvote/aligned_buffer.h"
 #include "signvote/config.h"
 
 #include <cstdint>

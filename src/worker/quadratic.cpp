@@ -1,7 +1,7 @@
 // The toy problem of the paper's Figure 1: f(x) = 1/2 ||x||^2 in d
 // dimensions; each worker sees grad f(x) + N(0, noise_std^2) per component,
 // from its own stream seeded by (run.seed, worker index).
-#include "comm/aligned_buffer.h"
+#include "signvote/aligned_buffer.h"
 #include "worker/problem.h"
 
 #include <fmt/format.h>
