@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One paper figure end to end at CPU scale; writes PNGs and a CSV summary.
 #   scripts/reproduce.sh fig1                       toy problem (no data needed)
+#   scripts/reproduce.sh fig2 DATA_DIR [STEPS]    gradient histograms (Fig. 2) and per-layer SNR (Fig. 3)
 #   scripts/reproduce.sh fig9 DATA_DIR [STEPS]    Multi-Krum vs majority vote, 0..3 adversaries
 #   scripts/reproduce.sh fig7 DATA_DIR [STEPS]    QSGD 1/2/4 bits, L2/max, vs Signum-MV
 #   scripts/reproduce.sh fig4 DATA_DIR [STEPS]    time per step by phase: vote vs all-reduce vs QSGD
@@ -10,7 +11,7 @@
 # is busy. OUT=out/FIG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FIG=${1:?usage: scripts/reproduce.sh fig1|fig4|fig7|fig9 [DATA_DIR] [STEPS]}
+FIG=${1:?usage: scripts/reproduce.sh fig1|fig2|fig4|fig7|fig9 [DATA_DIR] [STEPS]}
 DATA=${2:-}
 STEPS=${3:-300}
 OUT=${OUT:-out/$FIG}
@@ -41,6 +42,12 @@ case $FIG in
     for a in 0 3 6 9 12 13 14; do run adv$a configs/toy_quadratic_adversarial.yaml 28 --set adversary.count=$a; done
     /usr/bin/python3 scripts/plot_toy.py "$OUT/fig1.png" --curve "SGD=$OUT/sgd.csv" --curve "signSGD-MV=$OUT/signsgd.csv" \
       --curve "Signum-MV=$OUT/signum.csv" $(for a in 0 3 6 9 12 13 14; do echo --adv "$a=$OUT/adv$a.csv"; done)
+    ;;
+  fig2|fig3)
+    : "${DATA:?fig2 needs DATA_DIR}"
+    # Full passes at epochs 0, 1 and 5 need the run to reach epoch 5 (step 500).
+    run probes configs/experiments/fig2_fig3_probes.yaml 8 --set data.path="$DATA" --set run.steps="${3:-600}"
+    /usr/bin/python3 scripts/plot_probes.py "$OUT/probes.csv" "$OUT" | tee "$OUT/probes_summary.csv"
     ;;
   fig9)
     : "${DATA:?fig9 needs DATA_DIR}"
@@ -80,6 +87,6 @@ case $FIG in
     /usr/bin/python3 scripts/plot_timing.py "$OUT/fig4.png" "majority vote=$OUT/vote.csv" \
       "fp32 all-reduce=$OUT/allreduce.csv" "QSGD s=1=$OUT/qsgd.csv" | tee "$OUT/timing.csv"
     ;;
-  *) echo "unknown figure '$FIG' (fig1, fig4, fig7, fig9)" >&2; exit 2 ;;
+  *) echo "unknown figure '$FIG' (fig1, fig2, fig4, fig7, fig9)" >&2; exit 2 ;;
 esac
 echo "summary: $SUMMARY"

@@ -16,51 +16,58 @@
 namespace signvote {
 
 // ---- QSGD ------------------------------------------------------------------
-// Stochastic quantisation to s levels with norm v = ||g||_2 or max_i |g_i|:
+// Stochastic quantisation to s levels, per bucket of B consecutive
+// coordinates (the QSGD paper's bucketing; B = 0 means one bucket of all d),
+// with the bucket's norm v = ||g_bucket||_2 or max_i |g_i|:
 //   l_i = floor(s |g_i| / v + u_i),  u_i ~ U[0,1)   so l_i in {0, .., s}
 //   decode: g'_i = sign(g_i) * v * l_i / s          E[g'_i] = g_i (unbiased)
-//   Var[g'_i] <= v^2 / (4 s^2) per coordinate.
+//   Var[g'_i] <= v^2 / (4 s^2) per coordinate, v of i's bucket.
 // u_i is a pure function of (seed, step, i) (SplitMix64, counter based), so
 // an encoding is reproducible from (g, seed, step) on any machine.
 //
-// Wire format, b = level_bits() = ceil(log2(s+1)), W = packed_words(d):
+// Wire format, K = buckets = ceil(d / B), b = level_bits() = ceil(log2(s+1)),
+// W = packed_words(d):
 //
-//   byte 0      4                       4 + 4W                 encoded_bytes()
-//        +------+-----------------------+------------------------------+
-//        | v    | signs: W uint32 words | levels: ceil(d*b/32) uint32  |
-//        | fp32 | bit i%32 of word i/32 | words, l_i in bits [i*b,     |
-//        |      | (sign_layout.h)       | i*b+b) of the LSB-first      |
-//        |      |                       | bit stream, tail bits 0      |
-//        +------+-----------------------+------------------------------+
+//   byte 0          4K                      4K + 4W                encoded_bytes()
+//        +----------+-----------------------+------------------------------+
+//        | v_0..v_  | signs: W uint32 words | levels: ceil(d*b/32) uint32  |
+//        | K-1 fp32 | bit i%32 of word i/32 | words, l_i in bits [i*b,     |
+//        | (bucket  | (sign_layout.h)       | i*b+b) of the LSB-first      |
+//        |  norms)  |                       | bit stream, tail bits 0      |
+//        +----------+-----------------------+------------------------------+
 //
+//   coordinate i belongs to bucket i / B.
 //   e.g. levels stream for b = 3:  word 0 = [.. l2 l1 l0] (l10 straddles
 //   words 0 and 1: its low 2 bits are bits 30-31 of word 0).
-//   Bits per coordinate: 1 + b  (s = 1: 2, s = 3: 3, s = 15: 5), plus 4 bytes
-//   and word padding: encoded_bytes = 4 + 4W + 4 ceil(d b / 32).
-// v == 0 (zero gradient) encodes all levels 0 and decodes to all zeros.
+//   Bits per coordinate: 1 + b + 32/B  (s = 1: 2, s = 3: 3, s = 15: 5, plus
+//   1/16 at B = 512) and word padding:
+//   encoded_bytes = 4K + 4W + 4 ceil(d b / 32).
+// v == 0 (a zero bucket) encodes all its levels 0 and decodes to zeros.
 class QsgdCodec {
  public:
   enum class Norm { l2, max };
   static constexpr int kMaxLevels = 1 << 16;
 
-  // d coordinates, s = levels in [1, kMaxLevels]; throws std::invalid_argument
-  // (naming `aggregation.levels`) otherwise.
-  QsgdCodec(size_t d, int levels, Norm norm);
+  // d coordinates, s = levels in [1, kMaxLevels], bucket B (0 = d); throws
+  // std::invalid_argument (naming `aggregation.levels`) otherwise.
+  QsgdCodec(size_t d, int levels, Norm norm, size_t bucket = 0);
 
   size_t dim() const { return d_; }
   int levels() const { return s_; }
   Norm norm() const { return norm_; }
+  size_t bucket() const { return bucket_; }  // B, after 0 -> d
+  size_t buckets() const { return (d_ + bucket_ - 1) / bucket_; }
   // b = ceil(log2(s + 1)) bits per level index.
   int level_bits() const { return bits_; }
   // Exact message size in bytes (formula above).
-  size_t encoded_bytes() const { return encoded_bytes(d_, s_); }
-  static size_t encoded_bytes(size_t d, int levels);
+  size_t encoded_bytes() const { return encoded_bytes(d_, s_, bucket_); }
+  static size_t encoded_bytes(size_t d, int levels, size_t bucket = 0);
 
   // g (d,) -> out (>= encoded_bytes()), writes exactly encoded_bytes() bytes.
   // Randomness from (seed, step): callers pass a per-worker seed and the step.
   // Returns 0 on success; non-zero (the number of non-finite g_i, at least 1
-  // if only the norm overflows float) means error, and an all-zero message
-  // (v = 0) was written. Throws std::invalid_argument on wrong span sizes.
+  // if only a norm overflows float) means error, and an all-zero message
+  // (every v = 0) was written. Throws std::invalid_argument on wrong sizes.
   size_t encode(std::span<const float> g, std::span<std::byte> out, std::uint64_t seed,
                 std::uint64_t step) const;
   // in (>= encoded_bytes()) -> out (d,): g'_i = +-v * l_i / s, computed as
@@ -72,6 +79,7 @@ class QsgdCodec {
   int s_;
   int bits_;
   Norm norm_;
+  size_t bucket_;
 };
 
 // "l2" | "max" -> Norm; throws std::invalid_argument naming `aggregation.norm`.

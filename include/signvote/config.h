@@ -73,12 +73,26 @@ struct AggregationConfig {
   int64_t m = 0;             // multi_krum: rows averaged (0 = n - f)
   int64_t levels = 1;        // qsgd: quantisation levels s
   std::string norm = "l2";   // qsgd: l2 | max
+  int64_t bucket = 512;      // qsgd: coordinates per norm (0 = one norm for all)
 };
 
 struct AdversaryConfig {
   int64_t count = 0;        // the first `count` workers are adversaries
   std::string mode = "invert";  // invert | negative | random | gaussian
   double scale = 10;        // negative/random: gradient factor; gaussian: noise std
+};
+
+// Gradient probes (networks; paper Fig. 2 and 3). A probe pass computes the
+// mini-batch gradient of `batches` batches of each worker's share of the
+// unaugmented training split at the current weights, without changing the
+// training state, and writes per-layer SNR rows and the gradients of a few
+// chosen weights (see src/worker/probes.h).
+struct ProbeConfig {
+  std::vector<int64_t> epochs;  // full passes (all batches) at the start of these epochs
+  int64_t every = 0;            // a pass of `batches` batches every N steps (0 = off)
+  int64_t batches = 20;         // batches per worker in a periodic pass
+  int64_t batch_size = 0;       // probe mini-batch (0 = data.batch_size)
+  int64_t weights = 3;          // randomly chosen weights whose gradients are recorded
 };
 
 struct Config {
@@ -89,6 +103,7 @@ struct Config {
   OptimizerConfig optimizer;
   AggregationConfig aggregation;
   AdversaryConfig adversary;
+  ProbeConfig probes;
   std::string origin;  // file name (or "<string>") the config came from
 
   // World size this config needs: servers + workers.

@@ -102,6 +102,16 @@ Check<std::vector<int64_t>> increasing_positive() {
   };
 }
 
+Check<std::vector<int64_t>> increasing_non_negative() {
+  return [](const std::vector<int64_t>& v) -> std::optional<std::string> {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] < 0 || (i > 0 && v[i] <= v[i - 1]))
+        return fmt::format("must be increasing epochs >= 0, got [{}]", fmt::join(v, ", "));
+    }
+    return std::nullopt;
+  };
+}
+
 std::vector<KeySpec> build_schema() {
   using C = Config;
   std::vector<KeySpec> s;
@@ -150,10 +160,17 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("aggregation.m", &C::aggregation, &AggregationConfig::m, "0", "multi_krum: lowest-scoring gradients averaged (0 = workers - f)", at_least<int64_t>(0)));
   s.push_back(field("aggregation.levels", &C::aggregation, &AggregationConfig::levels, "1", "qsgd: quantisation levels s (1 = ternary, 2 bits per coordinate)", at_least<int64_t>(1)));
   s.push_back(field("aggregation.norm", &C::aggregation, &AggregationConfig::norm, "\"l2\"", "qsgd: scaling norm, l2 | max", one_of({"l2", "max"})));
+  s.push_back(field("aggregation.bucket", &C::aggregation, &AggregationConfig::bucket, "512", "qsgd: coordinates sharing one norm (the QSGD paper's bucket; 0 = one norm for the whole vector)", at_least<int64_t>(0)));
   // adversary
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
   s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise)", one_of({"invert", "negative", "random", "gaussian"})));
   s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", positive()));
+  // probes
+  s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative()));
+  s.push_back(field("probes.every", &C::probes, &ProbeConfig::every, "0", "networks: an SNR pass of probes.batches batches per worker every N steps (0 = off; Fig. 3)", at_least<int64_t>(0)));
+  s.push_back(field("probes.batches", &C::probes, &ProbeConfig::batches, "20", "mini-batches per worker in a periodic SNR pass", at_least<int64_t>(2)));
+  s.push_back(field("probes.batch_size", &C::probes, &ProbeConfig::batch_size, "0", "probe mini-batch size (0 = data.batch_size; the paper's Fig. 2/3 use 128)", at_least<int64_t>(0)));
+  s.push_back(field("probes.weights", &C::probes, &ProbeConfig::weights, "3", "randomly chosen weights whose per-batch gradients full passes record", at_least<int64_t>(0)));
   return s;
 }
 

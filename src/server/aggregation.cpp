@@ -17,7 +17,8 @@ comm::RoundFormat round_format(const Config& cfg) {
   const auto& a = cfg.aggregation;
   if (a.method == "qsgd") {
     const int s = static_cast<int>(a.levels);
-    return comm::RoundFormat::coded([s](size_t n) { return QsgdCodec::encoded_bytes(n, s); });
+    const auto B = static_cast<size_t>(a.bucket);
+    return comm::RoundFormat::coded([s, B](size_t n) { return QsgdCodec::encoded_bytes(n, s, B); });
   }
   if (a.method == "ef_sign") return comm::RoundFormat::coded([](size_t n) { return EfSignCodec::encoded_bytes(n); });
   if (is_dense_method(a.method)) return comm::RoundFormat::fp32();
@@ -64,7 +65,8 @@ AggregateFn make_aggregate(const Config& cfg, int workers, size_t dim, const ker
   const std::string rule = a.method == "multi_krum" || a.method == "coordinate_median" ? a.method : "mean";
   c.agg = make_dense_aggregator(rule, workers, {static_cast<int>(a.f), static_cast<int>(a.m)});
   if (a.method == "qsgd")
-    c.qsgd = std::make_shared<QsgdCodec>(dim, static_cast<int>(a.levels), parse_qsgd_norm(a.norm));
+    c.qsgd = std::make_shared<QsgdCodec>(dim, static_cast<int>(a.levels), parse_qsgd_norm(a.norm),
+                                         static_cast<size_t>(a.bucket));
   c.scratch = std::make_shared<AlignedBuffer<float>>();
   return c;
 }

@@ -8,7 +8,8 @@ namespace signvote::worker {
 DenseEncoder::DenseEncoder(const Config& cfg, size_t dim, uint64_t worker_seed)
     : method_(cfg.aggregation.method), seed_(worker_seed) {
   if (method_ == "qsgd")
-    qsgd_ = std::make_unique<QsgdCodec>(dim, static_cast<int>(cfg.aggregation.levels), parse_qsgd_norm(cfg.aggregation.norm));
+    qsgd_ = std::make_unique<QsgdCodec>(dim, static_cast<int>(cfg.aggregation.levels), parse_qsgd_norm(cfg.aggregation.norm),
+                                        static_cast<size_t>(cfg.aggregation.bucket));
   if (method_ == "ef_sign") ef_ = std::make_unique<EfSignCodec>(dim);
 }
 

@@ -11,19 +11,13 @@
 
 namespace signvote::worker {
 
-std::string val_csv_path(const std::string& metrics_path) {
-  std::filesystem::path p(metrics_path);
-  return (p.parent_path() / (p.stem().string() + "_val.csv")).string();
-}
+std::string val_csv_path(const std::string& metrics_path) { return side_csv_path(metrics_path, "_val"); }
 
-Evaluator::Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path, bool append)
+Evaluator::Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path,
+                     const CsvMode& mode)
     : topo_(topo) {
   if (metrics_path.empty() || topo.worker_index() != 0 || cfg.model.name == "quadratic") return;
-  const auto path = val_csv_path(metrics_path);
-  const bool exists = std::filesystem::exists(path);
-  csv_.reset(std::fopen(path.c_str(), append ? "a" : "w"));
-  if (!csv_) throw std::runtime_error(fmt::format("validation CSV '{}': cannot open for writing", path));
-  if (!exists || !append) std::fputs("step,epoch,val_accuracy,val_loss,val_count\n", csv_.get());
+  csv_ = open_run_csv(val_csv_path(metrics_path), "step,epoch,val_accuracy,val_loss,val_count\n", mode);
 }
 
 ValResult Evaluator::run(Problem& p, uint64_t step) {

@@ -9,6 +9,7 @@
 #include "comm/topology.h"
 #include "signvote/config.h"
 #include "worker/problem.h"
+#include "worker/run_csv.h"
 
 #include <cstdio>
 #include <memory>
@@ -23,18 +24,15 @@ struct ValResult {
 class Evaluator {
  public:
   // metrics_path "" = log only; otherwise worker 0 writes <stem>_val.csv
-  // (appending when `append`, e.g. on resume; refusing to replace otherwise).
-  Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path, bool append);
+  // (appending on resume, replacing with --overwrite, refusing otherwise).
+  Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path, const CsvMode& mode);
   // Collective over the workers.
   ValResult run(Problem& p, uint64_t step);
   const ValResult& last() const { return last_; }
 
  private:
-  struct Close {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
   const comm::Topology& topo_;
-  std::unique_ptr<std::FILE, Close> csv_;
+  CsvFile csv_;
   ValResult last_;
 };
 

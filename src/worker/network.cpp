@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace signvote::worker {
 namespace {
 
@@ -31,6 +33,7 @@ class Network final : public Problem {
         labels_(static_cast<size_t>(cfg.data.batch_size)) {
     if (cfg.data.val_count > 0)
       val_ = data::load_cifar10(cfg.data.path, data::Split::val, static_cast<size_t>(cfg.data.val_count));
+    check_probe_batches(cfg, W);
   }
 
   std::span<float> params() override { return model_->params(); }
@@ -64,10 +67,52 @@ class Network final : public Problem {
     return sums;
   }
 
+  bool at_epoch_start(uint64_t* e) const override {
+    const bool start = loader_.step_in_epoch() == 0 || epoch_ended();
+    if (start) *e = epoch_ended() ? loader_.epoch() + 1 : loader_.epoch();
+    return start;
+  }
+
+  std::vector<ParamSlice> param_slices() const override {
+    std::vector<ParamSlice> out;
+    for (const auto& r : model_->param_ranges()) out.push_back({r.name, r.offset, r.count});
+    return out;
+  }
+
+  size_t probe(int k, int K, int batch, size_t max_batches, const ProbeVisit& visit) override {
+    const auto b = model_->buffers();
+    const std::vector<float> own(b.begin(), b.end());  // BN running stats, restored below
+    data::EvalLoader ld(train_, batch, data::Normalize{}, k, K);
+    nn::Tensor img(nn::Shape{batch, 3, 32, 32});
+    std::vector<int> lab(static_cast<size_t>(batch));
+    size_t done = 0;
+    int n = 0;
+    while ((max_batches == 0 || done < max_batches) && ld.next(img.data(), lab.data(), &n) && n == batch) {
+      model_->zero_grads();
+      model_->forward_backward(img, lab.data(), n, nullptr);
+      visit(model_->grads());
+      ++done;
+    }
+    std::copy(own.begin(), own.end(), b.begin());
+    return done;
+  }
+
   std::string save_state() const override { return loader_.state().to_bytes(); }
   void restore_state(const std::string& bytes) override { loader_.restore(data::LoaderState::from_bytes(bytes)); }
 
  private:
+  // SNR needs >= 2 probe batches per pass: periodic passes take min(probes.batches,
+  // available) per worker, so the shard must hold two batches.
+  void check_probe_batches(const Config& cfg, int W) const {
+    if (cfg.probes.every == 0 && cfg.probes.epochs.empty()) return;
+    const int64_t batch = cfg.probes.batch_size > 0 ? cfg.probes.batch_size : cfg.data.batch_size;
+    const auto shard = static_cast<int64_t>(train_.size()) / W;
+    if (shard < 2 * batch)
+      throw std::invalid_argument(fmt::format(
+          "key 'probes.batch_size': {} images per worker's training shard hold fewer than 2 probe batches of {}",
+          shard, batch));
+  }
+
   static data::LoaderOptions loader_options(const Config& cfg, int k, int W) {
     data::LoaderOptions o;
     o.batch = static_cast<int>(cfg.data.batch_size);

@@ -6,9 +6,11 @@
 #include "signvote/config.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace signvote::worker {
 
@@ -24,6 +26,15 @@ struct EvalSums {
   double correct = 0;
   double count = 0;
 };
+
+// A named slice of params()/grads(): one parameter tensor.
+struct ParamSlice {
+  std::string name;  // e.g. "layer1.0.conv1.weight"
+  size_t offset = 0, length = 0;
+};
+
+// Called once per probe batch with g (d,) = that batch's mean gradient.
+using ProbeVisit = std::function<void(std::span<const float> g)>;
 
 class Problem {
  public:
@@ -42,6 +53,18 @@ class Problem {
   // Evaluates part k of K of the validation split (networks only).
   virtual bool has_validation() const { return false; }
   virtual EvalSums evaluate(int k, int K) { return {}; }
+  // True when the next compute() starts a new epoch, whose index it returns
+  // in *epoch (networks; every worker agrees: shards have equal sizes).
+  virtual bool at_epoch_start(uint64_t* epoch) const { return false; }
+  // Parameter tensors, in params() order (networks; empty for the toy).
+  virtual std::vector<ParamSlice> param_slices() const { return {}; }
+  // Gradient probe (networks): for each of the first `max_batches` (0 = all)
+  // full batches of `batch` images of part k of K of the unaugmented training
+  // split, computes the gradient at the current x into grads() and calls
+  // visit(grads()). BN statistics are restored afterwards and the data order
+  // is untouched, so training continues as without the probe; grads() is
+  // left overwritten. Returns the number of batches visited.
+  virtual size_t probe(int k, int K, int batch, size_t max_batches, const ProbeVisit& visit) { return 0; }
   // RNG / data-order state for checkpoints (bytes; restored bit-exactly).
   virtual std::string save_state() const = 0;
   virtual void restore_state(const std::string& bytes) = 0;

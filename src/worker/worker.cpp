@@ -9,6 +9,7 @@
 #include "worker/encoder.h"
 #include "worker/evaluation.h"
 #include "worker/optimizer.h"
+#include "worker/probes.h"
 #include "worker/problem.h"
 #include "worker/vote_client.h"
 
@@ -25,6 +26,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+CsvMode csv_mode(const TrainOptions& opt) { return {opt.overwrite, !opt.resume.empty()}; }
+
 const kernels::SignOps& select_ops(const std::string& isa) {
   return isa == "auto" ? kernels::best_ops() : kernels::ops(kernels::parse_isa(isa));
 }
@@ -40,7 +43,8 @@ class Worker final : public WorkerLoop {
         client_(topo, vote_ || dense_method_ ? problem_->params().size() : 0, server::round_format(cfg)),
         momentum_(vote_ ? problem_->params().size() : 0), dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
         encoder_(cfg, problem_->params().size(), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
-        eval_(cfg, topo, opt.metrics_path, opt.overwrite || !opt.resume.empty()) {
+        eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
+        probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
     if (!cfg.run.checkpoint_dir.empty()) {
       ckpt_.emplace(cfg.run.checkpoint_dir, static_cast<int>(cfg.run.keep_checkpoints));
       if (opt.resume.empty() && !ckpt_->list().empty())
@@ -56,6 +60,7 @@ class Worker final : public WorkerLoop {
   void run() override {
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
     for (uint64_t step = start_; step <= steps; ++step) {
+      probes_.maybe_run(*problem_, step);
       const bool stop = one_step(step);
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
@@ -186,6 +191,7 @@ class Worker final : public WorkerLoop {
   DenseOptimizer dense_;
   DenseEncoder encoder_;
   Evaluator eval_;
+  Prober probes_;
   std::optional<data::CheckpointDir> ckpt_;
   WorkerReport report_;
   uint64_t start_ = 1;

@@ -4,6 +4,9 @@
 #           bit-identical weights, momenta, BN statistics and data order.
 #   eval:   `signvote eval` of the final checkpoint reports the accuracy the
 #           run itself logged for its last validation.
+#   probes: a run with gradient probes trains exactly like one without
+#           (same losses, accuracies and validation), and writes one SNR row
+#           per layer and pass and one gradient row per weight and batch.
 # MODEL/EXTRA (env) pick the problem: the toy by default.
 set -euo pipefail
 mode=$1 sv=$2 fixture=$3 work=$4
@@ -33,5 +36,33 @@ case $mode in
     echo "run logged val accuracy $logged; eval says $json"
     /usr/bin/env python3 -c "import json,sys; r=json.loads(sys.argv[1]); a=float(sys.argv[2]); assert r['n']==100, r; assert abs(r['accuracy']-a)<1e-6, (r, a); assert a>0.3, a; print('PASS')" "$json" "$logged"
     "$sv" eval --checkpoint "$work/c" --split test --json
+    ;;
+  probes)
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=24 --metrics "$work/plain.csv"
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=24 --metrics "$work/probed.csv" \
+      --set probes.epochs=[0,1] --set probes.every=10 --set probes.batches=3 --set probes.weights=4
+    # step,objective,accuracy,lr,bytes_sent,bytes_recv (the rest are timings)
+    diff <(cut -d, -f1-6 "$work/plain.csv") <(cut -d, -f1-6 "$work/probed.csv")
+    diff "$work/plain_val.csv" "$work/probed_val.csv"
+    /usr/bin/env python3 - "$work" <<'PY'
+import csv, sys
+w = sys.argv[1]
+snr = list(csv.DictReader(open(f"{w}/probed_snr.csv")))
+grads = list(csv.DictReader(open(f"{w}/probed_grads.csv")))
+layers = {r["name"] for r in snr}
+passes = sorted({(int(r["step"]), r["kind"]) for r in snr})
+# 500 training images / 3 workers = 166 each: 10 batches of 16 per worker.
+# Full passes before step 1 (epoch 0) and after step 10 (epoch 1); periodic
+# ones after steps 0 (covered by the full pass), 10 (idem) and 20.
+assert passes == [(0, "epoch"), (10, "epoch"), (20, "periodic")], passes
+assert len(snr) == len(layers) * 3, (len(snr), len(layers))
+for r in snr:
+    want = 30 if r["kind"] == "epoch" else 9
+    assert int(float(r["batches"])) == want, r
+    assert float(r["noise"]) >= 0 and float(r["mean_sq"]) >= 0, r
+assert len(grads) == 2 * 30 * 4, len(grads)
+assert len({r["index"] for r in grads}) == 4
+print(f"PASS: {len(layers)} layers, passes {passes}, {len(grads)} gradient rows, training unchanged")
+PY
     ;;
 esac

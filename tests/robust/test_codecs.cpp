@@ -91,6 +91,41 @@ TEST_CASE("qsgd decoded values are +-v*l/s with l a neighbour of s|g|/v", "[qsgd
     }
 }
 
+TEST_CASE("qsgd buckets: one norm per B coordinates, each bucket quantised on its own", "[qsgd]") {
+  const size_t d = 1000, B = 300;  // buckets [0,300) [300,600) [600,900) [900,1000)
+  CHECK(QsgdCodec::encoded_bytes(1000, 1, 512) == 8 + 128 + 128);
+  CHECK(QsgdCodec::encoded_bytes(1000, 1, 0) == QsgdCodec::encoded_bytes(1000, 1));
+  CHECK(QsgdCodec(1000, 1, Norm::l2, 5000).buckets() == 1);  // B > d: one bucket
+  std::vector<float> g = random_vector(d, 77);
+  for (size_t i = 300; i < 600; ++i) g[i] = 0.0f;     // an all-zero bucket
+  for (size_t i = 600; i < 900; ++i) g[i] *= 1000.0f;  // a loud bucket
+  for (Norm norm : {Norm::l2, Norm::max}) {
+    const QsgdCodec codec(d, 3, norm, B);
+    REQUIRE(codec.buckets() == 4);
+    std::vector<std::byte> msg(codec.encoded_bytes());
+    std::vector<float> out(d);
+    REQUIRE(codec.encode(g, msg, 42, 3) == 0);
+    codec.decode(msg, out);
+    size_t bad = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      const size_t lo = k * B, hi = std::min(d, lo + B);
+      float v;
+      std::memcpy(&v, msg.data() + 4 * k, 4);
+      CHECK(v == test_norm(std::vector<float>(g.begin() + lo, g.begin() + hi), norm));
+      for (size_t i = lo; i < hi; ++i) {
+        const double r = v > 0 ? 3 * std::fabs(double(g[i])) / v : 0.0;
+        bool level_ok = false;
+        for (double l : {std::floor(r), std::ceil(r)}) level_ok |= std::fabs(out[i]) == static_cast<float>(double(v) * l / 3);
+        bad += !level_ok || !(out[i] == 0.0f || (out[i] > 0) == (g[i] >= 0));
+      }
+    }
+    CHECK(bad == 0);
+    CHECK(std::all_of(out.begin() + 300, out.begin() + 600, [](float x) { return x == 0.0f; }));
+    // The quiet buckets keep their resolution: some level > 0 in bucket 0.
+    CHECK(std::any_of(out.begin(), out.begin() + 300, [](float x) { return x != 0.0f; }));
+  }
+}
+
 TEST_CASE("qsgd is unbiased: mean of 20000 encodings within 5 sigma", "[qsgd]") {
   // Per coordinate l ~ floor(r) + Bernoulli(frac(r)), so Var[g'_i] =
   // (v/s)^2 p(1-p) <= v^2 / (4 s^2); the mean of N encodings has standard
@@ -102,7 +137,8 @@ TEST_CASE("qsgd is unbiased: mean of 20000 encodings within 5 sigma", "[qsgd]") 
   g[7] = -g[9];
   for (Norm norm : {Norm::l2, Norm::max})
     for (int s : {1, 3, 15}) {
-      const QsgdCodec codec(d, s, norm);
+      // Bucket 0 (one norm) and 16 (4 buckets; each bucket's norm <= v below).
+      const QsgdCodec codec(d, s, norm, s == 3 ? 16 : 0);
       std::vector<std::byte> msg(codec.encoded_bytes());
       std::vector<float> out(d);
       std::vector<double> sum(d, 0.0);
