@@ -53,6 +53,7 @@ if os.path.exists(grads_path):
             ax.axvline(0, color="k", lw=0.6, ls=":")
             ax.set_title(f"epoch {e}: {names[w]}", fontsize=8)
             ax.tick_params(labelsize=7)
+            ax.locator_params(axis="x", nbins=4)
             print(f"grad,{e},{names[w]},{len(xs)},{statistics.fmean(xs):.4g},{statistics.pstdev(xs):.4g},{skewness(xs):.3f}")
     fig.suptitle("mini-batch gradients of randomly chosen weights over a full pass (red: mean)", fontsize=9)
     fig.tight_layout()
