@@ -24,7 +24,7 @@ def means(path):
 
 
 out = sys.argv[1]
-runs = [(item.partition("=")[0], means(item.partition("=")[2])) for item in sys.argv[2:]]
+runs = [(item.rpartition("=")[0], means(item.rpartition("=")[2])) for item in sys.argv[2:]]  # labels may hold "="
 print("run," + ",".join(k for k, _ in PARTS))
 for label, m in runs:
     print(label + "," + ",".join(f"{m[k]:.5f}" for k, _ in PARTS))

@@ -27,7 +27,7 @@ def read(path):
 def pairs(items):
     out = []
     for item in items or []:
-        label, _, path = item.partition("=")
+        label, _, path = item.rpartition("=")
         out.append((label, path))
     return out
 

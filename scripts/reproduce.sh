@@ -64,17 +64,17 @@ case $FIG in
     done
     /usr/bin/python3 scripts/plot_robustness.py "$OUT/fig9.png" "$OUT"
     ;;
-  fig7)
+  fig7|fig10)
     : "${DATA:?fig7 needs DATA_DIR}"
     cfg=configs/experiments/fig7_qsgd.yaml
-    plots=()
     run signum configs/cifar10_resnet18_w16_signum.yaml 8 "${CIFAR[@]}"
-    plots+=("Signum-MV=$OUT/signum_val.csv")
+    plots=()
     for norm in l2 max; do
+      plots+=(--panel "QSGD, $norm norm (bucket 512) vs Signum-MV" "Signum-MV (1 bit)=$OUT/signum_val.csv")
       for levels in 1 3 15; do
         run "qsgd_${norm}_s$levels" $cfg 8 "${CIFAR[@]}" \
           --set aggregation.norm=$norm --set aggregation.levels=$levels
-        plots+=("QSGD $norm s=$levels=$OUT/qsgd_${norm}_s${levels}_val.csv")
+        plots+=("QSGD $(( levels == 1 ? 1 : levels == 3 ? 2 : 4 ))-bit (s=$levels)=$OUT/qsgd_${norm}_s${levels}_val.csv")
       done
     done
     /usr/bin/python3 scripts/plot_cifar.py "$OUT/fig7.png" "${plots[@]}"
