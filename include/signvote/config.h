@@ -78,6 +78,7 @@ struct AggregationConfig {
 
 struct AdversaryConfig {
   int64_t count = 0;        // the first `count` workers are adversaries
+  std::vector<int64_t> workers;  // or exactly these worker indices (0-based)
   std::string mode = "invert";  // invert | negative | random | gaussian
   double scale = 10;        // negative/random: gradient factor; gaussian: noise std
 };
@@ -106,6 +107,9 @@ struct Config {
   ProbeConfig probes;
   std::string origin;  // file name (or "<string>") the config came from
 
+  // Whether worker `index` (0-based) is an adversary, and how many there are.
+  bool is_adversary(int64_t index) const;
+  int64_t adversaries() const;
   // World size this config needs: servers + workers.
   int64_t world_size() const { return cluster.servers + cluster.workers; }
 };

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -67,6 +68,11 @@ void apply_override(Config& cfg, const std::string& kv) {
 
 void check_cross_fields(const Config& c, const std::string& origin) {
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", origin, msg)); };
+  if (c.adversary.count > 0 && !c.adversary.workers.empty())
+    fail("keys 'adversary.count' and 'adversary.workers' are both set: choose one");
+  if (!c.adversary.workers.empty() && c.adversary.workers.back() >= c.cluster.workers)
+    fail(fmt::format("key 'adversary.workers' names worker {}, but cluster.workers = {} (indices are 0-based)",
+                     c.adversary.workers.back(), c.cluster.workers));
   if (c.adversary.count > c.cluster.workers)
     fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
   const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum";
@@ -134,6 +140,16 @@ std::string dump_config(const Config& cfg) {
     out += fmt::format("  {}: {}\n", spec.key.substr(dot + 1), spec.get(cfg));
   }
   return out;
+}
+
+bool Config::is_adversary(int64_t index) const {
+  const auto& listed = adversary.workers;
+  if (!listed.empty()) return std::find(listed.begin(), listed.end(), index) != listed.end();
+  return index < adversary.count;
+}
+
+int64_t Config::adversaries() const {
+  return adversary.workers.empty() ? adversary.count : static_cast<int64_t>(adversary.workers.size());
 }
 
 std::vector<std::string> config_keys() {

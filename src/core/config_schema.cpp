@@ -102,11 +102,11 @@ Check<std::vector<int64_t>> increasing_positive() {
   };
 }
 
-Check<std::vector<int64_t>> increasing_non_negative() {
-  return [](const std::vector<int64_t>& v) -> std::optional<std::string> {
+Check<std::vector<int64_t>> increasing_non_negative(const char* what) {
+  return [what](const std::vector<int64_t>& v) -> std::optional<std::string> {
     for (size_t i = 0; i < v.size(); ++i) {
       if (v[i] < 0 || (i > 0 && v[i] <= v[i - 1]))
-        return fmt::format("must be increasing epochs >= 0, got [{}]", fmt::join(v, ", "));
+        return fmt::format("must be increasing {} >= 0, got [{}]", what, fmt::join(v, ", "));
     }
     return std::nullopt;
   };
@@ -163,10 +163,11 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("aggregation.bucket", &C::aggregation, &AggregationConfig::bucket, "512", "qsgd: coordinates sharing one norm (the QSGD paper's bucket; 0 = one norm for the whole vector)", at_least<int64_t>(0)));
   // adversary
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
+  s.push_back(field("adversary.workers", &C::adversary, &AdversaryConfig::workers, "[]", "or exactly these worker indices (0-based, i.e. rank - servers) are adversaries; set count or workers, not both", increasing_non_negative("worker indices")));
   s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise)", one_of({"invert", "negative", "random", "gaussian"})));
   s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", positive()));
   // probes
-  s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative()));
+  s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative("epochs")));
   s.push_back(field("probes.every", &C::probes, &ProbeConfig::every, "0", "networks: an SNR pass of probes.batches batches per worker every N steps (0 = off; Fig. 3)", at_least<int64_t>(0)));
   s.push_back(field("probes.batches", &C::probes, &ProbeConfig::batches, "20", "mini-batches per worker in a periodic SNR pass", at_least<int64_t>(2)));
   s.push_back(field("probes.batch_size", &C::probes, &ProbeConfig::batch_size, "0", "probe mini-batch size (0 = data.batch_size; the paper's Fig. 2/3 use 128)", at_least<int64_t>(0)));

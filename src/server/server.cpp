@@ -47,7 +47,7 @@ class Server final : public ServerLoop {
     if (logger_)
       spdlog::info("{}: {} workers, {} server(s), d = {}, {} + {}, {} adversaries, kernels {}", cfg_.origin,
                    topo_.workers(), topo_.servers(), dim_, cfg_.optimizer.name, cfg_.aggregation.method,
-                   cfg_.adversary.count, kernels::isa_name(ops_.isa));
+                   cfg_.adversaries(), kernels::isa_name(ops_.isa));
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
     const auto t0 = std::chrono::steady_clock::now();
     progress_ = Progress(steps, cfg_.run.progress_seconds, first);

@@ -38,7 +38,7 @@ class Worker final : public WorkerLoop {
   Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"),
         dense_method_(server::is_dense_method(cfg.aggregation.method)),
-        adversary_(topo.worker_index() < cfg.adversary.count), mode_(parse_adversary_mode(cfg.adversary.mode)),
+        adversary_(cfg.is_adversary(topo.worker_index())), mode_(parse_adversary_mode(cfg.adversary.mode)),
         problem_(make_problem(cfg, topo.worker_index(), topo.workers())), ops_(select_ops(cfg.aggregation.isa)),
         client_(topo, vote_ || dense_method_ ? problem_->params().size() : 0, server::round_format(cfg)),
         momentum_(vote_ ? problem_->params().size() : 0), dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),

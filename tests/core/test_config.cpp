@@ -93,3 +93,21 @@ TEST_CASE("config: shipped configs parse and every key is documented", "[config]
     CHECK(ss.str().find("`" + key + "`") != std::string::npos);
   }
 }
+
+TEST_CASE("config: adversaries are the first `count` workers or a listed set", "[config]") {
+  auto first = parse_config("cluster:\n  workers: 7\nadversary:\n  count: 3\n", "t.yaml");
+  auto listed = parse_config("cluster:\n  workers: 7\nadversary:\n  workers: [1, 4, 6]\n", "t.yaml");
+  std::string a, b;
+  for (int k = 0; k < 7; ++k) a += first.is_adversary(k) ? 'A' : '.', b += listed.is_adversary(k) ? 'A' : '.';
+  CHECK(a == "AAA....");
+  CHECK(b == ".A..A.A");
+  CHECK(first.adversaries() == 3);
+  CHECK(listed.adversaries() == 3);
+  CHECK_THAT(error_of("cluster:\n  workers: 7\nadversary:\n  workers: [2, 7]\n"),
+             Catch::Contains("'adversary.workers' names worker 7"));
+  CHECK_THAT(error_of("cluster:\n  workers: 7\nadversary:\n  workers: [3, 1]\n"),
+             Catch::Contains("'adversary.workers' must be increasing worker indices"));
+  CHECK_THAT(error_of("cluster:\n  workers: 7\nadversary:\n  count: 1\n  workers: [3]\n"),
+             Catch::Contains("both set"));
+  CHECK_THAT(error_of("probes:\n  every: 10\n"), Catch::Contains("'probes.every'"));
+}
