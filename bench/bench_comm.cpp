@@ -8,7 +8,7 @@
 #include "bench_registry.h"
 #include "comm/mpi_check.h"
 #include "comm/topology.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 #include "server/vote_server.h"
 #include "worker/vote_client.h"
 

@@ -25,7 +25,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench_registry.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 
 namespace {
 

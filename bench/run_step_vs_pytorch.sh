@@ -22,6 +22,25 @@ conv_opt=()
 bench="$build/signvote-bench"
 [[ -x "$bench" ]] || { echo "no $bench (build target signvote-bench)" >&2; exit 1; }
 
+# The peer: Debian's python3-torch (CPU). Installed here when missing and we
+# may (root, or password-less sudo); otherwise one line saying how.
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  how="apt-get install --no-install-recommends python3-torch"
+  sudo=()
+  [[ "$(id -u)" -eq 0 ]] || sudo=(sudo -n)
+  if [[ "$(id -u)" -ne 0 ]] && ! sudo -n true 2>/dev/null; then
+    echo "run_step_vs_pytorch: PyTorch (python3-torch) is missing; as root run: $how" >&2
+    exit 1
+  fi
+  echo "run_step_vs_pytorch: installing python3-torch" >&2
+  if ! { "${sudo[@]}" apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+           python3-torch; } >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    echo "run_step_vs_pytorch: could not install python3-torch; as root run: apt-get update && $how" >&2
+    exit 1
+  fi
+fi
+
 field() {  # field NAME JSON -> numeric value
   /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[2])[sys.argv[1]])' "$1" "$2"
 }

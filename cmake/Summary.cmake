@@ -7,6 +7,7 @@ function(signvote_feature name found)
   else()
     set(mark "✗")
   endif()
+  string(REPLACE ";" "," name "${name}")  # a ";" would split the list entry
   set_property(GLOBAL APPEND PROPERTY SIGNVOTE_SUMMARY "  ${mark} ${name}")
 endfunction()
 function(signvote_print_summary)

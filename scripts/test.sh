@@ -3,6 +3,7 @@
 # GPU tests report "skipped" when no CUDA device is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# qemu-user: the portability test runs the binaries on an emulated Haswell.
+SIGNVOTE_EXTRA_PACKAGES="qemu-user ${SIGNVOTE_EXTRA_PACKAGES:-}" scripts/setup.sh
 cd "${SIGNVOTE_BUILD_DIR:-build}"
 ctest --output-on-failure -j2 --timeout 600 "$@"

@@ -2,7 +2,7 @@
 // et al., NeurIPS 2017) and error-feedback signSGD (EF-SignSGD, Karimireddy
 // et al., ICML 2019). Each codec turns d floats into a byte message of exactly
 // encoded_bytes() bytes and back. Sign bits use the packed layout of
-// src/kernels/sign_layout.h (coordinate i -> bit i%32 of word i/32, bit 1 =
+// include/signvote/sign_layout.h (coordinate i -> bit i%32 of word i/32, bit 1 =
 // +1 = x >= 0). Multi-byte fields are in host byte order (little-endian on
 // the x86-64 / aarch64 targets); messages need no alignment.
 #pragma once

@@ -8,7 +8,7 @@
 //   ranks S .. S+W-1      workers (W = cluster.workers); worker k = rank S+k
 //   workers 0..A-1        adversaries when adversary.count = A
 //
-// Bit layout (src/kernels/sign_layout.h is the one definition)
+// Bit layout (include/signvote/sign_layout.h is the one definition)
 // ----------
 //   coordinate i  ->  word i/32, bit i%32 (bit 0 = least significant)
 //   bit 1 = +1 (x >= 0, so +0 and -0 give +1); bit 0 = -1; NaN is an error

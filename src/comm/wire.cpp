@@ -1,6 +1,6 @@
 #include "comm/wire.h"
 
-#include "kernels/sign_layout.h"
+#include "signvote/sign_layout.h"
 
 #include <fmt/format.h>
 

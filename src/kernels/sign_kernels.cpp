@@ -1,7 +1,7 @@
 // Runtime dispatch for the CPU sign kernels (compiled with default flags: this
 // TU must run on any x86-64). Validates tally arguments once, then calls the
 // per-ISA kernel from sign_kernels_{scalar,avx2,avx512}.cpp.
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 
 #include <stdexcept>
 #include <string>

@@ -1,5 +1,5 @@
-// CUDA twins of the CPU sign kernels (kernels/sign_kernels.h), same layout
-// (kernels/sign_layout.h), bit-identical results. Host launchers take DEVICE
+// CUDA twins of the CPU sign kernels (signvote/sign_kernels.h), same layout
+// (signvote/sign_layout.h), bit-identical results. Host launchers take DEVICE
 // pointers and a stream; they are asynchronous (launch errors are checked
 // with SV_CUDA_CHECK and thrown as std::runtime_error). Plain header: usable
 // from .cpp files compiled by the host compiler.
@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "kernels/cuda_check.h"
-#include "kernels/sign_layout.h"
+#include "signvote/sign_layout.h"
 
 namespace signvote::kernels::cuda {
 

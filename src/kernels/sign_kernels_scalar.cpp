@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "kernels/sign_kernels_detail.h"
-#include "kernels/sign_layout.h"
+#include "signvote/sign_layout.h"
 #include "kernels/tally_dispatch.h"
 
 namespace signvote::kernels::detail {

@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/sign_kernels.h"
-#include "kernels/sign_layout.h"
+#include "signvote/sign_kernels.h"
+#include "signvote/sign_layout.h"
 #include "robust/wire_bytes.h"
 #include "signvote/compressor.h"
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/sign_layout.h"
+#include "signvote/sign_layout.h"
 #include "robust/counter_rng.h"
 #include "robust/wire_bytes.h"
 #include "signvote/compressor.h"

@@ -12,7 +12,7 @@
 #pragma once
 
 #include "comm/wire.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 #include "server/vote_server.h"
 #include "signvote/config.h"
 

@@ -1,6 +1,6 @@
 #include "server/server.h"
 
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 #include "server/aggregation.h"
 #include "server/metrics.h"
 #include "worker/optimizer.h"

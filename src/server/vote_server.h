@@ -4,7 +4,7 @@
 
 #include "comm/topology.h"
 #include "comm/wire.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 
 #include <mpi.h>
 

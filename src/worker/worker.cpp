@@ -2,7 +2,7 @@
 
 #include "comm/mpi_check.h"
 #include "data/hash.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 #include "server/aggregation.h"
 #include "signvote/adversary.h"
 #include "worker/checkpointing.h"

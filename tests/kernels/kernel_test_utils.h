@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/sign_layout.h"
+#include "signvote/sign_layout.h"
 
 namespace signvote::kernels::test {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "kernel_test_utils.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 
 using namespace signvote::kernels;
 using signvote::kernels::test::kOffsets;

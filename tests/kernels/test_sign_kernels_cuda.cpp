@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "kernel_test_utils.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 #include "kernels/sign_kernels_cuda.h"
 
 using namespace signvote::kernels;

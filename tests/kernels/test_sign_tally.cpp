@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "kernel_test_utils.h"
-#include "kernels/sign_kernels.h"
+#include "signvote/sign_kernels.h"
 
 using namespace signvote::kernels;
 using signvote::kernels::test::naive_tally;

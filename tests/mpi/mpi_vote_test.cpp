@@ -4,8 +4,8 @@
 // Every rank checks what it saw; the exit code is 0 only if every rank passed.
 #include "comm/mpi_check.h"
 #include "comm/topology.h"
-#include "kernels/sign_kernels.h"
-#include "kernels/sign_layout.h"
+#include "signvote/sign_kernels.h"
+#include "signvote/sign_layout.h"
 #include "server/vote_server.h"
 #include "worker/vote_client.h"
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/sign_layout.h"
+#include "signvote/sign_layout.h"
 #include "signvote/compressor.h"
 
 using namespace signvote;

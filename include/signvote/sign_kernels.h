@@ -1,6 +1,6 @@
 // CPU sign kernels for signSGD / Signum with majority vote: pack float signs
 // into bits, fused momentum+pack, fused unpack+apply, and bit-sliced majority
-// tally. Bit layout, tie rule and NaN policy: kernels/sign_layout.h.
+// tally. Bit layout, tie rule and NaN policy: signvote/sign_layout.h.
 // Implementations: scalar (portable), AVX2, AVX-512, chosen at run time.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/sign_layout.h"
+#include "signvote/sign_layout.h"
 
 namespace signvote::kernels {
 
