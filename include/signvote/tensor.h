@@ -3,15 +3,19 @@
 // (N, F, 1, 1). A Tensor either owns its storage (AlignedBuffer, RAII) or is
 // a non-owning view (e.g. a layer's weight inside the model's flat buffer).
 //
-// Two physical layouts:
+// Physical layouts:
 //   Layout::nchw      element (n,c,h,w) at ((n*C + c)*H + h)*W + w
-//   Layout::nChw16c   oneDNN's blocked layout; C is padded to Cp = ceil(C/16)*16
+//   Layout::nChw16c   oneDNN's blocked layouts with B = 16 (AVX-512 CPUs) or
+//   Layout::nChw8c    B = 8 (AVX2 and older): C is padded to Cp = ceil(C/B)*B
 //                     and element (n,c,h,w) is at
-//                     (((n*Cp/16 + c/16)*H + h)*W + w)*16 + c%16.
+//                     (((n*Cp/B + c/B)*H + h)*W + w)*B + c%B.
 //                     Padding channels are kept at zero.
-// Both layouts share one property used by the channel-wise layers: the H*W
+// The oneDNN convolution picks the block that its kernels use on the CPU it
+// runs on (DnnlContext::blocked); a mismatched block sends oneDNN to its slow
+// reference kernels.
+// All layouts share one property used by the channel-wise layers: the H*W
 // elements of one (n, c) plane start at plane_offset(n, c) and are spaced
-// elem_stride() floats apart (1 for nchw, 16 for nChw16c).
+// elem_stride() = B floats apart (B = 1 for nchw).
 #pragma once
 
 #include "signvote/aligned_buffer.h"
@@ -29,8 +33,10 @@ namespace signvote::nn {
 // (the one aligned buffer of the project, include/signvote/aligned_buffer.h).
 using AlignedBuffer = signvote::AlignedBuffer<float>;
 
-enum class Layout : uint8_t { nchw, nChw16c };
+enum class Layout : uint8_t { nchw, nChw16c, nChw8c };
 const char* layout_name(Layout l);
+// Channel block B: 1 (nchw), 16 or 8.
+constexpr int block_size(Layout l) { return l == Layout::nChw16c ? 16 : l == Layout::nChw8c ? 8 : 1; }
 
 struct Shape {
   int n = 0, c = 0, h = 1, w = 1;
@@ -61,7 +67,7 @@ class Tensor {
   bool empty() const { return data_ == nullptr; }
   // Logical element count N*C*H*W.
   size_t numel() const { return shape_.numel(); }
-  // Floats in the buffer (includes nChw16c channel padding).
+  // Floats in the buffer (includes the blocked layouts' channel padding).
   size_t physical_size() const { return physical_size(shape_, layout_); }
   static size_t physical_size(const Shape& s, Layout l);
 
@@ -72,7 +78,7 @@ class Tensor {
 
   // Start of the (n, c) plane and the spacing of its H*W elements.
   size_t plane_offset(int n, int c) const;
-  int elem_stride() const { return layout_ == Layout::nChw16c ? 16 : 1; }
+  int elem_stride() const { return block_size(layout_); }
   // Offset of logical element (n, c, h, w) in data().
   size_t offset(int n, int c, int h, int w) const {
     return plane_offset(n, c) + size_t(h * shape_.w + w) * elem_stride();

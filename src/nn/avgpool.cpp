@@ -22,7 +22,7 @@ void GlobalAvgPool::forward(const Tensor& x, Tensor& y, Mode) {
 
 void GlobalAvgPool::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   if (dx.empty()) return;
-  if (dx.layout() == Layout::nChw16c) dx.zero();  // padding channels must stay 0
+  if (dx.layout() != Layout::nchw) dx.zero();  // padding channels must stay 0
   const int hw = x.h() * x.w(), s = dx.elem_stride();
   const float inv = 1.f / float(hw);
 #pragma omp parallel for collapse(2) schedule(static)

@@ -37,7 +37,7 @@ std::unique_ptr<DnnlConv::Prims> DnnlConv::create(const Tensor& x, dnnl::algorit
   const auto& eng = ctx_->engine;
   const Shape ys{x.n(), g_.oc, g_.out_h(x.h()), g_.out_w(x.w())};
   p->src_md = md_of(x.shape(), x.layout());
-  p->dst_md = md_of(ys, Layout::nChw16c);
+  p->dst_md = md_of(ys, ctx_->blocked);
   p->user_w_md = memory::desc({g_.oc, g_.ic, g_.kh, g_.kw}, memory::data_type::f32, tag::oihw);
   const memory::desc any_w({g_.oc, g_.ic, g_.kh, g_.kw}, memory::data_type::f32, tag::any);
   const memory::dims strides{g_.sh, g_.sw}, pad{g_.ph, g_.pw};
@@ -92,7 +92,7 @@ DnnlConv::Prims& DnnlConv::prims_for(const Tensor& x) {
 }
 
 void DnnlConv::forward(const Tensor& x, const float* w, Tensor& y) {
-  require(y.layout() == Layout::nChw16c, "conv backend 'dnnl' writes nChw16c output");
+  require(y.layout() == ctx_->blocked, "conv backend 'dnnl' writes this CPU's blocked layout");
   Prims& p = prims_for(x);
   const auto& c = *ctx_;
   const memory wu = mem_of(p.user_w_md, c, w), wf = mem_of(p.fwd_w_md, c, p.fwd_w.data());

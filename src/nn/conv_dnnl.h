@@ -28,7 +28,7 @@ class DnnlConv final : public ConvImpl {
   DnnlConv(const ConvGeom& g, std::shared_ptr<DnnlContext> ctx, bool winograd);
   ~DnnlConv() override;
   const char* name() const override { return winograd_ ? "dnnl_wino" : "dnnl"; }
-  Layout output_layout(Layout) const override { return Layout::nChw16c; }
+  Layout output_layout(Layout) const override { return ctx_->blocked; }
   void forward(const Tensor& x, const float* w, Tensor& y) override;
   void backward(const Tensor& x, const float* w, const Tensor& dy, float* dw,
                 Tensor& dx) override;

@@ -34,7 +34,7 @@ int max_threads() {
 }  // namespace
 
 Layout EigenConv::output_layout(Layout in) const {
-  require(in == Layout::nchw, "conv backend 'eigen' needs nchw input, got nChw16c");
+  require(in == Layout::nchw, "conv backend 'eigen' needs nchw input, got a blocked layout");
   return Layout::nchw;
 }
 

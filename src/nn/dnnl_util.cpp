@@ -10,6 +10,10 @@ DnnlContext::DnnlContext() {
   dnnl_try("create CPU engine/stream", [&] {
     engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
     stream = dnnl::stream(engine);
+    // cpu_isa values are bit sets: an ISA includes avx512_core iff it has all its bits.
+    const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const unsigned avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+    blocked = (isa & avx512) == avx512 ? Layout::nChw16c : Layout::nChw8c;
   });
 }
 
@@ -22,7 +26,9 @@ dnnl::memory::desc md_of(const Shape& s, Layout l) {
   using tag = dnnl::memory::format_tag;
   return dnnl_try("memory descriptor " + to_string(s), [&] {
     return dnnl::memory::desc({s.n, s.c, s.h, s.w}, dnnl::memory::data_type::f32,
-                              l == Layout::nChw16c ? tag::nChw16c : tag::nchw);
+                              l == Layout::nChw16c ? tag::nChw16c
+                              : l == Layout::nChw8c ? tag::nChw8c
+                                                    : tag::nchw);
   });
 }
 

@@ -17,6 +17,9 @@ namespace signvote::nn {
 struct DnnlContext {
   dnnl::engine engine;
   mutable dnnl::stream stream;  // execute() needs a non-const stream
+  // The blocked activation layout oneDNN's JIT kernels use on this CPU:
+  // nChw16c from AVX-512 up, nChw8c below (AVX2, AVX, SSE4.1).
+  Layout blocked = Layout::nChw8c;
   DnnlContext();
 };
 
@@ -32,7 +35,7 @@ auto dnnl_try(const std::string& what, F&& f) -> decltype(f()) {
   }
 }
 
-// Memory descriptor of a tensor: dims {N, C, H, W}, f32, nchw or nChw16c.
+// Memory descriptor of a tensor: dims {N, C, H, W}, f32, nchw, nChw16c or nChw8c.
 dnnl::memory::desc md_of(const Shape& s, Layout l);
 // Wraps a float buffer (no copy).
 dnnl::memory mem_of(const dnnl::memory::desc& md, const DnnlContext& ctx, const float* p);

@@ -9,7 +9,9 @@
 
 namespace signvote::nn {
 
-const char* layout_name(Layout l) { return l == Layout::nChw16c ? "nChw16c" : "nchw"; }
+const char* layout_name(Layout l) {
+  return l == Layout::nChw16c ? "nChw16c" : l == Layout::nChw8c ? "nChw8c" : "nchw";
+}
 
 std::string to_string(const Shape& s) {
   // Appended piecewise: GCC 12 raises a false -Wrestrict on "(" + std::string&&.
@@ -23,11 +25,9 @@ std::string to_string(const Shape& s) {
 }
 
 size_t Tensor::physical_size(const Shape& s, Layout l) {
-  if (l == Layout::nChw16c) {
-    const size_t cp = size_t(s.c + 15) / 16 * 16;
-    return size_t(s.n) * cp * s.h * s.w;
-  }
-  return s.numel();
+  const size_t b = size_t(block_size(l));
+  const size_t cp = (size_t(s.c) + b - 1) / b * b;
+  return size_t(s.n) * cp * s.h * s.w;
 }
 
 Tensor::Tensor(Shape s, Layout l)
@@ -46,11 +46,10 @@ Tensor Tensor::view(float* data, Shape s, Layout l) {
 
 size_t Tensor::plane_offset(int n, int c) const {
   const size_t hw = size_t(shape_.h) * shape_.w;
-  if (layout_ == Layout::nChw16c) {
-    const size_t cb = size_t(shape_.c + 15) / 16;
-    return ((size_t(n) * cb + c / 16) * hw) * 16 + c % 16;
-  }
-  return (size_t(n) * shape_.c + c) * hw;
+  const int b = block_size(layout_);
+  if (b == 1) return (size_t(n) * shape_.c + c) * hw;
+  const size_t cb = (size_t(shape_.c) + b - 1) / b;
+  return ((size_t(n) * cb + c / b) * hw) * b + c % b;
 }
 
 void Tensor::fill(float v) { std::fill_n(data_, physical_size(), v); }
@@ -63,7 +62,7 @@ void Tensor::copy_from(const Tensor& src) {
     std::copy_n(src.data(), physical_size(), data_);
     return;
   }
-  if (layout_ == Layout::nChw16c) zero();  // keep the channel padding at zero
+  if (layout_ != Layout::nchw) zero();  // keep the channel padding at zero
   const int hw = shape_.h * shape_.w;
   for (int n = 0; n < shape_.n; ++n)
     for (int c = 0; c < shape_.c; ++c) {

@@ -9,7 +9,7 @@ using namespace signvote::nn::testing;
 
 TEST_CASE("Add forward, backward and accumulate", "[add]") {
   std::mt19937_64 rng(61);
-  for (Layout l : {Layout::nchw, Layout::nChw16c}) {
+  for (Layout l : {Layout::nchw, Layout::nChw16c, Layout::nChw8c}) {
     const DT a = random_dt({2, 3, 2, 2}, rng), b = random_dt(a.s, rng), g = random_dt(a.s, rng);
     Tensor y(a.s, l), da(a.s, l), db(a.s, l);
     Add::forward(to_tensor(a, l), to_tensor(b, l), y);

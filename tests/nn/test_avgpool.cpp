@@ -17,7 +17,7 @@ TEST_CASE("reference global avgpool passes a gradient check", "[pool][gradcheck]
 
 TEST_CASE("float GlobalAvgPool matches the reference", "[pool]") {
   std::mt19937_64 rng(42);
-  for (Layout l : {Layout::nchw, Layout::nChw16c}) {
+  for (Layout l : {Layout::nchw, Layout::nChw16c, Layout::nChw8c}) {
     const DT x = random_dt({3, 18, 4, 4}, rng);
     GlobalAvgPool pool;
     CHECK(pool.output_layout(l) == Layout::nchw);

@@ -47,7 +47,7 @@ TEST_CASE("float BatchNorm2d matches the reference in train mode", "[bn]") {
   std::mt19937_64 rng(12);
   const int C = 5;
   for (const NnContext& ctx : ctxs)
-    for (Layout l : {Layout::nchw, Layout::nChw16c}) {
+    for (Layout l : {Layout::nchw, Layout::nChw16c, Layout::nChw8c}) {
       INFO((ctx.dnnl ? "dnnl" : "loops") << " " << layout_name(l));
       const DT x = random_dt({4, C, 5, 3}, rng, 3.0);
       const auto gamma = random_vec(C, rng, 1.0, 0.3), beta = random_vec(C, rng, 0.0, 0.3);

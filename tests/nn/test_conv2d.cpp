@@ -64,8 +64,8 @@ TEST_CASE("float Conv2d backends match the double reference", "[conv]") {
   std::mt19937_64 rng(2);
   for (const ConvGeom& g : kGeoms)
     for (const auto& b : backends)
-      for (Layout l : {Layout::nchw, Layout::nChw16c}) {
-        if (b == "eigen" && l == Layout::nChw16c) continue;  // eigen is nchw-only
+      for (Layout l : {Layout::nchw, Layout::nChw16c, Layout::nChw8c}) {
+        if (b == "eigen" && l != Layout::nchw) continue;  // eigen is nchw-only
         INFO("backend " << b << " layout " << layout_name(l) << " ic " << g.ic << " k " << g.kh);
         const DT x = random_dt({3, g.ic, 9, 8}, rng);
         const std::vector<double> w = random_vec(g.weight_count(), rng, 0.0, 0.5);

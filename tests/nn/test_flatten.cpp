@@ -9,7 +9,7 @@ using namespace signvote::nn::testing;
 
 TEST_CASE("Flatten keeps NCHW feature order and inverts in backward", "[flatten]") {
   std::mt19937_64 rng(71);
-  for (Layout l : {Layout::nchw, Layout::nChw16c}) {
+  for (Layout l : {Layout::nchw, Layout::nChw16c, Layout::nChw8c}) {
     const DT x = random_dt({2, 3, 2, 5}, rng);
     Flatten f;
     const Tensor xt = to_tensor(x, l);

@@ -26,7 +26,7 @@ TEST_CASE("reference maxpool passes a gradient check away from ties", "[pool][gr
 
 TEST_CASE("float MaxPool2d matches the reference", "[pool]") {
   std::mt19937_64 rng(32);
-  for (Layout l : {Layout::nchw, Layout::nChw16c}) {
+  for (Layout l : {Layout::nchw, Layout::nChw16c, Layout::nChw8c}) {
     const DT x = random_dt({2, 3, 7, 6}, rng);
     MaxPool2d pool(3, 2, 1);
     const Tensor xt = to_tensor(x, l);

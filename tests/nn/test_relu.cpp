@@ -21,7 +21,7 @@ TEST_CASE("reference relu passes a gradient check away from the kink", "[relu][g
 
 TEST_CASE("float ReLU matches the reference", "[relu]") {
   std::mt19937_64 rng(22);
-  for (Layout l : {Layout::nchw, Layout::nChw16c}) {
+  for (Layout l : {Layout::nchw, Layout::nChw16c, Layout::nChw8c}) {
     const DT x = random_dt({2, 5, 3, 3}, rng), r = random_dt(x.s, rng);
     ReLU relu;
     const Tensor xt = to_tensor(x, l);

@@ -34,6 +34,23 @@ TEST_CASE("nChw16c offsets and layout conversion round-trip", "[tensor]") {
   CHECK_THROWS_AS(wrong.copy_from(a), std::invalid_argument);
 }
 
+TEST_CASE("nChw8c offsets, padding and conversion through nChw16c", "[tensor]") {
+  Tensor a({2, 11, 3, 2});
+  for (size_t i = 0; i < a.numel(); ++i) a.data()[i] = float(i) + 1.f;
+  Tensor b(a.shape(), Layout::nChw8c);
+  CHECK(b.physical_size() == 2u * 16 * 6);  // 11 channels padded to 16
+  CHECK(b.elem_stride() == 8);
+  b.copy_from(a);
+  // (n=1, c=10, h=2, w=1): block 1 of 2, lane 2.
+  CHECK(b.offset(1, 10, 2, 1) == ((size_t(1) * 2 + 1) * 3 * 2 + 2 * 2 + 1) * 8 + 2);
+  CHECK(b.at(1, 10, 2, 1) == a.at(1, 10, 2, 1));
+  CHECK(b.data()[b.offset(0, 10, 0, 0) + 1] == 0.f);  // lane 11: padding
+  Tensor c(a.shape(), Layout::nChw16c), d(a.shape());
+  c.copy_from(b);
+  d.copy_from(c);
+  for (size_t i = 0; i < a.numel(); ++i) REQUIRE(d.data()[i] == a.data()[i]);
+}
+
 TEST_CASE("Tensor views alias external memory", "[tensor]") {
   float buf[8] = {};
   Tensor v = Tensor::view(buf, {1, 2, 2, 2});
