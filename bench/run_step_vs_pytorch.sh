@@ -2,6 +2,8 @@
 # Runs `signvote-bench step` and bench/peer_pytorch_resnet18.py back to back
 # at 1 and 2 threads (same model, batch, width, iterations) and prints one
 # JSON object with both images/s numbers and ratio = signvote / pytorch.
+# The peer runs its fastest CPU setting: it times contiguous and channels_last
+# and reports the faster (memory_format in its JSON).
 #
 #   bench/run_step_vs_pytorch.sh [BUILD_DIR] [BATCH] [WIDTH] [ITERS] [CONV]
 #   defaults:                     build      32      64      10      (model default:

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 
 namespace {
 
@@ -39,6 +40,14 @@ int run_train(const Args& a, int rank) {
     auto overrides = a.overrides;
     if (!a.checkpoint_dir.empty()) overrides.push_back("run.checkpoint_dir=" + a.checkpoint_dir);
     cfg = signvote::load_config(a.config, overrides);
+    // --resume DIR (or DIR/file) keeps checkpointing into DIR unless
+    // --checkpoint-dir or run.checkpoint_dir says otherwise.
+    if (!a.train.resume.empty() && cfg.run.checkpoint_dir.empty()) {
+      const std::filesystem::path r(a.train.resume);
+      cfg.run.checkpoint_dir = std::filesystem::is_directory(r) ? r.string()
+                               : r.has_parent_path()            ? r.parent_path().string()
+                                                                : std::string(".");
+    }
     int size = 0;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size != cfg.world_size())
@@ -78,7 +87,10 @@ int main(int argc, char** argv) {
   train->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
   train->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
   train->add_option("--checkpoint-dir", a.checkpoint_dir, "write checkpoints here (same as --set run.checkpoint_dir=DIR)");
-  train->add_option("--resume", a.train.resume, "continue from a checkpoint file or DIR/latest.ckpt");
+  train->add_option("--resume", a.train.resume,
+                    "continue from a checkpoint file or DIR/latest.ckpt; checkpoints continue in DIR");
+  train->add_flag("--rewind", a.train.rewind,
+                  "with --resume: allow a checkpoint older than the directory's latest (later ones move to DIR/rewound-STEP/)");
   auto* eval = app.add_subcommand("eval", "accuracy of a checkpoint on a CIFAR-10 split");
   eval->add_option("--checkpoint", a.eval.checkpoint, "checkpoint file or directory")->required();
   eval->add_option("--data", a.eval.data, "CIFAR-10 directory (default: data.path of the run)");

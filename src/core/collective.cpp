@@ -3,10 +3,22 @@
 #include "comm/mpi_check.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 
 namespace signvote {
+
+void abort_job(const std::string& reason) {
+  spdlog::error("{} (stopping every rank)", reason);
+  spdlog::default_logger()->flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);  // MPI_Abort does not return; this is for the compiler
+}
 
 void agree_or_throw(const std::string& error) {
   int rank = 0;

@@ -14,6 +14,13 @@ struct PeerFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The path for an error outside a round, once round 1 has started
+// (checkpoint I/O, evaluation, probes, metrics): the other ranks may be
+// waiting in a receive or a collective this rank will never join, so the
+// reason is logged once ("[rank N] [error] ..."), the logs are flushed and
+// MPI_Abort ends every rank of the job (mpirun exits non-zero).
+[[noreturn]] void abort_job(const std::string& reason);
+
 // Collective over MPI_COMM_WORLD. `error` is this rank's error ("" = ok).
 // If any rank failed, the lowest failing rank throws std::runtime_error with
 // its own message and all the others throw PeerFailure.

@@ -43,15 +43,42 @@ Checkpoint read_checkpoint(const std::filesystem::path& file);
 // A directory of checkpoints of ONE run:
 //   DIR/ckpt-<step, 12 digits zero padded>.ckpt   (e.g. ckpt-000000001000.ckpt)
 //   DIR/latest.ckpt -> ckpt-....ckpt               (relative symlink)
+//   DIR/signvote-run                               "run <16 hex digits>\n": the
+//                                                  run id that owns the files
+// Every checkpoint also stores its run id (scalar "run_id"); a resumed run
+// keeps the id of the checkpoint it resumed from.
 // save() writes the checkpoint atomically, then repoints latest.ckpt
 // atomically (new symlink + rename), then deletes all but the newest
-// `keep_last` ckpt files (keep_last 0 = keep all). A crash at any point leaves
-// the newest complete checkpoint readable.
+// `keep_last` ckpt files (keep_last 0 = keep all) -- only after claim() and
+// only while DIR/signvote-run still names this run, so a run never deletes
+// files it did not write. A crash at any point leaves the newest complete
+// checkpoint readable.
+// What claim() checks a run may do with a checkpoint directory.
+struct DirClaim {
+  std::uint64_t run_id = 0;      // this run's id
+  bool resuming = false;         // --resume was given
+  std::uint64_t resume_step = 0; // the step resumed from (when resuming)
+  bool rewind = false;           // --rewind: later checkpoints may be set aside
+  std::uint64_t bytes_needed = 0;  // size of one checkpoint (free-space check)
+};
+
 class CheckpointDir {
  public:
   // keep_last >= 0. With allow_overwrite = false, save() refuses to replace
   // an existing ckpt file for the same step (likely another run's).
   CheckpointDir(std::filesystem::path dir, int keep_last, bool allow_overwrite = false);
+
+  // Before round 1, on the one rank that writes: creates DIR, removes the
+  // temp files of interrupted writes, checks that DIR is writable with room
+  // for one checkpoint, and that this run may write there:
+  //  - a DIR with checkpoints needs claim.resuming, and its run id must be
+  //    claim.run_id (a DIR without a run file is adopted only when resuming
+  //    from a checkpoint inside it, `resume_in_dir`);
+  //  - checkpoints later than claim.resume_step are refused, unless
+  //    claim.rewind, which moves them to DIR/rewound-<step>/ (nothing deleted).
+  // Then writes DIR/signvote-run. Throws one line naming DIR otherwise.
+  // Returns a note for the log ("" if nothing to say).
+  std::string claim(const DirClaim& claim, bool resume_in_dir);
 
   // Returns the path written. Creates DIR if needed. Throws std::runtime_error
   // if the step exists (see above) or DIR/latest.ckpt is not a symlink.
@@ -66,6 +93,8 @@ class CheckpointDir {
 
   const std::filesystem::path& dir() const { return dir_; }
   static std::string file_name(std::uint64_t step);  // "ckpt-000000001000.ckpt"
+  // The run id in DIR/signvote-run; nullopt when absent or unreadable.
+  std::optional<std::uint64_t> owner() const;
 
  private:
   void prune(std::uint64_t newest_step) const;
@@ -73,6 +102,7 @@ class CheckpointDir {
   std::filesystem::path dir_;
   int keep_last_;
   bool allow_overwrite_;
+  std::optional<std::uint64_t> run_id_;  // set by claim(); pruning needs it
 };
 
 }  // namespace signvote::data

@@ -86,7 +86,7 @@ std::optional<fs::path> CheckpointDir::latest() const {
 }
 
 void CheckpointDir::prune(std::uint64_t newest_step) const {
-  if (keep_last_ == 0) return;
+  if (keep_last_ == 0 || !run_id_ || owner() != run_id_) return;  // not ours to delete
   auto all = list();
   const std::size_t keep = static_cast<std::size_t>(keep_last_);
   for (std::size_t i = 0; i + keep < all.size(); ++i) {

@@ -60,8 +60,11 @@ class Server final : public ServerLoop {
         if (logger_) log_step(step, stop ? step : steps, s);
       } catch (const std::exception& e) {
         // The workers are already in the next round: stop them there.
-        if (step < steps) srv_.abort(step + 1);
-        throw;
+        if (step < steps) {
+          srv_.abort(step + 1);
+          throw RoundError(e.what());
+        }
+        throw;  // after the last round: nobody is waiting, abort_job ends the job
       }
       if (stop) break;
     }

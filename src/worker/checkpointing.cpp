@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <random>
 
 namespace signvote::worker {
 namespace {
@@ -49,9 +51,27 @@ const std::vector<float>& array(const data::Checkpoint& c, const std::string& na
   return it->second;
 }
 
+uint64_t scalar(const data::Checkpoint& c, const std::string& name, const std::filesystem::path& file) {
+  auto it = c.scalars.find(name);
+  if (it == c.scalars.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no scalar '{}'", file.string(), name));
+  return it->second;
+}
+
 }  // namespace
 
-void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, Problem& p,
+uint64_t new_run_id() {
+  std::random_device rd;  // an identifier, not a training stream: not seeded from run.seed
+  const uint64_t id = (uint64_t(rd()) << 32) ^ rd() ^
+                      uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  return id ? id : 1;
+}
+
+uint64_t checkpoint_bytes(Problem& p, const OptimizerState& opt, int workers) {
+  const uint64_t per_worker = opt.m.size() + opt.v.size() + opt.e.size() + p.buffers().size();
+  return 4 * (p.params().size() + uint64_t(workers) * per_worker + p.buffers().size()) + (1u << 20);
+}
+
+void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, uint64_t run_id, Problem& p,
                          const OptimizerState& opt, data::CheckpointDir* dir) {
   const int W = topo.workers();
   auto momenta = gather(opt.m, topo);
@@ -75,6 +95,7 @@ void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t
   c.scalars["step"] = step;
   c.scalars["workers"] = static_cast<uint64_t>(W);
   c.scalars["dim"] = x.size();
+  c.scalars["run_id"] = run_id;
   c.blobs["config"] = dump_config(cfg);
   for (int k = 0; k < W; ++k) c.blobs[fmt::format("state.{}", k)] = states[k];
   const auto file = dir->save(c, step);
@@ -92,14 +113,20 @@ std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
   return path;
 }
 
-uint64_t load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
-                             Problem& p, const OptimizerState& opt) {
+ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
+                                Problem& p, const OptimizerState& opt) {
   const auto file = resolve_checkpoint(path);
   const data::Checkpoint c = data::read_checkpoint(file);
   const int k = topo.worker_index();
-  if (c.scalars.at("workers") != static_cast<uint64_t>(topo.workers()))
+  const uint64_t step = scalar(c, "step", file);
+  if (cfg.run.steps <= 0 || static_cast<uint64_t>(cfg.run.steps) <= step)
+    throw std::runtime_error(fmt::format("key 'run.steps' = {} is not beyond step {} of checkpoint '{}': nothing "
+                                         "left to train (raise run.steps)",
+                                         cfg.run.steps, step, file.string()));
+  const uint64_t workers = scalar(c, "workers", file);
+  if (workers != static_cast<uint64_t>(topo.workers()))
     throw std::runtime_error(fmt::format("checkpoint '{}' was written by {} workers; key 'cluster.workers' is {}",
-                                         file.string(), c.scalars.at("workers"), topo.workers()));
+                                         file.string(), workers, topo.workers()));
   auto copy = [&](std::span<float> dst, const std::string& name) {
     const auto& src = array(c, name, dst.size(), file);
     std::copy(src.begin(), src.end(), dst.begin());
@@ -112,8 +139,8 @@ uint64_t load_run_checkpoint(const std::filesystem::path& path, const Config& cf
   auto st = c.blobs.find(fmt::format("state.{}", k));
   if (st == c.blobs.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no state for worker {}", file.string(), k));
   p.restore_state(st->second);
-  (void)cfg;
-  return c.scalars.at("step");
+  const auto id = c.scalars.find("run_id");
+  return {file, step, id == c.scalars.end() ? 0 : id->second};
 }
 
 }  // namespace signvote::worker

@@ -7,7 +7,7 @@
 //            ef_residual.K (d,)     worker K's error-feedback residual (ef_sign only)
 //            buffers.K (b,)         worker K's BatchNorm running statistics
 //            buffers.mean (b,)      their mean over workers (used by `eval`)
-//   scalars  step, workers, dim
+//   scalars  step, workers, dim, run_id
 //   blobs    config (resolved YAML), state.K (worker K's RNG / data order)
 #pragma once
 
@@ -31,13 +31,25 @@ struct OptimizerState {
 
 // Collective over the workers. Worker 0 writes DIR/ckpt-<step>.ckpt and
 // points DIR/latest.ckpt at it.
-void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, Problem& p,
+void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, uint64_t run_id, Problem& p,
                          const OptimizerState& opt, data::CheckpointDir* dir);
 
+// Bytes of one checkpoint of this run (free-space check before round 1).
+uint64_t checkpoint_bytes(Problem& p, const OptimizerState& opt, int workers);
+
+struct ResumePoint {
+  std::filesystem::path file;  // the checkpoint read
+  uint64_t step = 0;           // the step it was taken after
+  uint64_t run_id = 0;         // its run id (0: written before run ids)
+};
+
 // Every worker reads `path` (a file, or a directory holding latest.ckpt) and
-// restores its own part; returns the step the checkpoint was taken after.
-uint64_t load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
-                             Problem& p, const OptimizerState& opt);
+// restores its own part. Throws if key 'run.steps' is not beyond its step.
+ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
+                                Problem& p, const OptimizerState& opt);
+
+// A fresh run id (64 random bits, never 0).
+uint64_t new_run_id();
 
 // Resolves DIR/latest.ckpt or a file path; throws naming the path if absent.
 std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);

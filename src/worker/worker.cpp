@@ -45,14 +45,15 @@ class Worker final : public WorkerLoop {
         encoder_(cfg, problem_->params().size(), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
         eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
         probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
-    if (!cfg.run.checkpoint_dir.empty()) {
-      ckpt_.emplace(cfg.run.checkpoint_dir, static_cast<int>(cfg.run.keep_checkpoints));
-      if (opt.resume.empty() && !ckpt_->list().empty())
-        throw std::runtime_error(fmt::format(
-            "checkpoint dir '{}' already holds checkpoints: pass --resume {} to continue, or choose another directory",
-            cfg.run.checkpoint_dir, cfg.run.checkpoint_dir));
+    std::filesystem::path resumed;
+    if (!opt.resume.empty()) {
+      const ResumePoint r = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state());
+      start_ = r.step + 1;
+      run_id_ = r.run_id;
+      resumed = r.file;
     }
-    if (!opt.resume.empty()) start_ = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state()) + 1;
+    if (run_id_ == 0) run_id_ = new_run_id();  // a new run, or a checkpoint older than run ids
+    if (!cfg.run.checkpoint_dir.empty()) claim_checkpoint_dir(opt, resumed);
   }
 
   uint64_t first_step() const override { return start_; }
@@ -64,13 +65,26 @@ class Worker final : public WorkerLoop {
       const bool stop = one_step(step);
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
-      if (ckpt_ && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0)))
-        save_run_checkpoint(cfg_, topo_, step, *problem_, state(), topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
+      if (!cfg_.run.checkpoint_dir.empty() && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0)))
+        save_run_checkpoint(cfg_, topo_, step, run_id_, *problem_, state(), topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
       if (stop) break;
     }
   }
 
  private:
+  // Worker 0 writes every checkpoint, so it alone checks the directory
+  // (failures are agreed in train() before round 1).
+  void claim_checkpoint_dir(const TrainOptions& opt, const std::filesystem::path& resumed) {
+    if (topo_.worker_index() != 0) return;
+    ckpt_.emplace(cfg_.run.checkpoint_dir, static_cast<int>(cfg_.run.keep_checkpoints));
+    std::error_code ec;
+    const bool in_dir = !resumed.empty() && std::filesystem::equivalent(resumed.parent_path(), cfg_.run.checkpoint_dir, ec);
+    const data::DirClaim c{run_id_, !opt.resume.empty(), start_ - 1, opt.rewind,
+                           checkpoint_bytes(*problem_, state(), topo_.workers())};
+    const std::string note = ckpt_->claim(c, in_dir);
+    spdlog::info("checkpoints go to {} (run {:016x}){}{}", cfg_.run.checkpoint_dir, run_id_, note.empty() ? "" : ": ", note);
+  }
+
   OptimizerState state() {
     return vote_ ? OptimizerState{momentum_.span(), {}, {}} : OptimizerState{dense_.state1(), dense_.state2(), encoder_.residual()};
   }
@@ -104,7 +118,7 @@ class Worker final : public WorkerLoop {
                        cfg_.run.seed + 7919u * static_cast<uint64_t>(topo_.worker_index() + 1), step);
     report_.t_compute = static_cast<float>(since(t0));
     if (vote_) vote_round(step); else if (dense_method_) dense_round(step); else allreduce_round(step);
-    if (!local_error.empty()) throw std::runtime_error(local_error);
+    if (!local_error.empty()) throw RoundError(local_error);  // reported and logged above
     return client_.stop_requested();
   }
 
@@ -195,6 +209,7 @@ class Worker final : public WorkerLoop {
   std::optional<data::CheckpointDir> ckpt_;
   WorkerReport report_;
   uint64_t start_ = 1;
+  uint64_t run_id_ = 0;
 };
 
 }  // namespace

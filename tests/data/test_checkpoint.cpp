@@ -146,6 +146,7 @@ TEST_CASE("checkpoint dir: latest symlink, pruning, no silent overwrite", "[data
   const fs::path dir = root / "run";
   CheckpointDir cd(dir, 2);
   CHECK_FALSE(cd.latest().has_value());  // dir does not exist yet
+  CHECK(cd.claim(DirClaim{.run_id = 7}, false).empty());
   for (std::uint64_t step : {100, 200, 300, 1000}) {
     const fs::path p = cd.save(sample(step), step);
     CHECK(p.filename() == CheckpointDir::file_name(step));
@@ -160,7 +161,7 @@ TEST_CASE("checkpoint dir: latest symlink, pruning, no silent overwrite", "[data
   REQUIRE(kept.size() == 2);  // keep_last = 2
   CHECK(kept[0].first == 300);
   CHECK(kept[1].first == 1000);
-  CHECK(count_entries(dir) == 3);  // 2 ckpts + latest.ckpt, no temp files
+  CHECK(count_entries(dir) == 4);  // 2 ckpts + latest.ckpt + signvote-run, no temp files
 
   CHECK_THROWS_WITH(cd.save(sample(0), 1000), Catch::Contains("already exists"));
   CHECK(read_checkpoint(dir / "latest.ckpt").scalars.at("step") == 1000);
@@ -177,6 +178,59 @@ TEST_CASE("checkpoint dir: latest symlink, pruning, no silent overwrite", "[data
   CHECK(test::read_bytes(dir / "latest.ckpt") == "mine");
 
   CheckpointDir keep_all(root / "all", 0);
+  keep_all.claim(DirClaim{.run_id = 8}, false);
   for (std::uint64_t s = 1; s <= 4; ++s) keep_all.save(sample(s), s);
   CHECK(keep_all.list().size() == 4);
+}
+
+TEST_CASE("checkpoint dir claim: ownership, later checkpoints, temp files, space", "[data][checkpoint]") {
+  TempDir root;
+  const fs::path dir = root / "run";
+  CheckpointDir a(dir, 2);
+  a.claim(DirClaim{.run_id = 0xA}, false);
+  CHECK(a.owner() == 0xAu);
+  for (std::uint64_t s : {10, 20, 30}) a.save(sample(s), s);  // keeps 20, 30
+
+  SECTION("a new run refuses a directory with checkpoints") {
+    CheckpointDir b(dir, 2);
+    CHECK_THROWS_WITH(b.claim(DirClaim{.run_id = 0xB}, false), Catch::Contains("already holds checkpoints"));
+  }
+  SECTION("another run's checkpoints are refused, and never pruned") {
+    CheckpointDir b(dir, 1);
+    CHECK_THROWS_WITH(b.claim(DirClaim{.run_id = 0xB, .resuming = true, .resume_step = 30}, false),
+                      Catch::Contains("another run"));
+    b.save(sample(40), 40);  // unclaimed: writes, but prunes nothing
+    CHECK(b.list().size() == 3);
+  }
+  SECTION("resuming an earlier checkpoint needs --rewind, which moves the later ones aside") {
+    CheckpointDir b(dir, 2);
+    const DirClaim c{.run_id = 0xA, .resuming = true, .resume_step = 20};
+    CHECK_THROWS_WITH(b.claim(c, true), Catch::Contains("--rewind"));
+    DirClaim r = c;
+    r.rewind = true;
+    CHECK_THAT(b.claim(r, true), Catch::Contains("moved 1 later checkpoint"));
+    CHECK(fs::exists(dir / "rewound-20" / CheckpointDir::file_name(30)));
+    CHECK(b.list().size() == 1);
+  }
+  SECTION("the same run resumes from its latest") {
+    CheckpointDir b(dir, 2);
+    CHECK_NOTHROW(b.claim(DirClaim{.run_id = 0xA, .resuming = true, .resume_step = 30}, true));
+  }
+  SECTION("temp files of interrupted writes go, other files stay") {
+    test::write_bytes(dir / ".ckpt-000000000040.ckpt.tmp-123-0", std::string(100, 'x'));
+    test::write_bytes(dir / "notes.txt", "mine");
+    CheckpointDir b(dir, 2);
+    CHECK_THAT(b.claim(DirClaim{.run_id = 0xA, .resuming = true, .resume_step = 30}, true),
+               Catch::Contains("removed 1 temp file"));
+    CHECK_FALSE(fs::exists(dir / ".ckpt-000000000040.ckpt.tmp-123-0"));
+    CHECK(fs::exists(dir / "notes.txt"));
+  }
+  SECTION("a regular file is not a checkpoint dir; space is checked") {
+    test::write_bytes(root / "file", "x");
+    CheckpointDir f(root / "file", 1);
+    CHECK_THROWS_WITH(f.claim(DirClaim{.run_id = 1}, false), Catch::Contains("not a directory"));
+    CheckpointDir big(root / "big", 1);
+    CHECK_THROWS_WITH(big.claim(DirClaim{.run_id = 1, .bytes_needed = std::uint64_t(1) << 62}, false),
+                      Catch::Contains("MiB free"));
+  }
 }
