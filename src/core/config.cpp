@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -23,25 +25,39 @@ const KeySpec* find_key(const std::string& key) {
 }
 
 void set_value(Config& cfg, const KeySpec& spec, const YAML::Node& value, const std::string& where) {
+  const auto shown = [&] {
+    return value.IsScalar() ? value.Scalar() : "<" + std::string(value.IsMap() ? "map" : "list") + ">";
+  };
   try {
     spec.set(cfg, value);
   } catch (const YAML::Exception&) {
-    std::string shown = value.IsScalar() ? value.Scalar() : "<" + std::string(value.IsMap() ? "map" : "list") + ">";
-    throw ConfigError(fmt::format("{}: key '{}' expects {}, got '{}'", where, spec.key, spec.type_name, shown));
+    throw ConfigError(fmt::format("{}: key '{}' expects {}, got '{}'", where, spec.key, spec.type_name, shown()));
+  } catch (const detail::ValueError& e) {
+    throw ConfigError(fmt::format("{}: key '{}' {}, got '{}'", where, spec.key, e.what(), shown()));
   }
 }
+
+// "line N" of a node, for duplicate-key errors (yaml-cpp marks are 0-based).
+std::string line_of(const YAML::Node& n) { return fmt::format("line {}", n.Mark().line + 1); }
 
 // Flattens the two-level YAML document into "section.key" -> node.
 void apply_document(Config& cfg, const YAML::Node& root, const std::string& origin) {
   if (root.IsNull()) return;
   if (!root.IsMap()) throw ConfigError(fmt::format("{}: top level must be a map of sections", origin));
+  std::set<std::string> seen;  // sections and keys: YAML lets a repeated key win silently
   for (const auto& sec : root) {
+    if (!sec.first.IsScalar()) throw ConfigError(fmt::format("{}: {}: a section name must be a plain word", origin, line_of(sec.first)));
     const std::string section = sec.first.as<std::string>();
+    if (!seen.insert(section).second)
+      throw ConfigError(fmt::format("{}: {}: section '{}' appears twice", origin, line_of(sec.first), section));
     if (!sec.second.IsMap()) {
       throw ConfigError(fmt::format("{}: '{}' must be a section (a map of keys), or it is an unknown key", origin, section));
     }
     for (const auto& kv : sec.second) {
+      if (!kv.first.IsScalar()) throw ConfigError(fmt::format("{}: {}: a key must be a plain word", origin, line_of(kv.first)));
       const std::string key = section + "." + kv.first.as<std::string>();
+      if (!seen.insert(key).second)
+        throw ConfigError(fmt::format("{}: {}: key '{}' appears twice", origin, line_of(kv.first), key));
       const KeySpec* spec = find_key(key);
       if (!spec) throw ConfigError(fmt::format("{}: unknown key '{}' (see docs/configuration.md)", origin, key));
       set_value(cfg, *spec, kv.second, origin);
@@ -49,7 +65,8 @@ void apply_document(Config& cfg, const YAML::Node& root, const std::string& orig
   }
 }
 
-void apply_override(Config& cfg, const std::string& kv) {
+// Applies one --set; returns the key it set.
+std::string apply_override(Config& cfg, const std::string& kv) {
   const auto eq = kv.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError(fmt::format("--set '{}': expected key=value", kv));
@@ -64,6 +81,7 @@ void apply_override(Config& cfg, const std::string& kv) {
   }
   if (value.IsNull()) value = YAML::Node(std::string());
   set_value(cfg, *spec, value, "--set");
+  return key;
 }
 
 void check_cross_fields(const Config& c, const std::string& origin) {
@@ -109,16 +127,23 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
     throw ConfigError(fmt::format("{}:{}: invalid YAML: {}", origin, e.mark.line + 1, e.msg));
   }
   apply_document(cfg, root, origin);
-  for (const auto& kv : overrides) apply_override(cfg, kv);
+  std::set<std::string> from_set;  // a bad value from --set is blamed on --set, not the file
+  for (const auto& kv : overrides) from_set.insert(apply_override(cfg, kv));
   for (const auto& spec : config_schema()) {
     if (!spec.check) continue;
-    if (auto err = spec.check(cfg)) throw ConfigError(fmt::format("{}: key '{}' {}", origin, spec.key, *err));
+    if (auto err = spec.check(cfg))
+      throw ConfigError(fmt::format("{}: key '{}' {}", from_set.count(spec.key) ? "--set" : origin, spec.key, *err));
   }
   check_cross_fields(cfg, origin);
   return cfg;
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw ConfigError(fmt::format("config file '{}': not a regular file{}", path,
+                                  std::filesystem::is_directory(st) ? " (a directory)" : ""));
   std::ifstream in(path);
   if (!in) throw ConfigError(fmt::format("config file '{}': cannot open for reading", path));
   std::stringstream ss;

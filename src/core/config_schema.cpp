@@ -7,6 +7,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 
 namespace signvote::detail {
 namespace {
@@ -53,7 +55,11 @@ KeySpec field(std::string key, Sec Config::*sec, T Sec::*mem, std::string def,
     } else if (!n.IsScalar()) {
       throw YAML::Exception(n.Mark(), "not a scalar");
     }
-    (c.*sec).*mem = n.as<T>();
+    T v = n.as<T>();
+    if constexpr (std::is_same_v<T, double>) {
+      if (!std::isfinite(v)) throw ValueError("must be a finite number");  // .nan, .inf, 1e999
+    }
+    (c.*sec).*mem = std::move(v);
   };
   k.get = [sec, mem](const Config& c) { return to_yaml((c.*sec).*mem); };
   if (check) {
@@ -67,6 +73,23 @@ Check<T> at_least(T lo) {
   return [lo](const T& v) -> std::optional<std::string> {
     if (v < lo) return fmt::format("must be >= {}, got {}", lo, v);
     return std::nullopt;
+  };
+}
+
+// [lo, hi] for integers: fields later cast to int, or limited by the kernels.
+Check<int64_t> in_range(int64_t lo, int64_t hi) {
+  return [lo, hi](const int64_t& v) -> std::optional<std::string> {
+    if (v < lo || v > hi) return fmt::format("must be in [{}, {}], got {}", lo, hi, v);
+    return std::nullopt;
+  };
+}
+
+// (lo, hi] when lo_open, else [lo, hi]: finite values large enough to
+// overflow a float update (lr = 1e308) are refused at load.
+Check<double> within(double lo, double hi, bool lo_open) {
+  return [lo, hi, lo_open](const double& v) -> std::optional<std::string> {
+    if ((lo_open ? v > lo : v >= lo) && v <= hi) return std::nullopt;
+    return fmt::format("must be in {}{:g}, {:g}], got {:g}", lo_open ? "(" : "[", lo, hi, v);
   };
 }
 
@@ -123,55 +146,55 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("run.hash_every", &C::run, &RunConfig::hash_every, "50", "workers report a 64-bit weight hash every N steps (0 = off)", at_least<int64_t>(0)));
   s.push_back(field("run.checkpoint_dir", &C::run, &RunConfig::checkpoint_dir, "\"\"", "directory for checkpoints (\"\" = none)"));
   s.push_back(field("run.checkpoint_every", &C::run, &RunConfig::checkpoint_every, "0", "steps between checkpoints (0 = only at the end)", at_least<int64_t>(0)));
-  s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N checkpoint files", at_least<int64_t>(1)));
-  s.push_back(field("run.threads", &C::run, &RunConfig::threads, "1", "compute threads per worker rank (Eigen/oneDNN)", at_least<int64_t>(1)));
+  s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N checkpoint files", in_range(1, 1000000)));
+  s.push_back(field("run.threads", &C::run, &RunConfig::threads, "1", "compute threads per worker rank (Eigen/oneDNN); at most the CPUs the rank can use", in_range(1, 4096)));
   s.push_back(field("run.eval_every", &C::run, &RunConfig::eval_every, "0", "networks: evaluate on the validation split every N steps (0 = every epoch)", at_least<int64_t>(0)));
   s.push_back(field("run.time_limit_s", &C::run, &RunConfig::time_limit_s, "0", "stop the run (with a final evaluation and checkpoint) after this many seconds; 0 = no limit", at_least<double>(0)));
   // cluster
-  s.push_back(field("cluster.workers", &C::cluster, &ClusterConfig::workers, "1", "worker ranks; mpirun -np must equal servers + workers", at_least<int64_t>(1)));
-  s.push_back(field("cluster.servers", &C::cluster, &ClusterConfig::servers, "1", "server ranks (shards of the vote), ranks 0..servers-1", at_least<int64_t>(1)));
+  s.push_back(field("cluster.workers", &C::cluster, &ClusterConfig::workers, "1", "worker ranks; mpirun -np must equal servers + workers (the tally counts at most 1023 votes)", in_range(1, 1023)));
+  s.push_back(field("cluster.servers", &C::cluster, &ClusterConfig::servers, "1", "server ranks (shards of the vote), ranks 0..servers-1", in_range(1, 1023)));
   // model
   s.push_back(field("model.name", &C::model, &ModelConfig::name, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp", one_of({"quadratic", "resnet18", "small_cnn", "mlp"})));
-  s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d", at_least<int64_t>(1)));
-  s.push_back(field("model.init", &C::model, &ModelConfig::init, "1.0", "quadratic: every coordinate of x starts at this value"));
-  s.push_back(field("model.width", &C::model, &ModelConfig::width, "64", "resnet18: base channel count (64 = the paper's 11,173,962 parameters)", at_least<int64_t>(1)));
+  s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d (MPI counts are int: at most 2^31-1)", in_range(1, INT_MAX)));
+  s.push_back(field("model.init", &C::model, &ModelConfig::init, "1.0", "quadratic: every coordinate of x starts at this value", within(-1e30, 1e30, false)));
+  s.push_back(field("model.width", &C::model, &ModelConfig::width, "64", "resnet18: base channel count (64 = the paper's 11,173,962 parameters)", in_range(1, 4096)));
   // data
-  s.push_back(field("data.noise_std", &C::data, &DataConfig::noise_std, "1.0", "quadratic: std of the N(0, s^2) noise added to each gradient component", at_least<double>(0)));
+  s.push_back(field("data.noise_std", &C::data, &DataConfig::noise_std, "1.0", "quadratic: std of the N(0, s^2) noise added to each gradient component", within(0, 1e15, false)));
   s.push_back(field("data.path", &C::data, &DataConfig::path, "\"\"", "CIFAR-10 directory holding data_batch_*.bin"));
-  s.push_back(field("data.batch_size", &C::data, &DataConfig::batch_size, "64", "images per worker per step", at_least<int64_t>(1)));
-  s.push_back(field("data.val_count", &C::data, &DataConfig::val_count, "5000", "validation split: the last N training images", at_least<int64_t>(0)));
+  s.push_back(field("data.batch_size", &C::data, &DataConfig::batch_size, "64", "images per worker per step", in_range(1, 65536)));
+  s.push_back(field("data.val_count", &C::data, &DataConfig::val_count, "5000", "validation split: the last N training images", in_range(0, INT_MAX)));
   s.push_back(field("data.augment", &C::data, &DataConfig::augment, "true", "random crop (pad 4) and horizontal flip"));
   s.push_back(field("data.pad_mode", &C::data, &DataConfig::pad_mode, "\"zero\"", "crop padding: zero | reflect", one_of({"zero", "reflect"})));
   // optimizer
   s.push_back(field("optimizer.name", &C::optimizer, &OptimizerConfig::name, "\"signum\"", "signsgd | signum | sgd | adam", one_of({"signsgd", "signum", "sgd", "adam"})));
-  s.push_back(field("optimizer.lr", &C::optimizer, &OptimizerConfig::lr, "0.001", "learning rate", positive()));
+  s.push_back(field("optimizer.lr", &C::optimizer, &OptimizerConfig::lr, "0.001", "learning rate", within(0, 1e3, true)));
   s.push_back(field("optimizer.momentum", &C::optimizer, &OptimizerConfig::momentum, "0.9", "beta: Signum m = b m + (1-b) g; SGD heavy ball; adam beta1 (ignored by signsgd)", half_open(0, 1)));
-  s.push_back(field("optimizer.weight_decay", &C::optimizer, &OptimizerConfig::weight_decay, "0", "decoupled from the vote: x -= lr (s + wd x)", at_least<double>(0)));
+  s.push_back(field("optimizer.weight_decay", &C::optimizer, &OptimizerConfig::weight_decay, "0", "decoupled from the vote: x -= lr (s + wd x)", within(0, 1e3, false)));
   s.push_back(field("optimizer.beta2", &C::optimizer, &OptimizerConfig::beta2, "0.999", "adam second-moment decay", half_open(0, 1)));
-  s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", positive()));
+  s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", within(0, 1, true)));
   s.push_back(field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, "\"constant\"", "constant | step | warmup_step", one_of({"constant", "step", "warmup_step"})));
   s.push_back(field("optimizer.milestones", &C::optimizer, &OptimizerConfig::milestones, "[]", "step schedule: steps at which lr *= gamma", increasing_positive()));
-  s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", positive()));
+  s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", within(0, 1e3, true)));
   s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step: linear ramp from lr/warmup to lr", at_least<int64_t>(0)));
   // aggregation
   s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign", one_of({"majority_vote", "allreduce", "mean", "multi_krum", "coordinate_median", "qsgd", "ef_sign"})));
   s.push_back(field("aggregation.isa", &C::aggregation, &AggregationConfig::isa, "\"auto\"", "CPU sign kernels: auto | avx512 | avx2 | scalar", one_of({"auto", "avx512", "avx2", "scalar"})));
   s.push_back(field("aggregation.f", &C::aggregation, &AggregationConfig::f, "2", "multi_krum: Byzantine workers tolerated; needs cluster.workers > 2f + 2", at_least<int64_t>(0)));
   s.push_back(field("aggregation.m", &C::aggregation, &AggregationConfig::m, "0", "multi_krum: lowest-scoring gradients averaged (0 = workers - f)", at_least<int64_t>(0)));
-  s.push_back(field("aggregation.levels", &C::aggregation, &AggregationConfig::levels, "1", "qsgd: quantisation levels s (1 = ternary, 2 bits per coordinate)", at_least<int64_t>(1)));
+  s.push_back(field("aggregation.levels", &C::aggregation, &AggregationConfig::levels, "1", "qsgd: quantisation levels s (1 = ternary, 2 bits per coordinate)", in_range(1, 1 << 20)));
   s.push_back(field("aggregation.norm", &C::aggregation, &AggregationConfig::norm, "\"l2\"", "qsgd: scaling norm, l2 | max", one_of({"l2", "max"})));
-  s.push_back(field("aggregation.bucket", &C::aggregation, &AggregationConfig::bucket, "512", "qsgd: coordinates sharing one norm (the QSGD paper's bucket; 0 = one norm for the whole vector)", at_least<int64_t>(0)));
+  s.push_back(field("aggregation.bucket", &C::aggregation, &AggregationConfig::bucket, "512", "qsgd: coordinates sharing one norm (the QSGD paper's bucket; 0 = one norm for the whole vector)", in_range(0, INT_MAX)));
   // adversary
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
   s.push_back(field("adversary.workers", &C::adversary, &AdversaryConfig::workers, "[]", "or exactly these worker indices (0-based, i.e. rank - servers) are adversaries; set count or workers, not both", increasing_non_negative("worker indices")));
   s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise)", one_of({"invert", "negative", "random", "gaussian"})));
-  s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", positive()));
+  s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", within(0, 1e15, true)));
   // probes
   s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative("epochs")));
   s.push_back(field("probes.every", &C::probes, &ProbeConfig::every, "0", "networks: an SNR pass of probes.batches batches per worker every N steps (0 = off; Fig. 3)", at_least<int64_t>(0)));
-  s.push_back(field("probes.batches", &C::probes, &ProbeConfig::batches, "20", "mini-batches per worker in a periodic SNR pass", at_least<int64_t>(2)));
-  s.push_back(field("probes.batch_size", &C::probes, &ProbeConfig::batch_size, "0", "probe mini-batch size (0 = data.batch_size; the paper's Fig. 2/3 use 128)", at_least<int64_t>(0)));
-  s.push_back(field("probes.weights", &C::probes, &ProbeConfig::weights, "3", "randomly chosen weights whose per-batch gradients full passes record", at_least<int64_t>(0)));
+  s.push_back(field("probes.batches", &C::probes, &ProbeConfig::batches, "20", "mini-batches per worker in a periodic SNR pass", in_range(2, 1 << 20)));
+  s.push_back(field("probes.batch_size", &C::probes, &ProbeConfig::batch_size, "0", "probe mini-batch size (0 = data.batch_size; the paper's Fig. 2/3 use 128)", in_range(0, 65536)));
+  s.push_back(field("probes.weights", &C::probes, &ProbeConfig::weights, "3", "randomly chosen weights whose per-batch gradients full passes record", in_range(0, 1 << 20)));
   return s;
 }
 

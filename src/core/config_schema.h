@@ -6,11 +6,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace signvote::detail {
+
+// Thrown by KeySpec::set for a value of the right type that the field cannot
+// hold (a non-finite float); what() completes "key 'k' ...".
+struct ValueError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct KeySpec {
   std::string key;           // "section.name"
