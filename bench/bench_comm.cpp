@@ -118,8 +118,9 @@ void run_comm(const CommArgs& a) {
 void add_comm_bench(CLI::App& app) {
   static CommArgs args;
   auto* sub = app.add_subcommand("comm", "one vote round vs one fp32 all-reduce round (run under mpirun)");
-  sub->add_option("--dim", args.dim, "parameters (default: CIFAR ResNet-18, 11,173,962)");
-  sub->add_option("--reps", args.reps, "rounds of each kind");
+  sub->add_option("--dim", args.dim, "parameters (default: CIFAR ResNet-18, 11,173,962), 1..2147483647")
+      ->check(CLI::Range(size_t{1}, size_t{2147483647}));
+  sub->add_option("--reps", args.reps, "rounds of each kind, 1..100000")->check(CLI::Range(1, 100000));
   sub->add_flag("--json", args.json, "print JSON (the only output format)");
   sub->callback([] { run_comm(args); });
 }

@@ -23,8 +23,10 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "bench_registry.h"
+#include "core/resources.h"
 #include "signvote/sign_kernels.h"
 
 namespace {
@@ -128,6 +130,9 @@ void run_kernels_bench(const KernelsBenchOptions& opt) {
   const SignOps& o = opt.isa.empty() ? k::best_ops() : k::ops(k::parse_isa(opt.isa));
   const std::size_t n = opt.dim, W = opt.workers;
   const std::size_t words = k::packed_words(n), stride = k::wire_words(n);
+  // x, m, g, scratch floats + W vote rows + result: fail with the figure, not bad_alloc.
+  signvote::require_memory(4 * 4 * (n + opt.offset) + 4 * (W + 2) * stride,
+                           fmt::format("--dim {} --workers {}", n, W));
 
   // Allocate + touch everything once (page faults are not part of any timing).
   // 64-byte aligned like the training buffers; --offset shifts the floats.
@@ -194,11 +199,13 @@ void run_kernels_bench(const KernelsBenchOptions& opt) {
 void add_kernels_bench(CLI::App& app) {
   auto opt = std::make_shared<KernelsBenchOptions>();
   CLI::App* sub = app.add_subcommand("kernels", "pack / momentum_pack / apply / tally vs read bandwidth");
-  sub->add_option("--dim", opt->dim, "coordinates (floats) per vector")->check(CLI::PositiveNumber);
+  sub->add_option("--dim", opt->dim, "coordinates (floats) per vector, 1..2147483647")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{2147483647}));
   sub->add_option("--workers", opt->workers, "voters W for tally, 1..1023")->check(CLI::Range(1, 1023));
   sub->add_option("--isa", opt->isa, "scalar|avx2|avx512 (default: best available)");
-  sub->add_option("--reps", opt->reps, "timed repetitions (median reported)")->check(CLI::PositiveNumber);
-  sub->add_option("--offset", opt->offset, "floats past 64-byte alignment for x, m, g (e.g. 4)");
+  sub->add_option("--reps", opt->reps, "timed repetitions (median reported), 1..100000")->check(CLI::Range(1, 100000));
+  sub->add_option("--offset", opt->offset, "floats past 64-byte alignment for x, m, g (e.g. 4), 0..15")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{15}));
   sub->add_flag("--json", opt->json, "print one JSON object");
   sub->callback([opt] { run_kernels_bench(*opt); });
 }

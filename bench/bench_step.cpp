@@ -8,6 +8,7 @@
 //
 //   build/signvote-bench step --model resnet18 --batch 32 --threads 1 --json
 #include "bench_registry.h"
+#include "core/resources.h"
 #include "signvote/model.h"
 
 #include <CLI/CLI.hpp>
@@ -112,11 +113,12 @@ void add_step_bench(CLI::App& app) {
   auto opts = std::make_shared<StepOptions>();
   CLI::App* sub = app.add_subcommand("step", "one worker's forward+backward+Signum step");
   sub->add_option("--model", opts->model, "resnet18 | small_cnn | mlp");
-  sub->add_option("--batch", opts->batch, "images per step")->check(CLI::PositiveNumber);
-  sub->add_option("--threads", opts->threads, "OpenMP/Eigen/oneDNN threads")->check(CLI::PositiveNumber);
-  sub->add_option("--width", opts->width, "resnet18 base channels")->check(CLI::PositiveNumber);
-  sub->add_option("--iters", opts->iters, "timed steps (median reported)")->check(CLI::PositiveNumber);
-  sub->add_option("--warmup", opts->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  sub->add_option("--batch", opts->batch, "images per step, 1..65536")->check(CLI::Range(1, 65536));
+  sub->add_option("--threads", opts->threads, "OpenMP/Eigen/oneDNN threads, 1..CPUs this process may use")
+      ->check(CLI::Range(1, signvote::usable_cpus()));
+  sub->add_option("--width", opts->width, "resnet18 base channels, 1..4096")->check(CLI::Range(1, 4096));
+  sub->add_option("--iters", opts->iters, "timed steps (median reported), 1..100000")->check(CLI::Range(1, 100000));
+  sub->add_option("--warmup", opts->warmup, "untimed steps first, 0..100000")->check(CLI::Range(0, 100000));
   sub->add_option("--conv", opts->conv, "conv backend: dnnl | eigen (default: first available)");
   sub->add_flag("--json", opts->json, "print one JSON object");
   sub->callback([opts] { run_step_bench(*opts); });

@@ -3,6 +3,7 @@
 #include "comm/mpi_check.h"
 #include "comm/topology.h"
 #include "core/collective.h"
+#include "core/resources.h"
 #include "server/server.h"
 #include "server/vote_server.h"
 #include "worker/vote_client.h"
@@ -14,8 +15,9 @@ int train(const Config& cfg, const TrainOptions& opt) {
   comm::Topology topo(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers));
   std::unique_ptr<server::ServerLoop> srv;
   std::unique_ptr<worker::WorkerLoop> wrk;
-  std::string error;
+  std::string error = check_resources(cfg, topo.is_server());  // collective: every rank calls it
   try {
+    if (!error.empty()) throw std::runtime_error(error);
     if (topo.is_server())
       srv = server::make_server(cfg, opt, topo);
     else
