@@ -49,6 +49,8 @@ struct DataConfig {
   std::string path;        // CIFAR-10 directory (data_batch_*.bin)
   int64_t batch_size = 64; // per worker
   int64_t val_count = 5000;
+  int64_t train_files = 5;         // data_batch_1..N.bin, all required
+  int64_t records_per_file = 10000;  // exact records in each
   bool augment = true;
   std::string pad_mode = "zero";
 };

@@ -34,7 +34,9 @@ int run_eval(const EvalArgs& a) {
 
   const std::string dir = a.data.empty() ? cfg.data.path : a.data;
   const auto split = data::parse_split(a.split);
-  const data::Dataset ds = data::load_cifar10(dir, split, static_cast<size_t>(cfg.data.val_count));
+  const data::Cifar10Layout layout{static_cast<size_t>(cfg.data.train_files),
+                                   static_cast<size_t>(cfg.data.records_per_file)};
+  const data::Dataset ds = data::load_cifar10(dir, split, static_cast<size_t>(cfg.data.val_count), layout);
   constexpr int kBatch = 500;
   data::EvalLoader ev(ds, kBatch);
   nn::Tensor img(nn::Shape{kBatch, 3, 32, 32});

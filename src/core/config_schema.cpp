@@ -163,6 +163,8 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("data.path", &C::data, &DataConfig::path, "\"\"", "CIFAR-10 directory holding data_batch_*.bin"));
   s.push_back(field("data.batch_size", &C::data, &DataConfig::batch_size, "64", "images per worker per step", in_range(1, 65536)));
   s.push_back(field("data.val_count", &C::data, &DataConfig::val_count, "5000", "validation split: the last N training images", in_range(0, INT_MAX)));
+  s.push_back(field("data.train_files", &C::data, &DataConfig::train_files, "5", "training files data_batch_1..N.bin the directory must hold (official CIFAR-10: 5)", in_range(1, 1000)));
+  s.push_back(field("data.records_per_file", &C::data, &DataConfig::records_per_file, "10000", "exact records in each training file (official CIFAR-10: 10000); a short or empty file is an error", in_range(1, 100000000)));
   s.push_back(field("data.augment", &C::data, &DataConfig::augment, "true", "random crop (pad 4) and horizontal flip"));
   s.push_back(field("data.pad_mode", &C::data, &DataConfig::pad_mode, "\"zero\"", "crop padding: zero | reflect", one_of({"zero", "reflect"})));
   // optimizer

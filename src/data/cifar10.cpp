@@ -87,6 +87,29 @@ Dataset read_range(const std::vector<FileInfo>& files, std::size_t begin, std::s
   return ds;
 }
 
+// The training files of `dir` checked against `layout` (see cifar10.h).
+std::vector<FileInfo> train_files(const fs::path& dir, const Cifar10Layout& layout) {
+  const auto found = cifar10_train_files(dir);
+  std::vector<FileInfo> files;
+  if (layout.files == 0) {
+    for (const auto& p : found) files.push_back(inspect(p));
+    return files;
+  }
+  const std::string expect = " (data.train_files = " + std::to_string(layout.files) + ": data_batch_1.." +
+                             std::to_string(layout.files) + ".bin)";
+  for (const auto& p : found)
+    if (batch_number(p.filename().string()) > static_cast<long>(layout.files))
+      throw error("unexpected " + p.string() + expect);
+  for (std::size_t k = 1; k <= layout.files; ++k) {
+    const fs::path p = dir / ("data_batch_" + std::to_string(k) + ".bin");
+    files.push_back(inspect(p));  // "not found" names the missing file
+    if (layout.records_per_file > 0 && files.back().records != layout.records_per_file)
+      throw error(p.string() + " holds " + std::to_string(files.back().records) + " records, expected " +
+                  std::to_string(layout.records_per_file) + " (data.records_per_file): empty or cut short?");
+  }
+  return files;
+}
+
 }  // namespace
 
 std::array<std::size_t, kNumClasses> Dataset::class_counts() const {
@@ -138,7 +161,7 @@ Dataset read_cifar10_file(const fs::path& file) {
   return ds;
 }
 
-Dataset load_cifar10(const fs::path& dir, Split split, std::size_t val_count) {
+Dataset load_cifar10(const fs::path& dir, Split split, std::size_t val_count, const Cifar10Layout& layout) {
   if (split == Split::test) {
     const fs::path test = dir / "test_batch.bin";
     std::error_code ec;
@@ -148,15 +171,13 @@ Dataset load_cifar10(const fs::path& dir, Split split, std::size_t val_count) {
                   " not found: this copy has no test split (use --split val for a held-out "
                   "part of the training files)");
     Dataset ds = read_cifar10_file(test);
+    if (ds.size() == 0) throw error(test.string() + " holds no records");
     ds.source = test.string() + " [test]";
     return ds;
   }
-  std::vector<FileInfo> files;
+  const std::vector<FileInfo> files = train_files(dir, layout);
   std::size_t total = 0;
-  for (const auto& p : cifar10_train_files(dir)) {
-    files.push_back(inspect(p));
-    total += files.back().records;
-  }
+  for (const auto& f : files) total += f.records;
   if (split == Split::val && val_count == 0) throw error("val split requested with val_count 0");
   if (val_count >= total)
     throw error("val_count " + std::to_string(val_count) + " leaves no training records (" +

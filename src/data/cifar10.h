@@ -42,6 +42,16 @@ struct Dataset {
 
 enum class Split { train, val, test };
 
+// The training files a directory must hold. The official CIFAR-10 binary
+// set is data_batch_1..5.bin with 10,000 records each; a smaller data set in
+// the same format (test fixtures) names its own shape. files = 0 accepts
+// whatever data_batch_*.bin files exist, with any record counts (tools).
+struct Cifar10Layout {
+  std::size_t files = 5;                 // data_batch_1 .. data_batch_<files>.bin, each required
+  std::size_t records_per_file = 10000;  // exact records in each of them (0 = any)
+  static Cifar10Layout any() { return {0, 0}; }
+};
+
 // "train" | "val" | "test"; parse_split throws std::invalid_argument naming
 // the bad value.
 const char* split_name(Split s);
@@ -58,10 +68,12 @@ std::vector<std::filesystem::path> cifar10_train_files(const std::filesystem::pa
 //  val:   the last `val_count` training records (val_count >= 1).
 //  test:  test_batch.bin (val_count ignored); error if absent.
 // Only the records of the split are read. Throws std::runtime_error, one line
-// naming the file or directory: missing directory, no data_batch files, size
-// not a multiple of 3073, label > 9, unreadable file, val_count too large.
+// naming the file or directory: missing directory, no data_batch files, a
+// file of `layout` missing or not holding exactly its records (empty, cut at
+// a record boundary), an unexpected data_batch file, size not a multiple of
+// 3073, label > 9, unreadable file, val_count too large.
 Dataset load_cifar10(const std::filesystem::path& dir, Split split,
-                     std::size_t val_count = kDefaultValCount);
+                     std::size_t val_count = kDefaultValCount, const Cifar10Layout& layout = {});
 
 // All records of one CIFAR-format file (same checks as above).
 Dataset read_cifar10_file(const std::filesystem::path& file);

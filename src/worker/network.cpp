@@ -6,6 +6,7 @@
 #include "worker/problem.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -13,6 +14,10 @@ namespace signvote::worker {
 namespace {
 
 constexpr int kEvalBatch = 500;
+
+data::Cifar10Layout layout(const Config& cfg) {
+  return {static_cast<size_t>(cfg.data.train_files), static_cast<size_t>(cfg.data.records_per_file)};
+}
 
 nn::ModelSpec model_spec(const Config& cfg) {
   nn::ModelSpec spec;
@@ -27,13 +32,16 @@ class Network final : public Problem {
  public:
   Network(const Config& cfg, int k, int W)
       : model_(nn::make_model(model_spec(cfg))),
-        train_(data::load_cifar10(cfg.data.path, data::Split::train, static_cast<size_t>(cfg.data.val_count))),
+        train_(data::load_cifar10(cfg.data.path, data::Split::train, static_cast<size_t>(cfg.data.val_count), layout(cfg))),
         loader_(train_, loader_options(cfg, k, W)),
         images_(nn::Shape{static_cast<int>(cfg.data.batch_size), 3, 32, 32}),
         labels_(static_cast<size_t>(cfg.data.batch_size)) {
     if (cfg.data.val_count > 0)
-      val_ = data::load_cifar10(cfg.data.path, data::Split::val, static_cast<size_t>(cfg.data.val_count));
+      val_ = data::load_cifar10(cfg.data.path, data::Split::val, static_cast<size_t>(cfg.data.val_count), layout(cfg));
     check_probe_batches(cfg, W);
+    if (k == 0)
+      spdlog::info("data: {} training and {} validation images from {} ({} files of {})", train_.size(), val_.size(),
+                   cfg.data.path, cfg.data.train_files, cfg.data.records_per_file);
   }
 
   std::span<float> params() override { return model_->params(); }

@@ -16,6 +16,7 @@ rm -rf "$work" && mkdir -p "$work"
 "$fixture" "$work/data" 600
 cfg=(train "$(dirname "$0")/../../configs/cifar10_resnet18_w16_signum.yaml"
      --set model.name=small_cnn --set cluster.workers=3 --set data.path="$work/data" --set data.val_count=100
+     --set data.train_files=1 --set data.records_per_file=600
      --set data.batch_size=16 --set run.eval_every=8 --set run.log_every=2 --set run.hash_every=1
      --set run.checkpoint_every=0 --set optimizer.milestones=[])
 case $mode in
@@ -23,8 +24,8 @@ case $mode in
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=20 --checkpoint-dir "$work/a"
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=10 --checkpoint-dir "$work/b"
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=20 --checkpoint-dir "$work/b" --resume "$work/b"
-    "$sv" inspect "$work/a" | grep -v "blob   config" | tail -n +2 > "$work/a.txt"
-    "$sv" inspect "$work/b" | grep -v "blob   config" | tail -n +2 > "$work/b.txt"
+    "$sv" inspect "$work/a" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/a.txt"
+    "$sv" inspect "$work/b" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
     cat "$work/a.txt"
     grep -q "scalar step = 20" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: resumed run is bit-identical"
