@@ -5,6 +5,7 @@
 //   build/signvote inspect CHECKPOINT                                    (sections and hashes)
 #include "cli/commands.h"
 #include "core/collective.h"
+#include "core/resources.h"
 #include "signvote/config.h"
 #include "signvote/train.h"
 
@@ -95,7 +96,8 @@ int main(int argc, char** argv) {
   eval->add_option("--checkpoint", a.eval.checkpoint, "checkpoint file or directory")->required();
   eval->add_option("--data", a.eval.data, "CIFAR-10 directory (default: data.path of the run)");
   eval->add_option("--split", a.eval.split, "val (the run's held-out split) or test (test_batch.bin)");
-  eval->add_option("--threads", a.eval.threads, "compute threads");
+  eval->add_option("--threads", a.eval.threads, "compute threads, 1..CPUs this process may use")
+      ->check(CLI::Range(1, signvote::usable_cpus()));
   eval->add_flag("--json", a.eval.json, "print {\"accuracy\", \"loss\", \"n\"}");
   auto* inspect = app.add_subcommand("inspect", "list a checkpoint's sections with sizes and hashes");
   inspect->add_option("checkpoint", a.inspect, "checkpoint file or directory")->required();

@@ -8,14 +8,9 @@
 
 namespace signvote::server {
 
-MetricsCsv::MetricsCsv(const std::string& path, bool overwrite, bool append) : path_(path) {
-  const bool exists = std::filesystem::exists(path);
-  if (!overwrite && !append && exists)
-    throw std::runtime_error(fmt::format("metrics file '{}' already exists (pass --overwrite to replace it)", path));
-  f_.reset(std::fopen(path.c_str(), append ? "a" : "w"));
-  if (!f_) throw std::runtime_error(fmt::format("metrics file '{}': cannot open for writing", path));
-  if (!append || !exists) std::fputs("step,objective,accuracy,lr,bytes_sent,bytes_recv,t_compute,t_pack,t_comm,t_tally,t_apply\n", f_.get());
-}
+MetricsCsv::MetricsCsv(const std::string& path, bool overwrite, bool append)
+    : csv_(path, "step,objective,accuracy,lr,bytes_sent,bytes_recv,t_compute,t_pack,t_comm,t_tally,t_apply\n",
+           {.overwrite = overwrite, .resume = append}) {}
 
 // bytes_* are per worker for this step; t_* are seconds (means over workers).
 void MetricsCsv::write(const MetricsRow& r) {
@@ -24,8 +19,8 @@ void MetricsCsv::write(const MetricsRow& r) {
   const auto line = fmt::format("{},{:.8g},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", r.step, s.loss, acc,
                                 r.lr, s.bytes_recv_per_worker, s.bytes_sent_per_worker, s.t_compute, s.t_pack, s.t_comm,
                                 s.t_tally, s.t_apply);
-  if (std::fputs(line.c_str(), f_.get()) < 0 || std::fflush(f_.get()) != 0)
-    throw std::runtime_error(fmt::format("metrics file '{}': write failed", path_));
+  csv_.row(line);
+  csv_.flush();
 }
 
 Progress::Progress(uint64_t total_steps, double period_s, uint64_t first_step)

@@ -1,6 +1,7 @@
 // Server 0's outputs: the metrics CSV and the ~1 s progress line.
 #pragma once
 
+#include "data/csv_file.h"
 #include "server/vote_server.h"
 
 #include <chrono>
@@ -17,19 +18,16 @@ struct MetricsRow {
   RoundSummary s;
 };
 
+// The metrics CSV through the run's one CSV writer (data/csv_file.h):
+// refuses to replace an existing file unless `overwrite`, `append` (resume)
+// continues it, nothing is touched before the first row, write errors throw.
 class MetricsCsv {
  public:
-  // Refuses to replace an existing file unless `overwrite` (no silent data
-  // loss); `append` (resume) continues an existing file.
   MetricsCsv(const std::string& path, bool overwrite, bool append = false);
   void write(const MetricsRow& row);
 
  private:
-  struct Close {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, Close> f_;
-  std::string path_;
+  data::CsvFile csv_;
 };
 
 // Logs "step i/N | steps/s | ETA | objective" at most every `period` seconds.

@@ -16,7 +16,7 @@ Evaluator::Evaluator(const Config& cfg, const comm::Topology& topo, const std::s
                      const CsvMode& mode)
     : topo_(topo) {
   if (metrics_path.empty() || topo.worker_index() != 0 || cfg.model.name == "quadratic") return;
-  csv_ = open_run_csv(val_csv_path(metrics_path), "step,epoch,val_accuracy,val_loss,val_count\n", mode);
+  csv_ = CsvFile(val_csv_path(metrics_path), "step,epoch,val_accuracy,val_loss,val_count\n", mode);
 }
 
 ValResult Evaluator::run(Problem& p, uint64_t step) {
@@ -37,8 +37,8 @@ ValResult Evaluator::run(Problem& p, uint64_t step) {
     spdlog::info("step {} (epoch {}): val accuracy {:.2f}% loss {:.4f} on {:.0f} images", step, p.epoch(),
                  100 * last_.accuracy, last_.loss, last_.count);
     if (csv_) {
-      fmt::print(csv_.get(), "{},{},{:.6f},{:.6f},{:.0f}\n", step, p.epoch(), last_.accuracy, last_.loss, last_.count);
-      std::fflush(csv_.get());
+      csv_.row(fmt::format("{},{},{:.6f},{:.6f},{:.0f}\n", step, p.epoch(), last_.accuracy, last_.loss, last_.count));
+      csv_.flush();
     }
   }
   return last_;

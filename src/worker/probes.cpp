@@ -50,10 +50,10 @@ Prober::Prober(const Config& cfg, const comm::Topology& topo, const std::string&
   std::uniform_int_distribution<uint64_t> pick(0, d - 1);
   for (int64_t q = 0; q < cfg.probes.weights; ++q) chosen_.push_back(pick(rng));
   if (metrics_path.empty() || topo.worker_index() != 0) return;
-  snr_csv_ = open_run_csv(side_csv_path(metrics_path, "_snr"),
+  snr_csv_ = CsvFile(side_csv_path(metrics_path, "_snr"),
                           "step,epoch,kind,layer,name,params,batches,mean_sq,noise,snr\n", mode);
   if (!cfg.probes.epochs.empty() && !chosen_.empty())
-    grads_csv_ = open_run_csv(side_csv_path(metrics_path, "_grads"),
+    grads_csv_ = CsvFile(side_csv_path(metrics_path, "_grads"),
                               "step,epoch,weight,index,layer,worker,batch,grad\n", mode);
 }
 
@@ -109,9 +109,9 @@ void Prober::pass(Problem& p, uint64_t done_steps, uint64_t epoch, bool full) {
     for (size_t w = 0; w < counts.size(); ++w)
       for (size_t j = 0; j < static_cast<size_t>(counts[w]) / K; ++j)
         for (size_t q = 0; q < K; ++q)
-          fmt::print(grads_csv_.get(), "{},{},{},{},{},{},{},{:.9g}\n", done_steps, epoch, q, chosen_[q],
-                     layer_of(chosen_[q]), w, j, all[static_cast<size_t>(displs[w]) + j * K + q]);
-    std::fflush(grads_csv_.get());
+          grads_csv_.row(fmt::format("{},{},{},{},{},{},{},{:.9g}\n", done_steps, epoch, q, chosen_[q],
+                                     layer_of(chosen_[q]), w, j, all[static_cast<size_t>(displs[w]) + j * K + q]));
+    grads_csv_.flush();
   }
   spdlog::info("probe after step {} (epoch {}, {}): {:.0f} batches of {} in {:.1f} s", done_steps, epoch,
                full ? "full pass" : "periodic", m.batches(), batch,
@@ -123,10 +123,10 @@ void Prober::write_snr(const GradientMoments& m, uint64_t done_steps, uint64_t e
   const auto r = m.result();
   const auto& layers = m.layers();
   for (size_t l = 0; l < layers.size(); ++l)
-    fmt::print(snr_csv_.get(), "{},{},{},{},{},{},{:.0f},{:.9g},{:.9g},{:.9g}\n", done_steps, epoch,
-               full ? "epoch" : "periodic", l, layers[l].name, layers[l].length, m.batches(), r[l].mean_sq,
-               r[l].noise, r[l].snr);
-  std::fflush(snr_csv_.get());
+    snr_csv_.row(fmt::format("{},{},{},{},{},{},{:.0f},{:.9g},{:.9g},{:.9g}\n", done_steps, epoch,
+                             full ? "epoch" : "periodic", l, layers[l].name, layers[l].length, m.batches(),
+                             r[l].mean_sq, r[l].noise, r[l].snr));
+  snr_csv_.flush();
 }
 
 }  // namespace signvote::worker

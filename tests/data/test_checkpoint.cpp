@@ -1,4 +1,4 @@
-// Checkpoint format round trip, error cases, atomic writes and CheckpointDir.
+// Checkpoint format round trip, error cases, atomic writes, CheckpointDir and the CSV writer.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -7,6 +7,7 @@
 
 #include "data/checkpoint.h"
 #include "data/crc32.h"
+#include "data/csv_file.h"
 #include "test_util.h"
 
 using namespace signvote::data;
@@ -233,4 +234,29 @@ TEST_CASE("checkpoint dir claim: ownership, later checkpoints, temp files, space
     CHECK_THROWS_WITH(big.claim(DirClaim{.run_id = 1, .bytes_needed = std::uint64_t(1) << 62}, false),
                       Catch::Contains("MiB free"));
   }
+}
+
+TEST_CASE("csv file: checks first, touches the file only at the first row", "[data][csv]") {
+  TempDir root;
+  const std::string path = (root / "m.csv").string();
+  test::write_bytes(path, "old\n");
+  CHECK_THROWS_WITH(CsvFile(path, "h\n", {}), Catch::Contains("already exists (pass --overwrite"));
+  {
+    CsvFile f(path, "h\n", {.overwrite = true});
+    CHECK(test::read_bytes(path) == "old\n");  // not truncated before a row
+    f.row("1\n");
+    f.flush();
+    CHECK(test::read_bytes(path) == "h\n1\n");
+  }
+  {
+    CsvFile f(path, "h\n", {.resume = true});
+    f.row("2\n");
+    f.flush();
+    CHECK(test::read_bytes(path) == "h\n1\n2\n");  // appended, no second header
+  }
+  CsvFile unused((root / "never.csv").string(), "h\n", {});
+  unused.flush();
+  CHECK_FALSE(fs::exists(root / "never.csv"));
+  CHECK_THROWS_WITH(CsvFile((root / "no/dir/x.csv").string(), "h\n", {}), Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(CsvFile(root.path.string(), "h\n", {.overwrite = true}), Catch::Contains("not a regular file"));
 }
