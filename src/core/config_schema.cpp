@@ -21,9 +21,11 @@ std::string to_yaml(const T& v) {
   if constexpr (std::is_same_v<T, bool>) {
     return v ? "true" : "false";
   } else if constexpr (std::is_same_v<T, std::string>) {
-    return fmt::format("\"{}\"", v);
+    YAML::Emitter e;  // quotes and escapes: a path may hold '"', '\\' or ':'
+    e << YAML::DoubleQuoted << v;
+    return e.c_str();
   } else if constexpr (std::is_same_v<T, double>) {
-    return fmt::format("{:g}", v);
+    return fmt::format("{}", v);  // shortest text that reads back to the same double
   } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
     return fmt::format("[{}]", fmt::join(v, ", "));
   } else {

@@ -67,7 +67,7 @@ void add_section(Checkpoint& c, std::uint32_t kind, std::string key, std::string
   if (kind == kFloatArray) {
     if (payload.size() % 4 != 0) fail(name, "corrupt float array '" + key + "'");
     std::vector<float> v(payload.size() / 4);
-    std::memcpy(v.data(), payload.data(), payload.size());
+    if (!v.empty()) std::memcpy(v.data(), payload.data(), payload.size());  // empty: data() may be null
     inserted = c.arrays.emplace(std::move(key), std::move(v)).second;
   } else if (kind == kU64Scalar) {
     if (payload.size() != 8) fail(name, "corrupt scalar '" + key + "'");
