@@ -40,6 +40,7 @@ int run_train(const Args& a, int rank) {
   try {
     auto overrides = a.overrides;
     if (!a.checkpoint_dir.empty()) overrides.push_back("run.checkpoint_dir=" + a.checkpoint_dir);
+    if (a.train.rewind && a.train.resume.empty()) throw signvote::ConfigError("--rewind goes with --resume");
     cfg = signvote::load_config(a.config, overrides);
     // --resume DIR (or DIR/file) keeps checkpointing into DIR unless
     // --checkpoint-dir or run.checkpoint_dir says otherwise.

@@ -52,10 +52,10 @@ void Add::backward_relu(const Tensor& y, const Tensor& dy, Tensor& d, bool accum
   const size_t n = y.physical_size();
   if (accumulate) {
 #pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; ++i) pd[i] += py[i] > 0.f ? pg[i] : 0.f;
+    for (size_t i = 0; i < n; ++i) pd[i] += pass_if_positive(py[i], pg[i]);
   } else {
 #pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; ++i) pd[i] = py[i] > 0.f ? pg[i] : 0.f;
+    for (size_t i = 0; i < n; ++i) pd[i] = pass_if_positive(py[i], pg[i]);
   }
 }
 

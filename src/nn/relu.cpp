@@ -22,7 +22,7 @@ void ReLU::backward(const Tensor&, const Tensor& y, const Tensor& dy, Tensor& dx
   float* d = dx.data();
   const size_t n = y.physical_size();
 #pragma omp parallel for simd schedule(static)
-  for (size_t i = 0; i < n; ++i) d[i] = yv[i] > 0.f ? g[i] : 0.f;
+  for (size_t i = 0; i < n; ++i) d[i] = pass_if_positive(yv[i], g[i]);
 }
 
 }  // namespace signvote::nn
