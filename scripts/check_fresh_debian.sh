@@ -38,6 +38,9 @@ trap cleanup EXIT
 enter() {  # enter ROOT: mounts what MPI and apt need inside a chroot
   local r=$1 d
   cp /etc/resolv.conf "$r/etc/resolv.conf"
+  # An installed machine resolves its own name (the installer writes
+  # /etc/hosts); minbase has none, and Open MPI then waits ~10 s per launch.
+  cp /etc/hosts "$r/etc/hosts"
   for d in proc sys dev dev/pts; do
     mkdir -p "$r/$d"
     mount --bind "/$d" "$r/$d"
