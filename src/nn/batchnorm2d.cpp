@@ -66,13 +66,17 @@ void BatchNorm2d::forward(const Tensor& x, Tensor& y, Mode mode) {
   last_mode_ = mode;
   const size_t m = size_t(x.n()) * x.h() * x.w();
   if (mode == Mode::eval) {
-    if (dnnl_) dnnl_->forward_eval(x, gamma_, beta_, rmean_, rvar_, y);
-    else forward_eval_loops(x, y);
-    return;
+#ifdef SIGNVOTE_HAVE_DNNL
+    if (dnnl_) return dnnl_->forward_eval(x, gamma_, beta_, rmean_, rvar_, y);
+#endif
+    return forward_eval_loops(x, y);
   }
   require(m > 1, "BatchNorm2d: train mode needs more than one value per channel");
+#ifdef SIGNVOTE_HAVE_DNNL
   if (dnnl_) dnnl_->forward_train(x, gamma_, beta_, y, mean_.data(), var_.data());
-  else forward_train_loops(x, y);
+  else
+#endif
+    forward_train_loops(x, y);
   update_running(m);
 }
 
@@ -115,11 +119,13 @@ void BatchNorm2d::forward_eval_loops(const Tensor& x, Tensor& y) {
 }
 
 void BatchNorm2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
+#ifdef SIGNVOTE_HAVE_DNNL
   if (dnnl_ && last_mode_ == Mode::train && !dx.empty()) {
     dnnl_->backward(x, dy, gamma_, beta_, mean_.data(), var_.data(), dx, tmp_.data(), tmp_.data() + c_);
     for (int c = 0; c < c_; ++c) dgamma_[c] += tmp_[c], dbeta_[c] += tmp_[c_ + c];
     return;
   }
+#endif
   backward_loops(x, y, dy, dx);
 }
 

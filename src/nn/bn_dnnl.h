@@ -1,4 +1,4 @@
-// oneDNN batch normalisation primitives for BatchNorm2d (nchw or nChw16c).
+// oneDNN batch normalisation primitives for BatchNorm2d (nchw or a blocked layout).
 // Scale/shift/mean/variance are plain float[C] arrays passed by pointer,
 // so gamma/beta are used in place inside the model's flat params buffer.
 #pragma once
@@ -41,5 +41,11 @@ class DnnlBatchNorm {
   std::map<Key, std::unique_ptr<Prims>> cache_;
 };
 
+}  // namespace signvote::nn
+#else
+namespace signvote::nn {
+// Built without oneDNN: BatchNorm2d's pointer to one stays null; the empty
+// type only completes std::unique_ptr's destructor.
+class DnnlBatchNorm {};
 }  // namespace signvote::nn
 #endif  // SIGNVOTE_HAVE_DNNL
