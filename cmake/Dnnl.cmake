@@ -10,6 +10,7 @@ if(NOT SIGNVOTE_DNNL STREQUAL "OFF")
   file(REMOVE_RECURSE ${_sv_probe_dir})
   execute_process(
     COMMAND ${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/dnnl_probe -B ${_sv_probe_dir}
+            -G ${CMAKE_GENERATOR} -DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
             -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
             "-DCMAKE_PREFIX_PATH=${CMAKE_PREFIX_PATH}" "-Ddnnl_DIR=${dnnl_DIR}"
     RESULT_VARIABLE _sv_rc OUTPUT_VARIABLE _sv_out ERROR_VARIABLE _sv_err)

@@ -80,10 +80,11 @@ chroot "$work/build-root" /bin/bash -c 'cd /root/signvote && scripts/demo.sh' >>
 step "scripts/test.sh"
 chroot "$work/build-root" /bin/bash -c 'cd /root/signvote && scripts/test.sh' >>"$log" 2>&1 ||
   { tail -n 40 "$log"; echo "check_fresh_debian: FAIL: scripts/test.sh (log $log)"; exit 1; }
-ctest_line=$(grep -E "tests passed" "$log" | tail -n 1)
+ctest_line=$(grep -E "tests passed" "$log" | tail -n 1 || true)
 
 step "cpack -G DEB"
-chroot "$work/build-root" /bin/bash -c 'cd /root/signvote/build && cpack -G DEB' >>"$log" 2>&1
+chroot "$work/build-root" /bin/bash -c 'cd /root/signvote/build && cpack -G DEB' >>"$log" 2>&1 ||
+  { tail -n 20 "$log"; echo "check_fresh_debian: FAIL: cpack -G DEB (log $log)"; exit 1; }
 deb=$(ls "$work/build-root/root/signvote/build/"signvote_*_amd64.deb)
 cp "$deb" "$work/run-root/root/"
 

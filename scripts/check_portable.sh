@@ -26,7 +26,8 @@ fail() { echo "check_portable: FAIL: $*" >&2; exit 1; }
 
 # 1. Kernel dispatch on the emulated CPU.
 # (qemu warns on stderr about CPUID bits TCG cannot emulate: kept in a log.)
-json=$("${qemu[@]}" "$build/signvote-bench" kernels --dim 100003 --workers 27 --reps 1 --json 2>"$work/kernels.log")
+json=$("${qemu[@]}" "$build/signvote-bench" kernels --dim 100003 --workers 27 --reps 1 --json 2>"$work/kernels.log") ||
+  { tail -n 3 "$work/kernels.log"; fail "signvote-bench kernels under qemu Haswell"; }
 grep -q '"isa": "avx2"' <<<"$json" || fail "kernels chose $(grep -o '"isa": "[a-z0-9]*"' <<<"$json") under Haswell"
 if "${qemu[@]}" "$build/signvote-bench" kernels --dim 1000 --workers 3 --reps 1 --isa avx512 \
      >"$work/avx512.log" 2>&1; then
@@ -41,7 +42,7 @@ scripts/mpirun.sh -np 4 "${qemu[@]}" "$build/signvote" "${toy[@]}" --metrics "$w
   >"$work/haswell.log" 2>&1 || { tail -n 5 "$work/haswell.log"; fail "toy run under qemu Haswell"; }
 grep -q "kernels avx2" "$work/haswell.log" || fail "the toy run under Haswell did not use the avx2 kernels"
 scripts/mpirun.sh -np 4 "$build/signvote" "${toy[@]}" --set aggregation.isa=scalar \
-  --metrics "$work/native.csv" >"$work/native.log" 2>&1 || fail "native scalar toy run"
+  --metrics "$work/native.csv" >"$work/native.log" 2>&1 || { tail -n 5 "$work/native.log"; fail "native scalar toy run"; }
 # step,objective,accuracy,lr,bytes_sent,bytes_recv: timings (later columns) differ.
 cut -d, -f1-6 "$work/haswell.csv" >"$work/a" && cut -d, -f1-6 "$work/native.csv" >"$work/b"
 cmp -s "$work/a" "$work/b" || { diff "$work/a" "$work/b" | head -n 5; fail "toy metrics differ"; }

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # qemu-user: the portability test runs the binaries on an emulated Haswell.
-SIGNVOTE_EXTRA_PACKAGES="qemu-user ${SIGNVOTE_EXTRA_PACKAGES:-}" scripts/setup.sh
+SIGNVOTE_OPTIONAL_PACKAGES="qemu-user ${SIGNVOTE_OPTIONAL_PACKAGES:-}" scripts/setup.sh
 cd "${SIGNVOTE_BUILD_DIR:-build}"
 ctest --output-on-failure -j2 --timeout 600 "$@"

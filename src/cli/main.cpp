@@ -42,13 +42,15 @@ int run_train(const Args& a, int rank) {
     if (!a.checkpoint_dir.empty()) overrides.push_back("run.checkpoint_dir=" + a.checkpoint_dir);
     if (a.train.rewind && a.train.resume.empty()) throw signvote::ConfigError("--rewind goes with --resume");
     cfg = signvote::load_config(a.config, overrides);
-    // --resume DIR (or DIR/file) keeps checkpointing into DIR unless
-    // --checkpoint-dir or run.checkpoint_dir says otherwise.
+    // --resume DIR keeps checkpointing into DIR unless --checkpoint-dir or
+    // run.checkpoint_dir says otherwise. A resumed *file* may sit in a
+    // read-only or foreign folder: no directory is inferred from it.
     if (!a.train.resume.empty() && cfg.run.checkpoint_dir.empty()) {
-      const std::filesystem::path r(a.train.resume);
-      cfg.run.checkpoint_dir = std::filesystem::is_directory(r) ? r.string()
-                               : r.has_parent_path()            ? r.parent_path().string()
-                                                                : std::string(".");
+      if (std::filesystem::is_directory(a.train.resume))
+        cfg.run.checkpoint_dir = a.train.resume;
+      else if (rank == 0)
+        spdlog::warn("--resume {}: a file, so no checkpoints will be written (pass --checkpoint-dir DIR)",
+                     a.train.resume);
     }
     int size = 0;
     MPI_Comm_size(MPI_COMM_WORLD, &size);

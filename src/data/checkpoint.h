@@ -67,15 +67,21 @@ class CheckpointDir {
   // keep_last >= 0. With allow_overwrite = false, save() refuses to replace
   // an existing ckpt file for the same step (likely another run's).
   CheckpointDir(std::filesystem::path dir, int keep_last, bool allow_overwrite = false);
+  ~CheckpointDir();
+  CheckpointDir(const CheckpointDir&) = delete;
+  CheckpointDir& operator=(const CheckpointDir&) = delete;
 
-  // Before round 1, on the one rank that writes: creates DIR, removes the
-  // temp files of interrupted writes, checks that DIR is writable with room
-  // for one checkpoint, and that this run may write there:
-  //  - a DIR with checkpoints needs claim.resuming, and its run id must be
-  //    claim.run_id (a DIR without a run file is adopted only when resuming
-  //    from a checkpoint inside it, `resume_in_dir`);
+  // Before round 1, on the one rank that writes: creates DIR, locks it for
+  // this job's lifetime (DIR/signvote-run.lock, flock: a second live job is
+  // refused), checks that this run may write there, then removes the temp
+  // files of interrupted writes and checks that DIR is writable with room
+  // for one checkpoint. This run may write into DIR when:
+  //  - DIR/signvote-run is absent or names claim.run_id;
+  //  - a DIR with checkpoints also needs claim.resuming (a DIR without a run
+  //    file is adopted only when resuming from a checkpoint inside it,
+  //    `resume_in_dir`);
   //  - checkpoints later than claim.resume_step are refused, unless
-  //    claim.rewind, which moves them to DIR/rewound-<step>/ (nothing deleted).
+  //    claim.rewind, which moves them to a new DIR/rewound-<step>[.N]/.
   // Then writes DIR/signvote-run. Throws one line naming DIR otherwise.
   // Returns a note for the log ("" if nothing to say).
   std::string claim(const DirClaim& claim, bool resume_in_dir);
@@ -98,11 +104,15 @@ class CheckpointDir {
 
  private:
   void prune(std::uint64_t newest_step) const;
+  void lock();
+  void check_owner(const DirClaim& c, bool resume_in_dir,
+                   const std::vector<std::pair<std::uint64_t, std::filesystem::path>>& files) const;
 
   std::filesystem::path dir_;
   int keep_last_;
   bool allow_overwrite_;
   std::optional<std::uint64_t> run_id_;  // set by claim(); pruning needs it
+  int lock_fd_ = -1;                     // flock held from claim() to destruction
 };
 
 }  // namespace signvote::data

@@ -1,6 +1,7 @@
 // CheckpointDir::claim: who may write into a checkpoint directory, checked
 // before round 1 (docs/reliability.md, "Checkpoints").
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kRunFile = "signvote-run";
+constexpr const char* kLockFile = "signvote-run.lock";
 constexpr std::string_view kWhat = "checkpoint";
 
 std::runtime_error dir_error(const fs::path& dir, const std::string& msg) {
@@ -76,12 +78,14 @@ void check_free_space(const fs::path& dir, std::uint64_t needed) {
                              std::to_string((needed + (1u << 20) - 1) >> 20) + " MiB");
 }
 
-// Moves the checkpoints after `step` to DIR/rewound-<step>/ (--rewind).
+// Moves the checkpoints after `step` to a new DIR/rewound-<step>[.N]/
+// (--rewind): an earlier rewind's folder is never reused, so nothing is replaced.
 std::string set_aside(const fs::path& dir, const std::vector<std::pair<std::uint64_t, fs::path>>& later,
                       std::uint64_t step) {
-  const fs::path to = dir / ("rewound-" + std::to_string(step));
+  fs::path to = dir / ("rewound-" + std::to_string(step));
   std::error_code ec;
-  fs::create_directories(to, ec);
+  for (int n = 2; fs::exists(to, ec); ++n) to = dir / ("rewound-" + std::to_string(step) + "." + std::to_string(n));
+  fs::create_directory(to, ec);
   if (ec) throw dir_error(dir, "--rewind: cannot create " + to.string() + ": " + ec.message());
   for (const auto& [s, p] : later) {
     fs::rename(p, to / p.filename(), ec);
@@ -107,22 +111,47 @@ std::optional<std::uint64_t> CheckpointDir::owner() const {
   return id;
 }
 
+// Holds an exclusive flock on DIR/signvote-run.lock while this run lives:
+// two jobs never write into one directory at the same time.
+void CheckpointDir::lock() {
+  if (lock_fd_ >= 0) return;  // held since an earlier claim() of this object
+  const fs::path f = dir_ / kLockFile;
+  lock_fd_ = ::open(f.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) throw dir_error(dir_, std::string("cannot create its lock file: ") + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    throw dir_error(dir_, "is in use by another running job (" + f.string() + " is locked)");
+}
+
+// The ownership rules of claim() (see checkpoint.h); throws naming DIR.
+void CheckpointDir::check_owner(const DirClaim& c, bool resume_in_dir,
+                                const std::vector<std::pair<std::uint64_t, fs::path>>& files) const {
+  const auto id = owner();
+  if (files.empty()) {
+    // A run file without checkpoints: a run that has not saved yet, or died first.
+    if (id && *id != c.run_id)
+      throw dir_error(dir_, "belongs to run " + hex(*id) + ", which has written no checkpoint yet: choose another "
+                            "directory, or remove " + (dir_ / kRunFile).string() + " if that run is gone");
+    return;
+  }
+  if (!c.resuming)
+    throw dir_error(dir_, "already holds checkpoints: pass --resume " + dir_.string() +
+                              " to continue that run, or choose another directory");
+  if (id ? *id != c.run_id : !resume_in_dir)
+    throw dir_error(dir_, "holds checkpoints of another run (run " + (id ? hex(*id) : std::string("unknown")) +
+                              ", this run is " + hex(c.run_id) + "): choose another --checkpoint-dir");
+}
+
 std::string CheckpointDir::claim(const DirClaim& c, bool resume_in_dir) {
   std::error_code ec;
   if (fs::exists(dir_, ec) && !fs::is_directory(dir_, ec)) throw dir_error(dir_, "exists and is not a directory");
   fs::create_directories(dir_, ec);
   if (ec) throw dir_error(dir_, "cannot be created: " + ec.message());
-  std::string note;
-  if (int n = remove_stale_temps(dir_)) note = "removed " + std::to_string(n) + " temp file(s) of interrupted writes";
+  lock();
   const auto files = list();
+  check_owner(c, resume_in_dir, files);
+  std::string note;  // the directory is ours from here on
+  if (int n = remove_stale_temps(dir_)) note = "removed " + std::to_string(n) + " temp file(s) of interrupted writes";
   if (!files.empty()) {
-    if (!c.resuming)
-      throw dir_error(dir_, "already holds checkpoints: pass --resume " + dir_.string() +
-                                " to continue that run, or choose another directory");
-    const auto id = owner();
-    if (id ? *id != c.run_id : !resume_in_dir)
-      throw dir_error(dir_, "holds checkpoints of another run (run " + (id ? hex(*id) : std::string("unknown")) +
-                                ", this run is " + hex(c.run_id) + "): choose another --checkpoint-dir");
     std::vector<std::pair<std::uint64_t, fs::path>> later;
     for (const auto& f : files)
       if (f.first > c.resume_step) later.push_back(f);

@@ -1,4 +1,6 @@
 // CheckpointDir: ckpt-<step>.ckpt files, the latest.ckpt symlink, pruning.
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -33,6 +35,10 @@ std::optional<std::uint64_t> parse_step(const std::string& name) {
 CheckpointDir::CheckpointDir(fs::path dir, int keep_last, bool allow_overwrite)
     : dir_(std::move(dir)), keep_last_(keep_last), allow_overwrite_(allow_overwrite) {
   if (keep_last < 0) throw std::invalid_argument("checkpoint keep_last must be >= 0");
+}
+
+CheckpointDir::~CheckpointDir() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
 std::string CheckpointDir::file_name(std::uint64_t step) {

@@ -59,12 +59,11 @@ class Server final : public ServerLoop {
       try {
         if (logger_) log_step(step, stop ? step : steps, s);
       } catch (const std::exception& e) {
-        // The workers are already in the next round: stop them there.
-        if (step < steps) {
-          srv_.abort(step + 1);
-          throw RoundError(e.what());
-        }
-        throw;  // after the last round: nobody is waiting, abort_job ends the job
+        // The workers are already in the next round: stop them there. After
+        // the last round nobody waits for the server: it exits non-zero and
+        // lets the workers finish their final evaluation and checkpoint.
+        if (step < steps && !stop) srv_.abort(step + 1);
+        throw RoundError(e.what());
       }
       if (stop) break;
     }

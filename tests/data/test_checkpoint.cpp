@@ -162,7 +162,7 @@ TEST_CASE("checkpoint dir: latest symlink, pruning, no silent overwrite", "[data
   REQUIRE(kept.size() == 2);  // keep_last = 2
   CHECK(kept[0].first == 300);
   CHECK(kept[1].first == 1000);
-  CHECK(count_entries(dir) == 4);  // 2 ckpts + latest.ckpt + signvote-run, no temp files
+  CHECK(count_entries(dir) == 5);  // 2 ckpts + latest.ckpt + signvote-run(.lock), no temp files
 
   CHECK_THROWS_WITH(cd.save(sample(0), 1000), Catch::Contains("already exists"));
   CHECK(read_checkpoint(dir / "latest.ckpt").scalars.at("step") == 1000);
@@ -187,10 +187,15 @@ TEST_CASE("checkpoint dir: latest symlink, pruning, no silent overwrite", "[data
 TEST_CASE("checkpoint dir claim: ownership, later checkpoints, temp files, space", "[data][checkpoint]") {
   TempDir root;
   const fs::path dir = root / "run";
-  CheckpointDir a(dir, 2);
-  a.claim(DirClaim{.run_id = 0xA}, false);
-  CHECK(a.owner() == 0xAu);
-  for (std::uint64_t s : {10, 20, 30}) a.save(sample(s), s);  // keeps 20, 30
+  {
+    CheckpointDir a(dir, 2);
+    a.claim(DirClaim{.run_id = 0xA}, false);
+    CHECK(a.owner() == 0xAu);
+    for (std::uint64_t s : {10, 20, 30}) a.save(sample(s), s);  // keeps 20, 30
+    CheckpointDir live(dir, 2);  // a second job while run A holds the lock
+    CHECK_THROWS_WITH(live.claim(DirClaim{.run_id = 0xA, .resuming = true, .resume_step = 30}, true),
+                      Catch::Contains("in use by another running job"));
+  }
 
   SECTION("a new run refuses a directory with checkpoints") {
     CheckpointDir b(dir, 2);
@@ -212,6 +217,22 @@ TEST_CASE("checkpoint dir claim: ownership, later checkpoints, temp files, space
     CHECK_THAT(b.claim(r, true), Catch::Contains("moved 1 later checkpoint"));
     CHECK(fs::exists(dir / "rewound-20" / CheckpointDir::file_name(30)));
     CHECK(b.list().size() == 1);
+    b.save(sample(30), 30);  // the new branch reaches step 30 again
+  }
+  SECTION("a second rewind to the same step keeps the first one's files") {
+    for (int round = 0; round < 2; ++round) {
+      CheckpointDir b(dir, 2);
+      b.claim(DirClaim{.run_id = 0xA, .resuming = true, .resume_step = 20, .rewind = true}, true);
+      b.save(sample(30 + round), 30);
+    }
+    CHECK(read_checkpoint(dir / "rewound-20" / CheckpointDir::file_name(30)).scalars.at("step") == 30);
+    CHECK(read_checkpoint(dir / "rewound-20.2" / CheckpointDir::file_name(30)).scalars.at("step") == 30);
+  }
+  SECTION("a run file without checkpoints still belongs to its run") {
+    fs::remove(dir / CheckpointDir::file_name(20));
+    fs::remove(dir / CheckpointDir::file_name(30));
+    CheckpointDir b(dir, 2);
+    CHECK_THROWS_WITH(b.claim(DirClaim{.run_id = 0xB}, false), Catch::Contains("belongs to run 000000000000000a"));
   }
   SECTION("the same run resumes from its latest") {
     CheckpointDir b(dir, 2);

@@ -33,7 +33,11 @@ tmpfs() {
   fi
   trap "umount -l '$1' 2>/dev/null || true" EXIT
 }
-no_temp_files() { ! ls -A "$1" | grep -q '\.tmp-' || { echo "FAIL: temp files left in $1"; ls -la "$1"; exit 1; }; }
+no_temp_files() {  # no_temp_files DIR: DIR exists and holds no .tmp- file
+  local names
+  names=$(ls -A "$1")
+  if grep -q '\.tmp-' <<<"$names"; then echo "FAIL: temp files left in $1"; ls -la "$1"; exit 1; fi
+}
 
 case $case_ in
   disk_full_mid_run)  # room for two checkpoints: the third fails at step 60, after round 1
@@ -50,8 +54,12 @@ case $case_ in
   resume_earlier_needs_rewind)
     run ok "checkpoint" "${cfg[@]}" --set run.steps=60 --set run.checkpoint_every=20 --checkpoint-dir "$work/d"
     run fail "later checkpoints of this run .*--rewind" "${cfg[@]}" --set run.steps=80 \
-      --resume "$work/d/ckpt-000000000020.ckpt"
-    run ok "moved 2 later checkpoint" "${cfg[@]}" --set run.steps=80 --resume "$work/d/ckpt-000000000020.ckpt" --rewind
+      --resume "$work/d/ckpt-000000000020.ckpt" --checkpoint-dir "$work/d"
+    run ok "moved 2 later checkpoint" "${cfg[@]}" --set run.steps=80 --resume "$work/d/ckpt-000000000020.ckpt" \
+      --checkpoint-dir "$work/d" --rewind
+    # A resumed file alone infers no directory, and says so.
+    run ok "a file, so no checkpoints will be written" "${cfg[@]}" --set run.steps=90 \
+      --resume "$work/d/ckpt-000000000080.ckpt"
     [ -f "$work/d/rewound-20/ckpt-000000000060.ckpt" ] || { echo "FAIL: later checkpoints not kept"; exit 1; }
     ;;
   resume_keeps_checkpointing)
