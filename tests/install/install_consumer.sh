@@ -21,9 +21,11 @@ cfg=$(find "$work/prefix" -name signvoteConfig.cmake)
   -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >"$work/configure.log" 2>&1 ||
   { cat "$work/configure.log" >&2; exit 1; }
 tree=$(cd "$src/../.." && pwd)
-if grep -qE -- "(-I|-isystem )$tree/(src|include)" "$work/build/compile_commands.json"; then
-  echo "install: the consumer's include path reaches into a source tree" >&2; exit 1
-fi
+for flag in "-I$tree/src" "-I$tree/include" "-isystem $tree/src" "-isystem $tree/include"; do
+  if grep -qF -- "$flag" "$work/build/compile_commands.json"; then
+    echo "install: the consumer's include path reaches into the source tree ($flag)" >&2; exit 1
+  fi
+done
 "$cmake" --build "$work/build" -j2 >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 "$work/build/kernels_user"
 "$work/build/engine_user"
