@@ -47,6 +47,9 @@ struct SignOps {
 const SignOps& ops(Isa isa);
 // ops(available_isas().front()).
 const SignOps& best_ops();
+// The config's choice (aggregation.isa): "auto" = best_ops(), else
+// ops(parse_isa(name)); throws like parse_isa and ops.
+const SignOps& ops_named(std::string_view name);
 
 // Adversary helper: flips the n valid bits of bits (packed_words(n),) in
 // place, keeps the tail bits 0.

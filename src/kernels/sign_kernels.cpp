@@ -112,6 +112,8 @@ const SignOps& best_ops() {
   return best;
 }
 
+const SignOps& ops_named(std::string_view name) { return name == "auto" ? best_ops() : ops(parse_isa(name)); }
+
 void invert_signs(std::uint32_t* bits, std::size_t n) {
   const std::size_t words = packed_words(n);
   for (std::size_t w = 0; w < words; ++w) bits[w] = ~bits[w];

@@ -28,15 +28,11 @@ void accumulate(RoundSummary& acc, const RoundSummary& s) {
   acc.bytes_sent_per_worker = s.bytes_sent_per_worker;
 }
 
-const kernels::SignOps& select_ops(const std::string& isa) {
-  return isa == "auto" ? kernels::best_ops() : kernels::ops(kernels::parse_isa(isa));
-}
-
 class Server final : public ServerLoop {
  public:
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(worker::problem_dim(cfg)),
-        ops_(select_ops(cfg.aggregation.isa)),
+        ops_(kernels::ops_named(cfg.aggregation.isa)),
         srv_(topo, cfg.aggregation.method == "allreduce" ? 0 : dim_, round_format(cfg),
              make_aggregate(cfg, topo.workers(), dim_, ops_)), logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {

@@ -28,10 +28,6 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 CsvMode csv_mode(const TrainOptions& opt) { return {opt.overwrite, !opt.resume.empty()}; }
 
-const kernels::SignOps& select_ops(const std::string& isa) {
-  return isa == "auto" ? kernels::best_ops() : kernels::ops(kernels::parse_isa(isa));
-}
-
 // State of one worker: problem, optimiser buffers, the round client.
 class Worker final : public WorkerLoop {
  public:
@@ -39,7 +35,7 @@ class Worker final : public WorkerLoop {
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"),
         dense_method_(server::is_dense_method(cfg.aggregation.method)),
         adversary_(cfg.is_adversary(topo.worker_index())), mode_(parse_adversary_mode(cfg.adversary.mode)),
-        problem_(make_problem(cfg, topo.worker_index(), topo.workers())), ops_(select_ops(cfg.aggregation.isa)),
+        problem_(make_problem(cfg, topo.worker_index(), topo.workers())), ops_(kernels::ops_named(cfg.aggregation.isa)),
         client_(topo, vote_ || dense_method_ ? problem_->params().size() : 0, server::round_format(cfg)),
         momentum_(vote_ ? problem_->params().size() : 0), dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
         encoder_(cfg, problem_->params().size(), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),

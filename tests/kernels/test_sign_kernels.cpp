@@ -203,6 +203,10 @@ TEST_CASE("ISA names, parsing and dispatch", "[kernels][isa]") {
   for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) CHECK(parse_isa(isa_name(isa)) == isa);
   CHECK_THROWS_AS(parse_isa("avx1024"), std::invalid_argument);
   CHECK_THROWS_WITH(parse_isa("neon"), Catch::Contains("'neon'"));
+  // The config's names: "auto" is the best ISA, the rest parse as above.
+  CHECK(&ops_named("auto") == &best_ops());
+  CHECK(ops_named("scalar").isa == Isa::scalar);
+  CHECK_THROWS_WITH(ops_named("neon"), Catch::Contains("'neon'"));
   CHECK_THROWS_AS(parse_isa(""), std::invalid_argument);
 
   const auto isas = available_isas();
