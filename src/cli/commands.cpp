@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include "core/run_plan.h"
 #include "data/checkpoint.h"
 #include "data/cifar10.h"
 #include "data/hash.h"
@@ -20,9 +21,7 @@ int run_eval(const EvalArgs& a) {
   const data::Checkpoint c = data::read_checkpoint(file);
   const Config cfg = parse_config(c.blobs.at("config"), file.string() + ":config");
   if (cfg.model.name == "quadratic") throw std::runtime_error(fmt::format("checkpoint '{}' holds the quadratic toy, not a network", file.string()));
-  nn::ModelSpec spec;
-  spec.name = cfg.model.name;
-  spec.width = static_cast<int>(cfg.model.width);
+  nn::ModelSpec spec = model_spec(cfg);  // the run's model; its weights come from the checkpoint
   spec.threads = a.threads;
   auto model = nn::make_model(spec);
   const auto& params = c.arrays.at("params");

@@ -1,7 +1,7 @@
 #include "core/resources.h"
 
 #include "comm/mpi_check.h"
-#include "worker/problem.h"
+#include "core/run_plan.h"
 
 #include <fmt/format.h>
 #include <sched.h>
@@ -54,7 +54,7 @@ namespace {
 uint64_t model_params(const Config& cfg) {
   if (cfg.model.name == "quadratic") return static_cast<uint64_t>(cfg.model.dim);
   if (cfg.model.name == "resnet18") return resnet18_params(static_cast<uint64_t>(cfg.model.width));
-  return worker::problem_dim(cfg);  // small_cnn, mlp: small enough to build
+  return model_dim(cfg);  // small_cnn, mlp: small enough to build
 }
 
 }  // namespace

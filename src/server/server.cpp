@@ -3,8 +3,7 @@
 #include "signvote/sign_kernels.h"
 #include "server/aggregation.h"
 #include "server/metrics.h"
-#include "worker/optimizer.h"
-#include "worker/problem.h"
+#include "core/run_plan.h"
 
 #include <spdlog/spdlog.h>
 
@@ -31,7 +30,7 @@ void accumulate(RoundSummary& acc, const RoundSummary& s) {
 class Server final : public ServerLoop {
  public:
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
-      : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(worker::problem_dim(cfg)),
+      : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(model_dim(cfg)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
         srv_(topo, cfg.aggregation.method == "allreduce" ? 0 : dim_, round_format(cfg),
              make_aggregate(cfg, topo.workers(), dim_, ops_)), logger_(topo.world_rank() == 0),
@@ -76,7 +75,7 @@ class Server final : public ServerLoop {
     if (step % every == 0 || step == steps) {
       RoundSummary row = acc_;
       for (double* v : {&row.t_compute, &row.t_pack, &row.t_comm, &row.t_apply, &row.t_tally}) *v /= double(in_row);
-      if (csv_) csv_->write({step, worker::lr_at(cfg_.optimizer, step), row});
+      if (csv_) csv_->write({step, lr_at(cfg_.optimizer, step), row});
     }
     progress_.update(step, s, step == steps);
   }

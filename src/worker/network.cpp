@@ -3,6 +3,7 @@
 #include "data/cifar10.h"
 #include "data/loader.h"
 #include "signvote/model.h"
+#include "core/run_plan.h"
 #include "worker/problem.h"
 
 #include <fmt/format.h>
@@ -17,15 +18,6 @@ constexpr int kEvalBatch = 500;
 
 data::Cifar10Layout layout(const Config& cfg) {
   return {static_cast<size_t>(cfg.data.train_files), static_cast<size_t>(cfg.data.records_per_file)};
-}
-
-nn::ModelSpec model_spec(const Config& cfg) {
-  nn::ModelSpec spec;
-  spec.name = cfg.model.name;
-  spec.width = static_cast<int>(cfg.model.width);
-  spec.seed = cfg.run.seed;  // same seed on every worker: identical initial weights
-  spec.threads = static_cast<int>(cfg.run.threads);
-  return spec;
 }
 
 class Network final : public Problem {
@@ -140,11 +132,6 @@ class Network final : public Problem {
 };
 
 }  // namespace
-
-size_t network_dim(const Config& cfg) {
-  auto spec = model_spec(cfg);
-  return nn::make_model(spec)->num_params();
-}
 
 std::unique_ptr<Problem> make_network(const Config& cfg, int worker_index, int workers) {
   return std::make_unique<Network>(cfg, worker_index, workers);

@@ -4,16 +4,6 @@
 
 namespace signvote::worker {
 
-double lr_at(const OptimizerConfig& o, uint64_t step) {
-  double lr = o.lr;
-  if (o.schedule == "constant") return lr;
-  if (o.schedule == "warmup_step" && o.warmup_steps > 0 && step <= static_cast<uint64_t>(o.warmup_steps))
-    return lr * static_cast<double>(step) / static_cast<double>(o.warmup_steps);
-  for (int64_t m : o.milestones)
-    if (step > static_cast<uint64_t>(m)) lr *= o.gamma;
-  return lr;
-}
-
 DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg, size_t dim)
     : cfg_(cfg), m_(dim), v_(cfg.name == "adam" ? dim : 0) {}
 

@@ -1,8 +1,10 @@
-// Learning-rate schedules and the fp32 update rules of the all-reduce
-// baseline. The sign update itself is the fused kernel `apply`
-// (src/kernels), which needs no state beyond the momentum buffer.
+// The fp32 update rules of the all-reduce baseline (the learning-rate
+// schedule, lr_at, is in core/run_plan.h: the server logs it too). The sign
+// update itself is the fused kernel `apply` (src/kernels), which needs no
+// state beyond the momentum buffer.
 #pragma once
 
+#include "core/run_plan.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/config.h"
 
@@ -11,9 +13,7 @@
 
 namespace signvote::worker {
 
-// lr at 1-based `step`: constant; step (lr * gamma^#milestones passed);
-// warmup_step (linear ramp over warmup_steps, then step).
-double lr_at(const OptimizerConfig& o, uint64_t step);
+using signvote::lr_at;  // constant | step (lr * gamma^#milestones passed) | warmup_step
 
 // SGD with heavy-ball momentum (PyTorch semantics, weight decay coupled):
 //   d = g + wd x;  b = mu b + d;  x -= lr b

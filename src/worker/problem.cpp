@@ -4,13 +4,6 @@ namespace signvote::worker {
 
 std::unique_ptr<Problem> make_quadratic(const Config& cfg, int worker_index);
 std::unique_ptr<Problem> make_network(const Config& cfg, int worker_index, int workers);
-size_t network_dim(const Config& cfg);
-
-size_t problem_dim(const Config& cfg) {
-  if (cfg.model.name == "quadratic") return static_cast<size_t>(cfg.model.dim);
-  return network_dim(cfg);
-}
-
 std::unique_ptr<Problem> make_problem(const Config& cfg, int worker_index, int workers) {
   if (cfg.model.name == "quadratic") return make_quadratic(cfg, worker_index);
   return make_network(cfg, worker_index, workers);

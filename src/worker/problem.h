@@ -70,8 +70,6 @@ class Problem {
   virtual void restore_state(const std::string& bytes) = 0;
 };
 
-// Number of parameters `cfg` describes (the server sizes its buffers by it).
-size_t problem_dim(const Config& cfg);
 // This worker's problem; worker_index in [0, workers).
 std::unique_ptr<Problem> make_problem(const Config& cfg, int worker_index, int workers);
 

@@ -1,0 +1,29 @@
+#include "core/run_plan.h"
+
+namespace signvote {
+
+nn::ModelSpec model_spec(const Config& cfg) {
+  nn::ModelSpec spec;
+  spec.name = cfg.model.name;
+  spec.width = static_cast<int>(cfg.model.width);
+  spec.seed = cfg.run.seed;  // same seed on every worker: identical initial weights
+  spec.threads = static_cast<int>(cfg.run.threads);
+  return spec;
+}
+
+size_t model_dim(const Config& cfg) {
+  if (cfg.model.name == "quadratic") return static_cast<size_t>(cfg.model.dim);
+  return nn::make_model(model_spec(cfg))->num_params();
+}
+
+double lr_at(const OptimizerConfig& o, uint64_t step) {
+  double lr = o.lr;
+  if (o.schedule == "constant") return lr;
+  if (o.schedule == "warmup_step" && o.warmup_steps > 0 && step <= static_cast<uint64_t>(o.warmup_steps))
+    return lr * static_cast<double>(step) / static_cast<double>(o.warmup_steps);
+  for (int64_t m : o.milestones)
+    if (step > static_cast<uint64_t>(m)) lr *= o.gamma;
+  return lr;
+}
+
+}  // namespace signvote
