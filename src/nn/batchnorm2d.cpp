@@ -147,7 +147,7 @@ void BatchNorm2d::backward_loops(const Tensor& x, const Tensor& y, const Tensor&
       const float* g = dy.data() + dy.plane_offset(i, c);
       const float* o = y.data() + y.plane_offset(i, c);
       for (int k = 0; k < hw; ++k) {
-        const float gk = !relu_ || o[size_t(k) * s] > 0.f ? g[size_t(k) * s] : 0.f;
+        const float gk = relu_ ? pass_if_positive(o[size_t(k) * s], g[size_t(k) * s]) : g[size_t(k) * s];
         sdy += gk;
         sdyx += double(gk) * (p[size_t(k) * s] - mu) * istd;
       }
@@ -163,7 +163,7 @@ void BatchNorm2d::backward_loops(const Tensor& x, const Tensor& y, const Tensor&
       const float* o = y.data() + y.plane_offset(i, c);
       float* d = dx.data() + dx.plane_offset(i, c);
       for (int k = 0; k < hw; ++k) {
-        const float gk = !relu_ || o[size_t(k) * s] > 0.f ? g[size_t(k) * s] : 0.f;
+        const float gk = relu_ ? pass_if_positive(o[size_t(k) * s], g[size_t(k) * s]) : g[size_t(k) * s];
         const float xh = (p[size_t(k) * s] - mu) * istd;
         d[size_t(k) * s] = a * (gk - mean_dy - xh * mean_dyx);
       }
