@@ -5,6 +5,11 @@
 //   float loss = m->forward_backward(images, labels, batch, &stats);
 //   // m->params() / m->grads(): same length, same offsets -> pack, vote, apply.
 //
+// params()/grads()/buffers() live in space(): host memory for a cpu model,
+// device memory for a cuda one (copy with signvote::copy_floats). The
+// images, labels and results of forward_backward()/evaluate() are always
+// host memory; logits() is in space().
+//
 // params()/grads() are views of the flat buffers every layer's weight/bias
 // tensors live in (no gathering copy). buffers() holds BatchNorm running
 // mean/var (not voted; all-reduce/checkpoint them). Parameter order is
@@ -37,6 +42,13 @@ struct ModelSpec {
   // the rest), "dnnl" (oneDNN direct, PyTorch's algorithm) -- both only when
   // built with oneDNN -- and "eigen" (im2col + Eigen GEMM, always built).
   std::vector<std::string> conv_backends = {"dnnl_wino", "dnnl", "eigen"};
+  // Where the model runs: "cpu" (the layers above) or "cuda" (cuDNN and
+  // cuBLAS layers on device `device_index`, conv backend "cudnn"; the
+  // conv_backends list is then not consulted).
+  std::string device = "cpu";
+  int device_index = 0;           // among the visible devices (CUDA_VISIBLE_DEVICES)
+  std::string math = "fp32";      // cuda: "fp32" | "tf32" (convolutions and GEMMs)
+  int workspace_mb = 1024;        // cuda: workspace limit of one convolution algorithm
 };
 
 // A named slice of params()/grads() (or of buffers()).
@@ -71,6 +83,11 @@ class Model {
   virtual ~Model() = default;
   virtual const ModelSpec& spec() const = 0;
   virtual const std::string& conv_backend() const = 0;  // chosen backend name
+  virtual MemSpace space() const = 0;
+  // The cudaStream_t all of a cuda model's work is queued on (nullptr for a
+  // cpu model). Callers that queue their own kernels on it (the worker's
+  // Signum step) stay ordered with the model without synchronising.
+  virtual void* cuda_stream() const = 0;
 
   virtual std::span<float> params() = 0;
   virtual std::span<float> grads() = 0;
@@ -102,8 +119,10 @@ class Model {
   virtual std::string summary() const = 0;
 };
 
-// Throws std::invalid_argument naming the bad value (unknown model name or
-// backend, width/classes/channels/size/threads < 1, or no usable backend).
+// Throws std::invalid_argument naming the bad value (unknown model name,
+// device, math mode or backend, width/classes/channels/size/threads < 1, no
+// usable backend, or device "cuda" in a build without CUDA) and
+// std::runtime_error when no CUDA device is visible.
 std::unique_ptr<Model> make_model(const ModelSpec& spec);
 
 // Conv backends compiled into this build, in the default preference order.

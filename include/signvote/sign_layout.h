@@ -93,6 +93,12 @@ SV_HD SV_INLINE constexpr std::size_t wire_words(std::size_t n) {
   return (packed_words(n) + kWireAlignWords - 1) / kWireAlignWords * kWireAlignWords;
 }
 
+// Word w of an n-coordinate vector with every valid sign flipped (the
+// adversary's "invert" mode); padding bits stay 0.
+SV_HD SV_INLINE constexpr std::uint32_t inverted_word(std::uint32_t word, std::size_t n, std::size_t w) {
+  return ~word & word_mask(n, w);
+}
+
 // Sign bit of one coordinate: 1 (+1) iff x >= 0 (+-0 -> 1, NaN -> 0).
 SV_HD SV_INLINE constexpr std::uint32_t sign_bit(float x) { return x >= 0.0f ? 1u : 0u; }
 // Bit (0 or 1) -> -1.0f / +1.0f; arithmetic, not a branch (random sign bits

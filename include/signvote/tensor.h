@@ -13,12 +13,17 @@
 // The oneDNN convolution picks the block that its kernels use on the CPU it
 // runs on (DnnlContext::blocked); a mismatched block sends oneDNN to its slow
 // reference kernels.
+// Memory space: a Tensor lives in host memory (CPU layers) or on the CUDA
+// device its model was built on (MemSpace::cuda, NCHW only). Element access
+// (at(), fill() with v != 0, span() reads) is host-only; copy_from() is the
+// one way across spaces.
 // All layouts share one property used by the channel-wise layers: the H*W
 // elements of one (n, c) plane start at plane_offset(n, c) and are spaced
 // elem_stride() = B floats apart (B = 1 for nchw).
 #pragma once
 
 #include "signvote/aligned_buffer.h"
+#include "signvote/device.h"
 
 #include <array>
 #include <cstddef>
@@ -48,10 +53,10 @@ std::string to_string(const Shape& s);
 class Tensor {
  public:
   Tensor() = default;
-  // Owning tensor, zero-filled.
-  explicit Tensor(Shape s, Layout l = Layout::nchw);
-  // Non-owning view of `data` (must hold physical_size(s, l) floats).
-  static Tensor view(float* data, Shape s, Layout l = Layout::nchw);
+  // Owning tensor, zero-filled, in host memory or on the current CUDA device.
+  explicit Tensor(Shape s, Layout l = Layout::nchw, MemSpace space = MemSpace::host);
+  // Non-owning view of `data` (must hold physical_size(s, l) floats of `space`).
+  static Tensor view(float* data, Shape s, Layout l = Layout::nchw, MemSpace space = MemSpace::host);
 
   Tensor(Tensor&&) noexcept = default;
   Tensor& operator=(Tensor&&) noexcept = default;
@@ -60,6 +65,7 @@ class Tensor {
 
   const Shape& shape() const { return shape_; }
   Layout layout() const { return layout_; }
+  MemSpace space() const { return space_; }
   int n() const { return shape_.n; }
   int c() const { return shape_.c; }
   int h() const { return shape_.h; }
@@ -86,13 +92,21 @@ class Tensor {
   float& at(int n, int c, int h, int w) { return data_[offset(n, c, h, w)]; }
   float at(int n, int c, int h, int w) const { return data_[offset(n, c, h, w)]; }
 
+  // fill(v): host tensors only (v = 0 works in both spaces).
   void fill(float v);
-  void zero() { fill(0.f); }
-  // Copies the logical contents of `src` (same shape, any layout) into *this.
+  void zero();
+  // Copies the logical contents of `src` (same shape) into *this. Host to
+  // host converts layouts; across spaces both must share one layout (a
+  // synchronous copy of the physical buffer).
   void copy_from(const Tensor& src);
 
  private:
+  struct DeviceFree {
+    void operator()(float* p) const;
+  };
   AlignedBuffer owned_;
+  std::unique_ptr<float, DeviceFree> device_owned_;
+  MemSpace space_ = MemSpace::host;
   float* data_ = nullptr;
   Shape shape_{};
   Layout layout_ = Layout::nchw;

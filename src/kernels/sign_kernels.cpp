@@ -116,8 +116,7 @@ const SignOps& ops_named(std::string_view name) { return name == "auto" ? best_o
 
 void invert_signs(std::uint32_t* bits, std::size_t n) {
   const std::size_t words = packed_words(n);
-  for (std::size_t w = 0; w < words; ++w) bits[w] = ~bits[w];
-  if (words > 0) bits[words - 1] &= tail_mask(n);
+  for (std::size_t w = 0; w < words; ++w) bits[w] = inverted_word(bits[w], n, w);
 }
 
 void tally_counts(const std::uint32_t* votes, std::size_t W, std::size_t stride,

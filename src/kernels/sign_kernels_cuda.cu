@@ -60,6 +60,16 @@ __global__ void apply_kernel(float* x, std::size_t n, const std::uint32_t* bits,
   }
 }
 
+// One thread per word: the adversary's sign flip (sign_layout.h inverted_word).
+__global__ void invert_kernel(std::uint32_t* bits, std::size_t n) {
+  const std::size_t words = packed_words(n);
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t w = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; w < words;
+       w += stride) {
+    bits[w] = inverted_word(bits[w], n, w);
+  }
+}
+
 // One thread per output word: W rows (coalesced across threads) through K+1
 // bit-sliced counter planes in registers; out bit = plane K.
 template <int K>
@@ -109,6 +119,12 @@ void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float w
            cudaStream_t stream) {
   if (n == 0) return;
   apply_kernel<<<grid_for(n), kBlock, 0, stream>>>(x, n, bits, lr, wd);
+  SV_CUDA_CHECK(cudaGetLastError());
+}
+
+void invert_signs(std::uint32_t* bits, std::size_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  invert_kernel<<<grid_for(packed_words(n)), kBlock, 0, stream>>>(bits, n);
   SV_CUDA_CHECK(cudaGetLastError());
 }
 

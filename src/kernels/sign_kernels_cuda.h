@@ -9,9 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 
 #include "kernels/cuda_check.h"
+#include "kernels/device_buffer.h"
 #include "signvote/sign_layout.h"
 
 namespace signvote::kernels::cuda {
@@ -30,51 +30,8 @@ void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float w
 // majority bits (ties -> +1). W in [1, 1023], else std::invalid_argument.
 void tally(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
            std::uint32_t* out, cudaStream_t stream);
-
-// RAII device array of `size` T (cudaMalloc / cudaFree); move-only.
-template <class T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t size) : size_(size) {
-    if (size_ > 0) SV_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), size_ * sizeof(T)));
-  }
-  DeviceBuffer(DeviceBuffer&& o) noexcept
-      : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    if (this != &o) {
-      release();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      size_ = std::exchange(o.size_, 0);
-    }
-    return *this;
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() { release(); }
-
-  T* data() { return ptr_; }
-  const T* data() const { return ptr_; }
-  std::size_t size() const { return size_; }
-
- private:
-  void release() noexcept {
-    if (ptr_ != nullptr) cudaFree(ptr_);  // no throw from a destructor
-    ptr_ = nullptr;
-  }
-  T* ptr_ = nullptr;
-  std::size_t size_ = 0;
-};
-
-// Explicit, synchronous host -> device copy of count T.
-template <class T>
-void copy_to_device(T* device_dst, const T* host_src, std::size_t count) {
-  SV_CUDA_CHECK(cudaMemcpy(device_dst, host_src, count * sizeof(T), cudaMemcpyHostToDevice));
-}
-// Explicit, synchronous device -> host copy of count T.
-template <class T>
-void copy_to_host(T* host_dst, const T* device_src, std::size_t count) {
-  SV_CUDA_CHECK(cudaMemcpy(host_dst, device_src, count * sizeof(T), cudaMemcpyDeviceToHost));
-}
+// Adversary sign flip: bits (packed_words(n),) ^= ~0 on the n valid bits,
+// tail bits stay 0 (CPU twin: kernels::invert_signs).
+void invert_signs(std::uint32_t* bits, std::size_t n, cudaStream_t stream);
 
 }  // namespace signvote::kernels::cuda

@@ -5,7 +5,11 @@
 
 #include "signvote/layer.h"
 
+#include <memory>
+
 namespace signvote::nn {
+
+struct CudaContext;
 
 class GlobalAvgPool final : public Layer {
  public:
@@ -15,6 +19,20 @@ class GlobalAvgPool final : public Layer {
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   std::string describe() const override { return "global_avgpool"; }
+};
+
+// CUDA twin (avgpool_cuda.cpp): one thread per plane, same summation order.
+class CudaGlobalAvgPool final : public Layer {
+ public:
+  explicit CudaGlobalAvgPool(std::shared_ptr<CudaContext> ctx) : ctx_(std::move(ctx)) {}
+  LayerKind kind() const override { return LayerKind::pool; }
+  Shape output_shape(const Shape& in) const override { return {in.n, in.c, 1, 1}; }
+  void forward(const Tensor& x, Tensor& y, Mode mode) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
+  std::string describe() const override { return "global_avgpool [cuda]"; }
+
+ private:
+  std::shared_ptr<CudaContext> ctx_;
 };
 
 }  // namespace signvote::nn

@@ -53,9 +53,10 @@ void BatchNorm2d::bind_buffers(float* buffers) {
   rmean_ = buffers;
   rvar_ = buffers + c_;
 }
-void BatchNorm2d::init_params(std::mt19937_64&) {
-  for (int c = 0; c < c_; ++c) gamma_[c] = 1.f, beta_[c] = 0.f, rmean_[c] = 0.f, rvar_[c] = 1.f;
+void BatchNorm2d::init_values(float* gamma, float* beta, float* rmean, float* rvar, int channels) {
+  for (int c = 0; c < channels; ++c) gamma[c] = 1.f, beta[c] = 0.f, rmean[c] = 0.f, rvar[c] = 1.f;
 }
+void BatchNorm2d::init_params(std::mt19937_64&) { init_values(gamma_, beta_, rmean_, rvar_, c_); }
 std::string BatchNorm2d::describe() const {
   return (relu_ ? "bn+relu " : "bn ") + std::to_string(c_) + (dnnl_ ? " [dnnl]" : " [loops]");
 }

@@ -36,7 +36,10 @@ class BatchNorm2d final : public Layer {
   void bind_params(float* params, float* grads) override;
   std::vector<ParamDecl> buffer_decls() const override;
   void bind_buffers(float* buffers) override;
-  void init_params(std::mt19937_64& rng) override;  // gamma = 1, beta = 0, rm = 0, rv = 1
+  void init_params(std::mt19937_64& rng) override;  // init_values
+  // gamma = 1, beta = 0, running_mean = 0, running_var = 1 (C each); shared
+  // with the CUDA twin (batchnorm2d_cuda.h).
+  static void init_values(float* gamma, float* beta, float* rmean, float* rvar, int channels);
   std::string describe() const override;
 
  private:

@@ -5,6 +5,7 @@
 #include "conv2d.h"
 #include "flatten.h"
 #include "graph_model.h"
+#include "layer_factory.h"
 #include "linear.h"
 #include "maxpool2d.h"
 #include "relu.h"
@@ -25,57 +26,76 @@ std::vector<std::string> available_conv_backends() { return conv_backend_names()
 
 namespace {
 
+class HostLayers final : public LayerFactory {
+ public:
+  HostLayers(std::string backend, const NnContext& ctx) : backend_(std::move(backend)), ctx_(ctx) {}
+  std::unique_ptr<Layer> conv(const ConvGeom& g) override {
+    return std::make_unique<Conv2d>(g, make_conv_impl(backend_, g, ctx_));
+  }
+  std::unique_ptr<Layer> batchnorm(int c, bool relu) override { return std::make_unique<BatchNorm2d>(c, ctx_, relu); }
+  std::unique_ptr<Layer> relu() override { return std::make_unique<ReLU>(); }
+  std::unique_ptr<Layer> maxpool(int k, int s) override { return std::make_unique<MaxPool2d>(k, s); }
+  std::unique_ptr<Layer> global_avgpool() override { return std::make_unique<GlobalAvgPool>(); }
+  std::unique_ptr<Layer> flatten() override { return std::make_unique<Flatten>(); }
+  std::unique_ptr<Layer> linear(int in, int out, double gain) override { return std::make_unique<Linear>(in, out, gain); }
+
+ private:
+  std::string backend_;
+  const NnContext& ctx_;
+};
+
 // conv(k x k, stride, pad k/2) + BN (+ ReLU fused into the BN layer).
-int conv_bn(GraphModel& m, const std::string& conv_name, const std::string& bn_name, int x,
+int conv_bn(GraphModel& m, LayerFactory& f, const std::string& conv_name, const std::string& bn_name, int x,
             int cout, int k, int stride, bool relu) {
   const int cin = m.act_shape(x).c;
   const ConvGeom g{cin, cout, k, k, stride, stride, k / 2, k / 2};
-  x = m.add_layer(conv_name, std::make_unique<Conv2d>(g, make_conv_impl(m.conv_backend(), g, m.context())), x);
-  return m.add_layer(bn_name, std::make_unique<BatchNorm2d>(cout, m.context(), relu), x);
+  x = m.add_layer(conv_name, f.conv(g), x);
+  return m.add_layer(bn_name, f.batchnorm(cout, relu), x);
 }
 
 // torchvision-style BasicBlock with the CIFAR 1x1 conv + BN shortcut.
-int basic_block(GraphModel& m, const std::string& p, int x, int cout, int stride) {
+int basic_block(GraphModel& m, LayerFactory& f, const std::string& p, int x, int cout, int stride) {
   const int cin = m.act_shape(x).c;
-  int h = conv_bn(m, p + ".conv1", p + ".bn1", x, cout, 3, stride, true);
-  h = conv_bn(m, p + ".conv2", p + ".bn2", h, cout, 3, 1, false);
+  int h = conv_bn(m, f, p + ".conv1", p + ".bn1", x, cout, 3, stride, true);
+  h = conv_bn(m, f, p + ".conv2", p + ".bn2", h, cout, 3, 1, false);
   int sc = x;
-  if (stride != 1 || cin != cout) sc = conv_bn(m, p + ".shortcut.0", p + ".shortcut.1", x, cout, 1, stride, false);
+  if (stride != 1 || cin != cout) sc = conv_bn(m, f, p + ".shortcut.0", p + ".shortcut.1", x, cout, 1, stride, false);
   return m.add_residual(p + ".add_relu", h, sc, /*relu=*/true);
 }
 
-void build_resnet18(GraphModel& m, const ModelSpec& s) {
-  int x = conv_bn(m, "conv1", "bn1", 0, s.width, 3, 1, true);
+void build_resnet18(GraphModel& m, LayerFactory& f, const ModelSpec& s) {
+  int x = conv_bn(m, f, "conv1", "bn1", 0, s.width, 3, 1, true);
   for (int stage = 0; stage < 4; ++stage)
     for (int b = 0; b < 2; ++b) {
       const int stride = (stage > 0 && b == 0) ? 2 : 1;
       const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
-      x = basic_block(m, p, x, s.width << stage, stride);
+      x = basic_block(m, f, p, x, s.width << stage, stride);
     }
-  x = m.add_layer("avgpool", std::make_unique<GlobalAvgPool>(), x);
-  m.add_layer("linear", std::make_unique<Linear>(m.act_shape(x).c, s.num_classes), x);
+  x = m.add_layer("avgpool", f.global_avgpool(), x);
+  m.add_layer("linear", f.linear(m.act_shape(x).c, s.num_classes, 1.0), x);
 }
 
 // [conv3x3 + BN + ReLU + maxpool2] x 2 with width/4 and width/2 channels,
 // then a linear classifier.
-void build_small_cnn(GraphModel& m, const ModelSpec& s) {
-  int x = conv_bn(m, "conv1", "bn1", 0, std::max(1, s.width / 4), 3, 1, true);
-  x = m.add_layer("pool1", std::make_unique<MaxPool2d>(2, 2), x);
-  x = conv_bn(m, "conv2", "bn2", x, std::max(1, s.width / 2), 3, 1, true);
-  x = m.add_layer("pool2", std::make_unique<MaxPool2d>(2, 2), x);
-  x = m.add_layer("flatten", std::make_unique<Flatten>(), x);
-  m.add_layer("fc", std::make_unique<Linear>(m.act_shape(x).c, s.num_classes), x);
+void build_small_cnn(GraphModel& m, LayerFactory& f, const ModelSpec& s) {
+  int x = conv_bn(m, f, "conv1", "bn1", 0, std::max(1, s.width / 4), 3, 1, true);
+  x = m.add_layer("pool1", f.maxpool(2, 2), x);
+  x = conv_bn(m, f, "conv2", "bn2", x, std::max(1, s.width / 2), 3, 1, true);
+  x = m.add_layer("pool2", f.maxpool(2, 2), x);
+  x = m.add_layer("flatten", f.flatten(), x);
+  m.add_layer("fc", f.linear(m.act_shape(x).c, s.num_classes, 1.0), x);
 }
 
 // flatten -> linear(2*width) -> ReLU -> linear(classes).
-void build_mlp(GraphModel& m, const ModelSpec& s) {
-  int x = m.add_layer("flatten", std::make_unique<Flatten>(), 0);
-  x = m.add_layer("fc1", std::make_unique<Linear>(m.act_shape(x).c, 2 * s.width, std::sqrt(2.0)), x);
-  x = m.add_layer("fc1.relu", std::make_unique<ReLU>(), x);
-  m.add_layer("fc2", std::make_unique<Linear>(m.act_shape(x).c, s.num_classes), x);
+void build_mlp(GraphModel& m, LayerFactory& f, const ModelSpec& s) {
+  int x = m.add_layer("flatten", f.flatten(), 0);
+  x = m.add_layer("fc1", f.linear(m.act_shape(x).c, 2 * s.width, std::sqrt(2.0)), x);
+  x = m.add_layer("fc1.relu", f.relu(), x);
+  m.add_layer("fc2", f.linear(m.act_shape(x).c, s.num_classes, 1.0), x);
 }
 
 std::string choose_backend(const ModelSpec& s) {
+  if (s.device == "cuda") return "cudnn";
   std::string tried;
   for (const auto& b : s.conv_backends) {
     if (b != "dnnl_wino" && b != "dnnl" && b != "eigen")
@@ -99,18 +119,29 @@ void validate(const ModelSpec& s) {
   positive(s.in_channels, "in_channels");
   positive(s.image_size, "image_size");
   positive(s.threads, "threads");
+  if (s.device != "cpu" && s.device != "cuda")
+    throw std::invalid_argument("unknown model device '" + s.device + "' (known: cpu, cuda)");
+  if (s.math != "fp32" && s.math != "tf32")
+    throw std::invalid_argument("unknown math mode '" + s.math + "' (known: fp32, tf32)");
+  if (s.device == "cuda" && s.workspace_mb < 0)
+    throw std::invalid_argument("ModelSpec.workspace_mb = " + std::to_string(s.workspace_mb) + " must be >= 0");
   if (s.name != "resnet18" && s.name != "small_cnn" && s.name != "mlp")
     throw std::invalid_argument("unknown model name '" + s.name + "' (known: resnet18, small_cnn, mlp)");
 }
 
 }  // namespace
 
+std::unique_ptr<LayerFactory> make_host_layers(const std::string& conv_backend, const NnContext& ctx) {
+  return std::make_unique<HostLayers>(conv_backend, ctx);
+}
+
 std::unique_ptr<Model> make_model(const ModelSpec& spec) {
   validate(spec);
   auto m = std::make_unique<GraphModel>(spec, choose_backend(spec));
-  if (spec.name == "resnet18") build_resnet18(*m, spec);
-  else if (spec.name == "small_cnn") build_small_cnn(*m, spec);
-  else build_mlp(*m, spec);
+  const auto f = spec.device == "cuda" ? make_cuda_layers(m->context()) : make_host_layers(m->conv_backend(), m->context());
+  if (spec.name == "resnet18") build_resnet18(*m, *f, spec);
+  else if (spec.name == "small_cnn") build_small_cnn(*m, *f, spec);
+  else build_mlp(*m, *f, spec);
   m->finalize();
   return m;
 }

@@ -4,6 +4,10 @@
 #ifdef SIGNVOTE_HAVE_DNNL
 #include "dnnl_util.h"
 #endif
+#ifdef SIGNVOTE_NN_CUDA
+#include "cuda_context.h"
+#endif
+#include "signvote/model.h"
 
 #include <cmath>
 #include <numbers>
@@ -19,6 +23,15 @@ std::shared_ptr<DnnlContext> make_dnnl_context() {
   return std::make_shared<DnnlContext>();
 #else
   return nullptr;
+#endif
+}
+
+std::shared_ptr<CudaContext> make_cuda_context(const ModelSpec& spec) {
+#ifdef SIGNVOTE_NN_CUDA
+  return std::make_shared<CudaContext>(spec.device_index, parse_math_mode(spec.math), size_t(spec.workspace_mb) << 20);
+#else
+  (void)spec;
+  throw std::invalid_argument("model device 'cuda': this signvote was built without CUDA");
 #endif
 }
 

@@ -15,16 +15,25 @@
 namespace signvote::nn {
 
 struct DnnlContext;  // dnnl_util.h; only defined when built with oneDNN
+struct CudaContext;  // cuda_context.h; only defined when built with CUDA
 
-// Per-model settings every layer may need. Owned by the model, shared by
+// The execution context of one model, chosen when it is built and shared by
 // its layers; never global.
 struct NnContext {
-  int threads = 1;                     // OpenMP/Eigen threads for this model
+  int threads = 1;                     // OpenMP/Eigen threads for this model (host work)
   std::shared_ptr<DnnlContext> dnnl;   // non-null when the model uses oneDNN
+  MemSpace space = MemSpace::host;     // where parameters and activations live
+  std::shared_ptr<CudaContext> cuda;   // non-null for a cuda model
 };
 
 // A oneDNN CPU engine + stream; nullptr when built without oneDNN.
 std::shared_ptr<DnnlContext> make_dnnl_context();
+
+// The CUDA context of a cuda model: device spec.device_index, math mode
+// spec.math, workspace limit spec.workspace_mb. Throws std::invalid_argument
+// in a build without CUDA and std::runtime_error when no device is visible.
+struct ModelSpec;
+std::shared_ptr<CudaContext> make_cuda_context(const ModelSpec& spec);
 
 // Fills `out` with N(0, std^2) samples. Normal deviates come from our own
 // Box-Muller transform over std::mt19937_64 (std::normal_distribution is

@@ -4,7 +4,11 @@
 
 #include "signvote/layer.h"
 
+#include <memory>
+
 namespace signvote::nn {
+
+struct CudaContext;
 
 class Flatten final : public Layer {
  public:
@@ -14,6 +18,21 @@ class Flatten final : public Layer {
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   std::string describe() const override { return "flatten"; }
+};
+
+// CUDA twin (flatten_cuda.cpp): NCHW is already (N, C*H*W) in memory, so
+// forward and backward are device-to-device copies on the model's stream.
+class CudaFlatten final : public Layer {
+ public:
+  explicit CudaFlatten(std::shared_ptr<CudaContext> ctx) : ctx_(std::move(ctx)) {}
+  LayerKind kind() const override { return LayerKind::flatten; }
+  Shape output_shape(const Shape& in) const override { return {in.n, in.c * in.h * in.w, 1, 1}; }
+  void forward(const Tensor& x, Tensor& y, Mode mode) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
+  std::string describe() const override { return "flatten [cuda]"; }
+
+ private:
+  std::shared_ptr<CudaContext> ctx_;
 };
 
 }  // namespace signvote::nn

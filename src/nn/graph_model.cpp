@@ -1,28 +1,30 @@
 // GraphModel: flat parameter layout, activation storage, forward/backward.
 #include "graph_model.h"
 
-#include "add.h"
-
 #include "eigen_core.h"
 
+#ifdef SIGNVOTE_NN_CUDA
+#include "cuda_context.h"
+#endif
+
 #include <algorithm>
-#include <chrono>
+#include <climits>
 #include <sstream>
 #include <stdexcept>
 
 namespace signvote::nn {
 
-namespace {
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-}  // namespace
-
 GraphModel::GraphModel(const ModelSpec& spec, std::string backend)
     : spec_(spec), backend_(std::move(backend)) {
   ctx_.threads = spec.threads;
-  if (backend_.starts_with("dnnl")) ctx_.dnnl = make_dnnl_context();  // dnnl, dnnl_wino
+  if (spec.device == "cuda") {
+    ctx_.space = MemSpace::cuda;
+    ctx_.cuda = make_cuda_context(spec);
+    ops_ = make_cuda_ops(ctx_.cuda);
+  } else {
+    if (backend_.starts_with("dnnl")) ctx_.dnnl = make_dnnl_context();  // dnnl, dnnl_wino
+    ops_ = make_host_ops();
+  }
   acts_.push_back({Shape{1, spec.in_channels, spec.image_size, spec.image_size}, Layout::nchw, 0});
 }
 
@@ -61,22 +63,51 @@ void GraphModel::finalize() {
       nb += d.count;
     }
   }
-  params_ = AlignedBuffer(np);
-  grads_ = AlignedBuffer(np);
-  buffers_ = AlignedBuffer(nb);
+  // Layers initialise host memory (the same code and RNG stream on either
+  // device, so a cpu and a cuda model of one seed start equal); a cuda
+  // model then copies it up and rebinds its layers to the device buffers.
+  AlignedBuffer hp(np), hg(np), hb(nb);
+  bind_all(hp.data(), hg.data(), hb.data(), /*init=*/true);
+  allocate_flat(np, nb);
+  if (ctx_.space == MemSpace::host) {
+    std::copy_n(hp.data(), np, params_.data());
+    std::copy_n(hb.data(), nb, buffers_.data());
+  } else {
+    copy_floats(params_.data(), MemSpace::cuda, hp.data(), MemSpace::host, np);
+    copy_floats(buffers_.data(), MemSpace::cuda, hb.data(), MemSpace::host, nb);
+  }
+  bind_all(params_.data(), grads_.data(), buffers_.data(), /*init=*/false);
+}
+
+void GraphModel::bind_all(float* params, float* grads, float* buffers, bool init) {
   std::mt19937_64 rng(spec_.seed);
   size_t po = 0, bo = 0;
   for (Node& n : nodes_) {
     if (!n.layer) continue;
-    n.layer->bind_params(params_.data() + po, grads_.data() + po);
-    n.layer->bind_buffers(buffers_.data() + bo);
+    n.layer->bind_params(params + po, grads + po);
+    n.layer->bind_buffers(buffers + bo);
     for (const auto& d : n.layer->param_decls()) po += d.count;
     for (const auto& d : n.layer->buffer_decls()) bo += d.count;
-    n.layer->init_params(rng);  // in node order: deterministic in the seed
+    if (init) n.layer->init_params(rng);  // in node order: deterministic in the seed
   }
 }
 
-void GraphModel::zero_grads() { std::fill_n(grads_.data(), grads_.size(), 0.f); }
+void GraphModel::allocate_flat(size_t np, size_t nb) {
+  require(np <= size_t(INT_MAX) && nb <= size_t(INT_MAX), "model: more than 2^31-1 parameters");
+  auto make = [&](size_t n) { return n == 0 ? Tensor() : Tensor(Shape{int(n), 1, 1, 1}, Layout::nchw, ctx_.space); };
+  params_ = make(np);
+  grads_ = make(np);
+  buffers_ = make(nb);
+}
+
+void* GraphModel::cuda_stream() const {
+#ifdef SIGNVOTE_NN_CUDA
+  if (ctx_.cuda) return ctx_.cuda->stream;
+#endif
+  return nullptr;
+}
+
+void GraphModel::zero_grads() { ops_->zero(grads_.data(), flat_size(grads_)); }
 
 // OpenMP's thread count is a per-calling-thread setting that oneDNN and our
 // loops read; Eigen's is process-wide. Both are set for the duration of one
@@ -130,11 +161,13 @@ void GraphModel::ensure_capacity(int batch) {
   for (const Act& a : acts_) {
     Shape s = a.shape;
     s.n = batch;
-    const bool first = store_.empty();  // activation 0 is the caller's images
-    store_.emplace_back(first ? Tensor() : Tensor(s, a.layout));
-    gstore_.emplace_back(first ? Tensor() : Tensor(s, a.layout));
+    // Activation 0 is the caller's images (a device copy on cuda).
+    const bool first = store_.empty();
+    const MemSpace sp = ctx_.space;
+    store_.emplace_back(first && sp == MemSpace::host ? Tensor() : Tensor(s, a.layout, sp));
+    gstore_.emplace_back(first ? Tensor() : Tensor(s, a.layout, sp));
     // Scratch for summing gradients of activations with several consumers.
-    sstore_.emplace_back(first || a.consumers < 2 ? Tensor() : Tensor(s, a.layout));
+    sstore_.emplace_back(first || a.consumers < 2 ? Tensor() : Tensor(s, a.layout, sp));
   }
   capacity_ = batch;
 }
@@ -144,7 +177,7 @@ Tensor GraphModel::view_of(std::vector<Tensor>& store, int act, int batch) {
   if (t.empty()) return Tensor();
   Shape s = t.shape();
   s.n = batch;
-  return Tensor::view(t.data(), s, t.layout());
+  return Tensor::view(t.data(), s, t.layout(), t.space());
 }
 
 void GraphModel::make_views(const Tensor& images, int batch) {
@@ -157,23 +190,18 @@ void GraphModel::make_views(const Tensor& images, int batch) {
     gviews_.push_back(view_of(gstore_, i, batch));
     sviews_.push_back(view_of(sstore_, i, batch));
   }
-  Shape s = images.shape();
-  s.n = batch;
-  views_[0] = Tensor::view(const_cast<float*>(images.data()), s, Layout::nchw);  // read-only use
+  views_[0] = ops_->stage_input(images, batch, store_[0]);
 }
 
 void GraphModel::run_forward(Mode mode) {
   for (const Node& n : nodes_) {
-    const auto t0 = Clock::now();
+    ops_->begin_timing();
     if (n.layer) {
       n.layer->forward(views_[size_t(n.in0)], views_[size_t(n.out)], mode);
-      times_[n.layer->kind()] += seconds_since(t0);
     } else {
-      const Tensor &a = views_[size_t(n.in0)], &b = views_[size_t(n.in1)];
-      if (n.relu) Add::forward_relu(a, b, views_[size_t(n.out)]);
-      else Add::forward(a, b, views_[size_t(n.out)]);
-      times_[LayerKind::add] += seconds_since(t0);
+      ops_->add(views_[size_t(n.in0)], views_[size_t(n.in1)], views_[size_t(n.out)], n.relu);
     }
+    ops_->end_timing(n.layer ? n.layer->kind() : LayerKind::add);
   }
 }
 
@@ -197,21 +225,14 @@ void GraphModel::backward_node(const Node& n, std::vector<char>& written) {
   if (n.layer) {
     Tensor& dx = grad_target(n.in0, written, &acc);
     n.layer->backward(views_[size_t(n.in0)], views_[size_t(n.out)], dy, dx);
-    if (acc) Add::accumulate(dx, gviews_[size_t(n.in0)]);
+    if (acc) ops_->add_backward(nullptr, dx, gviews_[size_t(n.in0)], true);
     return;
   }
   for (int in : {n.in0, n.in1}) {
     Tensor& dx = grad_target(in, written, &acc);
     if (dx.empty()) continue;
     Tensor& dst = acc ? gviews_[size_t(in)] : dx;  // never via scratch: add directly
-    if (n.relu) {
-      Add::backward_relu(views_[size_t(n.out)], dy, dst, acc);
-    } else if (acc) {
-      Add::accumulate(dy, dst);
-    } else {
-      Tensor none;
-      Add::backward(dy, dst, none);
-    }
+    ops_->add_backward(n.relu ? &views_[size_t(n.out)] : nullptr, dy, dst, acc);
   }
 }
 
@@ -219,9 +240,9 @@ void GraphModel::run_backward() {
   std::vector<char> written(acts_.size(), 0);
   written.back() = 1;  // the logits gradient comes from the loss
   for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
-    const auto t0 = Clock::now();
+    ops_->begin_timing();
     backward_node(*it, written);
-    times_[it->layer ? it->layer->kind() : LayerKind::add] += seconds_since(t0);
+    ops_->end_timing(it->layer ? it->layer->kind() : LayerKind::add);
   }
 }
 
@@ -231,11 +252,13 @@ float GraphModel::forward_backward(const Tensor& images, const int* labels, int 
   const ThreadScope threads(ctx_.threads);
   make_views(images, batch);
   run_forward(Mode::train);
-  auto t0 = Clock::now();
-  const LossResult r = loss_.forward(views_.back(), labels);
-  loss_.backward(gviews_.back());
-  times_[LayerKind::loss] += seconds_since(t0);
+  ops_->begin_timing();
+  ops_->loss_forward(views_.back(), labels);
+  ops_->loss_backward(gviews_.back());
+  ops_->end_timing(LayerKind::loss);
   run_backward();
+  const LossResult r = ops_->loss_result();  // waits for a cuda device
+  ops_->collect_times(times_);
   if (stats) *stats = {float(r.loss_mean), r.correct, batch};
   return float(r.loss_mean);
 }
@@ -253,7 +276,9 @@ EvalResult GraphModel::evaluate(const Tensor& images, const int* labels, int bat
                                      {nb, s.c, s.h, s.w}, Layout::nchw);
     make_views(part, nb);
     run_forward(Mode::eval);
-    const LossResult r = loss_.forward(views_.back(), labels + b0);
+    ops_->loss_forward(views_.back(), labels + b0);
+    const LossResult r = ops_->loss_result();
+    ops_->collect_times(times_);
     out.loss_sum += r.loss_sum;
     out.correct += r.correct;
     out.count += nb;
@@ -264,7 +289,11 @@ EvalResult GraphModel::evaluate(const Tensor& images, const int* labels, int bat
 std::string GraphModel::summary() const {
   std::ostringstream os;
   os << spec_.name << " width=" << spec_.width << " params=" << num_params()
-     << " conv_backend=" << backend_ << " threads=" << ctx_.threads << "\n";
+     << " conv_backend=" << backend_ << " threads=" << ctx_.threads;
+#ifdef SIGNVOTE_NN_CUDA
+  if (ctx_.cuda) os << " device=cuda:" << ctx_.cuda->device << " " << ctx_.cuda->device_name << " math=" << spec_.math;
+#endif
+  os << "\n";
   for (const Node& n : nodes_) {
     const Act& a = acts_[size_t(n.out)];
     os << "  " << n.name << ": " << (n.layer ? n.layer->describe() : std::string("add"))

@@ -10,9 +10,9 @@
 #pragma once
 
 #include "common.h"
+#include "graph_ops.h"
 #include "signvote/layer.h"
 #include "signvote/model.h"
-#include "softmax_xent.h"
 
 #include <memory>
 #include <string>
@@ -22,8 +22,9 @@ namespace signvote::nn {
 
 class GraphModel final : public Model {
  public:
-  // Validates the spec's numbers, sets up the thread count and (for the
-  // oneDNN backends) the oneDNN context. `backend` is the chosen conv backend.
+  // Validates the spec's numbers, sets up the thread count and the oneDNN
+  // (dnnl backends) or CUDA (device "cuda") context. `backend` is the chosen
+  // conv backend.
   GraphModel(const ModelSpec& spec, std::string backend);
   ~GraphModel() override;
 
@@ -38,10 +39,12 @@ class GraphModel final : public Model {
   // ---- Model ----
   const ModelSpec& spec() const override { return spec_; }
   const std::string& conv_backend() const override { return backend_; }
-  std::span<float> params() override { return params_.span(); }
-  std::span<float> grads() override { return grads_.span(); }
-  std::span<float> buffers() override { return buffers_.span(); }
-  size_t num_params() const override { return params_.size(); }
+  MemSpace space() const override { return ctx_.space; }
+  void* cuda_stream() const override;
+  std::span<float> params() override { return flat(params_); }
+  std::span<float> grads() override { return flat(grads_); }
+  std::span<float> buffers() override { return flat(buffers_); }
+  size_t num_params() const override { return flat_size(params_); }
   void zero_grads() override;
   const std::vector<ParamRange>& param_ranges() const override { return param_ranges_; }
   const std::vector<ParamRange>& buffer_ranges() const override { return buffer_ranges_; }
@@ -65,6 +68,12 @@ class GraphModel final : public Model {
     Layout layout = Layout::nchw;
     int consumers = 0;
   };
+  static std::span<float> flat(Tensor& t) { return t.empty() ? std::span<float>() : t.span(); }
+  static size_t flat_size(const Tensor& t) { return t.empty() ? 0 : t.physical_size(); }
+  void allocate_flat(size_t np, size_t nb);
+  // Binds every layer to the flat buffers (PyTorch order); init: and
+  // initialises them from spec_.seed.
+  void bind_all(float* params, float* grads, float* buffers, bool init);
   void check_input(const Tensor& images, int batch) const;
   class ThreadScope;  // sets this model's thread count, restores it on exit
   void ensure_capacity(int batch);
@@ -80,12 +89,14 @@ class GraphModel final : public Model {
   NnContext ctx_;
   std::vector<Node> nodes_;
   std::vector<Act> acts_;
-  AlignedBuffer params_, grads_, buffers_;
+  // Flat (n, 1, 1, 1) buffers in ctx_.space; empty when n == 0.
+  Tensor params_, grads_, buffers_;
   std::vector<ParamRange> param_ranges_, buffer_ranges_;
-  SoftmaxCrossEntropy loss_;
+  std::unique_ptr<GraphOps> ops_;  // adds, loss, staging, timing in ctx_.space
   LayerTimes times_;
   // Storage for `capacity_` samples; views_ / gviews_ / sviews_ for the
-  // current batch (views_[0] wraps the caller's images).
+  // current batch (views_[0]: the caller's images, or their device copy in
+  // store_[0] on cuda).
   int capacity_ = 0;
   std::vector<Tensor> store_, gstore_, sstore_;
   std::vector<Tensor> views_, gviews_, sviews_;

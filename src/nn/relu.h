@@ -5,7 +5,11 @@
 
 #include "signvote/layer.h"
 
+#include <memory>
+
 namespace signvote::nn {
+
+struct CudaContext;
 
 class ReLU final : public Layer {
  public:
@@ -14,6 +18,20 @@ class ReLU final : public Layer {
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   std::string describe() const override { return "relu"; }
+};
+
+// CUDA twin (relu_cuda.cpp): same maths on cuda tensors.
+class CudaReLU final : public Layer {
+ public:
+  explicit CudaReLU(std::shared_ptr<CudaContext> ctx) : ctx_(std::move(ctx)) {}
+  LayerKind kind() const override { return LayerKind::relu; }
+  Shape output_shape(const Shape& in) const override { return in; }
+  void forward(const Tensor& x, Tensor& y, Mode mode) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
+  std::string describe() const override { return "relu [cuda]"; }
+
+ private:
+  std::shared_ptr<CudaContext> ctx_;
 };
 
 }  // namespace signvote::nn

@@ -1,6 +1,8 @@
 // Tensor storage and layout arithmetic (see include/signvote/tensor.h).
 #include "signvote/tensor.h"
 
+#include "device_memory.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -30,17 +32,29 @@ size_t Tensor::physical_size(const Shape& s, Layout l) {
   return size_t(s.n) * cp * s.h * s.w;
 }
 
-Tensor::Tensor(Shape s, Layout l)
-    : owned_(physical_size(s, l)), data_(owned_.data()), shape_(s), layout_(l) {
+void Tensor::DeviceFree::operator()(float* p) const { device_free(p); }
+
+Tensor::Tensor(Shape s, Layout l, MemSpace space) : space_(space), shape_(s), layout_(l) {
   if (s.n < 0 || s.c < 0 || s.h < 0 || s.w < 0)
     throw std::invalid_argument("Tensor: negative dimension in " + to_string(s));
+  if (space == MemSpace::cuda && l != Layout::nchw)
+    throw std::invalid_argument(std::string("Tensor: cuda tensors are nchw, not ") + layout_name(l));
+  if (space == MemSpace::host) {
+    owned_ = AlignedBuffer(physical_size(s, l));
+    data_ = owned_.data();
+  } else {
+    device_owned_.reset(device_alloc_floats(physical_size(s, l)));
+    data_ = device_owned_.get();
+    device_zero(data_, physical_size(s, l));
+  }
 }
 
-Tensor Tensor::view(float* data, Shape s, Layout l) {
+Tensor Tensor::view(float* data, Shape s, Layout l, MemSpace space) {
   Tensor t;
   t.data_ = data;
   t.shape_ = s;
   t.layout_ = l;
+  t.space_ = space;
   return t;
 }
 
@@ -52,16 +66,27 @@ size_t Tensor::plane_offset(int n, int c) const {
   return ((size_t(n) * cb + c / b) * hw) * b + c % b;
 }
 
-void Tensor::fill(float v) { std::fill_n(data_, physical_size(), v); }
+void Tensor::fill(float v) {
+  if (space_ == MemSpace::cuda) {
+    if (v != 0.f) throw std::logic_error("Tensor::fill: non-zero fill of a cuda tensor");
+    device_zero(data_, physical_size());
+    return;
+  }
+  std::fill_n(data_, physical_size(), v);
+}
+
+void Tensor::zero() { fill(0.f); }
 
 void Tensor::copy_from(const Tensor& src) {
   if (!(src.shape() == shape_))
     throw std::invalid_argument("Tensor::copy_from: shape " + to_string(src.shape()) +
                                 " != " + to_string(shape_));
   if (src.layout() == layout_) {
-    std::copy_n(src.data(), physical_size(), data_);
+    copy_floats(data_, space_, src.data(), src.space(), physical_size());
     return;
   }
+  if (space_ != MemSpace::host || src.space() != MemSpace::host)
+    throw std::invalid_argument("Tensor::copy_from: layouts differ across memory spaces");
   if (layout_ != Layout::nchw) zero();  // keep the channel padding at zero
   const int hw = shape_.h * shape_.w;
   for (int n = 0; n < shape_.n; ++n)

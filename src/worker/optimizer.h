@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/run_plan.h"
+#include "kernels/dense_update.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/config.h"
 
@@ -21,8 +22,13 @@ using signvote::lr_at;  // constant | step (lr * gamma^#milestones passed) | war
 class DenseOptimizer {
  public:
   DenseOptimizer(const OptimizerConfig& cfg, size_t dim);
-  // x (d,), g (d,) the averaged gradient; `step` is 1-based.
-  void step(std::span<float> x, std::span<const float> g, uint64_t step);
+  // x (d,), g (d,) the gradient (times grad_scale: 1/W after a sum);
+  // `step` is 1-based. Element rules: kernels/dense_update.h (CUDA twin:
+  // kernels/dense_kernels_cuda.h, driven by the worker's device engine).
+  void step(std::span<float> x, std::span<const float> g, uint64_t step, float grad_scale = 1.0f);
+  // The step's scalars (learning rate, bias correction) for either twin.
+  kernels::DenseStep scalars(uint64_t step, float grad_scale) const;
+  bool adam() const { return cfg_.name == "adam"; }
   std::span<float> state1() { return m_.span(); }
   std::span<float> state2() { return v_.span(); }
 

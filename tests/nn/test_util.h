@@ -104,9 +104,17 @@ inline double dot(const DT& y, const DT& r) {
   return s;
 }
 
-inline NnContext eigen_ctx(int threads = 1) { return NnContext{threads, nullptr}; }
+inline NnContext eigen_ctx(int threads = 1) {
+  NnContext c;
+  c.threads = threads;
+  return c;
+}
 inline bool have_dnnl() { return conv_backend_available("dnnl"); }
-inline NnContext dnnl_ctx(int threads = 1) { return NnContext{threads, make_dnnl_context()}; }
+inline NnContext dnnl_ctx(int threads = 1) {
+  NnContext c = eigen_ctx(threads);
+  c.dnnl = make_dnnl_context();
+  return c;
+}
 // Context a conv backend needs (oneDNN engine for dnnl / dnnl_wino).
 inline NnContext ctx_for(const std::string& backend) {
   return backend.starts_with("dnnl") ? dnnl_ctx() : eigen_ctx();

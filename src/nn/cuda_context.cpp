@@ -1,0 +1,59 @@
+// CudaContext: device selection, streams and library handles.
+#include "cuda_context.h"
+
+#include "cudnn_check.h"
+#include "signvote/device.h"
+
+#include <stdexcept>
+
+namespace signvote::nn {
+
+bool parse_math_mode(const std::string& math) {
+  if (math == "tf32") return true;
+  if (math == "fp32") return false;
+  throw std::invalid_argument("unknown math mode '" + math + "' (known: fp32, tf32)");
+}
+
+CudaContext::CudaContext(int dev, bool use_tf32, size_t limit)
+    : device(dev), tf32(use_tf32), workspace_limit(limit) {
+  std::string why;
+  const int count = cuda_device_count(&why);
+  if (count == 0) throw std::runtime_error("no CUDA device visible (" + why + ")");
+  if (dev < 0 || dev >= count)
+    throw std::runtime_error("CUDA device " + std::to_string(dev) + " requested, " + std::to_string(count) +
+                             " visible (CUDA_VISIBLE_DEVICES applies)");
+  SV_CUDA_CHECK(cudaSetDevice(dev));
+  device_name = cuda_device_name(dev);
+  // Blocking streams: the synchronous copies of copy_floats (legacy default
+  // stream) wait for queued layer work, so a host read never races a kernel.
+  SV_CUDA_CHECK(cudaStreamCreate(&stream));
+  SV_CUDA_CHECK(cudaStreamCreate(&copy_stream));
+  SV_CUDNN_CHECK(cudnnCreate(&cudnn));
+  SV_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
+  SV_CUBLAS_CHECK(cublasCreate(&cublas));
+  SV_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+  // fp32: pedantic FP32 GEMMs; tf32: tensor-core TF32 as PyTorch's cuDNN default.
+  SV_CUBLAS_CHECK(cublasSetMathMode(cublas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+}
+
+CudaContext::~CudaContext() {
+  // Errors are ignored here: a destructor may run while an exception unwinds.
+  if (cublas) cublasDestroy(cublas);
+  if (cudnn) cudnnDestroy(cudnn);
+  if (copy_stream) cudaStreamDestroy(copy_stream);
+  if (stream) cudaStreamDestroy(stream);
+}
+
+void CudaContext::activate() const { SV_CUDA_CHECK(cudaSetDevice(device)); }
+
+void* CudaContext::workspace(size_t bytes) {
+  if (bytes > ws_.size()) {
+    synchronize();  // the old workspace may still be in use on the stream
+    ws_ = kernels::cuda::DeviceBuffer<unsigned char>(bytes);
+  }
+  return ws_.data();
+}
+
+void CudaContext::synchronize() const { SV_CUDA_CHECK(cudaStreamSynchronize(stream)); }
+
+}  // namespace signvote::nn
