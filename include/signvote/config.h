@@ -42,6 +42,10 @@ struct ModelConfig {
   int64_t dim = 0;      // quadratic: number of coordinates
   double init = 1.0;    // quadratic: every coordinate starts here
   int64_t width = 64;   // resnet18: base channel count
+  std::string device = "cpu";  // networks: cpu | cuda (one worker rank per GPU)
+  std::string math = "tf32";   // cuda convolutions: fp32 | tf32 (PyTorch's cuDNN default)
+  bool share_gpus = false;     // cuda: allow more worker ranks than GPUs on a node
+  int64_t workspace_mb = 1024; // cuda: workspace limit of one convolution algorithm
 };
 
 struct DataConfig {

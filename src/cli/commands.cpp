@@ -23,13 +23,14 @@ int run_eval(const EvalArgs& a) {
   if (cfg.model.name == "quadratic") throw std::runtime_error(fmt::format("checkpoint '{}' holds the quadratic toy, not a network", file.string()));
   nn::ModelSpec spec = model_spec(cfg);  // the run's model; its weights come from the checkpoint
   spec.threads = a.threads;
+  spec.device = a.device;
   auto model = nn::make_model(spec);
   const auto& params = c.arrays.at("params");
   const auto& bn = c.arrays.at("buffers.mean");  // the workers' averaged BN statistics
   if (params.size() != model->num_params() || bn.size() != model->buffers().size())
     throw std::runtime_error(fmt::format("checkpoint '{}' does not match model {} width {}", file.string(), spec.name, spec.width));
-  std::copy(params.begin(), params.end(), model->params().begin());
-  std::copy(bn.begin(), bn.end(), model->buffers().begin());
+  copy_floats(model->params().data(), model->space(), params.data(), MemSpace::host, params.size());
+  copy_floats(model->buffers().data(), model->space(), bn.data(), MemSpace::host, bn.size());
 
   const std::string dir = a.data.empty() ? cfg.data.path : a.data;
   const auto split = data::parse_split(a.split);
@@ -55,6 +56,22 @@ int run_eval(const EvalArgs& a) {
     fmt::print("{} on {} split of {}: accuracy {:.2f}% loss {:.4f} ({:.0f} images, step {})\n", file.string(), a.split, dir,
                100 * acc, n_total > 0 ? loss / n_total : 0.0, n_total, c.scalars.at("step"));
   return 0;
+}
+
+void print_devices(bool json) {
+  std::string why;
+  const int n = cuda_device_count(&why);
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) names.push_back(cuda_device_name(i));
+  if (json) {
+    std::string list;
+    for (const auto& d : names) list += (list.empty() ? "\"" : ", \"") + d + "\"";
+    fmt::print("{{\"cuda_built\": {}, \"count\": {}, \"why\": \"{}\", \"devices\": [{}]}}\n", cuda_built(), n,
+               n > 0 ? std::string() : why, list);
+    return;
+  }
+  if (n == 0) fmt::print("no CUDA device visible: {}\n", why);
+  for (int i = 0; i < n; ++i) fmt::print("cuda:{} {}\n", i, names[size_t(i)]);
 }
 
 int run_inspect(const std::string& checkpoint) {

@@ -3,6 +3,7 @@
 //   build/signvote config configs/toy_quadratic.yaml [--set k=v]...   (print the resolved config)
 //   build/signvote eval --checkpoint DIR/latest.ckpt --data DIR --split val|test [--json]
 //   build/signvote inspect CHECKPOINT                                    (sections and hashes)
+//   build/signvote devices [--json]                                      (CUDA devices this process sees)
 #include "cli/commands.h"
 #include "core/collective.h"
 #include "core/resources.h"
@@ -101,9 +102,14 @@ int main(int argc, char** argv) {
   eval->add_option("--split", a.eval.split, "val (the run's held-out split) or test (test_batch.bin)");
   eval->add_option("--threads", a.eval.threads, "compute threads, 1..CPUs this process may use")
       ->check(CLI::Range(1, signvote::usable_cpus()));
+  eval->add_option("--device", a.eval.device, "cpu or cuda (device 0); any checkpoint runs on either")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   eval->add_flag("--json", a.eval.json, "print {\"accuracy\", \"loss\", \"n\"}");
   auto* inspect = app.add_subcommand("inspect", "list a checkpoint's sections with sizes and hashes");
   inspect->add_option("checkpoint", a.inspect, "checkpoint file or directory")->required();
+  bool devices_json = false;
+  auto* devices = app.add_subcommand("devices", "the CUDA devices this process sees (CUDA_VISIBLE_DEVICES applies)");
+  devices->add_flag("--json", devices_json, "print {\"cuda_built\", \"count\", \"why\", \"devices\"}");
   auto* config = app.add_subcommand("config", "print the resolved configuration");
   add_common(config, a);
 
@@ -121,6 +127,13 @@ int main(int argc, char** argv) {
   } else if (*eval || *inspect) {
     try {
       if (rank == 0) code = *eval ? signvote::cli::run_eval(a.eval) : signvote::cli::run_inspect(a.inspect);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      code = 1;
+    }
+  } else if (*devices) {
+    try {
+      if (rank == 0) signvote::cli::print_devices(devices_json);
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       code = 1;

@@ -41,7 +41,13 @@ Topology::Topology(int servers, int workers) : servers_(servers), workers_(worke
   // Workers' communicator (the all-reduce baseline); servers get MPI_COMM_NULL.
   const int color = is_server() ? MPI_UNDEFINED : 1;
   SV_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, color, world_rank_, &workers_comm_));
-  if (workers_comm_ != MPI_COMM_NULL) SV_MPI_CHECK(MPI_Comm_set_errhandler(workers_comm_, MPI_ERRORS_RETURN));
+  if (workers_comm_ == MPI_COMM_NULL) return;
+  SV_MPI_CHECK(MPI_Comm_set_errhandler(workers_comm_, MPI_ERRORS_RETURN));
+  MPI_Comm node = MPI_COMM_NULL;  // the workers sharing this node's memory
+  SV_MPI_CHECK(MPI_Comm_split_type(workers_comm_, MPI_COMM_TYPE_SHARED, world_rank_, MPI_INFO_NULL, &node));
+  SV_MPI_CHECK(MPI_Comm_rank(node, &local_index_));
+  SV_MPI_CHECK(MPI_Comm_size(node, &local_count_));
+  SV_MPI_CHECK(MPI_Comm_free(&node));
 }
 
 Topology::~Topology() {

@@ -44,10 +44,15 @@ class Topology {
   int worker_index() const { return world_rank_ - servers_; }    // workers only
   int worker_rank(int k) const { return servers_ + k; }
   MPI_Comm workers_comm() const { return workers_comm_; }       // MPI_COMM_NULL on servers
+  // Workers on this node (MPI_Comm_split_type SHARED over workers_comm):
+  // this worker's index among them, in world-rank order, and their count.
+  int local_worker_index() const { return local_index_; }      // workers only
+  int local_workers() const { return local_count_; }
 
  private:
   int world_rank_ = 0, world_size_ = 0, servers_ = 0, workers_ = 0;
   MPI_Comm workers_comm_ = MPI_COMM_NULL;
+  int local_index_ = 0, local_count_ = 0;
 };
 
 }  // namespace signvote::comm

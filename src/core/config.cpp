@@ -111,6 +111,8 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail("keys 'probes.every' / 'probes.epochs' need a network model (model.name = quadratic has no mini-batches)");
   if (c.model.name != "quadratic" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
+  if (c.model.device == "cuda" && c.model.name == "quadratic")
+    fail("key 'model.device' = cuda needs a network (model.name = resnet18 | small_cnn | mlp); the quadratic runs on the CPU");
 }
 
 }  // namespace

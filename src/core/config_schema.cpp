@@ -160,6 +160,10 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d (MPI counts are int: at most 2^31-1)", in_range(1, INT_MAX)));
   s.push_back(field("model.init", &C::model, &ModelConfig::init, "1.0", "quadratic: every coordinate of x starts at this value", within(-1e30, 1e30, false)));
   s.push_back(field("model.width", &C::model, &ModelConfig::width, "64", "resnet18: base channel count (64 = the paper's 11,173,962 parameters)", in_range(1, 4096)));
+  s.push_back(field("model.device", &C::model, &ModelConfig::device, "\"cpu\"", "networks: cpu | cuda (cuDNN/cuBLAS layers; worker ranks take the GPUs of their node in rank order)", one_of({"cpu", "cuda"})));
+  s.push_back(field("model.math", &C::model, &ModelConfig::math, "\"tf32\"", "cuda convolutions: fp32 | tf32 (TF32 tensor cores on Ampere and newer, PyTorch's cuDNN default; GEMMs stay fp32)", one_of({"fp32", "tf32"})));
+  s.push_back(field("model.share_gpus", &C::model, &ModelConfig::share_gpus, "false", "cuda: allow more worker ranks than GPUs on a node (they share GPUs round-robin)"));
+  s.push_back(field("model.workspace_mb", &C::model, &ModelConfig::workspace_mb, "1024", "cuda: most MiB of GPU workspace one convolution algorithm may use", in_range(0, 1 << 20)));
   // data
   s.push_back(field("data.noise_std", &C::data, &DataConfig::noise_std, "1.0", "quadratic: std of the N(0, s^2) noise added to each gradient component", within(0, 1e15, false)));
   s.push_back(field("data.path", &C::data, &DataConfig::path, "\"\"", "CIFAR-10 directory holding data_batch_*.bin"));

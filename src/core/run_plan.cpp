@@ -8,12 +8,17 @@ nn::ModelSpec model_spec(const Config& cfg) {
   spec.width = static_cast<int>(cfg.model.width);
   spec.seed = cfg.run.seed;  // same seed on every worker: identical initial weights
   spec.threads = static_cast<int>(cfg.run.threads);
+  spec.device = cfg.model.device;
+  spec.math = cfg.model.math;
+  spec.workspace_mb = static_cast<int>(cfg.model.workspace_mb);
   return spec;
 }
 
 size_t model_dim(const Config& cfg) {
   if (cfg.model.name == "quadratic") return static_cast<size_t>(cfg.model.dim);
-  return nn::make_model(model_spec(cfg))->num_params();
+  nn::ModelSpec spec = model_spec(cfg);
+  spec.device = "cpu";  // same parameters on either device; servers have no GPU
+  return nn::make_model(spec)->num_params();
 }
 
 double lr_at(const OptimizerConfig& o, uint64_t step) {

@@ -54,6 +54,7 @@ Tensor& CudaBatchNorm2d::scratch(const Tensor& like) {
 
 void CudaBatchNorm2d::forward(const Tensor& x, Tensor& y, Mode mode) {
   set_shape(x);
+  last_mode_ = mode;
   const float one = 1.f, zero = 0.f;
   if (mode == Mode::train) {
     SV_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
@@ -68,6 +69,8 @@ void CudaBatchNorm2d::forward(const Tensor& x, Tensor& y, Mode mode) {
 }
 
 void CudaBatchNorm2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
+  // cuDNN's backward uses the batch statistics saved by a train forward.
+  if (last_mode_ != Mode::train) throw std::logic_error("CudaBatchNorm2d: backward needs a train-mode forward first");
   set_shape(x);
   const float* g = dy.data();
   if (relu_) {

@@ -3,7 +3,8 @@
 // exponentialAverageFactor = momentum 0.1 and eps 1e-5, which updates the
 // running variance with the unbiased batch variance as the CPU layer does.
 // fuse_relu applies ReLU in place after the normalisation and masks dy
-// with y > 0 before cuDNN's backward.
+// with y > 0 before cuDNN's backward. backward() needs a train-mode
+// forward before it (it uses that pass's saved batch statistics).
 #pragma once
 
 #include "common.h"
@@ -42,6 +43,7 @@ class CudaBatchNorm2d final : public Layer {
   float *rmean_ = nullptr, *rvar_ = nullptr;
   Tensor save_mean_, save_inv_std_;  // (C,) of the last train forward
   Tensor mask_, spare_;
+  Mode last_mode_ = Mode::eval;
 };
 
 }  // namespace signvote::nn

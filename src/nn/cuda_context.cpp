@@ -32,8 +32,9 @@ CudaContext::CudaContext(int dev, bool use_tf32, size_t limit)
   SV_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
   SV_CUBLAS_CHECK(cublasCreate(&cublas));
   SV_CUBLAS_CHECK(cublasSetStream(cublas, stream));
-  // fp32: pedantic FP32 GEMMs; tf32: tensor-core TF32 as PyTorch's cuDNN default.
-  SV_CUBLAS_CHECK(cublasSetMathMode(cublas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+  // GEMMs stay FP32 in both math modes, as PyTorch's default
+  // (torch.backends.cuda.matmul.allow_tf32 = False); tf32 is for convolutions.
+  SV_CUBLAS_CHECK(cublasSetMathMode(cublas, CUBLAS_DEFAULT_MATH));
 }
 
 CudaContext::~CudaContext() {

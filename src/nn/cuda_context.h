@@ -32,7 +32,7 @@ struct CudaContext {
   void synchronize() const;
 
   int device = 0;
-  bool tf32 = false;            // TF32 tensor-core maths in convolutions and GEMMs
+  bool tf32 = false;            // TF32 tensor-core maths in convolutions (GEMMs stay FP32)
   size_t workspace_limit = 0;   // bytes one convolution algorithm may use
   std::string device_name;      // "NVIDIA H200 (sm_90, 139.8 GiB)"
   cudaStream_t stream = nullptr;       // all layer work

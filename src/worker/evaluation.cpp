@@ -23,13 +23,16 @@ ValResult Evaluator::run(Problem& p, uint64_t step) {
   // Evaluate with the mean of the workers' running statistics, then put this
   // worker's own back: evaluation never changes the training state, so a
   // resumed run stays bit-identical to an uninterrupted one.
+  p.pull(Flat::buffers);  // cuda: the device statistics into the host mirror
   const auto b = p.buffers();
   std::vector<float> own(b.begin(), b.end());
   const float inv = 1.f / static_cast<float>(topo_.workers());
   SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, b.data(), static_cast<int>(b.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
   for (auto& v : b) v *= inv;
+  p.push(Flat::buffers);
   const EvalSums mine = p.evaluate(topo_.worker_index(), topo_.workers());
   std::copy(own.begin(), own.end(), b.begin());
+  p.push(Flat::buffers);
   double sums[3] = {mine.loss_sum, mine.correct, mine.count};
   SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, topo_.workers_comm()));
   last_ = {sums[2] > 0 ? sums[1] / sums[2] : 0.0, sums[2] > 0 ? sums[0] / sums[2] : 0.0, sums[2]};

@@ -4,6 +4,7 @@
 #include "data/loader.h"
 #include "signvote/model.h"
 #include "core/run_plan.h"
+#include "signvote/aligned_buffer.h"
 #include "worker/problem.h"
 
 #include <fmt/format.h>
@@ -22,8 +23,8 @@ data::Cifar10Layout layout(const Config& cfg) {
 
 class Network final : public Problem {
  public:
-  Network(const Config& cfg, int k, int W)
-      : model_(nn::make_model(model_spec(cfg))),
+  Network(const Config& cfg, int k, int W, int device_index)
+      : model_(nn::make_model(spec_on(cfg, device_index))),
         train_(data::load_cifar10(cfg.data.path, data::Split::train, static_cast<size_t>(cfg.data.val_count), layout(cfg))),
         loader_(train_, loader_options(cfg, k, W)),
         images_(nn::Shape{static_cast<int>(cfg.data.batch_size), 3, 32, 32}),
@@ -31,14 +32,33 @@ class Network final : public Problem {
     if (cfg.data.val_count > 0)
       val_ = data::load_cifar10(cfg.data.path, data::Split::val, static_cast<size_t>(cfg.data.val_count), layout(cfg));
     check_probe_batches(cfg, W);
+    if (model_->space() == MemSpace::cuda) {
+      hx_ = AlignedBuffer<float>(model_->params().size());
+      hg_ = AlignedBuffer<float>(model_->grads().size());
+      hb_ = AlignedBuffer<float>(model_->buffers().size());
+      pull(Flat::params), pull(Flat::buffers);
+    }
     if (k == 0)
       spdlog::info("data: {} training and {} validation images from {} ({} files of {})", train_.size(), val_.size(),
                    cfg.data.path, cfg.data.train_files, cfg.data.records_per_file);
   }
 
-  std::span<float> params() override { return model_->params(); }
-  std::span<float> grads() override { return model_->grads(); }
-  std::span<float> buffers() override { return model_->buffers(); }
+  // Host spans: the model's own (cpu) or the mirrors (cuda).
+  std::span<float> params() override { return cuda() ? hx_.span() : model_->params(); }
+  std::span<float> grads() override { return cuda() ? hg_.span() : model_->grads(); }
+  std::span<float> buffers() override { return cuda() ? hb_.span() : model_->buffers(); }
+  MemSpace space() const override { return model_->space(); }
+  void* cuda_stream() override { return model_->cuda_stream(); }
+  std::span<float> device(Flat f) override {
+    if (!cuda()) return {};
+    return f == Flat::params ? model_->params() : f == Flat::grads ? model_->grads() : model_->buffers();
+  }
+  void pull(Flat f) override {
+    if (cuda()) copy_floats(host(f).data(), MemSpace::host, device(f).data(), MemSpace::cuda, host(f).size());
+  }
+  void push(Flat f) override {
+    if (cuda()) copy_floats(device(f).data(), MemSpace::cuda, host(f).data(), MemSpace::host, host(f).size());
+  }
   uint64_t epoch() const override { return loader_.epoch(); }
   bool epoch_ended() const override { return loader_.step_in_epoch() == loader_.batches_per_epoch(); }
   bool has_validation() const override { return val_.size() > 0; }
@@ -80,7 +100,8 @@ class Network final : public Problem {
   }
 
   size_t probe(int k, int K, int batch, size_t max_batches, const ProbeVisit& visit) override {
-    const auto b = model_->buffers();
+    pull(Flat::buffers);
+    const auto b = buffers();
     const std::vector<float> own(b.begin(), b.end());  // BN running stats, restored below
     data::EvalLoader ld(train_, batch, data::Normalize{}, k, K);
     nn::Tensor img(nn::Shape{batch, 3, 32, 32});
@@ -90,10 +111,12 @@ class Network final : public Problem {
     while ((max_batches == 0 || done < max_batches) && ld.next(img.data(), lab.data(), &n) && n == batch) {
       model_->zero_grads();
       model_->forward_backward(img, lab.data(), n, nullptr);
-      visit(model_->grads());
+      pull(Flat::grads);
+      visit(grads());
       ++done;
     }
     std::copy(own.begin(), own.end(), b.begin());
+    push(Flat::buffers);
     return done;
   }
 
@@ -101,6 +124,14 @@ class Network final : public Problem {
   void restore_state(const std::string& bytes) override { loader_.restore(data::LoaderState::from_bytes(bytes)); }
 
  private:
+  bool cuda() const { return model_->space() == MemSpace::cuda; }
+  std::span<float> host(Flat f) { return f == Flat::params ? hx_.span() : f == Flat::grads ? hg_.span() : hb_.span(); }
+  static nn::ModelSpec spec_on(const Config& cfg, int device_index) {
+    nn::ModelSpec s = model_spec(cfg);
+    s.device_index = device_index;
+    return s;
+  }
+
   // SNR needs >= 2 probe batches per pass: periodic passes take min(probes.batches,
   // available) per worker, so the shard must hold two batches.
   void check_probe_batches(const Config& cfg, int W) const {
@@ -125,6 +156,7 @@ class Network final : public Problem {
   }
 
   std::unique_ptr<nn::Model> model_;
+  AlignedBuffer<float> hx_, hg_, hb_;  // host mirrors of a cuda model's flat buffers
   data::Dataset train_, val_;
   data::Loader loader_;
   nn::Tensor images_;
@@ -133,8 +165,8 @@ class Network final : public Problem {
 
 }  // namespace
 
-std::unique_ptr<Problem> make_network(const Config& cfg, int worker_index, int workers) {
-  return std::make_unique<Network>(cfg, worker_index, workers);
+std::unique_ptr<Problem> make_network(const Config& cfg, int worker_index, int workers, int device_index) {
+  return std::make_unique<Network>(cfg, worker_index, workers, device_index);
 }
 
 }  // namespace signvote::worker

@@ -3,10 +3,10 @@
 namespace signvote::worker {
 
 std::unique_ptr<Problem> make_quadratic(const Config& cfg, int worker_index);
-std::unique_ptr<Problem> make_network(const Config& cfg, int worker_index, int workers);
-std::unique_ptr<Problem> make_problem(const Config& cfg, int worker_index, int workers) {
+std::unique_ptr<Problem> make_network(const Config& cfg, int worker_index, int workers, int device_index);
+std::unique_ptr<Problem> make_problem(const Config& cfg, int worker_index, int workers, int device_index) {
   if (cfg.model.name == "quadratic") return make_quadratic(cfg, worker_index);
-  return make_network(cfg, worker_index, workers);
+  return make_network(cfg, worker_index, workers, device_index);
 }
 
 }  // namespace signvote::worker

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "signvote/config.h"
+#include "signvote/device.h"
 
 #include <cstdint>
 #include <functional>
@@ -36,15 +37,28 @@ struct ParamSlice {
 // Called once per probe batch with g (d,) = that batch's mean gradient.
 using ProbeVisit = std::function<void(std::span<const float> g)>;
 
+// The flat buffers of a problem, for the explicit host <-> device copies.
+enum class Flat : uint8_t { params, grads, buffers };
+
 class Problem {
  public:
   virtual ~Problem() = default;
   // Flat parameters x (d,) and gradient g (d,), same offsets. Identical
-  // initial x on every worker.
+  // initial x on every worker. Host memory: for a cuda problem these are
+  // host MIRRORS of the device buffers, current only after pull() and
+  // copied back by push().
   virtual std::span<float> params() = 0;
   virtual std::span<float> grads() = 0;
   // Per-worker state that is not voted: BatchNorm running statistics.
   virtual std::span<float> buffers() { return {}; }
+  // Where the working buffers live. cuda: device(f) is the device buffer
+  // and cuda_stream() the cudaStream_t the model's work is queued on.
+  virtual MemSpace space() const { return MemSpace::host; }
+  virtual std::span<float> device(Flat) { return {}; }
+  virtual void* cuda_stream() { return nullptr; }
+  // device -> host mirror, host mirror -> device (no-ops for a host problem).
+  virtual void pull(Flat) {}
+  virtual void push(Flat) {}
   // g = this worker's stochastic gradient at the current x for `step`.
   virtual StepResult compute(uint64_t step) = 0;
   // True when the step just computed was the last of an epoch.
@@ -70,7 +84,8 @@ class Problem {
   virtual void restore_state(const std::string& bytes) = 0;
 };
 
-// This worker's problem; worker_index in [0, workers).
-std::unique_ptr<Problem> make_problem(const Config& cfg, int worker_index, int workers);
+// This worker's problem; worker_index in [0, workers). A network with
+// model.device: cuda is built on CUDA device `device_index`.
+std::unique_ptr<Problem> make_problem(const Config& cfg, int worker_index, int workers, int device_index = 0);
 
 }  // namespace signvote::worker

@@ -9,8 +9,10 @@
 #include "worker/encoder.h"
 #include "worker/evaluation.h"
 #include "worker/optimizer.h"
+#include "worker/placement.h"
 #include "worker/probes.h"
 #include "worker/problem.h"
+#include "worker/step_engine.h"
 #include "worker/vote_client.h"
 
 #include <mpi.h>
@@ -35,15 +37,20 @@ class Worker final : public WorkerLoop {
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"),
         dense_method_(server::is_dense_method(cfg.aggregation.method)),
         adversary_(cfg.is_adversary(topo.worker_index())), mode_(parse_adversary_mode(cfg.adversary.mode)),
-        problem_(make_problem(cfg, topo.worker_index(), topo.workers())), ops_(kernels::ops_named(cfg.aggregation.isa)),
+        problem_(make_problem(cfg, topo.worker_index(), topo.workers(),
+                              cfg.model.device == "cuda" ? place_on_gpu(cfg, topo) : 0)),
+        ops_(kernels::ops_named(cfg.aggregation.isa)),
         client_(topo, vote_ || dense_method_ ? problem_->params().size() : 0, server::round_format(cfg)),
-        momentum_(vote_ ? problem_->params().size() : 0), dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
+        dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
+        engine_(problem_->space() == MemSpace::cuda ? make_cuda_engine(*problem_, topo, client_, vote_, !vote_ && !dense_method_, dense_)
+                                                    : make_host_engine(*problem_, topo, ops_, vote_)),
         encoder_(cfg, problem_->params().size(), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
         eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
         probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
     std::filesystem::path resumed;
     if (!opt.resume.empty()) {
       const ResumePoint r = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state());
+      problem_->push(Flat::params), problem_->push(Flat::buffers), engine_->sync_to_device();
       start_ = r.step + 1;
       run_id_ = r.run_id;
       resumed = r.file;
@@ -61,8 +68,10 @@ class Worker final : public WorkerLoop {
       const bool stop = one_step(step);
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
-      if (!cfg_.run.checkpoint_dir.empty() && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0)))
+      if (!cfg_.run.checkpoint_dir.empty() && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0))) {
+        problem_->pull(Flat::params), problem_->pull(Flat::buffers), engine_->sync_to_host();
         save_run_checkpoint(cfg_, topo_, step, run_id_, *problem_, state(), topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
+      }
       if (stop) break;
     }
   }
@@ -82,7 +91,7 @@ class Worker final : public WorkerLoop {
   }
 
   OptimizerState state() {
-    return vote_ ? OptimizerState{momentum_.span(), {}, {}} : OptimizerState{dense_.state1(), dense_.state2(), encoder_.residual()};
+    return vote_ ? OptimizerState{engine_->momentum(), {}, {}} : OptimizerState{dense_.state1(), dense_.state2(), encoder_.residual()};
   }
 
   bool eval_due(uint64_t step) const {
@@ -92,9 +101,9 @@ class Worker final : public WorkerLoop {
 
   // One round; returns true when the server asked to stop after it.
   bool one_step(uint64_t step) {
-    auto x = problem_->params();
     const bool hash_step = cfg_.run.hash_every > 0 && step % static_cast<uint64_t>(cfg_.run.hash_every) == 0;
-    report_.weight_hash = hash_step ? (data::hash_floats(x) | 1u) : 0;  // never 0 on hash steps
+    if (hash_step) problem_->pull(Flat::params);
+    report_.weight_hash = hash_step ? (data::hash_floats(problem_->params()) | 1u) : 0;  // never 0 on hash steps
     auto t0 = Clock::now();
     std::string local_error;
     try {
@@ -109,9 +118,12 @@ class Worker final : public WorkerLoop {
     }
     // Adversaries corrupt their estimate before compression ("invert" acts
     // on the packed signs in majority_vote and negates the gradient otherwise).
-    if (adversary_ && (mode_ != AdversaryMode::invert || !vote_))
+    if (adversary_ && (mode_ != AdversaryMode::invert || !vote_)) {
+      problem_->pull(Flat::grads);  // cuda: corrupted on the host, then copied back
       corrupt_gradient(mode_, static_cast<float>(cfg_.adversary.scale), problem_->grads(),
                        cfg_.run.seed + 7919u * static_cast<uint64_t>(topo_.worker_index() + 1), step);
+      problem_->push(Flat::grads);
+    }
     report_.t_compute = static_cast<float>(since(t0));
     if (vote_) vote_round(step); else if (dense_method_) dense_round(step); else allreduce_round(step);
     if (!local_error.empty()) throw RoundError(local_error);  // reported and logged above
@@ -132,61 +144,47 @@ class Worker final : public WorkerLoop {
 
   // Signum: m = b m + (1-b) g packed per shard; vote; x -= lr (s + wd x).
   void vote_round(uint64_t step) {
-    auto x = problem_->params();
-    auto g = problem_->grads();
     const float beta = cfg_.optimizer.name == "signsgd" ? 0.f : static_cast<float>(cfg_.optimizer.momentum);
     auto t0 = Clock::now();
-    size_t nan = 0;
-    for (size_t s = 0; s < client_.shards(); ++s) {
-      const auto& sh = client_.shard(s);
-      nan += ops_.momentum_pack(momentum_.data() + sh.offset, g.data() + sh.offset, sh.length, beta, client_.out_bits(s));
-      if (adversary_ && mode_ == AdversaryMode::invert) kernels::invert_signs(client_.out_bits(s), sh.length);
-    }
-    flag_nan(nan);
+    flag_nan(engine_->momentum_pack(client_, beta, adversary_ && mode_ == AdversaryMode::invert));
     report_.t_pack = static_cast<float>(since(t0));
     exchange(step);
     t0 = Clock::now();
-    const float lr = static_cast<float>(lr_at(cfg_.optimizer, step));
-    const float wd = static_cast<float>(cfg_.optimizer.weight_decay);
-    for (size_t s = 0; s < client_.shards(); ++s) {
-      const auto& sh = client_.shard(s);
-      ops_.apply(x.data() + sh.offset, sh.length, client_.result_bits(s), lr, wd);
-    }
+    engine_->apply(client_, static_cast<float>(lr_at(cfg_.optimizer, step)), static_cast<float>(cfg_.optimizer.weight_decay));
     report_.t_apply = static_cast<float>(since(t0));
     spdlog::debug("step {} bytes sent {} recv {}", step, client_.bytes_sent(), client_.bytes_recv());
   }
 
-  // Baseline: fp32 all-reduce average, then SGD/Adam; a REPORT to the server.
+  // Baseline: fp32 all-reduce average (MPI, or NCCL on cuda workers), then
+  // SGD/Adam; a REPORT to the server first, which validates every worker
+  // before anyone enters the collective.
   void allreduce_round(uint64_t step) {
-    auto x = problem_->params();
-    auto g = problem_->grads();
-    size_t nan = 0;
-    for (float v : g) nan += std::isnan(v);
-    flag_nan(nan);
+    flag_nan(engine_->count_nan_grads());
     report_.t_pack = 0;
     auto t0 = Clock::now();
-    client_.post(step, report_);  // the server validates before anyone moves on
+    client_.post(step, report_);
     client_.wait();
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
+    engine_->allreduce_grads();
     report_.t_comm = static_cast<float>(since(t0));
     t0 = Clock::now();
-    const float inv = 1.f / static_cast<float>(topo_.workers());
-    for (auto& v : g) v *= inv;
-    dense_.step(x, g, step);
+    engine_->dense_step(dense_, step, 1.f / static_cast<float>(topo_.workers()));
     report_.t_apply = static_cast<float>(since(t0));
-    spdlog::debug("step {} bytes sent {} recv {}", step, 4 * g.size(), 4 * g.size());
+    spdlog::debug("step {} bytes sent {} recv {}", step, 4 * problem_->params().size(), 4 * problem_->params().size());
   }
 
-  // Dense methods through the server: encode, aggregate there, SGD/Adam here.
+  // Dense methods through the server: encode, aggregate there, SGD/Adam
+  // here (cuda workers stage g and x through their host mirrors).
   void dense_round(uint64_t step) {
-    auto x = problem_->params();
-    auto g = problem_->grads();
     auto t0 = Clock::now();
-    flag_nan(encoder_.encode(g, step, client_.out_bits(0)));
+    problem_->pull(Flat::grads);
+    flag_nan(encoder_.encode(problem_->grads(), step, client_.out_bits(0)));
     report_.t_pack = static_cast<float>(since(t0));
     exchange(step);
     t0 = Clock::now();
+    problem_->pull(Flat::params);
+    auto x = problem_->params();
     dense_.step(x, {client_.result_floats(0), x.size()}, step);
+    problem_->push(Flat::params);
     report_.t_apply = static_cast<float>(since(t0));
   }
 
@@ -197,8 +195,8 @@ class Worker final : public WorkerLoop {
   std::unique_ptr<Problem> problem_;
   const kernels::SignOps& ops_;
   VoteClient client_;
-  AlignedBuffer<float> momentum_;
   DenseOptimizer dense_;
+  std::unique_ptr<StepEngine> engine_;
   DenseEncoder encoder_;
   Evaluator eval_;
   Prober probes_;

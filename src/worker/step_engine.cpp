@@ -1,0 +1,77 @@
+// The host StepEngine (step_engine.h): CPU sign kernels and MPI_Allreduce.
+#include "worker/step_engine.h"
+
+#include "comm/mpi_check.h"
+#include "signvote/aligned_buffer.h"
+#include "signvote/sign_kernels.h"
+
+#include <mpi.h>
+
+#include <cmath>
+
+namespace signvote::worker {
+namespace {
+
+class HostEngine final : public StepEngine {
+ public:
+  HostEngine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops, bool vote)
+      : p_(p), topo_(topo), ops_(ops), momentum_(vote ? p.params().size() : 0) {}
+
+  size_t momentum_pack(VoteClient& c, float beta, bool invert) override {
+    const auto g = p_.grads();
+    size_t nan = 0;
+    for (size_t s = 0; s < c.shards(); ++s) {
+      const auto& sh = c.shard(s);
+      nan += ops_.momentum_pack(momentum_.data() + sh.offset, g.data() + sh.offset, sh.length, beta, c.out_bits(s));
+      if (invert) kernels::invert_signs(c.out_bits(s), sh.length);
+    }
+    return nan;
+  }
+
+  void apply(const VoteClient& c, float lr, float wd) override {
+    const auto x = p_.params();
+    for (size_t s = 0; s < c.shards(); ++s) {
+      const auto& sh = c.shard(s);
+      ops_.apply(x.data() + sh.offset, sh.length, c.result_bits(s), lr, wd);
+    }
+  }
+
+  size_t count_nan_grads() override {
+    size_t nan = 0;
+    for (float v : p_.grads()) nan += std::isnan(v);
+    return nan;
+  }
+
+  void allreduce_grads() override {
+    const auto g = p_.grads();
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
+  }
+  void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
+    opt.step(p_.params(), p_.grads(), step, grad_scale);
+  }
+
+  std::span<float> momentum() override { return momentum_.span(); }
+  void sync_to_host() override {}
+  void sync_to_device() override {}
+
+ private:
+  Problem& p_;
+  const comm::Topology& topo_;
+  const kernels::SignOps& ops_;
+  AlignedBuffer<float> momentum_;
+};
+
+}  // namespace
+
+std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops,
+                                             bool vote) {
+  return std::make_unique<HostEngine>(p, topo, ops, vote);
+}
+
+#ifndef SIGNVOTE_CUDA_WORKERS
+std::unique_ptr<StepEngine> make_cuda_engine(Problem&, const comm::Topology&, VoteClient&, bool, bool, DenseOptimizer&) {
+  throw std::invalid_argument("model.device: cuda, but this signvote was built without the cuda workers (CUDA, cuDNN, NCCL)");
+}
+#endif
+
+}  // namespace signvote::worker

@@ -1,0 +1,61 @@
+// StepEngine: where a worker's per-round arithmetic runs, chosen once from
+// the problem's memory space (never a mode flag in the round code).
+//
+//   host: the CPU sign kernels on host spans; MPI_Allreduce for the fp32
+//         baseline; the host SGD/Adam.
+//   cuda: (step_engine_cuda.cpp) momentum, parameters and gradients stay
+//         on the device. Per round only the packed words cross:
+//           device m, g --momentum_pack kernel--> device words (d/32)
+//           --copy--> the VOTE message (page-locked host)  ... MPI ...
+//           RESULT message --copy--> device words --apply kernel--> x
+//         The fp32 baseline sums g with NCCL (bootstrapped over MPI) and
+//         runs the CUDA twin of the host SGD/Adam.
+// Both keep the checkpointed optimizer state in host spans (the cuda
+// engine's are mirrors: sync_to_host() before reading them, and
+// sync_to_device() after writing them).
+#pragma once
+
+#include "comm/topology.h"
+#include "signvote/sign_kernels.h"
+#include "worker/optimizer.h"
+#include "worker/problem.h"
+#include "worker/vote_client.h"
+
+#include <memory>
+#include <span>
+
+namespace signvote::worker {
+
+class StepEngine {
+ public:
+  virtual ~StepEngine() = default;
+  // Signum for every shard of `client`: m = beta m + (1 - beta) g, packed
+  // signs of m into the outgoing words (invert: the adversary's sign flip).
+  // Returns the number of NaNs met.
+  virtual size_t momentum_pack(VoteClient& client, float beta, bool invert) = 0;
+  // x -= lr (s + wd x) with the voted words of every shard.
+  virtual void apply(const VoteClient& client, float lr, float wd) = 0;
+  // NaNs in g (the fp32 baseline checks before summing).
+  virtual size_t count_nan_grads() = 0;
+  // fp32 baseline: g = sum of g over the workers (collective over them),
+  // then opt's update with g * grad_scale (1/W).
+  virtual void allreduce_grads() = 0;
+  virtual void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) = 0;
+  // Signum momentum (d,) on the host (empty unless sized for the vote).
+  // sync_*: momentum and the device SGD/Adam state <-> host.
+  virtual std::span<float> momentum() = 0;
+  virtual void sync_to_host() = 0;
+  virtual void sync_to_device() = 0;
+};
+
+// vote: size the momentum for majority_vote.
+std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops,
+                                             bool vote);
+// device_dense: the all-reduce baseline, whose SGD/Adam state the engine
+// keeps on the device (the server-aggregated dense methods update on the
+// host, through the problem's mirrors, with opt's own host state).
+// Throws std::invalid_argument in a build without the cuda workers.
+std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote,
+                                             bool device_dense, DenseOptimizer& opt);
+
+}  // namespace signvote::worker

@@ -1,0 +1,155 @@
+// The cuda StepEngine (step_engine.h): Signum, the vote's copies and the
+// fp32 baseline on the device of the worker's model.
+#include "comm/cuda_aware.h"
+#include "comm/mpi_check.h"
+#include "comm/nccl_check.h"
+#include "kernels/dense_kernels_cuda.h"
+#include "kernels/device_buffer.h"
+#include "kernels/sign_kernels_cuda.h"
+#include "signvote/aligned_buffer.h"
+#include "worker/step_engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <vector>
+
+namespace signvote::worker {
+namespace {
+
+namespace kc = kernels::cuda;
+using kernels::packed_words;
+
+class CudaEngine final : public StepEngine {
+ public:
+  CudaEngine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote, bool device_dense,
+             DenseOptimizer& opt)
+      : p_(p), topo_(topo), opt_(opt), stream_(static_cast<cudaStream_t>(p.cuda_stream())), d_(p.params().size()),
+        bits_(packed_words(d_)), nans_(client.shards() + 1), host_nans_(client.shards() + 1) {
+    if (vote) {
+      m_ = kc::DeviceBuffer<float>(d_), hm_ = AlignedBuffer<float>(d_);
+      SV_CUDA_CHECK(cudaMemsetAsync(m_.data(), 0, d_ * sizeof(float), stream_));
+    } else if (device_dense) {  // all-reduce baseline: SGD/Adam state on the device
+      dm_ = kc::DeviceBuffer<float>(opt.state1().size());
+      dv_ = kc::DeviceBuffer<float>(opt.state2().size());
+      sync_to_device();
+    }
+    // Page-locked VOTE/RESULT messages: the packed words are copied straight
+    // between them and the device (no bounce buffer in the driver).
+    for (auto [ptr, bytes] : client.message_buffers()) pinned_.emplace_back(ptr, bytes);
+    if (topo.worker_index() == 0)
+      spdlog::info("cuda workers: CUDA-aware MPI {}; votes go through page-locked host messages ({} bytes a round)",
+                   comm::mpi_cuda_aware() ? "reported" : "not reported", 4 * packed_words(d_));
+  }
+  ~CudaEngine() override {
+    if (nccl_) ncclCommDestroy(*nccl_);  // no throw from a destructor
+  }
+
+  size_t momentum_pack(VoteClient& c, float beta, bool invert) override {
+    float* g = p_.device(Flat::grads).data();
+    for (size_t s = 0; s < c.shards(); ++s) {
+      const auto& sh = c.shard(s);
+      std::uint32_t* w = bits_.data() + sh.offset / kernels::kBitsPerWord;  // shards start on 512-coordinate bounds
+      kc::momentum_pack(m_.data() + sh.offset, g + sh.offset, sh.length, beta, w, nans_.data() + s, stream_);
+      if (invert) kc::invert_signs(w, sh.length, stream_);
+      copy_async(c.out_bits(s), w, packed_words(sh.length), cudaMemcpyDeviceToHost);
+    }
+    return read_nans(c.shards());
+  }
+
+  void apply(const VoteClient& c, float lr, float wd) override {
+    float* x = p_.device(Flat::params).data();
+    for (size_t s = 0; s < c.shards(); ++s) {
+      const auto& sh = c.shard(s);
+      std::uint32_t* w = bits_.data() + sh.offset / kernels::kBitsPerWord;
+      copy_async(w, c.result_bits(s), packed_words(sh.length), cudaMemcpyHostToDevice);
+      kc::apply(x + sh.offset, sh.length, w, lr, wd, stream_);
+    }
+    // The RESULT messages are reused by the next round's receives.
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  size_t count_nan_grads() override {
+    kc::pack(p_.device(Flat::grads).data(), d_, bits_.data(), nans_.data(), stream_);
+    return read_nans(1);
+  }
+
+  void allreduce_grads() override {
+    if (!nccl_) init_nccl();
+    float* g = p_.device(Flat::grads).data();
+    SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *nccl_, stream_));
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
+    const kernels::DenseStep s = opt.scalars(step, grad_scale);
+    float* x = p_.device(Flat::params).data();
+    const float* g = p_.device(Flat::grads).data();
+    if (opt.adam()) kc::adam_step(x, dm_.data(), dv_.data(), g, d_, s, stream_);
+    else kc::sgd_step(x, dm_.data(), g, d_, s, stream_);
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  std::span<float> momentum() override { return hm_.span(); }
+
+  void sync_to_host() override {
+    copy_to(hm_.data(), m_.data(), hm_.size(), cudaMemcpyDeviceToHost);
+    copy_to(opt_.state1().data(), dm_.data(), dm_.size(), cudaMemcpyDeviceToHost);
+    copy_to(opt_.state2().data(), dv_.data(), dv_.size(), cudaMemcpyDeviceToHost);
+  }
+  void sync_to_device() override {
+    copy_to(m_.data(), hm_.data(), hm_.size(), cudaMemcpyHostToDevice);
+    copy_to(dm_.data(), opt_.state1().data(), dm_.size(), cudaMemcpyHostToDevice);
+    copy_to(dv_.data(), opt_.state2().data(), dv_.size(), cudaMemcpyHostToDevice);
+  }
+
+ private:
+  template <class T>
+  void copy_async(T* dst, const T* src, size_t count, cudaMemcpyKind kind) {
+    if (count) SV_CUDA_CHECK(cudaMemcpyAsync(dst, src, count * sizeof(T), kind, stream_));
+  }
+  template <class T>
+  void copy_to(T* dst, const T* src, size_t count, cudaMemcpyKind kind) {
+    copy_async(dst, src, count, kind);
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  // Waits for the queued work; the NaN counters of the first n launches.
+  size_t read_nans(size_t n) {
+    copy_async(host_nans_.data(), nans_.data(), n, cudaMemcpyDeviceToHost);
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) total += host_nans_.data()[i];
+    return total;
+  }
+  // NCCL over the workers, bootstrapped with an MPI broadcast of worker 0's id.
+  void init_nccl() {
+    ncclUniqueId id{};
+    if (topo_.worker_index() == 0) SV_NCCL_CHECK(ncclGetUniqueId(&id));
+    SV_MPI_CHECK(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, topo_.workers_comm()));
+    ncclComm_t comm = nullptr;
+    SV_NCCL_CHECK(ncclCommInitRank(&comm, topo_.workers(), id, topo_.worker_index()));
+    nccl_ = comm;
+  }
+
+  Problem& p_;
+  const comm::Topology& topo_;
+  DenseOptimizer& opt_;
+  cudaStream_t stream_;
+  size_t d_;
+  kc::DeviceBuffer<std::uint32_t> bits_;  // packed words of all shards (d/32)
+  kc::DeviceBuffer<unsigned long long> nans_;
+  kc::PinnedBuffer<unsigned long long> host_nans_;
+  kc::DeviceBuffer<float> m_, dm_, dv_;   // Signum momentum; all-reduce SGD/Adam state (else empty)
+  AlignedBuffer<float> hm_;               // host mirror of m_ (checkpoints)
+  std::vector<kc::HostRegistration> pinned_;
+  std::optional<ncclComm_t> nccl_;
+};
+
+}  // namespace
+
+std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote,
+                                             bool device_dense, DenseOptimizer& opt) {
+  return std::make_unique<CudaEngine>(p, topo, client, vote, device_dense, opt);
+}
+
+}  // namespace signvote::worker
