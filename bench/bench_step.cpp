@@ -1,13 +1,17 @@
 // `signvote-bench step`: one worker's training step on one replica:
 // zero_grads + forward + loss + backward (signvote_nn) + a Signum update
 //   m = 0.9 m + 0.1 g;  x -= lr * (sign(m) + wd * x)
-// as a plain C++ loop (the packed/voted kernels live elsewhere). Prints one
-// JSON object: images_per_s = batch / median step time over --iters timed
-// steps (after --warmup untimed ones), plus the mean per-layer-type time
-// per step in ms.
+// as a plain C++ loop on the CPU (the packed/voted kernels live elsewhere),
+// or, with --device cuda, as the worker's own device kernels: the fused
+// momentum+pack and the apply of the packed signs (step_update_cuda.cpp).
+// Prints one JSON object: images_per_s = batch / median step time over
+// --iters timed steps (after --warmup untimed ones), plus the mean
+// per-layer-type time per step in ms (cuda: from CUDA events).
 //
 //   build/signvote-bench step --model resnet18 --batch 32 --threads 1 --json
+//   build/signvote-bench step --device cuda --math tf32 --width 64 --batch 128 --json
 #include "bench_registry.h"
+#include "step_update.h"
 #include "core/resources.h"
 #include "signvote/model.h"
 
@@ -27,6 +31,7 @@ namespace {
 struct StepOptions {
   std::string model = "resnet18";
   std::string conv;  // empty: first available backend
+  std::string device = "cpu", math = "tf32";
   int batch = 32, threads = 1, width = 64, iters = 10, warmup = 2;
   float lr = 1e-4f, wd = 5e-4f;
   bool json = false;
@@ -49,7 +54,8 @@ std::string to_json(const StepOptions& o, const signvote::nn::Model& model, doub
   using signvote::nn::LayerKind;
   std::ostringstream js;
   js.precision(6);
-  js << "{\"bench\":\"step\",\"model\":\"" << o.model << "\",\"width\":" << o.width
+  js << "{\"bench\":\"step\",\"device\":\"" << o.device << "\",\"math\":\"" << (o.device == "cuda" ? o.math : "fp32")
+     << "\",\"model\":\"" << o.model << "\",\"width\":" << o.width
      << ",\"batch\":" << o.batch << ",\"threads\":" << o.threads << ",\"conv\":\""
      << model.conv_backend() << "\",\"num_params\":" << model.num_params()
      << ",\"iters\":" << o.iters << ",\"warmup\":" << o.warmup
@@ -74,7 +80,11 @@ void run_step_bench(const StepOptions& o) {
   spec.threads = o.threads;
   spec.seed = 1;
   if (!o.conv.empty()) spec.conv_backends = {o.conv};
+  spec.device = o.device;
+  spec.math = o.math;
   auto model = signvote::nn::make_model(spec);
+  std::unique_ptr<signvote::bench::StepUpdate> device_update;
+  if (o.device == "cuda") device_update = signvote::bench::make_cuda_update(*model, o.lr, o.wd);
 
   signvote::nn::Tensor images({o.batch, spec.in_channels, spec.image_size, spec.image_size});
   std::vector<int> labels(size_t(o.batch));
@@ -82,7 +92,7 @@ void run_step_bench(const StepOptions& o) {
   std::normal_distribution<float> nd;
   for (float& v : images.span()) v = nd(rng);
   for (int& l : labels) l = int(rng() % uint64_t(spec.num_classes));
-  std::vector<float> momentum(model->num_params(), 0.f);
+  std::vector<float> momentum(o.device == "cuda" ? 0 : model->num_params(), 0.f);
 
   std::vector<double> steps;
   double update_s = 0.0;
@@ -92,7 +102,8 @@ void run_step_bench(const StepOptions& o) {
     model->zero_grads();
     model->forward_backward(images, labels.data(), o.batch, nullptr);
     const auto t1 = Clock::now();
-    signum_update(model->params(), model->grads(), momentum, o.lr, o.wd);
+    if (device_update) device_update->run();  // returns after the device finished
+    else signum_update(model->params(), model->grads(), momentum, o.lr, o.wd);
     const auto t2 = Clock::now();
     if (it < o.warmup) continue;
     steps.push_back(std::chrono::duration<double>(t2 - t0).count());
@@ -120,6 +131,8 @@ void add_step_bench(CLI::App& app) {
   sub->add_option("--iters", opts->iters, "timed steps (median reported), 1..100000")->check(CLI::Range(1, 100000));
   sub->add_option("--warmup", opts->warmup, "untimed steps first, 0..100000")->check(CLI::Range(0, 100000));
   sub->add_option("--conv", opts->conv, "conv backend: dnnl | eigen (default: first available)");
+  sub->add_option("--device", opts->device, "cpu | cuda (device 0)")->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--math", opts->math, "cuda convolutions: fp32 | tf32")->check(CLI::IsMember({"fp32", "tf32"}));
   sub->add_flag("--json", opts->json, "print one JSON object");
   sub->callback([opts] { run_step_bench(*opts); });
 }

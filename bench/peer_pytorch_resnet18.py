@@ -11,6 +11,11 @@ NCHW and channels_last) are timed and the faster one is reported, with the
 other's figure alongside.
 
   /usr/bin/python3 bench/peer_pytorch_resnet18.py --threads 1 --batch 32
+
+On a GPU (--device cuda) the same step runs with cudnn.benchmark = True and
+the math mode of `signvote-bench step --math` (tf32: cuDNN convolutions may
+use TF32, PyTorch's default; fp32: they may not; matmuls stay FP32 in both,
+PyTorch's default). Steps are timed between torch.cuda.synchronize() calls.
 """
 import argparse
 import json
@@ -72,14 +77,21 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--wd", type=float, default=5e-4)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--math", choices=("fp32", "tf32"), default="tf32")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    if args.device == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = args.math == "tf32"
+        torch.backends.cuda.matmul.allow_tf32 = False
     results = {fmt: time_format(args, fmt) for fmt in ("contiguous", "channels_last")}
     best = min(results, key=results.get)
     med = results[best]
     print(json.dumps({
         "impl": "pytorch", "torch": torch.__version__, "model": "resnet18",
+        "device": args.device, "math": args.math if args.device == "cuda" else "fp32",
         "width": args.width, "batch": args.batch, "threads": args.threads,
         "iters": args.iters, "memory_format": best, "step_ms": med * 1e3,
         "images_per_s": args.batch / med,
@@ -91,11 +103,13 @@ def time_format(args, fmt):
     """Median seconds of one Signum training step in memory format `fmt`."""
     torch.manual_seed(0)
     mf = torch.channels_last if fmt == "channels_last" else torch.contiguous_format
-    model = ResNet18(args.width).train().to(memory_format=mf)
+    dev = torch.device(args.device)
+    model = ResNet18(args.width).train().to(dev, memory_format=mf)
     params = list(model.parameters())
     moms = [torch.zeros_like(p) for p in params]
-    x = torch.randn(args.batch, 3, 32, 32).contiguous(memory_format=mf)
-    y = torch.randint(0, 10, (args.batch,))
+    x = torch.randn(args.batch, 3, 32, 32).to(dev).contiguous(memory_format=mf)
+    y = torch.randint(0, 10, (args.batch,)).to(dev)
+    sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
 
     def step():
         for p in params:
@@ -112,8 +126,10 @@ def time_format(args, fmt):
         step()
     times = []
     for _ in range(args.iters):
+        sync()
         t0 = time.perf_counter()
         step()
+        sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
