@@ -84,36 +84,6 @@ class PinnedBuffer {
   std::size_t size_ = 0;
 };
 
-// Page-locks an existing host range for the lifetime of the object
-// (cudaHostRegister): MPI buffers that async copies read or write.
-class HostRegistration {
- public:
-  HostRegistration() = default;
-  HostRegistration(void* p, std::size_t bytes) {
-    if (p == nullptr || bytes == 0) return;
-    SV_CUDA_CHECK(cudaHostRegister(p, bytes, cudaHostRegisterDefault));
-    ptr_ = p;
-  }
-  HostRegistration(HostRegistration&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)) {}
-  HostRegistration& operator=(HostRegistration&& o) noexcept {
-    if (this != &o) {
-      release();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-    }
-    return *this;
-  }
-  HostRegistration(const HostRegistration&) = delete;
-  HostRegistration& operator=(const HostRegistration&) = delete;
-  ~HostRegistration() { release(); }
-
- private:
-  void release() noexcept {
-    if (ptr_ != nullptr) cudaHostUnregister(ptr_);
-    ptr_ = nullptr;
-  }
-  void* ptr_ = nullptr;
-};
-
 // Explicit, synchronous host -> device copy of count T.
 template <class T>
 void copy_to_device(T* device_dst, const T* host_src, std::size_t count) {

@@ -6,8 +6,8 @@
 //   cuda: (step_engine_cuda.cpp) momentum, parameters and gradients stay
 //         on the device. Per round only the packed words cross:
 //           device m, g --momentum_pack kernel--> device words (d/32)
-//           --copy--> the VOTE message (page-locked host)  ... MPI ...
-//           RESULT message --copy--> device words --apply kernel--> x
+//           --copy--> page-locked host words --> VOTE message ... MPI ...
+//           RESULT message --> page-locked words --copy--> device --apply--> x
 //         The fp32 baseline sums g with NCCL (bootstrapped over MPI) and
 //         runs the CUDA twin of the host SGD/Adam.
 // Both keep the checkpointed optimizer state in host spans (the cuda

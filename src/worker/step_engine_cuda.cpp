@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -25,7 +26,8 @@ class CudaEngine final : public StepEngine {
   CudaEngine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote, bool device_dense,
              DenseOptimizer& opt)
       : p_(p), topo_(topo), opt_(opt), stream_(static_cast<cudaStream_t>(p.cuda_stream())), d_(p.params().size()),
-        bits_(packed_words(d_)), nans_(client.shards() + 1), host_nans_(client.shards() + 1) {
+        bits_(packed_words(d_)), host_bits_(packed_words(d_)), nans_(client.shards() + 1),
+        host_nans_(client.shards() + 1) {
     if (vote) {
       m_ = kc::DeviceBuffer<float>(d_), hm_ = AlignedBuffer<float>(d_);
       SV_CUDA_CHECK(cudaMemsetAsync(m_.data(), 0, d_ * sizeof(float), stream_));
@@ -34,38 +36,47 @@ class CudaEngine final : public StepEngine {
       dv_ = kc::DeviceBuffer<float>(opt.state2().size());
       sync_to_device();
     }
-    // Page-locked VOTE/RESULT messages: the packed words are copied straight
-    // between them and the device (no bounce buffer in the driver).
-    for (auto [ptr, bytes] : client.message_buffers()) pinned_.emplace_back(ptr, bytes);
     if (topo.worker_index() == 0)
-      spdlog::info("cuda workers: CUDA-aware MPI {}; votes go through page-locked host messages ({} bytes a round)",
+      spdlog::info("cuda workers: CUDA-aware MPI {}; votes are staged through page-locked host memory ({} bytes each way)",
                    comm::mpi_cuda_aware() ? "reported" : "not reported", 4 * packed_words(d_));
   }
   ~CudaEngine() override {
     if (nccl_) ncclCommDestroy(*nccl_);  // no throw from a destructor
   }
 
+  // Shard s's words start at word offset/32 of bits_ (shards start on
+  // 512-coordinate bounds), so all shards' words are one contiguous array:
+  // one copy each way through the page-locked host_bits_, and a host memcpy
+  // into / out of the shards' messages.
   size_t momentum_pack(VoteClient& c, float beta, bool invert) override {
     float* g = p_.device(Flat::grads).data();
     for (size_t s = 0; s < c.shards(); ++s) {
       const auto& sh = c.shard(s);
-      std::uint32_t* w = bits_.data() + sh.offset / kernels::kBitsPerWord;  // shards start on 512-coordinate bounds
+      std::uint32_t* w = bits_.data() + sh.offset / kernels::kBitsPerWord;
       kc::momentum_pack(m_.data() + sh.offset, g + sh.offset, sh.length, beta, w, nans_.data() + s, stream_);
       if (invert) kc::invert_signs(w, sh.length, stream_);
-      copy_async(c.out_bits(s), w, packed_words(sh.length), cudaMemcpyDeviceToHost);
     }
-    return read_nans(c.shards());
+    copy_async(host_bits_.data(), bits_.data(), bits_.size(), cudaMemcpyDeviceToHost);
+    const size_t nan = read_nans(c.shards());  // waits for the copy too
+    for (size_t s = 0; s < c.shards(); ++s) {
+      const auto& sh = c.shard(s);
+      std::copy_n(host_bits_.data() + sh.offset / kernels::kBitsPerWord, packed_words(sh.length), c.out_bits(s));
+    }
+    return nan;
   }
 
   void apply(const VoteClient& c, float lr, float wd) override {
+    for (size_t s = 0; s < c.shards(); ++s) {
+      const auto& sh = c.shard(s);
+      std::copy_n(c.result_bits(s), packed_words(sh.length), host_bits_.data() + sh.offset / kernels::kBitsPerWord);
+    }
+    copy_async(bits_.data(), host_bits_.data(), bits_.size(), cudaMemcpyHostToDevice);
     float* x = p_.device(Flat::params).data();
     for (size_t s = 0; s < c.shards(); ++s) {
       const auto& sh = c.shard(s);
-      std::uint32_t* w = bits_.data() + sh.offset / kernels::kBitsPerWord;
-      copy_async(w, c.result_bits(s), packed_words(sh.length), cudaMemcpyHostToDevice);
-      kc::apply(x + sh.offset, sh.length, w, lr, wd, stream_);
+      kc::apply(x + sh.offset, sh.length, bits_.data() + sh.offset / kernels::kBitsPerWord, lr, wd, stream_);
     }
-    // The RESULT messages are reused by the next round's receives.
+    // host_bits_ is refilled by the next round's pack: wait for this copy.
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
@@ -137,11 +148,11 @@ class CudaEngine final : public StepEngine {
   cudaStream_t stream_;
   size_t d_;
   kc::DeviceBuffer<std::uint32_t> bits_;  // packed words of all shards (d/32)
+  kc::PinnedBuffer<std::uint32_t> host_bits_;
   kc::DeviceBuffer<unsigned long long> nans_;
   kc::PinnedBuffer<unsigned long long> host_nans_;
   kc::DeviceBuffer<float> m_, dm_, dv_;   // Signum momentum; all-reduce SGD/Adam state (else empty)
   AlignedBuffer<float> hm_;               // host mirror of m_ (checkpoints)
-  std::vector<kc::HostRegistration> pinned_;
   std::optional<ncclComm_t> nccl_;
 };
 

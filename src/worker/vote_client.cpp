@@ -76,11 +76,4 @@ void VoteClient::wait() {
   }
 }
 
-std::vector<std::pair<void*, size_t>> VoteClient::message_buffers() {
-  std::vector<std::pair<void*, size_t>> out;
-  for (auto* v : {&out_, &in_})
-    for (auto& m : *v) out.emplace_back(m.data(), m.bytes());
-  return out;
-}
-
 }  // namespace signvote::worker

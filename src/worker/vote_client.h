@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <stdexcept>
-#include <utility>
 #include <vector>
 
 namespace signvote::worker {
@@ -47,9 +46,6 @@ class VoteClient {
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   // The server marked this round the last one (time limit).
   bool stop_requested() const { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
-  // Host memory of every outgoing and incoming message (a cuda worker
-  // page-locks them, so its device copies of the packed words are direct).
-  std::vector<std::pair<void*, size_t>> message_buffers();
   uint64_t bytes_sent() const { return bytes_sent_; }  // this round, all shards
   uint64_t bytes_recv() const { return bytes_recv_; }
 
