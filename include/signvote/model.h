@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -102,8 +103,13 @@ class Model {
   // images are used; labels[i] in [0, num_classes). Gradients are
   // ACCUMULATED into grads(); BN running stats are updated. Returns the mean
   // loss; fills *stats when non-null.
-  virtual float forward_backward(const Tensor& images, const int* labels, int batch,
-                                 StepStats* stats) = 0;
+  // `meanwhile` (optional) runs on the calling thread while the step is in
+  // flight: a cuda model calls it after queueing the whole pass and before
+  // waiting for the device (a cpu model after the pass). `images` and
+  // `labels` have been consumed by then, so it may refill them (the next
+  // batch's augmentation overlaps the GPU's forward and backward).
+  virtual float forward_backward(const Tensor& images, const int* labels, int batch, StepStats* stats,
+                                 const std::function<void()>& meanwhile = {}) = 0;
   // Eval mode (BN uses running stats), no gradients; processed in chunks of
   // the largest batch seen so far (64 if none), so memory stays bounded.
   // Both calls use spec().threads threads and restore the caller's

@@ -246,8 +246,8 @@ void GraphModel::run_backward() {
   }
 }
 
-float GraphModel::forward_backward(const Tensor& images, const int* labels, int batch,
-                                   StepStats* stats) {
+float GraphModel::forward_backward(const Tensor& images, const int* labels, int batch, StepStats* stats,
+                                   const std::function<void()>& meanwhile) {
   check_input(images, batch);
   const ThreadScope threads(ctx_.threads);
   make_views(images, batch);
@@ -257,6 +257,7 @@ float GraphModel::forward_backward(const Tensor& images, const int* labels, int 
   ops_->loss_backward(gviews_.back());
   ops_->end_timing(LayerKind::loss);
   run_backward();
+  if (meanwhile) meanwhile();  // cuda: the device is still working
   const LossResult r = ops_->loss_result();  // waits for a cuda device
   ops_->collect_times(times_);
   if (stats) *stats = {float(r.loss_mean), r.correct, batch};

@@ -48,8 +48,8 @@ class GraphModel final : public Model {
   void zero_grads() override;
   const std::vector<ParamRange>& param_ranges() const override { return param_ranges_; }
   const std::vector<ParamRange>& buffer_ranges() const override { return buffer_ranges_; }
-  float forward_backward(const Tensor& images, const int* labels, int batch,
-                         StepStats* stats) override;
+  float forward_backward(const Tensor& images, const int* labels, int batch, StepStats* stats,
+                         const std::function<void()>& meanwhile = {}) override;
   EvalResult evaluate(const Tensor& images, const int* labels, int batch) override;
   const Tensor& logits() const override;
   const LayerTimes& layer_times() const override { return times_; }

@@ -32,6 +32,7 @@ class Network final : public Problem {
     if (cfg.data.val_count > 0)
       val_ = data::load_cifar10(cfg.data.path, data::Split::val, static_cast<size_t>(cfg.data.val_count), layout(cfg));
     check_probe_batches(cfg, W);
+    logical_ = loader_.state();
     if (model_->space() == MemSpace::cuda) {
       hx_ = AlignedBuffer<float>(model_->params().size());
       hg_ = AlignedBuffer<float>(model_->grads().size());
@@ -59,16 +60,27 @@ class Network final : public Problem {
   void push(Flat f) override {
     if (cuda()) copy_floats(device(f).data(), MemSpace::cuda, host(f).data(), MemSpace::host, host(f).size());
   }
-  uint64_t epoch() const override { return loader_.epoch(); }
-  bool epoch_ended() const override { return loader_.step_in_epoch() == loader_.batches_per_epoch(); }
+  uint64_t epoch() const override { return logical_.epoch; }
+  bool epoch_ended() const override { return step_in_epoch() == loader_.batches_per_epoch(); }
   bool has_validation() const override { return val_.size() > 0; }
 
+  // The next batch is augmented while this one is in flight (`meanwhile`:
+  // on a cuda model that overlaps the GPU's forward and backward). The
+  // loader then runs one batch ahead, so everything that reports the data
+  // position (epochs, checkpoints) reads `logical_`, its state right after
+  // the batch being trained on: a run resumed from a checkpoint continues
+  // with exactly the batches it would have seen.
   StepResult compute(uint64_t) override {
-    int n = 0;
-    if (!loader_.next(images_.data(), labels_.data(), &n)) loader_.next(images_.data(), labels_.data(), &n);
+    if (!prefetched_) fetch();
+    prefetched_ = false;
+    const int n = n_;
+    logical_ = loader_.state();
     model_->zero_grads();
     nn::StepStats st;
-    const float loss = model_->forward_backward(images_, labels_.data(), n, &st);
+    const float loss = model_->forward_backward(images_, labels_.data(), n, &st, [this] {
+      fetch();
+      prefetched_ = true;
+    });
     return {loss, static_cast<uint32_t>(st.correct), static_cast<uint32_t>(n)};
   }
 
@@ -88,8 +100,8 @@ class Network final : public Problem {
   }
 
   bool at_epoch_start(uint64_t* e) const override {
-    const bool start = loader_.step_in_epoch() == 0 || epoch_ended();
-    if (start) *e = epoch_ended() ? loader_.epoch() + 1 : loader_.epoch();
+    const bool start = step_in_epoch() == 0 || epoch_ended();
+    if (start) *e = epoch_ended() ? epoch() + 1 : epoch();
     return start;
   }
 
@@ -120,11 +132,24 @@ class Network final : public Problem {
     return done;
   }
 
-  std::string save_state() const override { return loader_.state().to_bytes(); }
-  void restore_state(const std::string& bytes) override { loader_.restore(data::LoaderState::from_bytes(bytes)); }
+  std::string save_state() const override { return logical_.to_bytes(); }
+  void restore_state(const std::string& bytes) override {
+    logical_ = data::LoaderState::from_bytes(bytes);
+    loader_.restore(logical_);
+    prefetched_ = false;
+  }
 
  private:
   bool cuda() const { return model_->space() == MemSpace::cuda; }
+  // The next training batch into images_/labels_ (n_ images); at an epoch's
+  // end the loader answers false once, then starts the next epoch.
+  void fetch() {
+    if (!loader_.next(images_.data(), labels_.data(), &n_)) loader_.next(images_.data(), labels_.data(), &n_);
+  }
+  uint64_t step_in_epoch() const {  // as Loader::step_in_epoch, of logical_
+    const auto b = static_cast<uint64_t>(loader_.options().batch);
+    return (logical_.position + b - 1) / b;
+  }
   std::span<float> host(Flat f) { return f == Flat::params ? hx_.span() : f == Flat::grads ? hg_.span() : hb_.span(); }
   static nn::ModelSpec spec_on(const Config& cfg, int device_index) {
     nn::ModelSpec s = model_spec(cfg);
@@ -161,6 +186,9 @@ class Network final : public Problem {
   data::Loader loader_;
   nn::Tensor images_;
   std::vector<int> labels_;
+  int n_ = 0;
+  bool prefetched_ = false;      // images_/labels_ hold the next batch already
+  data::LoaderState logical_;    // the loader's state after the batch last trained on
 };
 
 }  // namespace
