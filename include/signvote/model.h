@@ -48,7 +48,7 @@ struct ModelSpec {
   // conv_backends list is then not consulted).
   std::string device = "cpu";
   int device_index = 0;           // among the visible devices (CUDA_VISIBLE_DEVICES)
-  std::string math = "fp32";      // cuda: "fp32" | "tf32" (convolutions and GEMMs)
+  std::string math = "fp32";      // cuda: "fp32" | "tf32" (convolutions; GEMMs stay FP32)
   int workspace_mb = 1024;        // cuda: workspace limit of one convolution algorithm
 };
 

@@ -57,6 +57,7 @@ void CudaBatchNorm2d::forward(const Tensor& x, Tensor& y, Mode mode) {
   last_mode_ = mode;
   const float one = 1.f, zero = 0.f;
   if (mode == Mode::train) {
+    require(size_t(x.n()) * x.h() * x.w() > 1, "CudaBatchNorm2d: train mode needs more than one value per channel");
     SV_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
         ctx_->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, d_->x, x.data(), d_->x, y.data(), d_->param, gamma_, beta_,
         double(BatchNorm2d::kMomentum), rmean_, rvar_, double(BatchNorm2d::kEps), save_mean_.data(), save_inv_std_.data()));

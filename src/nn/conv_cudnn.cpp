@@ -22,6 +22,7 @@ struct CudnnConv::Plan {
   cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
   cudnnMathType_t fwd_math{}, data_math{}, filter_math{};
   size_t ws_fwd = 0, ws_data = 0, ws_filter = 0;
+  std::string no_bwd_data;  // non-empty: why no backward-data algorithm fits
   int n = 0, h = 0, w = 0;
 };
 
@@ -33,7 +34,7 @@ template <class Perf>
 const Perf& pick(const std::vector<Perf>& perf, int count, size_t limit, bool tf32, const char* pass) {
   for (int i = 0; i < count; ++i) {
     const Perf& p = perf[size_t(i)];
-    const bool math_ok = tf32 || p.mathType == CUDNN_FMA_MATH || p.mathType == CUDNN_DEFAULT_MATH;
+    const bool math_ok = tf32 || p.mathType == CUDNN_FMA_MATH;
     if (p.status == CUDNN_STATUS_SUCCESS && p.determinism == CUDNN_DETERMINISTIC && p.memory <= limit && math_ok)
       return p;
   }
@@ -82,18 +83,25 @@ const CudnnConv::Plan& CudnnConv::plan_for(const Tensor& x) {
   const size_t lim = ctx_->workspace_limit;
   const bool tf32 = ctx_->tf32;
   int got = 0;
+  // The last pass left its algorithm's math type on the descriptor: search
+  // under the model's math mode again.
+  SV_CUDNN_CHECK(cudnnSetConvolutionMathType(d_->conv, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
   std::vector<cudnnConvolutionFwdAlgoPerf_t> fp(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
   SV_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx_->cudnn, d_->x, d_->w, d_->conv, d_->y, int(fp.size()), &got, fp.data()));
   const auto& f = pick(fp, got, lim, tf32, "forward");
-  p->fwd = f.algo, p->fwd_math = tf32 ? f.mathType : CUDNN_FMA_MATH, p->ws_fwd = f.memory;
+  p->fwd = f.algo, p->fwd_math = f.mathType, p->ws_fwd = f.memory;
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> dp(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
   SV_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(ctx_->cudnn, d_->w, d_->y, d_->conv, d_->x, int(dp.size()), &got, dp.data()));
-  const auto& b = pick(dp, got, lim, tf32, "backward-data");
-  p->bwd_data = b.algo, p->data_math = tf32 ? b.mathType : CUDNN_FMA_MATH, p->ws_data = b.memory;
+  try {  // the first conv never needs dx: fail only if backward-data runs
+    const auto& b = pick(dp, got, lim, tf32, "backward-data");
+    p->bwd_data = b.algo, p->data_math = b.mathType, p->ws_data = b.memory;
+  } catch (const std::runtime_error& e) {
+    p->no_bwd_data = e.what();
+  }
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> wp(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
   SV_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(ctx_->cudnn, d_->x, d_->y, d_->conv, d_->w, int(wp.size()), &got, wp.data()));
   const auto& w = pick(wp, got, lim, tf32, "backward-filter");
-  p->bwd_filter = w.algo, p->filter_math = tf32 ? w.mathType : CUDNN_FMA_MATH, p->ws_filter = w.memory;
+  p->bwd_filter = w.algo, p->filter_math = w.mathType, p->ws_filter = w.memory;
   slot = std::move(p);
   return *(last_ = slot.get());
 }
@@ -114,6 +122,7 @@ void CudnnConv::backward(const Tensor& x, const float* w, const Tensor& dy, floa
   SV_CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx_->cudnn, &one, d_->x, x.data(), d_->y, dy.data(), d_->conv,
                                                 p.bwd_filter, ctx_->workspace(p.ws_filter), p.ws_filter, &one, d_->w, dw));
   if (dx.empty()) return;
+  if (!p.no_bwd_data.empty()) throw std::runtime_error(p.no_bwd_data);
   SV_CUDNN_CHECK(cudnnSetConvolutionMathType(d_->conv, p.data_math));
   SV_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx_->cudnn, &one, d_->w, w, d_->y, dy.data(), d_->conv, p.bwd_data,
                                               ctx_->workspace(p.ws_data), p.ws_data, &zero, d_->x, dx.data()));

@@ -16,8 +16,18 @@ bool parse_math_mode(const std::string& math) {
 
 CudaContext::CudaContext(int dev, bool use_tf32, size_t limit)
     : device(dev), tf32(use_tf32), workspace_limit(limit) {
+  try {
+    create();
+  } catch (...) {
+    release();  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void CudaContext::create() {
   std::string why;
   const int count = cuda_device_count(&why);
+  const int dev = device;
   if (count == 0) throw std::runtime_error("no CUDA device visible (" + why + ")");
   if (dev < 0 || dev >= count)
     throw std::runtime_error("CUDA device " + std::to_string(dev) + " requested, " + std::to_string(count) +
@@ -37,12 +47,15 @@ CudaContext::CudaContext(int dev, bool use_tf32, size_t limit)
   SV_CUBLAS_CHECK(cublasSetMathMode(cublas, CUBLAS_DEFAULT_MATH));
 }
 
-CudaContext::~CudaContext() {
-  // Errors are ignored here: a destructor may run while an exception unwinds.
+CudaContext::~CudaContext() { release(); }
+
+void CudaContext::release() noexcept {
+  // Errors are ignored here: this may run while an exception unwinds.
   if (cublas) cublasDestroy(cublas);
   if (cudnn) cudnnDestroy(cudnn);
   if (copy_stream) cudaStreamDestroy(copy_stream);
   if (stream) cudaStreamDestroy(stream);
+  cublas = nullptr, cudnn = nullptr, copy_stream = nullptr, stream = nullptr;
 }
 
 void CudaContext::activate() const { SV_CUDA_CHECK(cudaSetDevice(device)); }

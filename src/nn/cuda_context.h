@@ -41,6 +41,8 @@ struct CudaContext {
   cublasHandle_t cublas = nullptr;
 
  private:
+  void create();
+  void release() noexcept;
   kernels::cuda::DeviceBuffer<unsigned char> ws_;
 };
 

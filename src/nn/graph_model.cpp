@@ -107,7 +107,17 @@ void* GraphModel::cuda_stream() const {
   return nullptr;
 }
 
-void GraphModel::zero_grads() { ops_->zero(grads_.data(), flat_size(grads_)); }
+// A process may hold models on several devices: each call makes its own current.
+void GraphModel::activate_device() const {
+#ifdef SIGNVOTE_NN_CUDA
+  if (ctx_.cuda) ctx_.cuda->activate();
+#endif
+}
+
+void GraphModel::zero_grads() {
+  activate_device();
+  ops_->zero(grads_.data(), flat_size(grads_));
+}
 
 // OpenMP's thread count is a per-calling-thread setting that oneDNN and our
 // loops read; Eigen's is process-wide. Both are set for the duration of one
@@ -250,6 +260,7 @@ float GraphModel::forward_backward(const Tensor& images, const int* labels, int 
                                    const std::function<void()>& meanwhile) {
   check_input(images, batch);
   const ThreadScope threads(ctx_.threads);
+  activate_device();
   make_views(images, batch);
   run_forward(Mode::train);
   ops_->begin_timing();
@@ -267,6 +278,7 @@ float GraphModel::forward_backward(const Tensor& images, const int* labels, int 
 EvalResult GraphModel::evaluate(const Tensor& images, const int* labels, int batch) {
   check_input(images, batch);
   const ThreadScope threads(ctx_.threads);
+  activate_device();
   const int chunk = capacity_ > 0 ? capacity_ : std::min(batch, 64);
   EvalResult out;
   for (int b0 = 0; b0 < batch; b0 += chunk) {

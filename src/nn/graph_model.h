@@ -71,6 +71,7 @@ class GraphModel final : public Model {
   static std::span<float> flat(Tensor& t) { return t.empty() ? std::span<float>() : t.span(); }
   static size_t flat_size(const Tensor& t) { return t.empty() ? 0 : t.physical_size(); }
   void allocate_flat(size_t np, size_t nb);
+  void activate_device() const;
   // Binds every layer to the flat buffers (PyTorch order); init: and
   // initialises them from spec_.seed.
   void bind_all(float* params, float* grads, float* buffers, bool init);

@@ -17,10 +17,12 @@ class CudaOps final : public GraphOps {
  public:
   explicit CudaOps(std::shared_ptr<CudaContext> ctx) : ctx_(std::move(ctx)) {
     SV_CUDA_CHECK(cudaEventCreateWithFlags(&uploaded_, cudaEventDisableTiming));
+    SV_CUDA_CHECK(cudaEventCreateWithFlags(&consumed_, cudaEventDisableTiming));
   }
   ~CudaOps() override {
     for (auto& e : events_) cudaEventDestroy(e);
     cudaEventDestroy(uploaded_);
+    cudaEventDestroy(consumed_);
   }
   MemSpace space() const override { return MemSpace::cuda; }
 
@@ -44,6 +46,10 @@ class CudaOps final : public GraphOps {
     SV_CUDA_CHECK(cudaEventSynchronize(uploaded_));  // the previous upload no longer reads `pinned_`
     if (pinned_.size() < count) pinned_ = kc::PinnedBuffer<float>(count);
     std::memcpy(pinned_.data(), images.data(), count * sizeof(float));
+    // The copy stream overwrites `store` only after the compute stream's
+    // queued work (the previous pass still reading it) is done.
+    SV_CUDA_CHECK(cudaEventRecord(consumed_, ctx_->stream));
+    SV_CUDA_CHECK(cudaStreamWaitEvent(ctx_->copy_stream, consumed_, 0));
     SV_CUDA_CHECK(cudaMemcpyAsync(store.data(), pinned_.data(), count * sizeof(float), cudaMemcpyHostToDevice,
                                   ctx_->copy_stream));
     SV_CUDA_CHECK(cudaEventRecord(uploaded_, ctx_->copy_stream));
@@ -86,7 +92,7 @@ class CudaOps final : public GraphOps {
 
   std::shared_ptr<CudaContext> ctx_;
   kc::PinnedBuffer<float> pinned_;
-  cudaEvent_t uploaded_ = nullptr;
+  cudaEvent_t uploaded_ = nullptr, consumed_ = nullptr;
   // Loss state of the last forward: n x k probabilities, labels, per-sample results.
   kc::DeviceBuffer<float> prob_;
   kc::DeviceBuffer<int> labels_, correct_, bad_;
@@ -101,10 +107,10 @@ class CudaOps final : public GraphOps {
 
 void CudaOps::loss_forward(const Tensor& logits, const int* labels) {
   require(logits.h() == 1 && logits.w() == 1, "SoftmaxCrossEntropy: logits must be (N, K, 1, 1)");
+  for (int i = 0; i < logits.n(); ++i)  // same message as the CPU twin, before any state changes
+    require(labels[i] >= 0 && labels[i] < logits.c(), "SoftmaxCrossEntropy: label " + std::to_string(labels[i]) +
+                                                          " outside [0, " + std::to_string(logits.c()) + ")");
   n_ = logits.n(), k_ = logits.c();
-  for (int i = 0; i < n_; ++i)  // same message as the CPU twin, before any device work
-    require(labels[i] >= 0 && labels[i] < k_, "SoftmaxCrossEntropy: label " + std::to_string(labels[i]) +
-                                                  " outside [0, " + std::to_string(k_) + ")");
   const size_t n = size_t(n_);
   if (labels_.size() < n) {
     labels_ = kc::DeviceBuffer<int>(n), correct_ = kc::DeviceBuffer<int>(n), loss_ = kc::DeviceBuffer<double>(n);
@@ -113,6 +119,7 @@ void CudaOps::loss_forward(const Tensor& logits, const int* labels) {
   }
   if (bad_.size() == 0) bad_ = kc::DeviceBuffer<int>(1);
   if (prob_.size() < n * size_t(k_)) prob_ = kc::DeviceBuffer<float>(n * size_t(k_));
+  ctx_->synchronize();  // host_labels_ may still feed the previous pass's upload
   std::memcpy(host_labels_.data(), labels, n * sizeof(int));
   SV_CUDA_CHECK(cudaMemcpyAsync(labels_.data(), host_labels_.data(), n * sizeof(int), cudaMemcpyHostToDevice, ctx_->stream));
   cuda::softmax_xent_forward(logits.data(), labels_.data(), n_, k_, prob_.data(), loss_.data(), correct_.data(),

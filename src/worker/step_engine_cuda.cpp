@@ -7,6 +7,7 @@
 #include "kernels/device_buffer.h"
 #include "kernels/sign_kernels_cuda.h"
 #include "signvote/aligned_buffer.h"
+#include "signvote/device.h"
 #include "worker/step_engine.h"
 
 #include <spdlog/spdlog.h>
@@ -85,9 +86,20 @@ class CudaEngine final : public StepEngine {
     return read_nans(1);
   }
 
+  // NCCL needs one GPU per rank ("Duplicate GPU detected" otherwise): with
+  // model.share_gpus and more worker ranks than GPUs on a node, the sum goes
+  // through the host and MPI instead.
   void allreduce_grads() override {
-    if (!nccl_) init_nccl();
+    if (!path_chosen_) choose_allreduce();
     float* g = p_.device(Flat::grads).data();
+    if (shared_gpus_) {
+      p_.pull(Flat::grads);
+      const auto h = p_.grads();
+      SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, h.data(), static_cast<int>(h.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
+      p_.push(Flat::grads);
+      return;
+    }
+    if (!nccl_) init_nccl();
     SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *nccl_, stream_));
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
@@ -132,6 +144,17 @@ class CudaEngine final : public StepEngine {
     for (size_t i = 0; i < n; ++i) total += host_nans_.data()[i];
     return total;
   }
+  // Collective, at the first all-reduce (never while workers are still being
+  // built: a worker that failed there would leave the others waiting). Any
+  // node with more worker ranks than GPUs sends every worker through MPI.
+  void choose_allreduce() {
+    int shared = topo_.local_workers() > cuda_device_count() ? 1 : 0;
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &shared, 1, MPI_INT, MPI_MAX, topo_.workers_comm()));
+    shared_gpus_ = shared != 0;
+    path_chosen_ = true;
+    if (topo_.worker_index() == 0)
+      spdlog::info("cuda workers: fp32 all-reduce through {}", shared_gpus_ ? "MPI (GPUs are shared)" : "NCCL");
+  }
   // NCCL over the workers, bootstrapped with an MPI broadcast of worker 0's id.
   void init_nccl() {
     ncclUniqueId id{};
@@ -154,6 +177,7 @@ class CudaEngine final : public StepEngine {
   kc::DeviceBuffer<float> m_, dm_, dv_;   // Signum momentum; all-reduce SGD/Adam state (else empty)
   AlignedBuffer<float> hm_;               // host mirror of m_ (checkpoints)
   std::optional<ncclComm_t> nccl_;
+  bool shared_gpus_ = false, path_chosen_ = false;
 };
 
 }  // namespace

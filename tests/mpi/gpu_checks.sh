@@ -6,8 +6,9 @@
 #              non-zero exit within seconds (runs on any machine).
 #   replicas:  1 server + 2 cuda workers for 30 steps with the weight hash
 #              compared every step (run.hash_every=1): bit-identical replicas.
-#   allreduce: the fp32 baseline (SGD) on 2 cuda workers over NCCL, replicas
-#              compared every step.
+#   allreduce: the fp32 baseline (SGD) on 2 cuda workers, replicas compared
+#              every step (NCCL when each worker has a GPU of its own, MPI
+#              through the host when they share one).
 #   resume:    a CPU run's checkpoint resumed on cuda workers: the run goes on
 #              from step 11 to 16, and `signvote eval` of the CPU checkpoint
 #              on cpu and on cuda agrees (accuracy equal, loss within 1e-3).
@@ -55,7 +56,8 @@ case $mode in
     "${mpirun[@]}" -np 3 "$sv" "${cfg[@]}" --set model.device=cuda --set run.steps=20 --set aggregation.method=allreduce \
       --set optimizer.name=sgd --set optimizer.lr=0.05 --set optimizer.momentum=0.9 2>&1 | tee "$work/out.txt"
     grep -q "step 20/20" "$work/out.txt"
-    echo "PASS: NCCL all-reduce baseline, replicas bit-identical"
+    grep -o "fp32 all-reduce through [A-Z]*" "$work/out.txt"
+    echo "PASS: all-reduce baseline on cuda workers, replicas bit-identical"
     ;;
   resume)
     "${mpirun[@]}" -np 3 "$sv" "${cfg[@]}" --set run.steps=10 --checkpoint-dir "$work/cpu"
