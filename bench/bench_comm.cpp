@@ -1,7 +1,12 @@
 // signvote-bench comm: one majority-vote round against one fp32 all-reduce
-// round, as a worker sees them, under mpirun (rank 0 = server, the rest
-// workers):
+// round, as a worker sees them, under mpirun (ranks 0..S-1 = the server
+// shards, the rest workers):
 //   scripts/mpirun.sh -np 8 build/signvote-bench comm --dim 11173962 --json
+//   scripts/netcluster.sh run -np 14 --map-by node build/signvote-bench comm --servers 7
+//       (7 nodes, each with one server shard and one worker: colocated)
+// It also prints the bytes the busiest link carries each way, by the link
+// model of docs/scaling.md, for the two placements: servers on nodes of
+// their own, and one shard colocated with one worker on each node (S = W).
 // vote_round_ms     = momentum+pack, send, server tally, reply, fused apply
 // allreduce_round_ms = MPI_Allreduce of d floats over the workers + SGD apply
 // Each is the median over --reps rounds of the slowest worker's time.
@@ -25,6 +30,7 @@ namespace {
 
 struct CommArgs {
   size_t dim = 11173962;
+  int servers = 1;
   int reps = 20;
   bool json = false;
 };
@@ -97,7 +103,8 @@ void run_comm(const CommArgs& a) {
   SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
   if (size < 2) throw std::runtime_error("bench comm: run under mpirun with at least 2 ranks (1 server + workers)");
   {
-    comm::Topology topo(1, size - 1);
+    if (a.servers >= size) throw std::runtime_error("bench comm: --servers must leave at least one worker rank");
+    comm::Topology topo(a.servers, size - a.servers);
     AlignedBuffer<float> x(a.dim), g(a.dim), m(a.dim);
     std::mt19937 rng(topo.world_rank());
     std::normal_distribution<float> nd;
@@ -105,10 +112,21 @@ void run_comm(const CommArgs& a) {
     const double vote = median_of_max(vote_rounds(topo, a, x, g, m));
     const double allreduce = median_of_max(allreduce_rounds(topo, a, x, g, m));
     if (topo.world_rank() == 0) {
+      const double W = topo.workers(), S = topo.servers(), packed = 4.0 * double(comm::payload_words(a.dim));
+      // Servers apart: a shard's link carries W shards of d/(8S) each way.
+      const double server_link = W * packed / S;
+      // Colocated (S = W, one shard and one worker per node): the worker's
+      // other S-1 shards go out and the shard's W-1 results go out, and as
+      // much comes in: 2 (W-1)/W d/8 each way.
+      const double colocated_link = 2.0 * (W - 1) / W * packed;
+      const double ring_link = 2.0 * (W - 1) / W * 4.0 * double(a.dim);
       const auto line = fmt::format(
-          "{{\"dim\": {}, \"workers\": {}, \"reps\": {}, \"vote_round_ms\": {:.3f}, \"allreduce_round_ms\": {:.3f}, "
-          "\"ratio_allreduce_over_vote\": {:.2f}, \"vote_bytes_per_worker_each_way\": {}, \"allreduce_bytes_per_worker\": {}}}",
-          a.dim, topo.workers(), a.reps, vote, allreduce, allreduce / vote, 128 + 4 * comm::payload_words(a.dim), 4 * a.dim);
+          "{{\"dim\": {}, \"workers\": {}, \"servers\": {}, \"reps\": {}, \"vote_round_ms\": {:.3f}, "
+          "\"allreduce_round_ms\": {:.3f}, \"ratio_allreduce_over_vote\": {:.2f}, "
+          "\"vote_bytes_per_worker_each_way\": {:.0f}, \"allreduce_bytes_per_worker\": {}, "
+          "\"link_bytes_each_way\": {{\"server_apart\": {:.0f}, \"colocated\": {:.0f}, \"ring_allreduce\": {:.0f}}}}}",
+          a.dim, topo.workers(), topo.servers(), a.reps, vote, allreduce, allreduce / vote, packed + 128 * S, 4 * a.dim,
+          server_link, colocated_link, ring_link);
       fmt::print("{}\n", line);
     }
   }
@@ -121,6 +139,7 @@ void add_comm_bench(CLI::App& app) {
   sub->add_option("--dim", args.dim, "parameters (default: CIFAR ResNet-18, 11,173,962), 1..2147483647")
       ->check(CLI::Range(size_t{1}, size_t{2147483647}));
   sub->add_option("--reps", args.reps, "rounds of each kind, 1..100000")->check(CLI::Range(1, 100000));
+  sub->add_option("--servers", args.servers, "server shards: ranks 0..S-1, 1..1023")->check(CLI::Range(1, 1023));
   sub->add_flag("--json", args.json, "print JSON (the only output format)");
   sub->callback([] { run_comm(args); });
 }

@@ -35,6 +35,16 @@ struct RunConfig {
 struct ClusterConfig {
   int64_t workers = 0;  // worker ranks (mpirun -np = servers + workers)
   int64_t servers = 1;  // server shards, ranks 0..servers-1
+  int64_t round_deadline_ms = 0;  // majority_vote: tally what arrived by then (0: wait for all)
+  int64_t max_missed_rounds = 10; // with a deadline: consecutive late rounds before the run stops
+};
+
+// Fault injection for tests (never set in real runs): worker rank
+// `delay_rank` sleeps delay_ms before sending its vote on every `every`-th step.
+struct FaultConfig {
+  int64_t delay_rank = -1;
+  int64_t delay_ms = 0;
+  int64_t every = 1;
 };
 
 struct ModelConfig {
@@ -111,6 +121,7 @@ struct Config {
   AggregationConfig aggregation;
   AdversaryConfig adversary;
   ProbeConfig probes;
+  FaultConfig faults;
   std::string origin;  // file name (or "<string>") the config came from
 
   // Whether worker `index` (0-based) is an adversary, and how many there are.

@@ -97,6 +97,7 @@ enum class ErrorCode : uint8_t {
   nan_gradient = 7,    // a worker's estimate contained NaN
   hash_mismatch = 8,   // replicas diverged: err_rank differs from the majority
   worker_failed = 9,   // a worker reported a local error
+  worker_late = 10,    // err_rank missed err_got rounds in a row (limit err_expected)
 };
 
 const char* error_name(ErrorCode code);

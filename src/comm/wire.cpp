@@ -17,6 +17,7 @@ const char* error_name(ErrorCode code) {
     case ErrorCode::nan_gradient: return "nan_gradient";
     case ErrorCode::hash_mismatch: return "hash_mismatch";
     case ErrorCode::worker_failed: return "worker_failed";
+    case ErrorCode::worker_late: return "worker_late";
   }
   return "unknown";
 }
@@ -86,6 +87,9 @@ std::string describe_error(const MsgHeader& v) {
       return fmt::format("rank {} weights diverged: hash {:#018x}, majority {:#018x} ({})", r, v.err_got, v.err_expected, name);
     case ErrorCode::worker_failed:
       return fmt::format("rank {} failed locally (see its log) ({})", r, name);
+    case ErrorCode::worker_late:
+      return fmt::format("rank {} missed the round deadline {} rounds in a row (cluster.max_missed_rounds = {}) ({})", r,
+                         v.err_got, v.err_expected, name);
     default:
       return fmt::format("rank {}: {} (expected {}, got {})", r, name, v.err_expected, v.err_got);
   }

@@ -111,6 +111,12 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail("keys 'probes.every' / 'probes.epochs' need a network model (model.name = quadratic has no mini-batches)");
   if (c.model.name != "quadratic" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
+  if (c.cluster.round_deadline_ms > 0 && c.aggregation.method != "majority_vote")
+    fail(fmt::format("key 'cluster.round_deadline_ms' needs aggregation.method = majority_vote (a late vote abstains; {} has no abstention)",
+                     c.aggregation.method));
+  if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
+    fail(fmt::format("key 'faults.delay_rank' = {} is not a worker rank ({}..{})", c.faults.delay_rank, c.cluster.servers,
+                     c.world_size() - 1));
   if (c.model.device == "cuda" && c.model.name == "quadratic")
     fail("key 'model.device' = cuda needs a network (model.name = resnet18 | small_cnn | mlp); the quadratic runs on the CPU");
 }

@@ -155,6 +155,8 @@ std::vector<KeySpec> build_schema() {
   // cluster
   s.push_back(field("cluster.workers", &C::cluster, &ClusterConfig::workers, "1", "worker ranks; mpirun -np must equal servers + workers (the tally counts at most 1023 votes)", in_range(1, 1023)));
   s.push_back(field("cluster.servers", &C::cluster, &ClusterConfig::servers, "1", "server ranks (shards of the vote), ranks 0..servers-1", in_range(1, 1023)));
+  s.push_back(field("cluster.round_deadline_ms", &C::cluster, &ClusterConfig::round_deadline_ms, "0", "majority_vote: each server tallies the votes that arrived within this many ms of the round's start; late votes abstain (0: wait for every worker)", in_range(0, 3600000)));
+  s.push_back(field("cluster.max_missed_rounds", &C::cluster, &ClusterConfig::max_missed_rounds, "10", "with a deadline: a worker late this many rounds in a row stops the run with an error naming it", in_range(1, 1000000)));
   // model
   s.push_back(field("model.name", &C::model, &ModelConfig::name, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp", one_of({"quadratic", "resnet18", "small_cnn", "mlp"})));
   s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d (MPI counts are int: at most 2^31-1)", in_range(1, INT_MAX)));
@@ -196,6 +198,10 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
   s.push_back(field("adversary.workers", &C::adversary, &AdversaryConfig::workers, "[]", "or exactly these worker indices (0-based, i.e. rank - servers) are adversaries; set count or workers, not both", increasing_non_negative("worker indices")));
   s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise)", one_of({"invert", "negative", "random", "gaussian"})));
+  // faults (tests only)
+  s.push_back(field("faults.delay_rank", &C::faults, &FaultConfig::delay_rank, "-1", "tests: this worker rank sleeps before sending its vote (-1: none)", in_range(-1, 1 << 20)));
+  s.push_back(field("faults.delay_ms", &C::faults, &FaultConfig::delay_ms, "0", "tests: how long faults.delay_rank sleeps", in_range(0, 3600000)));
+  s.push_back(field("faults.every", &C::faults, &FaultConfig::every, "1", "tests: on every N-th step", in_range(1, 1000000)));
   s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", within(0, 1e15, true)));
   // probes
   s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative("epochs")));

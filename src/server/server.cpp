@@ -33,7 +33,9 @@ class Server final : public ServerLoop {
       : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(model_dim(cfg)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
         srv_(topo, cfg.aggregation.method == "allreduce" ? 0 : dim_, round_format(cfg),
-             make_aggregate(cfg, topo.workers(), dim_, ops_)), logger_(topo.world_rank() == 0),
+             make_aggregate(cfg, topo.workers(), dim_, ops_),
+             DeadlinePolicy{cfg.cluster.round_deadline_ms, cfg.cluster.max_missed_rounds}),
+        logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
     if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty());
   }
@@ -46,7 +48,8 @@ class Server final : public ServerLoop {
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
     const auto t0 = std::chrono::steady_clock::now();
     progress_ = Progress(steps, cfg_.run.progress_seconds, first);
-    for (uint64_t step = first; step <= steps; ++step) {
+    uint64_t step = first;
+    for (; step <= steps; ++step) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const bool stop = cfg_.run.time_limit_s > 0 && elapsed >= cfg_.run.time_limit_s && step < steps;
       RoundSummary s = srv_.round(step, stop ? protocol::kFlagStop : 0);
@@ -62,6 +65,7 @@ class Server final : public ServerLoop {
       }
       if (stop) break;
     }
+    srv_.finish(std::min(step, steps));  // deadline mode: late workers catch up before the server leaves
   }
 
  private:

@@ -1,6 +1,7 @@
 #include "server/vote_server.h"
 
 #include "comm/mpi_check.h"
+#include "signvote/sign_layout.h"
 
 #include <fmt/format.h>
 
@@ -22,8 +23,10 @@ AggregateFn majority_vote(const kernels::SignOps& ops) {
 VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops)
     : VoteServer(topo, dim, comm::RoundFormat::sign_bits(), majority_vote(ops)) {}
 
-VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate)
+VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
+                       DeadlinePolicy deadline)
     : topo_(topo), aggregate_(std::move(aggregate)), report_only_(dim == 0) {
+  policy_ = deadline;
   if (!report_only_) shard_ = comm::plan_shards(dim, topo.servers())[topo.shard_index()];
   words_ = report_only_ ? 0 : format.up_words(shard_.length);
   down_words_ = report_only_ ? 0 : format.down_words(shard_.length);
@@ -35,9 +38,13 @@ VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::Round
   counts_.assign(W, 0);
   result_ = comm::Message(down_words_);
   error_ = comm::Message(0);
+  present_.assign(W, 1);
+  missed_.assign(W, 0);
+  outbox_.resize(W);
 }
 
 void VoteServer::receive_all(uint64_t step) {
+  if (deadline_mode()) return receive_by_deadline(step);
   const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
   for (int k = 0; k < topo_.workers(); ++k) {
     SV_MPI_CHECK(MPI_Irecv(slots_.data() + k * slot_bytes_, static_cast<int>(slot_bytes_), MPI_BYTE,
@@ -56,6 +63,7 @@ void VoteServer::receive_all(uint64_t step) {
 bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
   const comm::Expect want{report_only_ ? MsgKind::report : MsgKind::vote, step, shard_.length, shard_.offset, words_};
   for (int k = 0; k < topo_.workers(); ++k) {
+    if (!present_[k]) continue;  // late: abstains (deadline mode)
     const int rank = topo_.worker_rank(k);
     if (counts_[k] < 0) {
       verdict.status = ErrorCode::size_mismatch;
@@ -75,7 +83,7 @@ bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
 bool VoteServer::check_hashes(MsgHeader& verdict) const {
   std::map<uint64_t, int> votes;
   for (int k = 0; k < topo_.workers(); ++k)
-    votes[reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash]++;
+    if (present_[k]) votes[reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash]++;
   if (votes.size() <= 1) return true;
   uint64_t common = 0;
   int best = -1;
@@ -83,7 +91,7 @@ bool VoteServer::check_hashes(MsgHeader& verdict) const {
     if (n > best) best = n, common = h;
   for (int k = 0; k < topo_.workers(); ++k) {
     const uint64_t h = reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash;
-    if (h != common) {
+    if (present_[k] && h != common) {
       verdict.status = ErrorCode::hash_mismatch;
       verdict.err_rank = static_cast<uint32_t>(topo_.worker_rank(k));
       verdict.err_expected = common;
@@ -95,6 +103,7 @@ bool VoteServer::check_hashes(MsgHeader& verdict) const {
 }
 
 void VoteServer::reply(const comm::Message& msg) {
+  if (deadline_mode()) return reply_queued(msg);
   std::vector<MPI_Request> sends(topo_.workers(), MPI_REQUEST_NULL);
   for (int k = 0; k < topo_.workers(); ++k) {
     SV_MPI_CHECK(MPI_Isend(const_cast<comm::Message&>(msg).data(), static_cast<int>(msg.bytes()), MPI_BYTE,
@@ -105,8 +114,9 @@ void VoteServer::reply(const comm::Message& msg) {
 
 RoundSummary VoteServer::summarize() const {
   RoundSummary s;
-  const double W = topo_.workers();
+  const double W = std::max(1, topo_.workers() - late_);  // means over the votes that arrived
   for (int k = 0; k < topo_.workers(); ++k) {
+    if (!present_[k]) continue;
     const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_);
     s.loss += h.loss / W;
     s.t_compute += h.t_compute / W;
@@ -119,6 +129,7 @@ RoundSummary VoteServer::summarize() const {
   }
   s.bytes_recv_per_worker = protocol::kHeaderBytes + 4 * words_;
   s.bytes_sent_per_worker = result_.bytes();
+  s.late = late_;
   return s;
 }
 
@@ -152,9 +163,12 @@ RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   if (!report_only_) {
-    // W rows at a stride of slot_bytes_/4 words, payload after the header.
-    const auto* votes = reinterpret_cast<const uint32_t*>(slots_.data() + protocol::kHeaderBytes);
-    aggregate_(votes, static_cast<size_t>(topo_.workers()), slot_bytes_ / 4, shard_, result_.payload());
+    // The present rows (all W unless some were late) at a stride of
+    // `stride` words, payload after the header.
+    size_t rows = 0, stride = 0;
+    const uint32_t* votes = present_rows(&rows, &stride);
+    if (rows > 0) aggregate_(votes, rows, stride, shard_, result_.payload());
+    else for (size_t w = 0; w < down_words_; ++w) result_.payload()[w] = kernels::word_mask(shard_.length, w);  // no votes: ties -> +1
   }
   const double t_tally = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto& h = result_.header();

@@ -8,8 +8,12 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -26,6 +30,13 @@ struct RoundSummary {
   uint64_t correct = 0, samples = 0;
   uint64_t bytes_recv_per_worker = 0, bytes_sent_per_worker = 0;
   bool hashed = false;  // weight hashes were checked this round
+  int late = 0;         // workers whose vote missed the deadline (they abstained)
+};
+
+// cluster.round_deadline_ms / max_missed_rounds (0: wait for every worker).
+struct DeadlinePolicy {
+  int64_t deadline_ms = 0;
+  int64_t max_missed = 10;
 };
 
 // Combines the W validated payloads of a shard into the RESULT payload:
@@ -41,7 +52,8 @@ class VoteServer {
   // dim = 0: report-only rounds (all-reduce mode). `format` sizes payloads,
   // `aggregate` combines them (majority_vote by default).
   VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops);
-  VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate);
+  VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
+             DeadlinePolicy deadline = {});
   const comm::Shard& shard() const { return shard_; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
@@ -50,8 +62,35 @@ class VoteServer {
   // Stops the run from the server side at `step` (the round the workers are
   // in): receives their messages, replies worker_failed naming this rank.
   void abort(uint64_t step);
+  // With a deadline, after the last round: receives the late workers' votes
+  // up to `last_step` (discarded) and delivers every result they still lack.
+  void finish(uint64_t last_step);
 
  private:
+  // ---- deadline mode (deadline.cpp) ----
+  // A late worker's receive stays posted across rounds; its stale votes are
+  // validated as stale and discarded, and its RESULTs queue in its outbox
+  // until it catches up (MPI keeps them in order).
+  using Clock = std::chrono::steady_clock;
+  struct Outgoing {
+    std::shared_ptr<comm::Message> msg;
+    MPI_Request req = MPI_REQUEST_NULL;
+  };
+  bool deadline_mode() const { return policy_.deadline_ms > 0; }
+  void post_receive(int k);
+  void receive_by_deadline(uint64_t step);
+  bool is_stale(int k, int count, uint64_t step) const;
+  void note_late(uint64_t step, Clock::time_point deadline);
+  const uint32_t* present_rows(size_t* rows, size_t* stride_words);
+  void reply_queued(const comm::Message& msg);
+  DeadlinePolicy policy_;
+  std::vector<char> present_;      // this round's vote arrived in time
+  std::vector<int64_t> missed_;    // consecutive late rounds per worker
+  std::vector<std::deque<Outgoing>> outbox_;
+  std::map<uint64_t, Clock::time_point> deadlines_;  // rounds someone missed -> their deadline
+  AlignedBuffer<std::byte> compact_;  // the present rows, contiguous, for the tally
+  int late_ = 0;
+
   void receive_all(uint64_t step);
   bool validate_all(uint64_t step, protocol::MsgHeader& verdict);
   bool check_hashes(protocol::MsgHeader& verdict) const;

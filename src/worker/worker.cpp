@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <thread>
 
 namespace signvote::worker {
 namespace {
@@ -125,9 +126,18 @@ class Worker final : public WorkerLoop {
       problem_->push(Flat::grads);
     }
     report_.t_compute = static_cast<float>(since(t0));
+    inject_delay(step);
     if (vote_) vote_round(step); else if (dense_method_) dense_round(step); else allreduce_round(step);
     if (!local_error.empty()) throw RoundError(local_error);  // reported and logged above
     return client_.stop_requested();
+  }
+
+  // faults.delay_*: a test's straggler, late on every `every`-th step.
+  void inject_delay(uint64_t step) const {
+    const auto& f = cfg_.faults;
+    if (f.delay_rank != topo_.world_rank() || f.delay_ms <= 0 || step % static_cast<uint64_t>(f.every) != 0) return;
+    spdlog::info("faults: rank {} delays its vote of step {} by {} ms", topo_.world_rank(), step, f.delay_ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));
   }
 
   // One round trip with the server; its wall time is this step's t_comm.

@@ -1,0 +1,165 @@
+// VoteServer's deadline mode (cluster.round_deadline_ms): tally the votes
+// that arrived in time, let the late ones abstain, keep every late worker's
+// receive posted and its results queued until it catches up.
+//
+//   round t:  post a receive for every worker without one pending
+//             poll (MPI_Testsome) until all W votes of step t arrived or the
+//             deadline passed; a vote of an earlier step is stale: counted
+//             nowhere, logged with how late it was, its receive re-posted
+//   tally:    the P present rows (majority threshold ceil(P/2): an absent
+//             vote counts 0, so coordinates without margin go to +1)
+//   reply:    Isend RESULT(t) to every worker; wait for the present ones,
+//             leave the late ones' sends queued (in order) in their outbox
+//   limit:    a worker late cluster.max_missed_rounds rounds in a row stops
+//             the run (ErrorCode::worker_late naming it)
+#include "comm/mpi_check.h"
+#include "server/vote_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <thread>
+
+namespace signvote::server {
+
+using protocol::MsgHeader;
+
+void VoteServer::post_receive(int k) {
+  SV_MPI_CHECK(MPI_Irecv(slots_.data() + size_t(k) * slot_bytes_, static_cast<int>(slot_bytes_), MPI_BYTE,
+                         topo_.worker_rank(k), protocol::kTagVote, MPI_COMM_WORLD, &reqs_[size_t(k)]));
+}
+
+// A well-formed VOTE of an earlier step: a late worker catching up. Anything
+// malformed is not stale: it is validated (and rejected) as this round's.
+bool VoteServer::is_stale(int k, int count, uint64_t step) const {
+  if (count < static_cast<int>(protocol::kHeaderBytes)) return false;
+  const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + size_t(k) * slot_bytes_);
+  return h.magic == protocol::kMagic && h.version == protocol::kProtocolVersion && h.kind == protocol::MsgKind::vote &&
+         h.step < step;
+}
+
+void VoteServer::receive_by_deadline(uint64_t step) {
+  const int W = topo_.workers();
+  for (int k = 0; k < W; ++k) {
+    present_[size_t(k)] = 0;
+    if (reqs_[size_t(k)] == MPI_REQUEST_NULL) post_receive(k);
+  }
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(policy_.deadline_ms);
+  std::vector<int> done(static_cast<size_t>(W));
+  std::vector<MPI_Status> st(static_cast<size_t>(W));
+  int have = 0;
+  while (have < W) {
+    int n = 0;
+    const int rc = MPI_Testsome(W, reqs_.data(), &n, done.data(), st.data());
+    if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Testsome", __FILE__, __LINE__);
+    for (int i = 0; i < n && n != MPI_UNDEFINED; ++i) {
+      const int k = done[size_t(i)];
+      int count = -1;
+      if (st[size_t(i)].MPI_ERROR != MPI_SUCCESS && rc == MPI_ERR_IN_STATUS) count = -1;
+      else if (MPI_Get_count(&st[size_t(i)], MPI_BYTE, &count) != MPI_SUCCESS) count = -1;
+      if (is_stale(k, count, step)) {
+        const uint64_t old = reinterpret_cast<const MsgHeader*>(slots_.data() + size_t(k) * slot_bytes_)->step;
+        const auto it = deadlines_.find(old);
+        const double late_ms = it == deadlines_.end() ? 0.0
+            : std::chrono::duration<double, std::milli>(Clock::now() - it->second).count();
+        spdlog::info("server rank {}: rank {}'s vote for step {} came {:.0f} ms after that round's deadline; discarded",
+                     topo_.world_rank(), topo_.worker_rank(k), old, late_ms);
+        post_receive(k);
+        continue;
+      }
+      counts_[size_t(k)] = count;
+      present_[size_t(k)] = 1;
+      ++have;
+    }
+    if (have == W || Clock::now() >= deadline) break;
+    if (n == 0 || n == MPI_UNDEFINED) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  note_late(step, deadline);
+}
+
+void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
+  late_ = 0;
+  for (int k = 0; k < topo_.workers(); ++k) {
+    if (present_[size_t(k)]) {
+      missed_[size_t(k)] = 0;
+      continue;
+    }
+    ++late_;
+    if (++missed_[size_t(k)] > policy_.max_missed) {
+      MsgHeader verdict;
+      verdict.status = protocol::ErrorCode::worker_late;
+      verdict.err_rank = static_cast<uint32_t>(topo_.worker_rank(k));
+      verdict.err_expected = static_cast<uint64_t>(policy_.max_missed);
+      verdict.err_got = static_cast<uint64_t>(missed_[size_t(k)]);
+      reply_error(step, verdict);
+      throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", topo_.world_rank(), step,
+                                   comm::describe_error(error_.header())));
+    }
+    spdlog::warn("server rank {}: rank {} missed the {} ms deadline of step {}; its vote abstains", topo_.world_rank(),
+                 topo_.worker_rank(k), policy_.deadline_ms, step);
+  }
+  if (late_ > 0) deadlines_[step] = deadline;
+  while (deadlines_.size() > 4096) deadlines_.erase(deadlines_.begin());
+}
+
+// The rows to tally: the slots themselves when every vote arrived, else a
+// copy of the present ones (a late worker's slot still has a receive
+// posted, so rows are never moved within slots_).
+const uint32_t* VoteServer::present_rows(size_t* rows, size_t* stride_words) {
+  *stride_words = slot_bytes_ / 4;
+  if (late_ == 0) {
+    *rows = static_cast<size_t>(topo_.workers());
+    return reinterpret_cast<const uint32_t*>(slots_.data() + protocol::kHeaderBytes);
+  }
+  if (compact_.size() == 0) compact_ = AlignedBuffer<std::byte>(slots_.size());
+  size_t p = 0;
+  for (int k = 0; k < topo_.workers(); ++k)
+    if (present_[size_t(k)])
+      std::memcpy(compact_.data() + p++ * slot_bytes_, slots_.data() + size_t(k) * slot_bytes_, slot_bytes_);
+  *rows = p;
+  return reinterpret_cast<const uint32_t*>(compact_.data() + protocol::kHeaderBytes);
+}
+
+void VoteServer::reply_queued(const comm::Message& msg) {
+  auto copy = std::make_shared<comm::Message>(msg.words());
+  std::memcpy(copy->data(), const_cast<comm::Message&>(msg).data(), msg.bytes());
+  for (int k = 0; k < topo_.workers(); ++k) {
+    auto& box = outbox_[size_t(k)];
+    box.push_back({copy, MPI_REQUEST_NULL});
+    SV_MPI_CHECK(MPI_Isend(copy->data(), static_cast<int>(copy->bytes()), MPI_BYTE, topo_.worker_rank(k),
+                           protocol::kTagResult, MPI_COMM_WORLD, &box.back().req));
+    // An on-time worker has its receives posted: its sends complete now. A
+    // late one's complete as it catches up; drop those that have.
+    while (!box.empty()) {
+      int flag = 0;
+      if (present_[size_t(k)]) {
+        SV_MPI_CHECK(MPI_Wait(&box.front().req, MPI_STATUS_IGNORE));
+        flag = 1;
+      } else {
+        SV_MPI_CHECK(MPI_Test(&box.front().req, &flag, MPI_STATUS_IGNORE));
+      }
+      if (!flag) break;
+      box.pop_front();
+    }
+  }
+}
+
+void VoteServer::finish(uint64_t last_step) {
+  if (!deadline_mode()) return;
+  for (int k = 0; k < topo_.workers(); ++k) {
+    // A worker still behind sends its remaining (stale) votes: take them so
+    // its sends complete, and let it receive every queued result.
+    while (reqs_[size_t(k)] != MPI_REQUEST_NULL) {
+      MPI_Status st;
+      SV_MPI_CHECK(MPI_Wait(&reqs_[size_t(k)], &st));
+      int count = -1;
+      MPI_Get_count(&st, MPI_BYTE, &count);
+      if (is_stale(k, count, last_step)) post_receive(k);
+    }
+    for (auto& o : outbox_[size_t(k)]) SV_MPI_CHECK(MPI_Wait(&o.req, MPI_STATUS_IGNORE));
+    outbox_[size_t(k)].clear();
+  }
+}
+
+}  // namespace signvote::server
