@@ -4,9 +4,11 @@
 //   scripts/mpirun.sh -np 8 build/signvote-bench comm --dim 11173962 --json
 //   scripts/netcluster.sh run -np 14 --map-by node build/signvote-bench comm --servers 7
 //       (7 nodes, each with one server shard and one worker: colocated)
-// It also prints the bytes the busiest link carries each way, by the link
-// model of docs/scaling.md, for the two placements: servers on nodes of
-// their own, and one shard colocated with one worker on each node (S = W).
+// It also prints, by the link model of docs/scaling.md, the bytes the
+// busiest link carries in one direction over the round's sequential phases
+// (votes in, then results out), for: servers on nodes of their own, one
+// shard colocated with one worker on each node (S = W), and a ring
+// all-reduce; round time ~ these bytes / link rate.
 // vote_round_ms     = momentum+pack, send, server tally, reply, fused apply
 // allreduce_round_ms = MPI_Allreduce of d floats over the workers + SGD apply
 // Each is the median over --reps rounds of the slowest worker's time.
@@ -113,18 +115,19 @@ void run_comm(const CommArgs& a) {
     const double allreduce = median_of_max(allreduce_rounds(topo, a, x, g, m));
     if (topo.world_rank() == 0) {
       const double W = topo.workers(), S = topo.servers(), packed = 4.0 * double(comm::payload_words(a.dim));
-      // Servers apart: a shard's link carries W shards of d/(8S) each way.
-      const double server_link = W * packed / S;
-      // Colocated (S = W, one shard and one worker per node): the worker's
-      // other S-1 shards go out and the shard's W-1 results go out, and as
-      // much comes in: 2 (W-1)/W d/8 each way.
+      // Servers apart: a shard's link takes W votes of d/(8S) in, then sends
+      // W results of d/(8S) out: 2 W d/(8S) through it, one phase after the other.
+      const double server_link = 2.0 * W * packed / S;
+      // Colocated (S = W): in each phase a node's link carries (W-1)/W d/8
+      // each way (the shards of the other servers / the other workers' votes).
       const double colocated_link = 2.0 * (W - 1) / W * packed;
+      // Ring: reduce-scatter then all-gather, (W-1)/W 4d each way in each.
       const double ring_link = 2.0 * (W - 1) / W * 4.0 * double(a.dim);
       const auto line = fmt::format(
           "{{\"dim\": {}, \"workers\": {}, \"servers\": {}, \"reps\": {}, \"vote_round_ms\": {:.3f}, "
           "\"allreduce_round_ms\": {:.3f}, \"ratio_allreduce_over_vote\": {:.2f}, "
           "\"vote_bytes_per_worker_each_way\": {:.0f}, \"allreduce_bytes_per_worker\": {}, "
-          "\"link_bytes_each_way\": {{\"server_apart\": {:.0f}, \"colocated\": {:.0f}, \"ring_allreduce\": {:.0f}}}}}",
+          "\"critical_link_bytes\": {{\"server_apart\": {:.0f}, \"colocated\": {:.0f}, \"ring_allreduce\": {:.0f}}}}}",
           a.dim, topo.workers(), topo.servers(), a.reps, vote, allreduce, allreduce / vote, packed + 128 * S, 4 * a.dim,
           server_link, colocated_link, ring_link);
       fmt::print("{}\n", line);

@@ -22,11 +22,11 @@ def main():
             "|---|---|---|---|---|---|---|---|"]
     for r in runs:
         bps = RATES[r["rate"]] / 8
-        link = r["link_bytes_each_way"]["colocated" if r["placement"] == "sharded" else "server_apart"]
+        link = r["critical_link_bytes"]["colocated" if r["placement"] == "sharded" else "server_apart"]
         rows.append("| {} | {} | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.1f}x |".format(
             r["rate"], r["workers"], "1 server apart" if r["placement"] == "single" else f"{r['servers']} shards colocated",
             r["vote_round_ms"], 1e3 * link / bps, r["allreduce_round_ms"],
-            1e3 * r["link_bytes_each_way"]["ring_allreduce"] / bps, r["ratio_allreduce_over_vote"]))
+            1e3 * r["critical_link_bytes"]["ring_allreduce"] / bps, r["ratio_allreduce_over_vote"]))
     table = "\n".join(rows) + f"\n\nQueue {runs[0]['queue_ms']} ms per tbf; d = {runs[0]['dim']:,}; medians of {runs[0]['reps']}+ rounds.\n"
     open(f"{out}/netbench.md", "w").write(table)
     print(table)

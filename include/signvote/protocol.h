@@ -59,6 +59,20 @@
 //   Receives are posted with 64 bytes of slack, so an over-long message is
 //   reported as size_mismatch rather than truncated silently.
 //
+// With a round deadline (cluster.round_deadline_ms > 0, majority_vote)
+//   4'. server s polls the receives until all W votes of step t arrived or
+//       the deadline passed. A missing vote abstains: the P present rows
+//       are tallied with threshold ceil(P/2) (no votes at all: every bit +1).
+//       A late worker's receive stays posted; when its vote of an earlier
+//       step arrives it is stale: logged with how late it came, discarded,
+//       the receive posted again. Never counted in a later round.
+//   5'. RESULT(t) goes to every worker; the server waits only for the sends
+//       to the workers that were on time. A late worker's RESULTs queue (MPI
+//       keeps them in order): it applies each one it missed, so its weights
+//       stay identical, and its votes count again once on time.
+//       Late more than cluster.max_missed_rounds rounds in a row: the run
+//       stops with status worker_late naming the rank.
+//
 // Allreduce mode: workers MPI_Allreduce fp32 gradients on the workers'
 // communicator, and each sends a REPORT header to server 0 every step and
 // waits for its header-only RESULT, so the server validates steps, logs

@@ -198,10 +198,6 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
   s.push_back(field("adversary.workers", &C::adversary, &AdversaryConfig::workers, "[]", "or exactly these worker indices (0-based, i.e. rank - servers) are adversaries; set count or workers, not both", increasing_non_negative("worker indices")));
   s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise)", one_of({"invert", "negative", "random", "gaussian"})));
-  // faults (tests only)
-  s.push_back(field("faults.delay_rank", &C::faults, &FaultConfig::delay_rank, "-1", "tests: this worker rank sleeps before sending its vote (-1: none)", in_range(-1, 1 << 20)));
-  s.push_back(field("faults.delay_ms", &C::faults, &FaultConfig::delay_ms, "0", "tests: how long faults.delay_rank sleeps", in_range(0, 3600000)));
-  s.push_back(field("faults.every", &C::faults, &FaultConfig::every, "1", "tests: on every N-th step", in_range(1, 1000000)));
   s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", within(0, 1e15, true)));
   // probes
   s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative("epochs")));
@@ -209,6 +205,10 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("probes.batches", &C::probes, &ProbeConfig::batches, "20", "mini-batches per worker in a periodic SNR pass", in_range(2, 1 << 20)));
   s.push_back(field("probes.batch_size", &C::probes, &ProbeConfig::batch_size, "0", "probe mini-batch size (0 = data.batch_size; the paper's Fig. 2/3 use 128)", in_range(0, 65536)));
   s.push_back(field("probes.weights", &C::probes, &ProbeConfig::weights, "3", "randomly chosen weights whose per-batch gradients full passes record", in_range(0, 1 << 20)));
+  // faults (tests only)
+  s.push_back(field("faults.delay_rank", &C::faults, &FaultConfig::delay_rank, "-1", "tests: this worker rank sleeps before sending its vote (-1: none)", in_range(-1, 1 << 20)));
+  s.push_back(field("faults.delay_ms", &C::faults, &FaultConfig::delay_ms, "0", "tests: how long faults.delay_rank sleeps", in_range(0, 3600000)));
+  s.push_back(field("faults.every", &C::faults, &FaultConfig::every, "1", "tests: on every N-th step", in_range(1, 1000000)));
   return s;
 }
 

@@ -73,7 +73,7 @@ uint64_t resnet18_params(uint64_t w, uint64_t classes) {
 
 uint64_t estimate_rank_bytes(const Config& cfg, bool server) {
   const uint64_t d = model_params(cfg), W = static_cast<uint64_t>(cfg.cluster.workers);
-  const bool vote = cfg.aggregation.method == "majority_vote";
+  const bool vote = round_kind(cfg) == RoundKind::vote;
   if (server) {
     const uint64_t shard = d / static_cast<uint64_t>(cfg.cluster.servers) + 1;
     return vote ? (W + 2) * (shard / 8 + 64) : (W + 2) * 4 * d;  // vote rows | fp32 rows

@@ -1,5 +1,9 @@
 #include "core/run_plan.h"
 
+#include "signvote/compressor.h"
+
+#include <stdexcept>
+
 namespace signvote {
 
 nn::ModelSpec model_spec(const Config& cfg) {
@@ -29,6 +33,25 @@ double lr_at(const OptimizerConfig& o, uint64_t step) {
   for (int64_t m : o.milestones)
     if (step > static_cast<uint64_t>(m)) lr *= o.gamma;
   return lr;
+}
+
+RoundKind round_kind(const Config& cfg) {
+  const std::string& m = cfg.aggregation.method;
+  if (m == "majority_vote") return RoundKind::vote;
+  if (m == "allreduce") return RoundKind::allreduce;
+  if (m == "mean" || m == "multi_krum" || m == "coordinate_median" || m == "qsgd" || m == "ef_sign") return RoundKind::dense;
+  throw std::invalid_argument("unknown aggregation.method '" + m + "'");
+}
+
+comm::RoundFormat round_format(const Config& cfg) {
+  const auto& a = cfg.aggregation;
+  if (a.method == "qsgd") {
+    const int s = static_cast<int>(a.levels);
+    const auto B = static_cast<size_t>(a.bucket);
+    return comm::RoundFormat::coded([s, B](size_t n) { return QsgdCodec::encoded_bytes(n, s, B); });
+  }
+  if (a.method == "ef_sign") return comm::RoundFormat::coded([](size_t n) { return EfSignCodec::encoded_bytes(n); });
+  return round_kind(cfg) == RoundKind::dense ? comm::RoundFormat::fp32() : comm::RoundFormat::sign_bits();
 }
 
 }  // namespace signvote

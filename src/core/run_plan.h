@@ -4,6 +4,7 @@
 // at each step (the worker applies it, the server logs it).
 #pragma once
 
+#include "comm/wire.h"
 #include "signvote/config.h"
 #include "signvote/model.h"
 
@@ -19,5 +20,17 @@ nn::ModelSpec model_spec(const Config& cfg);
 size_t model_dim(const Config& cfg);
 // optimizer.lr under optimizer.schedule at a 1-based step.
 double lr_at(const OptimizerConfig& o, uint64_t step);
+
+// The round aggregation.method runs, parsed once; the worker's round
+// strategy (worker/rounds.h) and the server's aggregation
+// (server/aggregation.h) are both chosen from it.
+//   vote       majority_vote: packed signs up, packed majority down
+//   dense      mean | multi_krum | coordinate_median | qsgd | ef_sign:
+//              fp32 or coded gradient up, fp32 aggregate down
+//   allreduce  fp32 all-reduce among the workers; header-only REPORTs
+enum class RoundKind { vote, dense, allreduce };
+RoundKind round_kind(const Config& cfg);
+// Payload sizes of the round's VOTE and RESULT messages.
+comm::RoundFormat round_format(const Config& cfg);
 
 }  // namespace signvote

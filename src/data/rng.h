@@ -6,16 +6,13 @@
 // std::shuffle are implementation-defined, these functions are not.
 #pragma once
 
+#include "util/rng.h"
+
 #include <cstdint>
 
 namespace signvote::data::rng {
 
-// SplitMix64 finaliser (Steele, Lea, Flood 2014): a bijection on uint64.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+using util::mix64;
 
 // Key for one independent stream: hash of (seed, tag, a, b). `tag` separates
 // uses (permutation vs augmentation) so they never share a stream.
@@ -23,7 +20,7 @@ constexpr std::uint64_t stream_key(std::uint64_t seed, std::uint64_t tag, std::u
                                    std::uint64_t b = 0) {
   std::uint64_t h = mix64(seed ^ 0x5167A3C0FFEE1234ULL);
   h = mix64(h ^ tag);
-  h = mix64(h + 0x9E3779B97F4A7C15ULL * (a + 1));
+  h = mix64(h + util::kGolden * (a + 1));
   return mix64(h + 0xD1B54A32D192ED03ULL * (b + 1));
 }
 
@@ -36,7 +33,7 @@ class Stream {
   explicit constexpr Stream(std::uint64_t key) : state_(key) {}
 
   constexpr std::uint64_t next() {
-    state_ += 0x9E3779B97F4A7C15ULL;
+    state_ += util::kGolden;
     return mix64(state_);
   }
 

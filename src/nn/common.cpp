@@ -8,6 +8,7 @@
 #include "cuda_context.h"
 #endif
 #include "signvote/model.h"
+#include "util/rng.h"
 
 #include <cmath>
 #include <numbers>
@@ -42,10 +43,10 @@ void fill_normal(std::span<float> out, double stddev, std::mt19937_64& rng) {
   for (size_t i = 0; i < out.size(); i += 2) {
     const double u1 = (double(rng() >> 11) + 1.0) * kScale;
     const double u2 = double(rng() >> 11) * kScale;
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    const double a = 2.0 * std::numbers::pi * u2;
-    out[i] = float(stddev * r * std::cos(a));
-    if (i + 1 < out.size()) out[i + 1] = float(stddev * r * std::sin(a));
+    double z0 = 0, z1 = 0;
+    util::box_muller(u1, u2, stddev, &z0, &z1);
+    out[i] = float(z0);
+    if (i + 1 < out.size()) out[i + 1] = float(z1);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include "add.h"
 #include "layer_factory.h"
+#include "util/timer.h"
 
 #include <chrono>
 #include <stdexcept>
@@ -10,7 +11,7 @@
 namespace signvote::nn {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using util::Clock;
 
 class HostOps final : public GraphOps {
  public:
@@ -39,7 +40,7 @@ class HostOps final : public GraphOps {
   }
   void zero(float* p, size_t n) override { std::fill_n(p, n, 0.f); }
   void begin_timing() override { t0_ = Clock::now(); }
-  void end_timing(LayerKind k) override { pending_[k] += std::chrono::duration<double>(Clock::now() - t0_).count(); }
+  void end_timing(LayerKind k) override { pending_[k] += util::seconds_since(t0_); }
   void collect_times(LayerTimes& t) override {
     for (size_t i = 0; i < kNumLayerKinds; ++i) t.seconds[i] += pending_.seconds[i];
     pending_ = {};

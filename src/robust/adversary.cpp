@@ -28,10 +28,10 @@ void gaussian(float scale, std::span<float> g, std::uint64_t key) {
   for (size_t i = 0; i < g.size(); i += 2) {
     const double u1 = robust::uniform53_open0(robust::draw(key, i));      // (0, 1]
     const double u2 = robust::uniform53_open0(robust::draw(key, i + 1));  // (0, 1]
-    const double radius = std::sqrt(-2.0 * std::log(u1));
-    const double theta = 2.0 * std::numbers::pi * u2;
-    g[i] = static_cast<float>(sd * radius * std::cos(theta));
-    if (i + 1 < g.size()) g[i + 1] = static_cast<float>(sd * radius * std::sin(theta));
+    double z0 = 0, z1 = 0;
+    util::box_muller(u1, u2, sd, &z0, &z1);
+    g[i] = static_cast<float>(z0);
+    if (i + 1 < g.size()) g[i + 1] = static_cast<float>(z1);
   }
 }
 

@@ -5,18 +5,14 @@
 // avoided on purpose: their output is implementation-defined.
 #pragma once
 
+#include "util/rng.h"
+
 #include <cstdint>
 
 namespace signvote::robust {
 
-// SplitMix64 finaliser (Steele, Lea, Flood 2014): a bijection on uint64.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-inline constexpr std::uint64_t kGamma = 0x9E3779B97F4A7C15ULL;
+using util::mix64;
+inline constexpr std::uint64_t kGamma = util::kGolden;
 // Tags keep the uses on separate streams.
 inline constexpr std::uint64_t kTagQsgd = 0x51;
 inline constexpr std::uint64_t kTagRandomSign = 0x52;

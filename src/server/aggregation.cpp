@@ -9,22 +9,6 @@
 
 namespace signvote::server {
 
-bool is_dense_method(const std::string& m) {
-  return m == "mean" || m == "multi_krum" || m == "coordinate_median" || m == "qsgd" || m == "ef_sign";
-}
-
-comm::RoundFormat round_format(const Config& cfg) {
-  const auto& a = cfg.aggregation;
-  if (a.method == "qsgd") {
-    const int s = static_cast<int>(a.levels);
-    const auto B = static_cast<size_t>(a.bucket);
-    return comm::RoundFormat::coded([s, B](size_t n) { return QsgdCodec::encoded_bytes(n, s, B); });
-  }
-  if (a.method == "ef_sign") return comm::RoundFormat::coded([](size_t n) { return EfSignCodec::encoded_bytes(n); });
-  if (is_dense_method(a.method)) return comm::RoundFormat::fp32();
-  return comm::RoundFormat::sign_bits();
-}
-
 namespace {
 
 // Decodes (if needed) the W payloads into fp32 rows, then aggregates.
@@ -59,7 +43,7 @@ struct DenseCombine {
 
 AggregateFn make_aggregate(const Config& cfg, int workers, size_t dim, const kernels::SignOps& ops) {
   const auto& a = cfg.aggregation;
-  if (!is_dense_method(a.method)) return majority_vote(ops);
+  if (round_kind(cfg) != RoundKind::dense) return majority_vote(ops);
   DenseCombine c;
   c.method = a.method;
   const std::string rule = a.method == "multi_krum" || a.method == "coordinate_median" ? a.method : "mean";

@@ -12,14 +12,13 @@
 #pragma once
 
 #include "comm/wire.h"
+#include "core/run_plan.h"
 #include "signvote/sign_kernels.h"
 #include "server/vote_server.h"
 #include "signvote/config.h"
 
 namespace signvote::server {
 
-bool is_dense_method(const std::string& method);  // a method with an fp32 RESULT
-comm::RoundFormat round_format(const Config& cfg);
 // The server's combine step for cfg.aggregation.method over `workers` rows.
 AggregateFn make_aggregate(const Config& cfg, int workers, size_t dim, const kernels::SignOps& ops);
 

@@ -37,7 +37,7 @@ class Progress {
   void update(uint64_t step, const RoundSummary& s, bool force = false);
 
  private:
-  using Clock = std::chrono::steady_clock;
+  using Clock = util::Clock;
   uint64_t total_;
   double period_;
   Clock::time_point start_, last_;

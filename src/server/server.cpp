@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "util/timer.h"
+
 #include "signvote/sign_kernels.h"
 #include "server/aggregation.h"
 #include "server/metrics.h"
@@ -30,9 +32,9 @@ void accumulate(RoundSummary& acc, const RoundSummary& s) {
 class Server final : public ServerLoop {
  public:
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
-      : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"), dim_(model_dim(cfg)),
+      : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), dim_(model_dim(cfg)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
-        srv_(topo, cfg.aggregation.method == "allreduce" ? 0 : dim_, round_format(cfg),
+        srv_(topo, kind_ == RoundKind::allreduce ? 0 : dim_, round_format(cfg),
              make_aggregate(cfg, topo.workers(), dim_, ops_),
              DeadlinePolicy{cfg.cluster.round_deadline_ms, cfg.cluster.max_missed_rounds}),
         logger_(topo.world_rank() == 0),
@@ -46,11 +48,11 @@ class Server final : public ServerLoop {
                    topo_.workers(), topo_.servers(), dim_, cfg_.optimizer.name, cfg_.aggregation.method,
                    cfg_.adversaries(), kernels::isa_name(ops_.isa));
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = util::Clock::now();
     progress_ = Progress(steps, cfg_.run.progress_seconds, first);
     uint64_t step = first;
     for (; step <= steps; ++step) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double elapsed = util::seconds_since(t0);
       const bool stop = cfg_.run.time_limit_s > 0 && elapsed >= cfg_.run.time_limit_s && step < steps;
       RoundSummary s = srv_.round(step, stop ? protocol::kFlagStop : 0);
       if (stop && logger_) spdlog::info("time limit {} s reached: step {} is the last", cfg_.run.time_limit_s, step);
@@ -70,7 +72,7 @@ class Server final : public ServerLoop {
 
  private:
   void log_step(uint64_t step, uint64_t steps, RoundSummary& s) {
-    if (cfg_.aggregation.method == "allreduce")  // the paper's count: 32 bits/param each way
+    if (kind_ == RoundKind::allreduce)  // the paper's count: 32 bits/param each way
       s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * dim_;
     const uint64_t every = static_cast<uint64_t>(cfg_.run.log_every);
     const uint64_t in_row = (step - 1) % every + 1;  // steps summed in this row
@@ -86,7 +88,7 @@ class Server final : public ServerLoop {
 
   const Config& cfg_;
   const comm::Topology& topo_;
-  bool vote_;
+  RoundKind kind_;
   size_t dim_;
   const kernels::SignOps& ops_;
   VoteServer srv_;

@@ -2,6 +2,7 @@
 
 #include "comm/mpi_check.h"
 #include "signvote/sign_layout.h"
+#include "util/timer.h"
 
 #include <fmt/format.h>
 
@@ -161,7 +162,7 @@ RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
     throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", topo_.world_rank(), step,
                                  comm::describe_error(error_.header())));
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = util::Clock::now();
   if (!report_only_) {
     // The present rows (all W unless some were late) at a stride of
     // `stride` words, payload after the header.
@@ -170,7 +171,7 @@ RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
     if (rows > 0) aggregate_(votes, rows, stride, shard_, result_.payload());
     else for (size_t w = 0; w < down_words_; ++w) result_.payload()[w] = kernels::word_mask(shard_.length, w);  // no votes: ties -> +1
   }
-  const double t_tally = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double t_tally = util::seconds_since(t0);
   auto& h = result_.header();
   h = MsgHeader{};
   h.kind = MsgKind::result;

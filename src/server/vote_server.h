@@ -3,6 +3,7 @@
 #pragma once
 
 #include "comm/topology.h"
+#include "util/timer.h"
 #include "comm/wire.h"
 #include "signvote/sign_kernels.h"
 
@@ -71,7 +72,7 @@ class VoteServer {
   // A late worker's receive stays posted across rounds; its stale votes are
   // validated as stale and discarded, and its RESULTs queue in its outbox
   // until it catches up (MPI keeps them in order).
-  using Clock = std::chrono::steady_clock;
+  using Clock = util::Clock;
   struct Outgoing {
     std::shared_ptr<comm::Message> msg;
     MPI_Request req = MPI_REQUEST_NULL;

@@ -2,6 +2,7 @@
 #include "worker/probes.h"
 
 #include "comm/mpi_check.h"
+#include "util/timer.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -69,7 +70,7 @@ void Prober::maybe_run(Problem& p, uint64_t step) {
 }
 
 void Prober::pass(Problem& p, uint64_t done_steps, uint64_t epoch, bool full) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = util::Clock::now();
   const auto slices = p.param_slices();
   GradientMoments m(d_, slices);
   std::vector<float> samples;  // (batches, weights) row-major
@@ -115,7 +116,7 @@ void Prober::pass(Problem& p, uint64_t done_steps, uint64_t epoch, bool full) {
   }
   spdlog::info("probe after step {} (epoch {}, {}): {:.0f} batches of {} in {:.1f} s", done_steps, epoch,
                full ? "full pass" : "periodic", m.batches(), batch,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+               util::seconds_since(t0));
 }
 
 void Prober::write_snr(const GradientMoments& m, uint64_t done_steps, uint64_t epoch, bool full) {

@@ -2,6 +2,7 @@
 // dimensions; each worker sees grad f(x) + N(0, noise_std^2) per component,
 // from its own stream seeded by (run.seed, worker index).
 #include "signvote/aligned_buffer.h"
+#include "util/rng.h"
 #include "worker/problem.h"
 
 #include <fmt/format.h>
@@ -15,10 +16,7 @@ namespace {
 
 // Per-worker stream: SplitMix64 of (seed, worker) so streams never collide.
 uint64_t seed_for(uint64_t seed, int worker) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(worker) + 1;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return util::mix64(seed * util::kGolden + static_cast<uint64_t>(worker) + 1);
 }
 
 class Quadratic final : public Problem {

@@ -3,7 +3,6 @@
 #include "comm/mpi_check.h"
 #include "data/hash.h"
 #include "signvote/sign_kernels.h"
-#include "server/aggregation.h"
 #include "signvote/adversary.h"
 #include "worker/checkpointing.h"
 #include "worker/encoder.h"
@@ -12,7 +11,9 @@
 #include "worker/placement.h"
 #include "worker/probes.h"
 #include "worker/problem.h"
+#include "worker/rounds.h"
 #include "worker/step_engine.h"
+#include "util/timer.h"
 #include "worker/vote_client.h"
 
 #include <mpi.h>
@@ -26,8 +27,8 @@
 namespace signvote::worker {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using util::Clock;
+double since(Clock::time_point t0) { return util::seconds_since(t0); }
 
 CsvMode csv_mode(const TrainOptions& opt) { return {opt.overwrite, !opt.resume.empty()}; }
 
@@ -35,19 +36,20 @@ CsvMode csv_mode(const TrainOptions& opt) { return {opt.overwrite, !opt.resume.e
 class Worker final : public WorkerLoop {
  public:
   Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
-      : cfg_(cfg), topo_(topo), vote_(cfg.aggregation.method == "majority_vote"),
-        dense_method_(server::is_dense_method(cfg.aggregation.method)),
+      : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), vote_(kind_ == RoundKind::vote),
         adversary_(cfg.is_adversary(topo.worker_index())), mode_(parse_adversary_mode(cfg.adversary.mode)),
         problem_(make_problem(cfg, topo.worker_index(), topo.workers(),
                               cfg.model.device == "cuda" ? place_on_gpu(cfg, topo) : 0)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
-        client_(topo, vote_ || dense_method_ ? problem_->params().size() : 0, server::round_format(cfg)),
+        client_(topo, kind_ != RoundKind::allreduce ? problem_->params().size() : 0, round_format(cfg)),
         dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
-        engine_(problem_->space() == MemSpace::cuda ? make_cuda_engine(*problem_, topo, client_, vote_, !vote_ && !dense_method_, dense_)
+        engine_(problem_->space() == MemSpace::cuda ? make_cuda_engine(*problem_, topo, client_, vote_, kind_ == RoundKind::allreduce, dense_)
                                                     : make_host_engine(*problem_, topo, ops_, vote_)),
         encoder_(cfg, problem_->params().size(), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
         eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
         probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
+    round_ = make_round(kind_, RoundParts{cfg, topo, *problem_, client_, *engine_, dense_, encoder_, report_,
+                                          adversary_ && mode_ == AdversaryMode::invert});
     std::filesystem::path resumed;
     if (!opt.resume.empty()) {
       const ResumePoint r = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state());
@@ -127,7 +129,7 @@ class Worker final : public WorkerLoop {
     }
     report_.t_compute = static_cast<float>(since(t0));
     inject_delay(step);
-    if (vote_) vote_round(step); else if (dense_method_) dense_round(step); else allreduce_round(step);
+    round_->run(step);
     if (!local_error.empty()) throw RoundError(local_error);  // reported and logged above
     return client_.stop_requested();
   }
@@ -140,73 +142,17 @@ class Worker final : public WorkerLoop {
     std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));
   }
 
-  // One round trip with the server; its wall time is this step's t_comm.
-  void exchange(uint64_t step) {
-    const auto t0 = Clock::now();
-    client_.post(step, report_);
-    client_.wait();
-    report_.t_comm = static_cast<float>(since(t0));
-  }
-
-  void flag_nan(size_t nan) {
-    if (nan && report_.status == protocol::ErrorCode::ok) report_.status = protocol::ErrorCode::nan_gradient, report_.err_got = nan;
-  }
-
-  // Signum: m = b m + (1-b) g packed per shard; vote; x -= lr (s + wd x).
-  void vote_round(uint64_t step) {
-    const float beta = cfg_.optimizer.name == "signsgd" ? 0.f : static_cast<float>(cfg_.optimizer.momentum);
-    auto t0 = Clock::now();
-    flag_nan(engine_->momentum_pack(client_, beta, adversary_ && mode_ == AdversaryMode::invert));
-    report_.t_pack = static_cast<float>(since(t0));
-    exchange(step);
-    t0 = Clock::now();
-    engine_->apply(client_, static_cast<float>(lr_at(cfg_.optimizer, step)), static_cast<float>(cfg_.optimizer.weight_decay));
-    report_.t_apply = static_cast<float>(since(t0));
-    spdlog::debug("step {} bytes sent {} recv {}", step, client_.bytes_sent(), client_.bytes_recv());
-  }
-
-  // Baseline: fp32 all-reduce average (MPI, or NCCL on cuda workers), then
-  // SGD/Adam; a REPORT to the server first, which validates every worker
-  // before anyone enters the collective.
-  void allreduce_round(uint64_t step) {
-    flag_nan(engine_->count_nan_grads());
-    report_.t_pack = 0;
-    auto t0 = Clock::now();
-    client_.post(step, report_);
-    client_.wait();
-    engine_->allreduce_grads();
-    report_.t_comm = static_cast<float>(since(t0));
-    t0 = Clock::now();
-    engine_->dense_step(dense_, step, 1.f / static_cast<float>(topo_.workers()));
-    report_.t_apply = static_cast<float>(since(t0));
-    spdlog::debug("step {} bytes sent {} recv {}", step, 4 * problem_->params().size(), 4 * problem_->params().size());
-  }
-
-  // Dense methods through the server: encode, aggregate there, SGD/Adam
-  // here (cuda workers stage g and x through their host mirrors).
-  void dense_round(uint64_t step) {
-    auto t0 = Clock::now();
-    problem_->pull(Flat::grads);
-    flag_nan(encoder_.encode(problem_->grads(), step, client_.out_bits(0)));
-    report_.t_pack = static_cast<float>(since(t0));
-    exchange(step);
-    t0 = Clock::now();
-    problem_->pull(Flat::params);
-    auto x = problem_->params();
-    dense_.step(x, {client_.result_floats(0), x.size()}, step);
-    problem_->push(Flat::params);
-    report_.t_apply = static_cast<float>(since(t0));
-  }
-
   const Config& cfg_;
   const comm::Topology& topo_;
-  bool vote_, dense_method_, adversary_;
+  RoundKind kind_;
+  bool vote_, adversary_;
   AdversaryMode mode_;
   std::unique_ptr<Problem> problem_;
   const kernels::SignOps& ops_;
   VoteClient client_;
   DenseOptimizer dense_;
   std::unique_ptr<StepEngine> engine_;
+  std::unique_ptr<Round> round_;
   DenseEncoder encoder_;
   Evaluator eval_;
   Prober probes_;

@@ -1,0 +1,103 @@
+// The three round strategies (rounds.h).
+#include "worker/rounds.h"
+
+#include "util/timer.h"
+
+#include <spdlog/spdlog.h>
+
+namespace signvote::worker {
+namespace {
+
+using util::Clock;
+float since(Clock::time_point t0) { return static_cast<float>(util::seconds_since(t0)); }
+
+class RoundBase : public Round {
+ public:
+  explicit RoundBase(const RoundParts& p) : p_(p) {}
+
+ protected:
+  // One round trip with the server; its wall time is this step's t_comm.
+  void exchange(uint64_t step) {
+    const auto t0 = Clock::now();
+    p_.client.post(step, p_.report);
+    p_.client.wait();
+    p_.report.t_comm = since(t0);
+  }
+  void flag_nan(size_t nan) {
+    if (nan && p_.report.status == protocol::ErrorCode::ok)
+      p_.report.status = protocol::ErrorCode::nan_gradient, p_.report.err_got = nan;
+  }
+  RoundParts p_;
+};
+
+// Signum: m = b m + (1-b) g packed per shard; vote; x -= lr (s + wd x).
+class VoteRound final : public RoundBase {
+ public:
+  using RoundBase::RoundBase;
+  void run(uint64_t step) override {
+    const auto& o = p_.cfg.optimizer;
+    const float beta = o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum);
+    auto t0 = Clock::now();
+    flag_nan(p_.engine.momentum_pack(p_.client, beta, p_.invert_signs));
+    p_.report.t_pack = since(t0);
+    exchange(step);
+    t0 = Clock::now();
+    p_.engine.apply(p_.client, static_cast<float>(lr_at(o, step)), static_cast<float>(o.weight_decay));
+    p_.report.t_apply = since(t0);
+    spdlog::debug("step {} bytes sent {} recv {}", step, p_.client.bytes_sent(), p_.client.bytes_recv());
+  }
+};
+
+// Dense methods through the server: encode, aggregate there, SGD/Adam here
+// (cuda workers stage g and x through their host mirrors).
+class DenseRound final : public RoundBase {
+ public:
+  using RoundBase::RoundBase;
+  void run(uint64_t step) override {
+    auto t0 = Clock::now();
+    p_.problem.pull(Flat::grads);
+    flag_nan(p_.encoder.encode(p_.problem.grads(), step, p_.client.out_bits(0)));
+    p_.report.t_pack = since(t0);
+    exchange(step);
+    t0 = Clock::now();
+    p_.problem.pull(Flat::params);
+    auto x = p_.problem.params();
+    p_.dense.step(x, {p_.client.result_floats(0), x.size()}, step);
+    p_.problem.push(Flat::params);
+    p_.report.t_apply = since(t0);
+  }
+};
+
+// Baseline: a REPORT to the server first, which validates every worker
+// before anyone enters the collective; then the fp32 sum and SGD/Adam on g/W.
+class AllreduceRound final : public RoundBase {
+ public:
+  using RoundBase::RoundBase;
+  void run(uint64_t step) override {
+    flag_nan(p_.engine.count_nan_grads());
+    p_.report.t_pack = 0;
+    auto t0 = Clock::now();
+    p_.client.post(step, p_.report);
+    p_.client.wait();
+    p_.engine.allreduce_grads();
+    p_.report.t_comm = since(t0);
+    t0 = Clock::now();
+    p_.engine.dense_step(p_.dense, step, 1.f / static_cast<float>(p_.topo.workers()));
+    p_.report.t_apply = since(t0);
+    const size_t bytes = 4 * p_.problem.params().size();
+    spdlog::debug("step {} bytes sent {} recv {}", step, bytes, bytes);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Round> make_round(RoundKind kind, const RoundParts& parts) {
+  switch (kind) {
+    case RoundKind::vote: return std::make_unique<VoteRound>(parts);
+    case RoundKind::dense: return std::make_unique<DenseRound>(parts);
+    case RoundKind::allreduce: return std::make_unique<AllreduceRound>(parts);
+  }
+  throw std::logic_error("make_round: unknown round kind");
+}
+
+}  // namespace signvote::worker

@@ -1,0 +1,49 @@
+// The worker's side of one round, as a strategy chosen once from the
+// config's RoundKind (core/run_plan.h) -- the same choice that picks the
+// server's aggregation (server/aggregation.h):
+//
+//   VoteRound       Signum momentum + packed signs per shard, the vote, the
+//                   fused apply of the majority (StepEngine: host or device)
+//   DenseRound      encode g (fp32, QSGD or EF-sign) for the server's robust
+//                   aggregation, then SGD/Adam on its fp32 result
+//   AllreduceRound  a header-only REPORT the server validates first, then the
+//                   fp32 all-reduce (MPI, or NCCL on cuda workers) and SGD/Adam
+//
+// Each fills the report's t_pack / t_comm / t_apply (seconds) and flags NaNs.
+#pragma once
+
+#include "comm/topology.h"
+#include "core/run_plan.h"
+#include "worker/encoder.h"
+#include "worker/optimizer.h"
+#include "worker/problem.h"
+#include "worker/step_engine.h"
+#include "worker/vote_client.h"
+
+#include <cstdint>
+#include <memory>
+
+namespace signvote::worker {
+
+// What a round works on; all owned by the worker loop.
+struct RoundParts {
+  const Config& cfg;
+  const comm::Topology& topo;
+  Problem& problem;
+  VoteClient& client;
+  StepEngine& engine;
+  DenseOptimizer& dense;
+  DenseEncoder& encoder;
+  WorkerReport& report;
+  bool invert_signs = false;  // an "invert" adversary in the vote
+};
+
+class Round {
+ public:
+  virtual ~Round() = default;
+  virtual void run(uint64_t step) = 0;
+};
+
+std::unique_ptr<Round> make_round(RoundKind kind, const RoundParts& parts);
+
+}  // namespace signvote::worker
