@@ -37,6 +37,8 @@ struct ClusterConfig {
   int64_t servers = 1;  // server shards, ranks 0..servers-1
   int64_t round_deadline_ms = 0;  // majority_vote: tally what arrived by then (0: wait for all)
   int64_t max_missed_rounds = 10; // with a deadline: consecutive late rounds before the run stops
+  std::string hierarchy = "none";  // none | node: average in the node, one vote per node
+  int64_t ranks_per_node = 0;      // tests: group consecutive workers into nodes (0: real nodes)
 };
 
 // Fault injection for tests (never set in real runs): worker rank

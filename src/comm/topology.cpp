@@ -30,7 +30,8 @@ std::vector<Shard> plan_shards(size_t d, int servers) {
   return shards;
 }
 
-Topology::Topology(int servers, int workers) : servers_(servers), workers_(workers) {
+Topology::Topology(int servers, int workers, NodeLayout layout)
+    : servers_(servers), workers_(workers), hierarchy_(layout.hierarchy) {
   SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_));
   SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size_));
   if (world_size_ != servers + workers) {
@@ -41,16 +42,27 @@ Topology::Topology(int servers, int workers) : servers_(servers), workers_(worke
   // Workers' communicator (the all-reduce baseline); servers get MPI_COMM_NULL.
   const int color = is_server() ? MPI_UNDEFINED : 1;
   SV_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, color, world_rank_, &workers_comm_));
-  if (workers_comm_ == MPI_COMM_NULL) return;
-  SV_MPI_CHECK(MPI_Comm_set_errhandler(workers_comm_, MPI_ERRORS_RETURN));
-  MPI_Comm node = MPI_COMM_NULL;  // the workers sharing this node's memory
-  SV_MPI_CHECK(MPI_Comm_split_type(workers_comm_, MPI_COMM_TYPE_SHARED, world_rank_, MPI_INFO_NULL, &node));
-  SV_MPI_CHECK(MPI_Comm_rank(node, &local_index_));
-  SV_MPI_CHECK(MPI_Comm_size(node, &local_count_));
-  SV_MPI_CHECK(MPI_Comm_free(&node));
+  if (workers_comm_ != MPI_COMM_NULL) {
+    SV_MPI_CHECK(MPI_Comm_set_errhandler(workers_comm_, MPI_ERRORS_RETURN));
+    if (layout.ranks_per_node > 0)  // consecutive workers form a "node"
+      SV_MPI_CHECK(MPI_Comm_split(workers_comm_, worker_index() / layout.ranks_per_node, world_rank_, &node_comm_));
+    else
+      SV_MPI_CHECK(MPI_Comm_split_type(workers_comm_, MPI_COMM_TYPE_SHARED, world_rank_, MPI_INFO_NULL, &node_comm_));
+    SV_MPI_CHECK(MPI_Comm_set_errhandler(node_comm_, MPI_ERRORS_RETURN));
+    SV_MPI_CHECK(MPI_Comm_rank(node_comm_, &local_index_));
+    SV_MPI_CHECK(MPI_Comm_size(node_comm_, &local_count_));
+    voter_ = !hierarchy_ || local_index_ == 0;
+  }
+  // Every rank learns who votes (the servers size their receives by it).
+  std::vector<int> flags(static_cast<size_t>(world_size_));
+  int mine = voter_ ? 1 : 0;
+  SV_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, flags.data(), 1, MPI_INT, MPI_COMM_WORLD));
+  for (int r = 0; r < world_size_; ++r)
+    if (flags[static_cast<size_t>(r)]) voters_.push_back(r);
 }
 
 Topology::~Topology() {
+  if (node_comm_ != MPI_COMM_NULL) MPI_Comm_free(&node_comm_);
   if (workers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&workers_comm_);
 }
 

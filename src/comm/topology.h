@@ -3,6 +3,10 @@
 //   world ranks 0..S-1 = servers (server s owns shard s)
 //   world ranks S..S+W-1 = workers (worker k = rank S+k)
 //   workers_comm  = the W workers (all-reduce baseline)
+//   node_comm     = the workers on this node (MPI_Comm_split_type SHARED,
+//                   or groups of ranks_per_node consecutive workers: tests)
+//   voters        = the ranks whose votes the servers tally: every worker,
+//                   or with the hierarchy one leader per node (local index 0)
 //   Votes and results travel point-to-point on MPI_COMM_WORLD (see
 //   include/signvote/protocol.h), so a worker that disagrees on the size
 //   still gets a readable error instead of a broken collective.
@@ -27,10 +31,18 @@ struct Shard {
 // possible; trailing shards may be empty when d is small.
 std::vector<Shard> plan_shards(size_t d, int servers);
 
+// How workers group into nodes: ranks_per_node = 0 asks MPI which ranks
+// share a node; > 0 groups consecutive workers (tests form several "nodes"
+// on one machine). hierarchy: only node leaders vote.
+struct NodeLayout {
+  int ranks_per_node = 0;
+  bool hierarchy = false;
+};
+
 class Topology {
  public:
   // Collective over MPI_COMM_WORLD. Requires world size == servers + workers.
-  Topology(int servers, int workers);
+  Topology(int servers, int workers, NodeLayout layout = {});
   ~Topology();
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;
@@ -48,11 +60,19 @@ class Topology {
   // this worker's index among them, in world-rank order, and their count.
   int local_worker_index() const { return local_index_; }      // workers only
   int local_workers() const { return local_count_; }
+  MPI_Comm node_comm() const { return node_comm_; }             // MPI_COMM_NULL on servers
+  // The ranks the servers receive votes from, in world-rank order.
+  int voters() const { return static_cast<int>(voters_.size()); }
+  int voter_rank(int v) const { return voters_[static_cast<size_t>(v)]; }
+  bool is_voter() const { return voter_; }
+  bool hierarchical() const { return hierarchy_; }
 
  private:
   int world_rank_ = 0, world_size_ = 0, servers_ = 0, workers_ = 0;
-  MPI_Comm workers_comm_ = MPI_COMM_NULL;
+  MPI_Comm workers_comm_ = MPI_COMM_NULL, node_comm_ = MPI_COMM_NULL;
   int local_index_ = 0, local_count_ = 0;
+  std::vector<int> voters_;
+  bool voter_ = false, hierarchy_ = false;
 };
 
 }  // namespace signvote::comm

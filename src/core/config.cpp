@@ -111,6 +111,8 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail("keys 'probes.every' / 'probes.epochs' need a network model (model.name = quadratic has no mini-batches)");
   if (c.model.name != "quadratic" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
+  if (c.cluster.hierarchy == "node" && c.aggregation.method != "majority_vote")
+    fail(fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method));
   if (c.cluster.round_deadline_ms > 0 && c.aggregation.method != "majority_vote")
     fail(fmt::format("key 'cluster.round_deadline_ms' needs aggregation.method = majority_vote (a late vote abstains; {} has no abstention)",
                      c.aggregation.method));

@@ -157,6 +157,8 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("cluster.servers", &C::cluster, &ClusterConfig::servers, "1", "server ranks (shards of the vote), ranks 0..servers-1", in_range(1, 1023)));
   s.push_back(field("cluster.round_deadline_ms", &C::cluster, &ClusterConfig::round_deadline_ms, "0", "majority_vote: each server tallies the votes that arrived within this many ms of the round's start; late votes abstain (0: wait for every worker)", in_range(0, 3600000)));
   s.push_back(field("cluster.max_missed_rounds", &C::cluster, &ClusterConfig::max_missed_rounds, "10", "with a deadline: a worker late this many rounds in a row stops the run with an error naming it", in_range(1, 1000000)));
+  s.push_back(field("cluster.hierarchy", &C::cluster, &ClusterConfig::hierarchy, "\"none\"", "majority_vote: none | node (the workers of a node average their gradients, one leader per node runs Signum and votes: a node votes once)", one_of({"none", "node"})));
+  s.push_back(field("cluster.ranks_per_node", &C::cluster, &ClusterConfig::ranks_per_node, "0", "tests: group consecutive workers into nodes of this many (0: the ranks that share a machine)", in_range(0, 1 << 20)));
   // model
   s.push_back(field("model.name", &C::model, &ModelConfig::name, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp", one_of({"quadratic", "resnet18", "small_cnn", "mlp"})));
   s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d (MPI counts are int: at most 2^31-1)", in_range(1, INT_MAX)));

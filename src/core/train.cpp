@@ -12,7 +12,8 @@
 namespace signvote {
 
 int train(const Config& cfg, const TrainOptions& opt) {
-  comm::Topology topo(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers));
+  comm::Topology topo(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers),
+                      comm::NodeLayout{static_cast<int>(cfg.cluster.ranks_per_node), cfg.cluster.hierarchy == "node"});
   std::unique_ptr<server::ServerLoop> srv;
   std::unique_ptr<worker::WorkerLoop> wrk;
   std::string error = check_resources(cfg, topo.is_server());  // collective: every rank calls it

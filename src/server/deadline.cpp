@@ -27,7 +27,7 @@ using protocol::MsgHeader;
 
 void VoteServer::post_receive(int k) {
   SV_MPI_CHECK(MPI_Irecv(slots_.data() + size_t(k) * slot_bytes_, static_cast<int>(slot_bytes_), MPI_BYTE,
-                         topo_.worker_rank(k), protocol::kTagVote, MPI_COMM_WORLD, &reqs_[size_t(k)]));
+                         topo_.voter_rank(k), protocol::kTagVote, MPI_COMM_WORLD, &reqs_[size_t(k)]));
 }
 
 // A well-formed VOTE of an earlier step: a late worker catching up. Anything
@@ -40,7 +40,7 @@ bool VoteServer::is_stale(int k, int count, uint64_t step) const {
 }
 
 void VoteServer::receive_by_deadline(uint64_t step) {
-  const int W = topo_.workers();
+  const int W = topo_.voters();
   for (int k = 0; k < W; ++k) {
     present_[size_t(k)] = 0;
     if (reqs_[size_t(k)] == MPI_REQUEST_NULL) post_receive(k);
@@ -64,7 +64,7 @@ void VoteServer::receive_by_deadline(uint64_t step) {
         const double late_ms = it == deadlines_.end() ? 0.0
             : std::chrono::duration<double, std::milli>(Clock::now() - it->second).count();
         spdlog::info("server rank {}: rank {}'s vote for step {} came {:.0f} ms after that round's deadline; discarded",
-                     topo_.world_rank(), topo_.worker_rank(k), old, late_ms);
+                     topo_.world_rank(), topo_.voter_rank(k), old, late_ms);
         post_receive(k);
         continue;
       }
@@ -80,7 +80,7 @@ void VoteServer::receive_by_deadline(uint64_t step) {
 
 void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
   late_ = 0;
-  for (int k = 0; k < topo_.workers(); ++k) {
+  for (int k = 0; k < topo_.voters(); ++k) {
     if (present_[size_t(k)]) {
       missed_[size_t(k)] = 0;
       continue;
@@ -89,7 +89,7 @@ void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
     if (++missed_[size_t(k)] > policy_.max_missed) {
       MsgHeader verdict;
       verdict.status = protocol::ErrorCode::worker_late;
-      verdict.err_rank = static_cast<uint32_t>(topo_.worker_rank(k));
+      verdict.err_rank = static_cast<uint32_t>(topo_.voter_rank(k));
       verdict.err_expected = static_cast<uint64_t>(policy_.max_missed);
       verdict.err_got = static_cast<uint64_t>(missed_[size_t(k)]);
       reply_error(step, verdict);
@@ -97,7 +97,7 @@ void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
                                    comm::describe_error(error_.header())));
     }
     spdlog::warn("server rank {}: rank {} missed the {} ms deadline of step {}; its vote abstains", topo_.world_rank(),
-                 topo_.worker_rank(k), policy_.deadline_ms, step);
+                 topo_.voter_rank(k), policy_.deadline_ms, step);
   }
   if (late_ > 0) deadlines_[step] = deadline;
   while (deadlines_.size() > 4096) deadlines_.erase(deadlines_.begin());
@@ -109,12 +109,12 @@ void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
 const uint32_t* VoteServer::present_rows(size_t* rows, size_t* stride_words) {
   *stride_words = slot_bytes_ / 4;
   if (late_ == 0) {
-    *rows = static_cast<size_t>(topo_.workers());
+    *rows = static_cast<size_t>(topo_.voters());
     return reinterpret_cast<const uint32_t*>(slots_.data() + protocol::kHeaderBytes);
   }
   if (compact_.size() == 0) compact_ = AlignedBuffer<std::byte>(slots_.size());
   size_t p = 0;
-  for (int k = 0; k < topo_.workers(); ++k)
+  for (int k = 0; k < topo_.voters(); ++k)
     if (present_[size_t(k)])
       std::memcpy(compact_.data() + p++ * slot_bytes_, slots_.data() + size_t(k) * slot_bytes_, slot_bytes_);
   *rows = p;
@@ -124,10 +124,10 @@ const uint32_t* VoteServer::present_rows(size_t* rows, size_t* stride_words) {
 void VoteServer::reply_queued(const comm::Message& msg) {
   auto copy = std::make_shared<comm::Message>(msg.words());
   std::memcpy(copy->data(), const_cast<comm::Message&>(msg).data(), msg.bytes());
-  for (int k = 0; k < topo_.workers(); ++k) {
+  for (int k = 0; k < topo_.voters(); ++k) {
     auto& box = outbox_[size_t(k)];
     box.push_back({copy, MPI_REQUEST_NULL});
-    SV_MPI_CHECK(MPI_Isend(copy->data(), static_cast<int>(copy->bytes()), MPI_BYTE, topo_.worker_rank(k),
+    SV_MPI_CHECK(MPI_Isend(copy->data(), static_cast<int>(copy->bytes()), MPI_BYTE, topo_.voter_rank(k),
                            protocol::kTagResult, MPI_COMM_WORLD, &box.back().req));
     // An on-time worker has its receives posted: its sends complete now. A
     // late one's complete as it catches up; drop those that have.
@@ -147,7 +147,7 @@ void VoteServer::reply_queued(const comm::Message& msg) {
 
 void VoteServer::finish(uint64_t last_step) {
   if (!deadline_mode()) return;
-  for (int k = 0; k < topo_.workers(); ++k) {
+  for (int k = 0; k < topo_.voters(); ++k) {
     // A worker still behind sends its remaining (stale) votes: take them so
     // its sends complete, and let it receive every queued result.
     while (reqs_[size_t(k)] != MPI_REQUEST_NULL) {

@@ -32,7 +32,7 @@ VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::Round
   words_ = report_only_ ? 0 : format.up_words(shard_.length);
   down_words_ = report_only_ ? 0 : format.down_words(shard_.length);
   slot_bytes_ = protocol::kHeaderBytes + 4 * words_ + protocol::kWireAlignBytes;
-  const size_t W = static_cast<size_t>(topo.workers());
+  const size_t W = static_cast<size_t>(topo.voters());
   slots_ = AlignedBuffer<std::byte>(W * slot_bytes_);
   reqs_.assign(W, MPI_REQUEST_NULL);
   status_.resize(W);
@@ -47,13 +47,13 @@ VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::Round
 void VoteServer::receive_all(uint64_t step) {
   if (deadline_mode()) return receive_by_deadline(step);
   const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
-  for (int k = 0; k < topo_.workers(); ++k) {
+  for (int k = 0; k < topo_.voters(); ++k) {
     SV_MPI_CHECK(MPI_Irecv(slots_.data() + k * slot_bytes_, static_cast<int>(slot_bytes_), MPI_BYTE,
-                           topo_.worker_rank(k), tag, MPI_COMM_WORLD, &reqs_[k]));
+                           topo_.voter_rank(k), tag, MPI_COMM_WORLD, &reqs_[k]));
   }
-  const int rc = MPI_Waitall(topo_.workers(), reqs_.data(), status_.data());
+  const int rc = MPI_Waitall(topo_.voters(), reqs_.data(), status_.data());
   if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Waitall", __FILE__, __LINE__);
-  for (int k = 0; k < topo_.workers(); ++k) {
+  for (int k = 0; k < topo_.voters(); ++k) {
     const bool failed = rc == MPI_ERR_IN_STATUS && status_[k].MPI_ERROR != MPI_SUCCESS;
     if (failed || MPI_Get_count(&status_[k], MPI_BYTE, &counts_[k]) != MPI_SUCCESS) counts_[k] = -1;  // truncated
   }
@@ -63,9 +63,9 @@ void VoteServer::receive_all(uint64_t step) {
 // offset, and send exactly the bytes that implies.
 bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
   const comm::Expect want{report_only_ ? MsgKind::report : MsgKind::vote, step, shard_.length, shard_.offset, words_};
-  for (int k = 0; k < topo_.workers(); ++k) {
+  for (int k = 0; k < topo_.voters(); ++k) {
     if (!present_[k]) continue;  // late: abstains (deadline mode)
-    const int rank = topo_.worker_rank(k);
+    const int rank = topo_.voter_rank(k);
     if (counts_[k] < 0) {
       verdict.status = ErrorCode::size_mismatch;
       verdict.err_rank = static_cast<uint32_t>(rank);
@@ -83,18 +83,18 @@ bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
 // The odd one out (the rank whose hash differs from the most common) is named.
 bool VoteServer::check_hashes(MsgHeader& verdict) const {
   std::map<uint64_t, int> votes;
-  for (int k = 0; k < topo_.workers(); ++k)
+  for (int k = 0; k < topo_.voters(); ++k)
     if (present_[k]) votes[reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash]++;
   if (votes.size() <= 1) return true;
   uint64_t common = 0;
   int best = -1;
   for (auto [h, n] : votes)
     if (n > best) best = n, common = h;
-  for (int k = 0; k < topo_.workers(); ++k) {
+  for (int k = 0; k < topo_.voters(); ++k) {
     const uint64_t h = reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash;
     if (present_[k] && h != common) {
       verdict.status = ErrorCode::hash_mismatch;
-      verdict.err_rank = static_cast<uint32_t>(topo_.worker_rank(k));
+      verdict.err_rank = static_cast<uint32_t>(topo_.voter_rank(k));
       verdict.err_expected = common;
       verdict.err_got = h;
       break;
@@ -105,18 +105,18 @@ bool VoteServer::check_hashes(MsgHeader& verdict) const {
 
 void VoteServer::reply(const comm::Message& msg) {
   if (deadline_mode()) return reply_queued(msg);
-  std::vector<MPI_Request> sends(topo_.workers(), MPI_REQUEST_NULL);
-  for (int k = 0; k < topo_.workers(); ++k) {
+  std::vector<MPI_Request> sends(topo_.voters(), MPI_REQUEST_NULL);
+  for (int k = 0; k < topo_.voters(); ++k) {
     SV_MPI_CHECK(MPI_Isend(const_cast<comm::Message&>(msg).data(), static_cast<int>(msg.bytes()), MPI_BYTE,
-                           topo_.worker_rank(k), protocol::kTagResult, MPI_COMM_WORLD, &sends[k]));
+                           topo_.voter_rank(k), protocol::kTagResult, MPI_COMM_WORLD, &sends[k]));
   }
-  SV_MPI_CHECK(MPI_Waitall(topo_.workers(), sends.data(), MPI_STATUSES_IGNORE));
+  SV_MPI_CHECK(MPI_Waitall(topo_.voters(), sends.data(), MPI_STATUSES_IGNORE));
 }
 
 RoundSummary VoteServer::summarize() const {
   RoundSummary s;
-  const double W = std::max(1, topo_.workers() - late_);  // means over the votes that arrived
-  for (int k = 0; k < topo_.workers(); ++k) {
+  const double W = std::max(1, topo_.voters() - late_);  // means over the votes that arrived
+  for (int k = 0; k < topo_.voters(); ++k) {
     if (!present_[k]) continue;
     const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_);
     s.loss += h.loss / W;

@@ -1,6 +1,7 @@
 // The three round strategies (rounds.h).
 #include "worker/rounds.h"
 
+#include "comm/mpi_check.h"
 #include "util/timer.h"
 
 #include <spdlog/spdlog.h>
@@ -45,6 +46,66 @@ class VoteRound final : public RoundBase {
     p_.engine.apply(p_.client, static_cast<float>(lr_at(o, step)), static_cast<float>(o.weight_decay));
     p_.report.t_apply = since(t0);
     spdlog::debug("step {} bytes sent {} recv {}", step, p_.client.bytes_sent(), p_.client.bytes_recv());
+  }
+};
+
+// The hierarchical vote (cluster.hierarchy: node; the authors' poster): the
+// node's workers average g (fp32, MPI on the node's communicator; cuda
+// workers through their host mirrors), the node leader alone runs Signum on
+// the average and votes, and hands the RESULTs to the others, who apply the
+// same update. Local failures and weight hashes are agreed in the node
+// first, so the leader reports them for the node.
+class NodeVoteRound final : public RoundBase {
+ public:
+  using RoundBase::RoundBase;
+  void run(uint64_t step) override {
+    const MPI_Comm node = p_.topo.node_comm();
+    const bool leader = p_.topo.is_voter();
+    auto t0 = Clock::now();
+    agree_in_node(node);
+    p_.problem.pull(Flat::grads);
+    const auto g = p_.problem.grads();
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, node));
+    const float inv = 1.f / static_cast<float>(p_.topo.local_workers());
+    for (float& v : g) v *= inv;
+    p_.problem.push(Flat::grads);
+    if (leader) {
+      const auto& o = p_.cfg.optimizer;
+      flag_nan(p_.engine.momentum_pack(p_.client, o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum),
+                                       p_.invert_signs));
+    }
+    p_.report.t_pack = since(t0);
+    t0 = Clock::now();
+    if (leader) {
+      p_.client.post(step, p_.report);
+      try {
+        p_.client.wait();
+      } catch (const RoundError&) {
+        p_.client.share(step, node, true);  // the node learns the error too
+        throw;
+      }
+    }
+    p_.client.share(step, node, leader);
+    p_.report.t_comm = since(t0);
+    t0 = Clock::now();
+    p_.engine.apply(p_.client, static_cast<float>(lr_at(p_.cfg.optimizer, step)),
+                    static_cast<float>(p_.cfg.optimizer.weight_decay));
+    p_.report.t_apply = since(t0);
+  }
+
+ private:
+  // A failure anywhere in the node, or weights that differ inside it, goes
+  // into the leader's report (the server then stops the run naming it).
+  void agree_in_node(MPI_Comm node) {
+    int status = static_cast<int>(p_.report.status);
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &status, 1, MPI_INT, MPI_MAX, node));
+    uint64_t lo = p_.report.weight_hash, hi = lo;
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, node));
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, node));
+    if (status != 0 && p_.report.status == protocol::ErrorCode::ok)
+      p_.report.status = static_cast<protocol::ErrorCode>(status);
+    if (lo != hi && p_.report.status == protocol::ErrorCode::ok)
+      p_.report.status = protocol::ErrorCode::hash_mismatch, p_.report.err_got = lo ^ hi;
   }
 };
 
@@ -93,7 +154,9 @@ class AllreduceRound final : public RoundBase {
 
 std::unique_ptr<Round> make_round(RoundKind kind, const RoundParts& parts) {
   switch (kind) {
-    case RoundKind::vote: return std::make_unique<VoteRound>(parts);
+    case RoundKind::vote:
+      if (parts.topo.hierarchical()) return std::make_unique<NodeVoteRound>(parts);
+      return std::make_unique<VoteRound>(parts);
     case RoundKind::dense: return std::make_unique<DenseRound>(parts);
     case RoundKind::allreduce: return std::make_unique<AllreduceRound>(parts);
   }

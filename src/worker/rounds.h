@@ -4,6 +4,8 @@
 //
 //   VoteRound       Signum momentum + packed signs per shard, the vote, the
 //                   fused apply of the majority (StepEngine: host or device)
+//   NodeVoteRound   the same with cluster.hierarchy: node -- g averaged in
+//                   the node, the leader votes, the node applies its result
 //   DenseRound      encode g (fp32, QSGD or EF-sign) for the server's robust
 //                   aggregation, then SGD/Adam on its fp32 result
 //   AllreduceRound  a header-only REPORT the server validates first, then the

@@ -18,6 +18,7 @@ VoteClient::VoteClient(const comm::Topology& topo, size_t dim, const comm::Round
     in_.emplace_back(down_words_.back() + protocol::kWireAlignBytes / 4);  // slack: over-long replies show up in the count
   }
   reqs_.resize(2 * shards_.size(), MPI_REQUEST_NULL);
+  counts_.assign(shards_.size(), 0);
 }
 
 void VoteClient::post(uint64_t step, const WorkerReport& r) {
@@ -64,7 +65,28 @@ void VoteClient::wait() {
     if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Waitall", __FILE__, __LINE__);
     int count = 0;
     SV_MPI_CHECK(MPI_Get_count(&st[2 * s], MPI_BYTE, &count));
+    counts_[s] = count;
     bytes_recv_ += static_cast<uint64_t>(count);
+  }
+  check_results();
+}
+
+// Node leader -> the node's other workers: the RESULT messages as received
+// (header and payload, so errors and the stop flag travel too), then the
+// same checks as wait(). The leader calls it after wait(), even when wait()
+// threw, so that nobody in the node is left waiting.
+void VoteClient::share(uint64_t step, MPI_Comm node, bool root) {
+  step_ = step;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    SV_MPI_CHECK(MPI_Bcast(&counts_[s], 1, MPI_INT, 0, node));
+    SV_MPI_CHECK(MPI_Bcast(in_[s].data(), static_cast<int>(in_[s].bytes()), MPI_BYTE, 0, node));
+  }
+  if (!root) check_results();
+}
+
+void VoteClient::check_results() const {
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    const int server = static_cast<int>(s), count = counts_[s];
     const auto& h = in_[s].header();
     if (count >= static_cast<int>(protocol::kHeaderBytes) && h.magic == protocol::kMagic &&
         h.status != protocol::ErrorCode::ok)

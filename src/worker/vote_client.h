@@ -41,6 +41,9 @@ class VoteClient {
   void post(uint64_t step, const WorkerReport& report);
   // Completes the round; throws RoundError if any RESULT carries an error.
   void wait();
+  // Hierarchy: the node leader (root, after wait()) hands its RESULTs to the
+  // node's other workers, which check them as wait() does. Collective on node.
+  void share(uint64_t step, MPI_Comm node, bool root);
   // The packed majority of shard s (valid after wait()).
   const uint32_t* result_bits(size_t s) const { return in_[s].payload(); }
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
@@ -50,11 +53,13 @@ class VoteClient {
   uint64_t bytes_recv() const { return bytes_recv_; }
 
  private:
+  void check_results() const;
   const comm::Topology& topo_;
   bool report_only_;
   std::vector<comm::Shard> shards_;
   std::vector<comm::Message> out_, in_;
   std::vector<size_t> down_words_;
+  std::vector<int> counts_;  // bytes of each RESULT received
   std::vector<MPI_Request> reqs_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
 };

@@ -1,5 +1,7 @@
 // Multi-rank protocol tests, run by ctest under mpiexec (see CMakeLists.txt).
 //   mpi_vote_test closed_form SERVERS DIM ROUNDS   votes vs closed forms, exact
+//   mpi_vote_test hierarchy SERVERS DIM ROUNDS RANKS_PER_NODE
+//                 node averages, one vote per node, shared results: exact
 //   mpi_vote_test mismatch_step | mismatch_length | diverged_hash | nan
 // Every rank checks what it saw; the exit code is 0 only if every rank passed.
 #include "comm/mpi_check.h"
@@ -7,10 +9,12 @@
 #include "signvote/sign_kernels.h"
 #include "signvote/sign_layout.h"
 #include "server/vote_server.h"
+#include "util/rng.h"
 #include "worker/vote_client.h"
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -35,12 +39,7 @@ int rank() {
   return r;
 }
 
-uint64_t splitmix(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+uint64_t splitmix(uint64_t z) { return util::mix64(z + util::kGolden); }
 
 // Worker k's vote (+1 = true) on coordinate i in round t. Even rounds use a
 // pseudo-random pattern; odd rounds give coordinate i exactly i % (W+1)
@@ -85,6 +84,57 @@ void closed_form(int servers, size_t dim, uint64_t rounds) {
       for (size_t j = 0; j < sh.length; ++j) {
         const bool got = (bits[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
         wrong += got != expected_majority(sh.offset + j, t, W);
+      }
+    }
+    EXPECT(wrong == 0);
+  }
+}
+
+// The hierarchical vote: workers in nodes of `rpn` consecutive ranks sum
+// their +-0.5 estimates in the node (never 0: rpn is odd), the leader packs
+// the sign of the sum and votes, and shares the RESULT. Closed form: node n
+// votes +1 iff most of its workers do; the result is +1 iff at least half
+// the nodes vote +1 (ties -> +1). Every worker checks every coordinate.
+bool node_vote(int n, int rpn, size_t i, uint64_t t, int W) {
+  int ones = 0, members = 0;
+  for (int k = n * rpn; k < std::min(W, (n + 1) * rpn); ++k) ones += vote_of(k, i, t, W), ++members;
+  return 2 * ones > members;
+}
+
+void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  comm::Topology topo(servers, size - servers, comm::NodeLayout{rpn, true});
+  const int W = topo.workers(), nodes = (W + rpn - 1) / rpn;
+  EXPECT(topo.voters() == nodes);
+  if (topo.is_server()) {
+    server::VoteServer srv(topo, dim, kernels::best_ops());
+    for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
+    return;
+  }
+  worker::VoteClient client(topo, dim);
+  const int k = topo.worker_index();
+  std::vector<float> x(dim);
+  for (uint64_t t = 1; t <= rounds; ++t) {
+    for (size_t i = 0; i < dim; ++i) x[i] = vote_of(k, i, t, W) ? 0.5f : -0.5f;
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x.data(), static_cast<int>(dim), MPI_FLOAT, MPI_SUM, topo.node_comm()));
+    if (topo.is_voter()) {
+      for (size_t s = 0; s < client.shards(); ++s) {
+        const auto& sh = client.shard(s);
+        kernels::best_ops().pack(x.data() + sh.offset, sh.length, client.out_bits(s));
+      }
+      client.post(t, {});
+      client.wait();
+    }
+    client.share(t, topo.node_comm(), topo.is_voter());
+    size_t wrong = 0;
+    for (size_t s = 0; s < client.shards(); ++s) {
+      const auto& sh = client.shard(s);
+      for (size_t j = 0; j < sh.length; ++j) {
+        int plus = 0;
+        for (int n = 0; n < nodes; ++n) plus += node_vote(n, rpn, sh.offset + j, t, W);
+        const bool got = (client.result_bits(s)[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
+        wrong += got != (2 * plus >= nodes);
       }
     }
     EXPECT(wrong == 0);
@@ -142,6 +192,8 @@ int main(int argc, char** argv) {
   try {
     if (scenario == "closed_form" && argc == 5)
       closed_form(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]));
+    else if (scenario == "hierarchy" && argc == 6)
+      hierarchy(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]), std::stoi(argv[5]));
     else if (scenario.rfind("mismatch_", 0) == 0 || scenario == "diverged_hash" || scenario == "nan")
       misbehave(scenario);
     else
