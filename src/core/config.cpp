@@ -100,8 +100,16 @@ void check_cross_fields(const Config& c, const std::string& origin) {
   if (!vote && sign_opt)
     fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
                      c.optimizer.name, c.aggregation.method));
-  if (!vote && c.cluster.servers != 1)
-    fail(fmt::format("key 'cluster.servers' must be 1 with aggregation.method = {}", c.aggregation.method));
+  // Sharded: majority_vote, mean, coordinate_median and qsgd aggregate
+  // coordinate blocks independently. Multi-Krum scores whole vectors
+  // (distances over all coordinates), ef_sign keeps one residual and one
+  // scale per vector, and the all-reduce baseline's servers only validate.
+  const std::string& m = c.aggregation.method;
+  if (c.cluster.servers != 1 && (m == "multi_krum" || m == "ef_sign" || m == "allreduce"))
+    fail(fmt::format("key 'cluster.servers' must be 1 with aggregation.method = {} ({})", m,
+                     m == "multi_krum" ? "its scores are distances between whole vectors"
+                     : m == "ef_sign" ? "its scale and residual are per whole vector"
+                                      : "its servers only validate reports"));
   if (c.aggregation.method == "multi_krum" && c.cluster.workers <= 2 * c.aggregation.f + 2)
     fail(fmt::format("key 'aggregation.f' = {} needs cluster.workers > 2f + 2 = {} for multi_krum (workers = {})",
                      c.aggregation.f, 2 * c.aggregation.f + 2, c.cluster.workers));

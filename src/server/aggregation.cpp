@@ -41,7 +41,7 @@ struct DenseCombine {
 
 }  // namespace
 
-AggregateFn make_aggregate(const Config& cfg, int workers, size_t dim, const kernels::SignOps& ops) {
+AggregateFn make_aggregate(const Config& cfg, int workers, size_t shard_length, const kernels::SignOps& ops) {
   const auto& a = cfg.aggregation;
   if (round_kind(cfg) != RoundKind::dense) return majority_vote(ops);
   DenseCombine c;
@@ -49,7 +49,7 @@ AggregateFn make_aggregate(const Config& cfg, int workers, size_t dim, const ker
   const std::string rule = a.method == "multi_krum" || a.method == "coordinate_median" ? a.method : "mean";
   c.agg = make_dense_aggregator(rule, workers, {static_cast<int>(a.f), static_cast<int>(a.m)});
   if (a.method == "qsgd")
-    c.qsgd = std::make_shared<QsgdCodec>(dim, static_cast<int>(a.levels), parse_qsgd_norm(a.norm),
+    c.qsgd = std::make_shared<QsgdCodec>(shard_length, static_cast<int>(a.levels), parse_qsgd_norm(a.norm),
                                          static_cast<size_t>(a.bucket));
   c.scratch = std::make_shared<AlignedBuffer<float>>();
   return c;

@@ -19,7 +19,8 @@
 
 namespace signvote::server {
 
-// The server's combine step for cfg.aggregation.method over `workers` rows.
-AggregateFn make_aggregate(const Config& cfg, int workers, size_t dim, const kernels::SignOps& ops);
+// The server's combine step for cfg.aggregation.method over `workers` rows
+// of one shard of `shard_length` coordinates.
+AggregateFn make_aggregate(const Config& cfg, int workers, size_t shard_length, const kernels::SignOps& ops);
 
 }  // namespace signvote::server

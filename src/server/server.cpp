@@ -29,13 +29,19 @@ void accumulate(RoundSummary& acc, const RoundSummary& s) {
   acc.bytes_sent_per_worker = s.bytes_sent_per_worker;
 }
 
+// Coordinates this server's shard holds (the dense codecs are sized by it).
+size_t shard_length(const Config& cfg, const comm::Topology& topo, size_t dim) {
+  if (round_kind(cfg) == RoundKind::allreduce) return 0;
+  return comm::plan_shards(dim, topo.servers())[static_cast<size_t>(topo.shard_index())].length;
+}
+
 class Server final : public ServerLoop {
  public:
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), dim_(model_dim(cfg)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
         srv_(topo, kind_ == RoundKind::allreduce ? 0 : dim_, round_format(cfg),
-             make_aggregate(cfg, topo.workers(), dim_, ops_),
+             make_aggregate(cfg, topo.voters(), shard_length(cfg, topo, dim_), ops_),
              DeadlinePolicy{cfg.cluster.round_deadline_ms, cfg.cluster.max_missed_rounds}),
         logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {

@@ -8,23 +8,29 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 namespace signvote::worker {
 
+// One codec per server shard (each shard is encoded and aggregated on its
+// own: QSGD's buckets and norms are per shard; ef_sign and multi_krum run
+// with one server, see the config check).
 class DenseEncoder {
  public:
-  DenseEncoder(const Config& cfg, size_t dim, uint64_t worker_seed);
-  // g (d,) -> payload (words as sized by round_format); returns the number
-  // of non-finite values (non-zero is an error the server reports).
-  size_t encode(std::span<const float> g, uint64_t step, uint32_t* payload);
+  // shard_lengths: coordinates of each shard, in order (sum = d).
+  DenseEncoder(const Config& cfg, const std::vector<size_t>& shard_lengths, uint64_t worker_seed);
+  // g (shard s's coordinates) -> payload (words as sized by round_format for
+  // that shard); returns the number of non-finite values (non-zero is an
+  // error the server reports).
+  size_t encode(size_t s, std::span<const float> g, uint64_t step, uint32_t* payload);
   // Error-feedback residual (ef_sign), empty otherwise; for checkpoints.
   std::span<float> residual();
 
  private:
   std::string method_;
   uint64_t seed_;
-  std::unique_ptr<QsgdCodec> qsgd_;
-  std::unique_ptr<EfSignCodec> ef_;
+  std::vector<std::unique_ptr<QsgdCodec>> qsgd_;  // per shard
+  std::unique_ptr<EfSignCodec> ef_;               // one shard only
 };
 
 }  // namespace signvote::worker

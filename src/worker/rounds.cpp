@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace signvote::worker {
 namespace {
 
@@ -111,22 +113,41 @@ class NodeVoteRound final : public RoundBase {
 
 // Dense methods through the server: encode, aggregate there, SGD/Adam here
 // (cuda workers stage g and x through their host mirrors).
+// With several shards each is encoded and aggregated on its own server; the
+// fp32 results are gathered into one gradient for the update.
 class DenseRound final : public RoundBase {
  public:
-  using RoundBase::RoundBase;
+  explicit DenseRound(const RoundParts& p) : RoundBase(p), agg_(p.client.shards() > 1 ? p.problem.params().size() : 0) {}
   void run(uint64_t step) override {
     auto t0 = Clock::now();
     p_.problem.pull(Flat::grads);
-    flag_nan(p_.encoder.encode(p_.problem.grads(), step, p_.client.out_bits(0)));
+    const auto g = p_.problem.grads();
+    size_t nan = 0;
+    for (size_t s = 0; s < p_.client.shards(); ++s) {
+      const auto& sh = p_.client.shard(s);
+      nan += p_.encoder.encode(s, g.subspan(sh.offset, sh.length), step, p_.client.out_bits(s));
+    }
+    flag_nan(nan);
     p_.report.t_pack = since(t0);
     exchange(step);
     t0 = Clock::now();
     p_.problem.pull(Flat::params);
     auto x = p_.problem.params();
-    p_.dense.step(x, {p_.client.result_floats(0), x.size()}, step);
+    const float* result = p_.client.result_floats(0);
+    if (p_.client.shards() > 1) {
+      for (size_t s = 0; s < p_.client.shards(); ++s) {
+        const auto& sh = p_.client.shard(s);
+        std::copy_n(p_.client.result_floats(s), sh.length, agg_.data() + sh.offset);
+      }
+      result = agg_.data();
+    }
+    p_.dense.step(x, {result, x.size()}, step);
     p_.problem.push(Flat::params);
     p_.report.t_apply = since(t0);
   }
+
+ private:
+  AlignedBuffer<float> agg_;  // the shards' results side by side (d,)
 };
 
 // Baseline: a REPORT to the server first, which validates every worker

@@ -32,6 +32,12 @@ double since(Clock::time_point t0) { return util::seconds_since(t0); }
 
 CsvMode csv_mode(const TrainOptions& opt) { return {opt.overwrite, !opt.resume.empty()}; }
 
+std::vector<size_t> shard_lengths(const VoteClient& c) {
+  std::vector<size_t> n;
+  for (size_t s = 0; s < c.shards(); ++s) n.push_back(c.shard(s).length);
+  return n;
+}
+
 // State of one worker: problem, optimiser buffers, the round client.
 class Worker final : public WorkerLoop {
  public:
@@ -45,7 +51,7 @@ class Worker final : public WorkerLoop {
         dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
         engine_(problem_->space() == MemSpace::cuda ? make_cuda_engine(*problem_, topo, client_, vote_, kind_ == RoundKind::allreduce, dense_)
                                                     : make_host_engine(*problem_, topo, ops_, vote_)),
-        encoder_(cfg, problem_->params().size(), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
+        encoder_(cfg, shard_lengths(client_), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
         eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
         probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
     round_ = make_round(kind_, RoundParts{cfg, topo, *problem_, client_, *engine_, dense_, encoder_, report_,
