@@ -26,8 +26,7 @@ namespace signvote::server {
 using protocol::MsgHeader;
 
 void VoteServer::post_receive(int k) {
-  SV_MPI_CHECK(MPI_Irecv(slots_.data() + size_t(k) * slot_bytes_, static_cast<int>(slot_bytes_), MPI_BYTE,
-                         topo_.voter_rank(k), protocol::kTagVote, MPI_COMM_WORLD, &reqs_[size_t(k)]));
+  net_.irecv(slots_.data() + size_t(k) * slot_bytes_, slot_bytes_, topo_.voter_rank(k), protocol::kTagVote, &reqs_[size_t(k)]);
 }
 
 // A well-formed VOTE of an earlier step: a late worker catching up. Anything
@@ -46,18 +45,15 @@ void VoteServer::receive_by_deadline(uint64_t step) {
     if (reqs_[size_t(k)] == MPI_REQUEST_NULL) post_receive(k);
   }
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(policy_.deadline_ms);
-  std::vector<int> done(static_cast<size_t>(W));
-  std::vector<MPI_Status> st(static_cast<size_t>(W));
+  std::vector<int> done;
+  std::vector<MPI_Status> st;
   int have = 0;
   while (have < W) {
     int n = 0;
-    const int rc = MPI_Testsome(W, reqs_.data(), &n, done.data(), st.data());
-    if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Testsome", __FILE__, __LINE__);
+    comm::Transport::test_some(reqs_, &n, done, st);
     for (int i = 0; i < n && n != MPI_UNDEFINED; ++i) {
       const int k = done[size_t(i)];
-      int count = -1;
-      if (st[size_t(i)].MPI_ERROR != MPI_SUCCESS && rc == MPI_ERR_IN_STATUS) count = -1;
-      else if (MPI_Get_count(&st[size_t(i)], MPI_BYTE, &count) != MPI_SUCCESS) count = -1;
+      const int count = comm::Transport::received_bytes(st[size_t(i)]);
       if (is_stale(k, count, step)) {
         const uint64_t old = reinterpret_cast<const MsgHeader*>(slots_.data() + size_t(k) * slot_bytes_)->step;
         const auto it = deadlines_.find(old);
@@ -127,19 +123,12 @@ void VoteServer::reply_queued(const comm::Message& msg) {
   for (int k = 0; k < topo_.voters(); ++k) {
     auto& box = outbox_[size_t(k)];
     box.push_back({copy, MPI_REQUEST_NULL});
-    SV_MPI_CHECK(MPI_Isend(copy->data(), static_cast<int>(copy->bytes()), MPI_BYTE, topo_.voter_rank(k),
-                           protocol::kTagResult, MPI_COMM_WORLD, &box.back().req));
+    net_.isend(copy->data(), copy->bytes(), topo_.voter_rank(k), protocol::kTagResult, &box.back().req);
     // An on-time worker has its receives posted: its sends complete now. A
     // late one's complete as it catches up; drop those that have.
     while (!box.empty()) {
-      int flag = 0;
-      if (present_[size_t(k)]) {
-        SV_MPI_CHECK(MPI_Wait(&box.front().req, MPI_STATUS_IGNORE));
-        flag = 1;
-      } else {
-        SV_MPI_CHECK(MPI_Test(&box.front().req, &flag, MPI_STATUS_IGNORE));
-      }
-      if (!flag) break;
+      if (present_[size_t(k)]) comm::Transport::wait(&box.front().req);
+      else if (!comm::Transport::test(&box.front().req)) break;
       box.pop_front();
     }
   }
@@ -152,12 +141,10 @@ void VoteServer::finish(uint64_t last_step) {
     // its sends complete, and let it receive every queued result.
     while (reqs_[size_t(k)] != MPI_REQUEST_NULL) {
       MPI_Status st;
-      SV_MPI_CHECK(MPI_Wait(&reqs_[size_t(k)], &st));
-      int count = -1;
-      MPI_Get_count(&st, MPI_BYTE, &count);
-      if (is_stale(k, count, last_step)) post_receive(k);
+      comm::Transport::wait(&reqs_[size_t(k)], &st);
+      if (is_stale(k, comm::Transport::received_bytes(st), last_step)) post_receive(k);
     }
-    for (auto& o : outbox_[size_t(k)]) SV_MPI_CHECK(MPI_Wait(&o.req, MPI_STATUS_IGNORE));
+    for (auto& o : outbox_[size_t(k)]) comm::Transport::wait(&o.req);
     outbox_[size_t(k)].clear();
   }
 }

@@ -48,15 +48,10 @@ void VoteServer::receive_all(uint64_t step) {
   if (deadline_mode()) return receive_by_deadline(step);
   const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
   for (int k = 0; k < topo_.voters(); ++k) {
-    SV_MPI_CHECK(MPI_Irecv(slots_.data() + k * slot_bytes_, static_cast<int>(slot_bytes_), MPI_BYTE,
-                           topo_.voter_rank(k), tag, MPI_COMM_WORLD, &reqs_[k]));
+    net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, topo_.voter_rank(k), tag, &reqs_[k]);
   }
-  const int rc = MPI_Waitall(topo_.voters(), reqs_.data(), status_.data());
-  if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Waitall", __FILE__, __LINE__);
-  for (int k = 0; k < topo_.voters(); ++k) {
-    const bool failed = rc == MPI_ERR_IN_STATUS && status_[k].MPI_ERROR != MPI_SUCCESS;
-    if (failed || MPI_Get_count(&status_[k], MPI_BYTE, &counts_[k]) != MPI_SUCCESS) counts_[k] = -1;  // truncated
-  }
+  comm::Transport::wait_all(reqs_, status_);
+  for (int k = 0; k < topo_.voters(); ++k) counts_[k] = comm::Transport::received_bytes(status_[k]);  // -1: truncated
 }
 
 // Every worker must agree with this server on kind, step, shard length and
@@ -107,10 +102,10 @@ void VoteServer::reply(const comm::Message& msg) {
   if (deadline_mode()) return reply_queued(msg);
   std::vector<MPI_Request> sends(topo_.voters(), MPI_REQUEST_NULL);
   for (int k = 0; k < topo_.voters(); ++k) {
-    SV_MPI_CHECK(MPI_Isend(const_cast<comm::Message&>(msg).data(), static_cast<int>(msg.bytes()), MPI_BYTE,
-                           topo_.voter_rank(k), protocol::kTagResult, MPI_COMM_WORLD, &sends[k]));
+    net_.isend(const_cast<comm::Message&>(msg).data(), msg.bytes(), topo_.voter_rank(k), protocol::kTagResult, &sends[k]);
   }
-  SV_MPI_CHECK(MPI_Waitall(topo_.voters(), sends.data(), MPI_STATUSES_IGNORE));
+  std::vector<MPI_Status> st;
+  comm::Transport::wait_all(sends, st);
 }
 
 RoundSummary VoteServer::summarize() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "comm/topology.h"
+#include "comm/transport.h"
 #include "util/timer.h"
 #include "comm/wire.h"
 #include "signvote/sign_kernels.h"
@@ -100,6 +101,7 @@ class VoteServer {
   RoundSummary summarize() const;
 
   const comm::Topology& topo_;
+  comm::Transport net_;
   AggregateFn aggregate_;
   bool report_only_;
   comm::Shard shard_;

@@ -46,25 +46,21 @@ void VoteClient::post(uint64_t step, const WorkerReport& r) {
     h.err_got = r.err_got;
     const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
     const int server = static_cast<int>(s);
-    SV_MPI_CHECK(MPI_Irecv(in_[s].data(), static_cast<int>(in_[s].bytes()), MPI_BYTE, server,
-                           protocol::kTagResult, MPI_COMM_WORLD, &reqs_[2 * s]));
-    SV_MPI_CHECK(MPI_Isend(out_[s].data(), static_cast<int>(out_[s].bytes()), MPI_BYTE, server, tag,
-                           MPI_COMM_WORLD, &reqs_[2 * s + 1]));
+    net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult, &reqs_[2 * s]);
+    net_.isend(out_[s].data(), out_[s].bytes(), server, tag, &reqs_[2 * s + 1]);
     bytes_sent_ += out_[s].bytes();
   }
 }
 
 void VoteClient::wait() {
-  std::vector<MPI_Status> st(reqs_.size());
-  const int rc = MPI_Waitall(static_cast<int>(reqs_.size()), reqs_.data(), st.data());
+  std::vector<MPI_Status> st;
+  comm::Transport::wait_all(reqs_, st);
   for (size_t s = 0; s < shards_.size(); ++s) {
     const int server = static_cast<int>(s);
-    if (rc == MPI_ERR_IN_STATUS && st[2 * s].MPI_ERROR != MPI_SUCCESS && st[2 * s].MPI_ERROR != MPI_ERR_PENDING)
+    const int count = comm::Transport::received_bytes(st[2 * s]);
+    if (count < 0)
       throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
                                    topo_.world_rank(), server));
-    if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) comm::throw_mpi_error(rc, "MPI_Waitall", __FILE__, __LINE__);
-    int count = 0;
-    SV_MPI_CHECK(MPI_Get_count(&st[2 * s], MPI_BYTE, &count));
     counts_[s] = count;
     bytes_recv_ += static_cast<uint64_t>(count);
   }

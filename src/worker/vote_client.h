@@ -4,6 +4,7 @@
 #pragma once
 
 #include "comm/topology.h"
+#include "comm/transport.h"
 #include "comm/wire.h"
 
 #include <mpi.h>
@@ -55,6 +56,7 @@ class VoteClient {
  private:
   void check_results() const;
   const comm::Topology& topo_;
+  comm::Transport net_;
   bool report_only_;
   std::vector<comm::Shard> shards_;
   std::vector<comm::Message> out_, in_;
