@@ -92,6 +92,7 @@ struct AggregationConfig {
   int64_t levels = 1;        // qsgd: quantisation levels s
   std::string norm = "l2";   // qsgd: l2 | max
   int64_t bucket = 512;      // qsgd: coordinates per norm (0 = one norm for all)
+  bool overlap = false;      // majority_vote: send each shard as its gradients become final
 };
 
 struct AdversaryConfig {

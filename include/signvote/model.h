@@ -119,6 +119,13 @@ class Model {
   // evaluate(): of its last chunk). Throws std::logic_error before any pass.
   virtual const Tensor& logits() const = 0;
 
+  // Gradient-ready hook: during forward_backward's backward pass, after each
+  // layer, hook(first) says that grads()[first, num_params()) are final
+  // (backward finishes layers last-to-first, so `first` only decreases; the
+  // last call has first = 0). A cuda model calls it once, after the pass.
+  // An empty function removes it.
+  virtual void set_grad_ready_hook(std::function<void(size_t first)> hook) = 0;
+
   virtual const LayerTimes& layer_times() const = 0;
   virtual void reset_layer_times() = 0;
   // One line per layer: name, kind, shapes, backend details.

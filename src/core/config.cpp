@@ -119,6 +119,13 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail("keys 'probes.every' / 'probes.epochs' need a network model (model.name = quadratic has no mini-batches)");
   if (c.model.name != "quadratic" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
+  if (c.aggregation.overlap && c.aggregation.method != "majority_vote")
+    fail(fmt::format("key 'aggregation.overlap' needs aggregation.method = majority_vote, got {}", c.aggregation.method));
+  if (c.aggregation.overlap && c.cluster.hierarchy == "node")
+    fail("keys 'aggregation.overlap' and 'cluster.hierarchy: node' cannot be combined yet (the node average needs the whole gradient)");
+  if (c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode != "invert")
+    fail(fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
+                     c.adversary.mode));
   if (c.cluster.hierarchy == "node" && c.aggregation.method != "majority_vote")
     fail(fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method));
   if (c.cluster.round_deadline_ms > 0 && c.aggregation.method != "majority_vote")

@@ -190,6 +190,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step: linear ramp from lr/warmup to lr", at_least<int64_t>(0)));
   // aggregation
   s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign", one_of({"majority_vote", "allreduce", "mean", "multi_krum", "coordinate_median", "qsgd", "ef_sign"})));
+  s.push_back(field("aggregation.overlap", &C::aggregation, &AggregationConfig::overlap, "false", "majority_vote: pack and send each server shard as soon as the backward pass has finished its gradients, and apply results as they arrive (needs cluster.servers > 1 to overlap anything)"));
   s.push_back(field("aggregation.isa", &C::aggregation, &AggregationConfig::isa, "\"auto\"", "CPU sign kernels: auto | avx512 | avx2 | scalar", one_of({"auto", "avx512", "avx2", "scalar"})));
   s.push_back(field("aggregation.f", &C::aggregation, &AggregationConfig::f, "2", "multi_krum: Byzantine workers tolerated; needs cluster.workers > 2f + 2", at_least<int64_t>(0)));
   s.push_back(field("aggregation.m", &C::aggregation, &AggregationConfig::m, "0", "multi_krum: lowest-scoring gradients averaged (0 = workers - f)", at_least<int64_t>(0)));

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 
@@ -82,8 +83,11 @@ void GraphModel::finalize() {
 void GraphModel::bind_all(float* params, float* grads, float* buffers, bool init) {
   std::mt19937_64 rng(spec_.seed);
   size_t po = 0, bo = 0;
-  for (Node& n : nodes_) {
+  node_first_param_.assign(nodes_.size(), SIZE_MAX);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
     if (!n.layer) continue;
+    if (!n.layer->param_decls().empty()) node_first_param_[i] = po;
     n.layer->bind_params(params + po, grads + po);
     n.layer->bind_buffers(buffers + bo);
     for (const auto& d : n.layer->param_decls()) po += d.count;
@@ -249,11 +253,17 @@ void GraphModel::backward_node(const Node& n, std::vector<char>& written) {
 void GraphModel::run_backward() {
   std::vector<char> written(acts_.size(), 0);
   written.back() = 1;  // the logits gradient comes from the loss
-  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+  // Host models tell the hook as layers finish; a cuda model's work is
+  // still queued here, so it is told once the pass is done (forward_backward).
+  const bool tell = ready_hook_ && ctx_.space == MemSpace::host;
+  size_t ready = num_params();
+  for (size_t i = nodes_.size(); i-- > 0;) {
     ops_->begin_timing();
-    backward_node(*it, written);
-    ops_->end_timing(it->layer ? it->layer->kind() : LayerKind::add);
+    backward_node(nodes_[i], written);
+    ops_->end_timing(nodes_[i].layer ? nodes_[i].layer->kind() : LayerKind::add);
+    if (tell && node_first_param_[i] < ready) ready_hook_(ready = node_first_param_[i]);
   }
+  if (tell && ready != 0) ready_hook_(0);
 }
 
 float GraphModel::forward_backward(const Tensor& images, const int* labels, int batch, StepStats* stats,
@@ -270,6 +280,7 @@ float GraphModel::forward_backward(const Tensor& images, const int* labels, int 
   run_backward();
   if (meanwhile) meanwhile();  // cuda: the device is still working
   const LossResult r = ops_->loss_result();  // waits for a cuda device
+  if (ready_hook_ && ctx_.space == MemSpace::cuda) ready_hook_(0);
   ops_->collect_times(times_);
   if (stats) *stats = {float(r.loss_mean), r.correct, batch};
   return float(r.loss_mean);

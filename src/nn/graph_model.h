@@ -52,6 +52,7 @@ class GraphModel final : public Model {
                          const std::function<void()>& meanwhile = {}) override;
   EvalResult evaluate(const Tensor& images, const int* labels, int batch) override;
   const Tensor& logits() const override;
+  void set_grad_ready_hook(std::function<void(size_t)> hook) override { ready_hook_ = std::move(hook); }
   const LayerTimes& layer_times() const override { return times_; }
   void reset_layer_times() override { times_ = {}; }
   std::string summary() const override;
@@ -94,6 +95,8 @@ class GraphModel final : public Model {
   Tensor params_, grads_, buffers_;
   std::vector<ParamRange> param_ranges_, buffer_ranges_;
   std::unique_ptr<GraphOps> ops_;  // adds, loss, staging, timing in ctx_.space
+  std::function<void(size_t)> ready_hook_;
+  std::vector<size_t> node_first_param_;  // per node: its first parameter's offset (SIZE_MAX: none)
   LayerTimes times_;
   // Storage for `capacity_` samples; views_ / gviews_ / sviews_ for the
   // current batch (views_[0]: the caller's images, or their device copy in

@@ -49,6 +49,7 @@ class Network final : public Problem {
   std::span<float> grads() override { return cuda() ? hg_.span() : model_->grads(); }
   std::span<float> buffers() override { return cuda() ? hb_.span() : model_->buffers(); }
   MemSpace space() const override { return model_->space(); }
+  void set_grad_ready_hook(std::function<void(size_t)> hook) override { model_->set_grad_ready_hook(std::move(hook)); }
   void* cuda_stream() override { return model_->cuda_stream(); }
   std::span<float> device(Flat f) override {
     if (!cuda()) return {};

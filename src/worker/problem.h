@@ -59,6 +59,10 @@ class Problem {
   // device -> host mirror, host mirror -> device (no-ops for a host problem).
   virtual void pull(Flat) {}
   virtual void push(Flat) {}
+  // Networks: during compute(), hook(first) once grads()[first, d) are final
+  // (nn::Model::set_grad_ready_hook); the toy computes g at once and calls
+  // nothing. Empty function: none.
+  virtual void set_grad_ready_hook(std::function<void(size_t first)> hook) {}
   // g = this worker's stochastic gradient at the current x for `step`.
   virtual StepResult compute(uint64_t step) = 0;
   // True when the step just computed was the last of an epoch.

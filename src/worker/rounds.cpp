@@ -51,6 +51,62 @@ class VoteRound final : public RoundBase {
   }
 };
 
+// aggregation.overlap: the backward pass finishes gradients last layer
+// first, so the highest shards are final first. The model's gradient-ready
+// hook packs and sends each shard s >= 1 the moment [offset_s, d) is final,
+// while the backward pass goes on; shard 0 (server 0, which logs the run)
+// goes after the pass with the step's loss and status. Results are applied
+// in the order they arrive. t_comm is the EXPOSED communication: the time
+// after the pass spent waiting for results.
+class OverlapVoteRound final : public RoundBase {
+ public:
+  using RoundBase::RoundBase;
+  void before_compute(uint64_t step) override {
+    next_ = p_.client.shards() - 1;
+    nan_ = 0;
+    early_pack_s_ = 0;
+    p_.problem.set_grad_ready_hook([this, step](size_t first) {
+      while (next_ >= 1 && p_.client.shard(next_).offset >= first) {
+        const auto t0 = Clock::now();
+        nan_ += p_.engine.momentum_pack_shard(p_.client, next_, beta(), p_.invert_signs);
+        p_.client.post_shard(step, next_, p_.report);
+        early_pack_s_ += since(t0);
+        spdlog::debug("step {}: shard {} sent during the backward pass ([{}, d) final)", step, next_, first);
+        --next_;
+      }
+    });
+  }
+  void run(uint64_t step) override {
+    p_.problem.set_grad_ready_hook({});
+    auto t0 = Clock::now();
+    for (size_t s = 0; s <= next_; ++s) nan_ += p_.engine.momentum_pack_shard(p_.client, s, beta(), p_.invert_signs);
+    flag_nan(nan_);
+    p_.report.t_pack = since(t0) + early_pack_s_;
+    p_.client.post_rest(step, p_.report);
+    const float lr = static_cast<float>(lr_at(p_.cfg.optimizer, step)), wd = static_cast<float>(p_.cfg.optimizer.weight_decay);
+    float wait = 0, apply = 0;
+    for (;;) {
+      t0 = Clock::now();
+      const size_t s = p_.client.wait_next();
+      wait += since(t0);
+      if (s == p_.client.shards()) break;
+      t0 = Clock::now();
+      p_.engine.apply_shard(p_.client, s, lr, wd);
+      apply += since(t0);
+    }
+    p_.report.t_comm = wait;
+    p_.report.t_apply = apply;
+  }
+
+ private:
+  float beta() const {
+    const auto& o = p_.cfg.optimizer;
+    return o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum);
+  }
+  size_t next_ = 0, nan_ = 0;  // the highest shard not yet sent; NaNs met so far
+  float early_pack_s_ = 0;     // packing done inside the backward pass
+};
+
 // The hierarchical vote (cluster.hierarchy: node; the authors' poster): the
 // node's workers average g (fp32, MPI on the node's communicator; cuda
 // workers through their host mirrors), the node leader alone runs Signum on
@@ -177,6 +233,7 @@ std::unique_ptr<Round> make_round(RoundKind kind, const RoundParts& parts) {
   switch (kind) {
     case RoundKind::vote:
       if (parts.topo.hierarchical()) return std::make_unique<NodeVoteRound>(parts);
+      if (parts.cfg.aggregation.overlap) return std::make_unique<OverlapVoteRound>(parts);
       return std::make_unique<VoteRound>(parts);
     case RoundKind::dense: return std::make_unique<DenseRound>(parts);
     case RoundKind::allreduce: return std::make_unique<AllreduceRound>(parts);

@@ -6,6 +6,9 @@
 //                   fused apply of the majority (StepEngine: host or device)
 //   NodeVoteRound   the same with cluster.hierarchy: node -- g averaged in
 //                   the node, the leader votes, the node applies its result
+//   OverlapVoteRound  the same with aggregation.overlap: each shard is packed
+//                   and sent as soon as the backward pass has finished its
+//                   gradients (last shard first), and applied as it arrives
 //   DenseRound      encode g (fp32, QSGD or EF-sign) for the server's robust
 //                   aggregation, then SGD/Adam on its fp32 result
 //   AllreduceRound  a header-only REPORT the server validates first, then the
@@ -43,6 +46,8 @@ struct RoundParts {
 class Round {
  public:
   virtual ~Round() = default;
+  // Called before the step's gradient is computed (overlap: arms the hook).
+  virtual void before_compute(uint64_t step) {}
   virtual void run(uint64_t step) = 0;
 };
 

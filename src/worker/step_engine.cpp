@@ -18,22 +18,26 @@ class HostEngine final : public StepEngine {
       : p_(p), topo_(topo), ops_(ops), momentum_(vote ? p.params().size() : 0) {}
 
   size_t momentum_pack(VoteClient& c, float beta, bool invert) override {
-    const auto g = p_.grads();
     size_t nan = 0;
-    for (size_t s = 0; s < c.shards(); ++s) {
-      const auto& sh = c.shard(s);
-      nan += ops_.momentum_pack(momentum_.data() + sh.offset, g.data() + sh.offset, sh.length, beta, c.out_bits(s));
-      if (invert) kernels::invert_signs(c.out_bits(s), sh.length);
-    }
+    for (size_t s = 0; s < c.shards(); ++s) nan += momentum_pack_shard(c, s, beta, invert);
     return nan;
   }
 
   void apply(const VoteClient& c, float lr, float wd) override {
-    const auto x = p_.params();
-    for (size_t s = 0; s < c.shards(); ++s) {
-      const auto& sh = c.shard(s);
-      ops_.apply(x.data() + sh.offset, sh.length, c.result_bits(s), lr, wd);
-    }
+    for (size_t s = 0; s < c.shards(); ++s) apply_shard(c, s, lr, wd);
+  }
+
+  size_t momentum_pack_shard(VoteClient& c, size_t s, float beta, bool invert) override {
+    const auto& sh = c.shard(s);
+    const size_t nan = ops_.momentum_pack(momentum_.data() + sh.offset, p_.grads().data() + sh.offset, sh.length, beta,
+                                          c.out_bits(s));
+    if (invert) kernels::invert_signs(c.out_bits(s), sh.length);
+    return nan;
+  }
+
+  void apply_shard(const VoteClient& c, size_t s, float lr, float wd) override {
+    const auto& sh = c.shard(s);
+    ops_.apply(p_.params().data() + sh.offset, sh.length, c.result_bits(s), lr, wd);
   }
 
   size_t count_nan_grads() override {

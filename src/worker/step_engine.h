@@ -35,6 +35,10 @@ class StepEngine {
   virtual size_t momentum_pack(VoteClient& client, float beta, bool invert) = 0;
   // x -= lr (s + wd x) with the voted words of every shard.
   virtual void apply(const VoteClient& client, float lr, float wd) = 0;
+  // The same for shard s alone (aggregation.overlap: shards are packed as
+  // their gradients become final and applied as their results arrive).
+  virtual size_t momentum_pack_shard(VoteClient& client, size_t s, float beta, bool invert) = 0;
+  virtual void apply_shard(const VoteClient& client, size_t s, float lr, float wd) = 0;
   // NaNs in g (the fp32 baseline checks before summing).
   virtual size_t count_nan_grads() = 0;
   // fp32 baseline: g = sum of g over the workers (collective over them),

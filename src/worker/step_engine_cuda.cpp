@@ -81,6 +81,27 @@ class CudaEngine final : public StepEngine {
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
+  size_t momentum_pack_shard(VoteClient& c, size_t s, float beta, bool invert) override {
+    const auto& sh = c.shard(s);
+    const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
+    kc::momentum_pack(m_.data() + sh.offset, p_.device(Flat::grads).data() + sh.offset, sh.length, beta, bits_.data() + w0,
+                      nans_.data(), stream_);
+    if (invert) kc::invert_signs(bits_.data() + w0, sh.length, stream_);
+    copy_async(host_bits_.data() + w0, bits_.data() + w0, words, cudaMemcpyDeviceToHost);
+    const size_t nan = read_nans(1);
+    std::copy_n(host_bits_.data() + w0, words, c.out_bits(s));
+    return nan;
+  }
+
+  void apply_shard(const VoteClient& c, size_t s, float lr, float wd) override {
+    const auto& sh = c.shard(s);
+    const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
+    std::copy_n(c.result_bits(s), words, host_bits_.data() + w0);
+    copy_async(bits_.data() + w0, host_bits_.data() + w0, words, cudaMemcpyHostToDevice);
+    kc::apply(p_.device(Flat::params).data() + sh.offset, sh.length, bits_.data() + w0, lr, wd, stream_);
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
   size_t count_nan_grads() override {
     kc::pack(p_.device(Flat::grads).data(), d_, bits_.data(), nans_.data(), stream_);
     return read_nans(1);

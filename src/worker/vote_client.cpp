@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace signvote::worker {
 
 using comm::Message;
@@ -19,37 +21,78 @@ VoteClient::VoteClient(const comm::Topology& topo, size_t dim, const comm::Round
   }
   reqs_.resize(2 * shards_.size(), MPI_REQUEST_NULL);
   counts_.assign(shards_.size(), 0);
+  posted_.assign(shards_.size(), 0);
 }
 
 void VoteClient::post(uint64_t step, const WorkerReport& r) {
   step_ = step;
   bytes_sent_ = bytes_recv_ = 0;
-  for (size_t s = 0; s < shards_.size(); ++s) {
-    auto& h = out_[s].header();
-    h = protocol::MsgHeader{};
-    h.kind = report_only_ ? MsgKind::report : MsgKind::vote;
-    h.status = r.status;
-    h.rank = static_cast<uint32_t>(topo_.world_rank());
-    h.shard = static_cast<uint16_t>(s);
-    h.step = step;
-    h.length = shards_[s].length;
-    h.offset = shards_[s].offset;
-    h.words = out_[s].words();
-    h.loss = r.loss;
-    h.t_compute = r.t_compute;
-    h.t_pack = r.t_pack;
-    h.t_comm = r.t_comm;
-    h.t_apply = r.t_apply;
-    h.correct = r.correct;
-    h.samples = r.samples;
-    h.weight_hash = r.weight_hash;
-    h.err_got = r.err_got;
-    const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
-    const int server = static_cast<int>(s);
-    net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult, &reqs_[2 * s]);
-    net_.isend(out_[s].data(), out_[s].bytes(), server, tag, &reqs_[2 * s + 1]);
-    bytes_sent_ += out_[s].bytes();
+  std::fill(posted_.begin(), posted_.end(), 0);
+  post_rest(step, r);
+}
+
+void VoteClient::post_rest(uint64_t step, const WorkerReport& r) {
+  for (size_t s = 0; s < shards_.size(); ++s)
+    if (!posted_[s]) post_shard(step, s, r);
+}
+
+void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
+  if (step != step_) {  // the first shard of a new round
+    step_ = step;
+    bytes_sent_ = bytes_recv_ = 0;
+    std::fill(posted_.begin(), posted_.end(), 0);
   }
+  auto& h = out_[s].header();
+  h = protocol::MsgHeader{};
+  h.kind = report_only_ ? MsgKind::report : MsgKind::vote;
+  h.status = r.status;
+  h.rank = static_cast<uint32_t>(topo_.world_rank());
+  h.shard = static_cast<uint16_t>(s);
+  h.step = step;
+  h.length = shards_[s].length;
+  h.offset = shards_[s].offset;
+  h.words = out_[s].words();
+  h.loss = r.loss;
+  h.t_compute = r.t_compute;
+  h.t_pack = r.t_pack;
+  h.t_comm = r.t_comm;
+  h.t_apply = r.t_apply;
+  h.correct = r.correct;
+  h.samples = r.samples;
+  h.weight_hash = r.weight_hash;
+  h.err_got = r.err_got;
+  const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
+  const int server = static_cast<int>(s);
+  net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult, &reqs_[2 * s]);
+  net_.isend(out_[s].data(), out_[s].bytes(), server, tag, &reqs_[2 * s + 1]);
+  bytes_sent_ += out_[s].bytes();
+  posted_[s] = 1;
+}
+
+size_t VoteClient::wait_next() {
+  std::vector<MPI_Request> recvs(shards_.size());
+  for (size_t s = 0; s < shards_.size(); ++s) recvs[s] = reqs_[2 * s];
+  int idx = MPI_UNDEFINED;
+  MPI_Status st;
+  SV_MPI_CHECK(MPI_Waitany(static_cast<int>(recvs.size()), recvs.data(), &idx, &st));
+  if (idx == MPI_UNDEFINED) {  // all arrived: the sends must be done too
+    std::vector<MPI_Request> sends(shards_.size());
+    for (size_t s = 0; s < shards_.size(); ++s) sends[s] = reqs_[2 * s + 1];
+    std::vector<MPI_Status> sst;
+    comm::Transport::wait_all(sends, sst);
+    for (size_t s = 0; s < shards_.size(); ++s) reqs_[2 * s + 1] = sends[s];
+    return shards_.size();
+  }
+  const auto s = static_cast<size_t>(idx);
+  reqs_[2 * s] = MPI_REQUEST_NULL;
+  st.MPI_ERROR = MPI_SUCCESS;
+  counts_[s] = comm::Transport::received_bytes(st);
+  if (counts_[s] < 0)
+    throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
+                                 topo_.world_rank(), s));
+  bytes_recv_ += static_cast<uint64_t>(counts_[s]);
+  check_result(s);
+  return s;
 }
 
 void VoteClient::wait() {
@@ -81,7 +124,11 @@ void VoteClient::share(uint64_t step, MPI_Comm node, bool root) {
 }
 
 void VoteClient::check_results() const {
-  for (size_t s = 0; s < shards_.size(); ++s) {
+  for (size_t s = 0; s < shards_.size(); ++s) check_result(s);
+}
+
+void VoteClient::check_result(size_t s) const {
+  {
     const int server = static_cast<int>(s), count = counts_[s];
     const auto& h = in_[s].header();
     if (count >= static_cast<int>(protocol::kHeaderBytes) && h.magic == protocol::kMagic &&

@@ -40,8 +40,16 @@ class VoteClient {
   float* out_floats(size_t s) { return reinterpret_cast<float*>(out_[s].payload()); }
   // Posts the VOTE/REPORT messages and the RESULT receives of `step`.
   void post(uint64_t step, const WorkerReport& report);
+  // The same for shard s alone (overlap: shards go as their gradients are
+  // final); post_rest() posts the shards not yet posted this step.
+  void post_shard(uint64_t step, size_t s, const WorkerReport& report);
+  void post_rest(uint64_t step, const WorkerReport& report);
+  bool posted(size_t s) const { return posted_[s] != 0; }
   // Completes the round; throws RoundError if any RESULT carries an error.
   void wait();
+  // Overlap: waits for the next RESULT to arrive, checks it and returns its
+  // shard; after the last one completes the sends and returns shards().
+  size_t wait_next();
   // Hierarchy: the node leader (root, after wait()) hands its RESULTs to the
   // node's other workers, which check them as wait() does. Collective on node.
   void share(uint64_t step, MPI_Comm node, bool root);
@@ -55,6 +63,7 @@ class VoteClient {
 
  private:
   void check_results() const;
+  void check_result(size_t s) const;
   const comm::Topology& topo_;
   comm::Transport net_;
   bool report_only_;
@@ -62,6 +71,7 @@ class VoteClient {
   std::vector<comm::Message> out_, in_;
   std::vector<size_t> down_words_;
   std::vector<int> counts_;  // bytes of each RESULT received
+  std::vector<char> posted_;  // shards posted in round step_
   std::vector<MPI_Request> reqs_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
 };

@@ -115,6 +115,7 @@ class Worker final : public WorkerLoop {
     report_.weight_hash = hash_step ? (data::hash_floats(problem_->params()) | 1u) : 0;  // never 0 on hash steps
     auto t0 = Clock::now();
     std::string local_error;
+    round_->before_compute(step);
     try {
       const StepResult r = problem_->compute(step);
       report_.loss = r.loss;

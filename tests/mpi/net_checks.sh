@@ -4,6 +4,10 @@
 #           bit-identical weights, momenta, BN statistics and data order.
 #   eval:   `signvote eval` of the final checkpoint reports the accuracy the
 #           run itself logged for its last validation.
+#   overlap: with 3 server shards, a run that sends each shard as the
+#           backward pass finishes it (aggregation.overlap) ends with the
+#           same weights, momenta and statistics, bit for bit, as one that
+#           sends after the pass.
 #   probes: a run with gradient probes trains exactly like one without
 #           (same losses, accuracies and validation), and writes one SNR row
 #           per layer and pass and one gradient row per weight and batch.
@@ -29,6 +33,15 @@ case $mode in
     cat "$work/a.txt"
     grep -q "scalar step = 20" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: resumed run is bit-identical"
+    ;;
+  overlap)
+    sharded=(--set cluster.servers=3 --set run.steps=16 --set run.checkpoint_every=0)
+    "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${sharded[@]}" --checkpoint-dir "$work/plain"
+    "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${sharded[@]}" --set aggregation.overlap=true --checkpoint-dir "$work/overlap"
+    "$sv" inspect "$work/plain" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/a.txt"
+    "$sv" inspect "$work/overlap" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
+    grep -q "scalar step = 16" "$work/b.txt"
+    diff "$work/a.txt" "$work/b.txt" && echo "PASS: overlapped run is bit-identical"
     ;;
   eval)
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=24 --checkpoint-dir "$work/c" --metrics "$work/m.csv"
