@@ -20,5 +20,5 @@ done
 /usr/bin/python3 scripts/plot_cifar.py "$OUT/cifar_w16.png" \
   "Signum-MV (1 bit/param)=$OUT/signum_val.csv" "SGD all-reduce (32 bits/param)=$OUT/sgd_val.csv"
 for mode in signum sgd; do
-  echo "$mode: $(tail -n 1 "$OUT/${mode}_val.csv")  (step,epoch,val_accuracy,val_loss,val_count)"
+  echo "$mode: $(tail -n 1 "$OUT/${mode}_val.csv")  (step,epoch,val_accuracy,val_loss,val_count,elapsed_s)"
 done

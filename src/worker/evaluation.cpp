@@ -1,6 +1,7 @@
 #include "worker/evaluation.h"
 
 #include "comm/mpi_check.h"
+#include "util/timer.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,7 +17,7 @@ Evaluator::Evaluator(const Config& cfg, const comm::Topology& topo, const std::s
                      const CsvMode& mode)
     : topo_(topo) {
   if (metrics_path.empty() || topo.worker_index() != 0 || cfg.model.name == "quadratic") return;
-  csv_ = CsvFile(val_csv_path(metrics_path), "step,epoch,val_accuracy,val_loss,val_count\n", mode);
+  csv_ = CsvFile(val_csv_path(metrics_path), "step,epoch,val_accuracy,val_loss,val_count,elapsed_s\n", mode);
 }
 
 ValResult Evaluator::run(Problem& p, uint64_t step) {
@@ -40,7 +41,8 @@ ValResult Evaluator::run(Problem& p, uint64_t step) {
     spdlog::info("step {} (epoch {}): val accuracy {:.2f}% loss {:.4f} on {:.0f} images", step, p.epoch(),
                  100 * last_.accuracy, last_.loss, last_.count);
     if (csv_) {
-      csv_.row(fmt::format("{},{},{:.6f},{:.6f},{:.0f}\n", step, p.epoch(), last_.accuracy, last_.loss, last_.count));
+      csv_.row(fmt::format("{},{},{:.6f},{:.6f},{:.0f},{:.3f}\n", step, p.epoch(), last_.accuracy, last_.loss, last_.count,
+                           util::seconds_since(start_)));
       csv_.flush();
     }
   }

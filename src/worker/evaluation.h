@@ -6,6 +6,8 @@
 // all-reduced; worker 0 logs the result and appends it to <metrics>_val.csv.
 #pragma once
 
+#include "util/timer.h"
+
 #include "comm/topology.h"
 #include "signvote/config.h"
 #include "worker/problem.h"
@@ -24,6 +26,7 @@ struct ValResult {
 class Evaluator {
  public:
   // metrics_path "" = log only; otherwise worker 0 writes <stem>_val.csv
+  // (step, epoch, val_accuracy, val_loss, val_count, elapsed_s)
   // (appending on resume, replacing with --overwrite, refusing otherwise).
   Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path, const CsvMode& mode);
   // Collective over the workers.
@@ -32,6 +35,7 @@ class Evaluator {
 
  private:
   const comm::Topology& topo_;
+  util::Clock::time_point start_ = util::Clock::now();  // elapsed_s: wall time since the worker started
   CsvFile csv_;
   ValResult last_;
 };
