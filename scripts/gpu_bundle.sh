@@ -47,7 +47,7 @@ cp -r "$pkgdata" "$out/openmpi/share/"
 sysconf=$(ompi_info --path sysconfdir --parsable | sed 's/^path:sysconfdir://')
 cp "$sysconf/openmpi-mca-params.conf" "$out/openmpi/etc/"
 cp "$repo/scripts/gpu_check.sh" "$out/scripts/"
-cp "$repo/tests/mpi/gpu_checks.sh" "$out/tests/mpi/"
+cp "$repo/tests/mpi/gpu_checks.sh" "$repo/tests/mpi/net_fixture.sh" "$out/tests/mpi/"
 cp -r "$repo/configs" "$out/"
 cp "$repo/bench/peer_pytorch_resnet18.py" "$out/bench/"
 

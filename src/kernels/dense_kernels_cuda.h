@@ -11,6 +11,8 @@
 
 namespace signvote::kernels::cuda {
 
+// x (n,) *= a (the hierarchy's node mean after a sum).
+void scale(float* x, std::size_t n, float a, cudaStream_t stream);
 // x, m, g (n,): sgd_update per coordinate.
 void sgd_step(float* x, float* m, const float* g, std::size_t n, const DenseStep& s, cudaStream_t stream);
 // x, m, v, g (n,): adam_update per coordinate.

@@ -5,84 +5,72 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <cstring>
 #include <utility>
 
 #include "kernels/cuda_check.h"
 
 namespace signvote::kernels::cuda {
 
-// RAII device array of `size` T (cudaMalloc / cudaFree); move-only.
-template <class T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t size) : size_(size) {
-    if (size_ > 0) SV_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), size_ * sizeof(T)));
+// RAII array of `size` T in CUDA-managed memory, move-only; Memory says
+// where: DeviceMemory (cudaMalloc / cudaFree) or PinnedMemory (page-locked
+// host memory, cudaMallocHost / cudaFreeHost, zero-filled: the staging
+// buffers of asynchronous copies).
+struct DeviceMemory {
+  static void* allocate(std::size_t bytes) {
+    void* p = nullptr;
+    SV_CUDA_CHECK(cudaMalloc(&p, bytes));
+    return p;
   }
-  DeviceBuffer(DeviceBuffer&& o) noexcept
-      : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+  static void release(void* p) noexcept { cudaFree(p); }  // no throw from a destructor
+};
+struct PinnedMemory {
+  static void* allocate(std::size_t bytes) {
+    void* p = nullptr;
+    SV_CUDA_CHECK(cudaMallocHost(&p, bytes));
+    std::memset(p, 0, bytes);
+    return p;
+  }
+  static void release(void* p) noexcept { cudaFreeHost(p); }
+};
+
+template <class T, class Memory>
+class CudaArray {
+ public:
+  CudaArray() = default;
+  explicit CudaArray(std::size_t size) : size_(size) {
+    if (size_ > 0) ptr_ = static_cast<T*>(Memory::allocate(size_ * sizeof(T)));
+  }
+  CudaArray(CudaArray&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  CudaArray& operator=(CudaArray&& o) noexcept {
     if (this != &o) {
-      release();
+      reset();
       ptr_ = std::exchange(o.ptr_, nullptr);
       size_ = std::exchange(o.size_, 0);
     }
     return *this;
   }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() { release(); }
+  CudaArray(const CudaArray&) = delete;
+  CudaArray& operator=(const CudaArray&) = delete;
+  ~CudaArray() { reset(); }
 
   T* data() { return ptr_; }
   const T* data() const { return ptr_; }
   std::size_t size() const { return size_; }
 
  private:
-  void release() noexcept {
-    if (ptr_ != nullptr) cudaFree(ptr_);  // no throw from a destructor
+  void reset() noexcept {
+    if (ptr_ != nullptr) Memory::release(ptr_);
     ptr_ = nullptr;
   }
   T* ptr_ = nullptr;
   std::size_t size_ = 0;
 };
 
-// RAII page-locked host array of `size` T (cudaMallocHost / cudaFreeHost):
-// the staging buffers of asynchronous copies; move-only, zero-filled.
 template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t size) : size_(size) {
-    if (size_ == 0) return;
-    SV_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&ptr_), size_ * sizeof(T)));
-    for (std::size_t i = 0; i < size_; ++i) ptr_[i] = T{};
-  }
-  PinnedBuffer(PinnedBuffer&& o) noexcept
-      : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    if (this != &o) {
-      release();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      size_ = std::exchange(o.size_, 0);
-    }
-    return *this;
-  }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  ~PinnedBuffer() { release(); }
-
-  T* data() { return ptr_; }
-  const T* data() const { return ptr_; }
-  std::size_t size() const { return size_; }
-
- private:
-  void release() noexcept {
-    if (ptr_ != nullptr) cudaFreeHost(ptr_);
-    ptr_ = nullptr;
-  }
-  T* ptr_ = nullptr;
-  std::size_t size_ = 0;
-};
+using DeviceBuffer = CudaArray<T, DeviceMemory>;
+template <class T>
+using PinnedBuffer = CudaArray<T, PinnedMemory>;
 
 // Explicit, synchronous host -> device copy of count T.
 template <class T>

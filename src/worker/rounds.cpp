@@ -108,8 +108,8 @@ class OverlapVoteRound final : public RoundBase {
 };
 
 // The hierarchical vote (cluster.hierarchy: node; the authors' poster): the
-// node's workers average g (fp32, MPI on the node's communicator; cuda
-// workers through their host mirrors), the node leader alone runs Signum on
+// node's workers average g (fp32: MPI on the node's communicator, NCCL on
+// cuda workers; StepEngine::node_average), the node leader alone runs Signum on
 // the average and votes, and hands the RESULTs to the others, who apply the
 // same update. Local failures and weight hashes are agreed in the node
 // first, so the leader reports them for the node.
@@ -121,12 +121,7 @@ class NodeVoteRound final : public RoundBase {
     const bool leader = p_.topo.is_voter();
     auto t0 = Clock::now();
     agree_in_node(node);
-    p_.problem.pull(Flat::grads);
-    const auto g = p_.problem.grads();
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, node));
-    const float inv = 1.f / static_cast<float>(p_.topo.local_workers());
-    for (float& v : g) v *= inv;
-    p_.problem.push(Flat::grads);
+    p_.engine.node_average();
     if (leader) {
       const auto& o = p_.cfg.optimizer;
       flag_nan(p_.engine.momentum_pack(p_.client, o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum),

@@ -46,6 +46,13 @@ class HostEngine final : public StepEngine {
     return nan;
   }
 
+  void node_average() override {
+    const auto g = p_.grads();
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, topo_.node_comm()));
+    const float inv = 1.f / static_cast<float>(topo_.local_workers());
+    for (float& v : g) v *= inv;
+  }
+
   void allreduce_grads() override {
     const auto g = p_.grads();
     SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));

@@ -41,6 +41,9 @@ class StepEngine {
   virtual void apply_shard(const VoteClient& client, size_t s, float lr, float wd) = 0;
   // NaNs in g (the fp32 baseline checks before summing).
   virtual size_t count_nan_grads() = 0;
+  // Hierarchy: g = mean of g over the node's workers (collective over
+  // topo.node_comm(); cuda: NCCL on the device unless GPUs are shared).
+  virtual void node_average() = 0;
   // fp32 baseline: g = sum of g over the workers (collective over them),
   // then opt's update with g * grad_scale (1/W).
   virtual void allreduce_grads() = 0;

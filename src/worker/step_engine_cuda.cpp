@@ -43,6 +43,7 @@ class CudaEngine final : public StepEngine {
   }
   ~CudaEngine() override {
     if (nccl_) ncclCommDestroy(*nccl_);  // no throw from a destructor
+    if (node_nccl_) ncclCommDestroy(*node_nccl_);
   }
 
   // Shard s's words start at word offset/32 of bits_ (shards start on
@@ -107,6 +108,27 @@ class CudaEngine final : public StepEngine {
     return read_nans(1);
   }
 
+  // The node's workers sum g with NCCL on the device (their own
+  // communicator, bootstrapped over the node's MPI communicator), then
+  // scale by 1/count; through the host and MPI when GPUs are shared.
+  void node_average() override {
+    if (!path_chosen_) choose_allreduce();
+    const float inv = 1.f / static_cast<float>(topo_.local_workers());
+    if (shared_gpus_) {
+      p_.pull(Flat::grads);
+      const auto h = p_.grads();
+      SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, h.data(), static_cast<int>(h.size()), MPI_FLOAT, MPI_SUM, topo_.node_comm()));
+      for (float& v : h) v *= inv;
+      p_.push(Flat::grads);
+      return;
+    }
+    if (!node_nccl_) node_nccl_ = init_nccl(topo_.node_comm(), topo_.local_worker_index(), topo_.local_workers());
+    float* g = p_.device(Flat::grads).data();
+    SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *node_nccl_, stream_));
+    kc::scale(g, d_, inv, stream_);
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
   // NCCL needs one GPU per rank ("Duplicate GPU detected" otherwise): with
   // model.share_gpus and more worker ranks than GPUs on a node, the sum goes
   // through the host and MPI instead.
@@ -120,7 +142,7 @@ class CudaEngine final : public StepEngine {
       p_.push(Flat::grads);
       return;
     }
-    if (!nccl_) init_nccl();
+    if (!nccl_) nccl_ = init_nccl(topo_.workers_comm(), topo_.worker_index(), topo_.workers());
     SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *nccl_, stream_));
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
@@ -174,16 +196,17 @@ class CudaEngine final : public StepEngine {
     shared_gpus_ = shared != 0;
     path_chosen_ = true;
     if (topo_.worker_index() == 0)
-      spdlog::info("cuda workers: fp32 all-reduce through {}", shared_gpus_ ? "MPI (GPUs are shared)" : "NCCL");
+      spdlog::info("cuda workers: fp32 sums (all-reduce baseline, node average) through {}", shared_gpus_ ? "MPI (GPUs are shared)" : "NCCL");
   }
-  // NCCL over the workers, bootstrapped with an MPI broadcast of worker 0's id.
-  void init_nccl() {
+  // An NCCL communicator over the ranks of `mpi` (this one is `rank` of
+  // `size`), bootstrapped with an MPI broadcast of rank 0's id.
+  static ncclComm_t init_nccl(MPI_Comm mpi, int rank, int size) {
     ncclUniqueId id{};
-    if (topo_.worker_index() == 0) SV_NCCL_CHECK(ncclGetUniqueId(&id));
-    SV_MPI_CHECK(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, topo_.workers_comm()));
+    if (rank == 0) SV_NCCL_CHECK(ncclGetUniqueId(&id));
+    SV_MPI_CHECK(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, mpi));
     ncclComm_t comm = nullptr;
-    SV_NCCL_CHECK(ncclCommInitRank(&comm, topo_.workers(), id, topo_.worker_index()));
-    nccl_ = comm;
+    SV_NCCL_CHECK(ncclCommInitRank(&comm, size, id, rank));
+    return comm;
   }
 
   Problem& p_;
@@ -197,7 +220,7 @@ class CudaEngine final : public StepEngine {
   kc::PinnedBuffer<unsigned long long> host_nans_;
   kc::DeviceBuffer<float> m_, dm_, dv_;   // Signum momentum; all-reduce SGD/Adam state (else empty)
   AlignedBuffer<float> hm_;               // host mirror of m_ (checkpoints)
-  std::optional<ncclComm_t> nccl_;
+  std::optional<ncclComm_t> nccl_, node_nccl_;  // the workers'; the node's (hierarchy)
   bool shared_gpus_ = false, path_chosen_ = false;
 };
 

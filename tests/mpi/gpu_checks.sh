@@ -16,16 +16,8 @@
 # no CUDA device is visible; several worker ranks share one GPU there
 # (model.share_gpus) so a one-GPU machine runs them.
 set -euo pipefail
-mode=$1 sv=$2 fixture=$3 work=$4
-shift 4
-mpirun=("$@")
-rm -rf "$work" && mkdir -p "$work"
-"$fixture" "$work/data" 600
-cfg=(train "$(dirname "$0")/../../configs/cifar10_resnet18_w16_signum.yaml"
-     --set model.name=small_cnn --set cluster.workers=2 --set data.path="$work/data" --set data.val_count=100
-     --set data.train_files=1 --set data.records_per_file=600 --set data.batch_size=16
-     --set run.eval_every=10 --set run.log_every=5 --set run.hash_every=1 --set run.checkpoint_every=0
-     --set optimizer.milestones=[] --set model.math=fp32 --set model.share_gpus=true)
+source "$(dirname "$0")/net_fixture.sh"
+cfg+=(--set cluster.workers=2 --set run.eval_every=10 --set run.log_every=5 --set run.hash_every=1 --set model.math=fp32 --set model.share_gpus=true)
 
 if [ "$mode" = nodevice ]; then
   start=$(date +%s)
@@ -56,7 +48,7 @@ case $mode in
     "${mpirun[@]}" -np 3 "$sv" "${cfg[@]}" --set model.device=cuda --set run.steps=20 --set aggregation.method=allreduce \
       --set optimizer.name=sgd --set optimizer.lr=0.05 --set optimizer.momentum=0.9 2>&1 | tee "$work/out.txt"
     grep -q "step 20/20" "$work/out.txt"
-    grep -o "fp32 all-reduce through [A-Z]*" "$work/out.txt"
+    grep -o "fp32 sums (all-reduce baseline, node average) through [A-Z]*" "$work/out.txt"
     echo "PASS: all-reduce baseline on cuda workers, replicas bit-identical"
     ;;
   resume)

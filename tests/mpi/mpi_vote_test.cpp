@@ -56,16 +56,18 @@ bool expected_majority(size_t i, uint64_t t, int W) {
   return 2 * ones >= W;
 }
 
+// A server rank's part of both closed-form tests: `rounds` plain rounds.
+void serve(const comm::Topology& topo, size_t dim, uint64_t rounds) {
+  server::VoteServer srv(topo, dim, kernels::best_ops());
+  for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
+}
+
 void closed_form(int servers, size_t dim, uint64_t rounds) {
   int size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   comm::Topology topo(servers, size - servers);
   const int W = topo.workers();
-  if (topo.is_server()) {
-    server::VoteServer srv(topo, dim, kernels::best_ops());
-    for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
-    return;
-  }
+  if (topo.is_server()) return serve(topo, dim, rounds);
   worker::VoteClient client(topo, dim);
   const int k = topo.worker_index();
   std::vector<float> x(dim);
@@ -107,11 +109,7 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
   comm::Topology topo(servers, size - servers, comm::NodeLayout{rpn, true});
   const int W = topo.workers(), nodes = (W + rpn - 1) / rpn;
   EXPECT(topo.voters() == nodes);
-  if (topo.is_server()) {
-    server::VoteServer srv(topo, dim, kernels::best_ops());
-    for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
-    return;
-  }
+  if (topo.is_server()) return serve(topo, dim, rounds);
   worker::VoteClient client(topo, dim);
   const int k = topo.worker_index();
   std::vector<float> x(dim);

@@ -13,16 +13,8 @@
 #           per layer and pass and one gradient row per weight and batch.
 # MODEL/EXTRA (env) pick the problem: the toy by default.
 set -euo pipefail
-mode=$1 sv=$2 fixture=$3 work=$4
-shift 4
-mpirun=("$@")
-rm -rf "$work" && mkdir -p "$work"
-"$fixture" "$work/data" 600
-cfg=(train "$(dirname "$0")/../../configs/cifar10_resnet18_w16_signum.yaml"
-     --set model.name=small_cnn --set cluster.workers=3 --set data.path="$work/data" --set data.val_count=100
-     --set data.train_files=1 --set data.records_per_file=600
-     --set data.batch_size=16 --set run.eval_every=8 --set run.log_every=2 --set run.hash_every=1
-     --set run.checkpoint_every=0 --set optimizer.milestones=[])
+source "$(dirname "$0")/net_fixture.sh"
+cfg+=(--set cluster.workers=3 --set run.eval_every=8 --set run.log_every=2 --set run.hash_every=1)
 case $mode in
   resume)
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=20 --checkpoint-dir "$work/a"
