@@ -62,6 +62,21 @@ void serve(const comm::Topology& topo, size_t dim, uint64_t rounds) {
   for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
 }
 
+// Worker k's estimate in round t: +-0.5 by vote_of.
+void estimate(std::vector<float>& x, int k, uint64_t t, int W) {
+  for (size_t i = 0; i < x.size(); ++i) x[i] = vote_of(k, i, t, W) ? 0.5f : -0.5f;
+}
+
+// Packs sign(x) per shard, votes in round t and waits for the results.
+void vote(worker::VoteClient& client, const std::vector<float>& x, uint64_t t) {
+  for (size_t s = 0; s < client.shards(); ++s) {
+    const auto& sh = client.shard(s);
+    kernels::best_ops().pack(x.data() + sh.offset, sh.length, client.out_bits(s));
+  }
+  client.post(t, {});
+  client.wait();
+}
+
 void closed_form(int servers, size_t dim, uint64_t rounds) {
   int size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -72,13 +87,8 @@ void closed_form(int servers, size_t dim, uint64_t rounds) {
   const int k = topo.worker_index();
   std::vector<float> x(dim);
   for (uint64_t t = 1; t <= rounds; ++t) {
-    for (size_t i = 0; i < dim; ++i) x[i] = vote_of(k, i, t, W) ? 0.5f : -0.5f;
-    for (size_t s = 0; s < client.shards(); ++s) {
-      const auto& sh = client.shard(s);
-      kernels::best_ops().pack(x.data() + sh.offset, sh.length, client.out_bits(s));
-    }
-    client.post(t, {});
-    client.wait();
+    estimate(x, k, t, W);
+    vote(client, x, t);
     size_t wrong = 0;
     for (size_t s = 0; s < client.shards(); ++s) {
       const auto& sh = client.shard(s);
@@ -114,16 +124,9 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
   const int k = topo.worker_index();
   std::vector<float> x(dim);
   for (uint64_t t = 1; t <= rounds; ++t) {
-    for (size_t i = 0; i < dim; ++i) x[i] = vote_of(k, i, t, W) ? 0.5f : -0.5f;
+    estimate(x, k, t, W);
     SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x.data(), static_cast<int>(dim), MPI_FLOAT, MPI_SUM, topo.node_comm()));
-    if (topo.is_voter()) {
-      for (size_t s = 0; s < client.shards(); ++s) {
-        const auto& sh = client.shard(s);
-        kernels::best_ops().pack(x.data() + sh.offset, sh.length, client.out_bits(s));
-      }
-      client.post(t, {});
-      client.wait();
-    }
+    if (topo.is_voter()) vote(client, x, t);
     client.share(t, topo.node_comm(), topo.is_voter());
     size_t wrong = 0;
     for (size_t s = 0; s < client.shards(); ++s) {
