@@ -42,6 +42,8 @@ Topology::Topology(int servers, int workers, NodeLayout layout)
   // Workers' communicator (the all-reduce baseline); servers get MPI_COMM_NULL.
   const int color = is_server() ? MPI_UNDEFINED : 1;
   SV_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, color, world_rank_, &workers_comm_));
+  SV_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, is_server() ? 1 : MPI_UNDEFINED, world_rank_, &servers_comm_));
+  if (servers_comm_ != MPI_COMM_NULL) SV_MPI_CHECK(MPI_Comm_set_errhandler(servers_comm_, MPI_ERRORS_RETURN));
   if (workers_comm_ != MPI_COMM_NULL) {
     SV_MPI_CHECK(MPI_Comm_set_errhandler(workers_comm_, MPI_ERRORS_RETURN));
     if (layout.ranks_per_node > 0)  // consecutive workers form a "node"
@@ -63,6 +65,7 @@ Topology::Topology(int servers, int workers, NodeLayout layout)
 
 Topology::~Topology() {
   if (node_comm_ != MPI_COMM_NULL) MPI_Comm_free(&node_comm_);
+  if (servers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&servers_comm_);
   if (workers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&workers_comm_);
 }
 

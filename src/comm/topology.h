@@ -61,6 +61,7 @@ class Topology {
   int local_worker_index() const { return local_index_; }      // workers only
   int local_workers() const { return local_count_; }
   MPI_Comm node_comm() const { return node_comm_; }             // MPI_COMM_NULL on servers
+  MPI_Comm servers_comm() const { return servers_comm_; }       // the S servers; MPI_COMM_NULL on workers
   // The ranks the servers receive votes from, in world-rank order.
   int voters() const { return static_cast<int>(voters_.size()); }
   int voter_rank(int v) const { return voters_[static_cast<size_t>(v)]; }
@@ -69,7 +70,7 @@ class Topology {
 
  private:
   int world_rank_ = 0, world_size_ = 0, servers_ = 0, workers_ = 0;
-  MPI_Comm workers_comm_ = MPI_COMM_NULL, node_comm_ = MPI_COMM_NULL;
+  MPI_Comm workers_comm_ = MPI_COMM_NULL, node_comm_ = MPI_COMM_NULL, servers_comm_ = MPI_COMM_NULL;
   int local_index_ = 0, local_count_ = 0;
   std::vector<int> voters_;
   bool voter_ = false, hierarchy_ = false;

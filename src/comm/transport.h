@@ -57,10 +57,11 @@ class Transport {
     SV_MPI_CHECK(MPI_Test(req, &flag, MPI_STATUS_IGNORE));
     return flag != 0;
   }
-  // Bytes a completed receive delivered; -1 when its status carries an error.
+  // Bytes a completed receive delivered; -1 when its status carries an
+  // error or the request did not complete (MPI_ERR_PENDING).
   static int received_bytes(const MPI_Status& st) {
     int count = -1;
-    if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) return -1;
+    if (st.MPI_ERROR != MPI_SUCCESS) return -1;
     if (MPI_Get_count(&st, MPI_BYTE, &count) != MPI_SUCCESS) return -1;
     return count;
   }

@@ -8,8 +8,10 @@
 //             nowhere, logged with how late it was, its receive re-posted
 //   tally:    the P present rows (majority threshold ceil(P/2): an absent
 //             vote counts 0, so coordinates without margin go to +1)
-//   reply:    Isend RESULT(t) to every worker; wait for the present ones,
-//             leave the late ones' sends queued (in order) in their outbox
+//   reply:    Isend RESULT(t) to every worker without waiting; each
+//             worker's sends queue (in order) in its outbox until done
+//   stale:    a stale vote carrying an error (the late worker failed) stops
+//             the run naming it
 //   limit:    a worker late cluster.max_missed_rounds rounds in a row stops
 //             the run (ErrorCode::worker_late naming it)
 #include "comm/mpi_check.h"
@@ -38,7 +40,21 @@ bool VoteServer::is_stale(int k, int count, uint64_t step) const {
          h.step < step;
 }
 
-void VoteServer::receive_by_deadline(uint64_t step) {
+VoteServer::~VoteServer() {
+  for (auto& r : reqs_) {
+    if (r == MPI_REQUEST_NULL) continue;
+    MPI_Cancel(&r);  // no throw from a destructor
+    MPI_Wait(&r, MPI_STATUS_IGNORE);
+  }
+  for (auto& box : outbox_)
+    for (auto& o : box) {
+      if (o.req == MPI_REQUEST_NULL) continue;
+      MPI_Request_free(&o.req);                         // completes in the background...
+      new std::shared_ptr<comm::Message>(std::move(o.msg));  // ...from a buffer deliberately kept
+    }
+}
+
+void VoteServer::receive_by_deadline(uint64_t step, bool account) {
   const int W = topo_.voters();
   for (int k = 0; k < W; ++k) {
     present_[size_t(k)] = 0;
@@ -55,7 +71,15 @@ void VoteServer::receive_by_deadline(uint64_t step) {
       const int k = done[size_t(i)];
       const int count = comm::Transport::received_bytes(st[size_t(i)]);
       if (is_stale(k, count, step)) {
-        const uint64_t old = reinterpret_cast<const MsgHeader*>(slots_.data() + size_t(k) * slot_bytes_)->step;
+        const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + size_t(k) * slot_bytes_);
+        if (h.status != protocol::ErrorCode::ok && account) {  // a late worker failed: stop the run, naming it
+          MsgHeader verdict = h;
+          verdict.err_rank = static_cast<uint32_t>(topo_.voter_rank(k));
+          reply_error(step, verdict);
+          throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", topo_.world_rank(), step,
+                                       comm::describe_error(error_.header())));
+        }
+        const uint64_t old = h.step;
         const auto it = deadlines_.find(old);
         const double late_ms = it == deadlines_.end() ? 0.0
             : std::chrono::duration<double, std::milli>(Clock::now() - it->second).count();
@@ -71,7 +95,7 @@ void VoteServer::receive_by_deadline(uint64_t step) {
     if (have == W || Clock::now() >= deadline) break;
     if (n == 0 || n == MPI_UNDEFINED) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  note_late(step, deadline);
+  if (account) note_late(step, deadline);
 }
 
 void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
@@ -82,7 +106,7 @@ void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
       continue;
     }
     ++late_;
-    if (++missed_[size_t(k)] > policy_.max_missed) {
+    if (++missed_[size_t(k)] >= policy_.max_missed) {
       MsgHeader verdict;
       verdict.status = protocol::ErrorCode::worker_late;
       verdict.err_rank = static_cast<uint32_t>(topo_.voter_rank(k));
@@ -124,13 +148,10 @@ void VoteServer::reply_queued(const comm::Message& msg) {
     auto& box = outbox_[size_t(k)];
     box.push_back({copy, MPI_REQUEST_NULL});
     net_.isend(copy->data(), copy->bytes(), topo_.voter_rank(k), protocol::kTagResult, &box.back().req);
-    // An on-time worker has its receives posted: its sends complete now. A
-    // late one's complete as it catches up; drop those that have.
-    while (!box.empty()) {
-      if (present_[size_t(k)]) comm::Transport::wait(&box.front().req);
-      else if (!comm::Transport::test(&box.front().req)) break;
-      box.pop_front();
-    }
+    // Never wait here: a worker receives when it next calls MPI (a late one
+    // as it catches up, an overlapping one after its backward pass). Drop
+    // the sends that have completed; finish() waits for the rest.
+    while (!box.empty() && comm::Transport::test(&box.front().req)) box.pop_front();
   }
 }
 

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include "comm/mpi_check.h"
 #include "util/timer.h"
 
 #include "signvote/sign_kernels.h"
@@ -58,8 +59,7 @@ class Server final : public ServerLoop {
     progress_ = Progress(steps, cfg_.run.progress_seconds, first);
     uint64_t step = first;
     for (; step <= steps; ++step) {
-      const double elapsed = util::seconds_since(t0);
-      const bool stop = cfg_.run.time_limit_s > 0 && elapsed >= cfg_.run.time_limit_s && step < steps;
+      const bool stop = time_is_up(t0) && step < steps;
       RoundSummary s = srv_.round(step, stop ? protocol::kFlagStop : 0);
       if (stop && logger_) spdlog::info("time limit {} s reached: step {} is the last", cfg_.run.time_limit_s, step);
       try {
@@ -77,6 +77,15 @@ class Server final : public ServerLoop {
   }
 
  private:
+  // Server 0's clock decides for every shard, so that all servers and
+  // workers agree on the last round (one small broadcast per round).
+  bool time_is_up(util::Clock::time_point t0) const {
+    if (cfg_.run.time_limit_s <= 0) return false;
+    int up = util::seconds_since(t0) >= cfg_.run.time_limit_s ? 1 : 0;
+    if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Bcast(&up, 1, MPI_INT, 0, topo_.servers_comm()));
+    return up != 0;
+  }
+
   void log_step(uint64_t step, uint64_t steps, RoundSummary& s) {
     if (kind_ == RoundKind::allreduce)  // the paper's count: 32 bits/param each way
       s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * dim_;

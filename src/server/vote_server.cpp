@@ -45,7 +45,7 @@ VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::Round
 }
 
 void VoteServer::receive_all(uint64_t step) {
-  if (deadline_mode()) return receive_by_deadline(step);
+  if (deadline_mode()) return receive_by_deadline(step, /*account=*/true);
   const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
   for (int k = 0; k < topo_.voters(); ++k) {
     net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, topo_.voter_rank(k), tag, &reqs_[k]);
@@ -86,8 +86,9 @@ bool VoteServer::check_hashes(MsgHeader& verdict) const {
   for (auto [h, n] : votes)
     if (n > best) best = n, common = h;
   for (int k = 0; k < topo_.voters(); ++k) {
+    if (!present_[k]) continue;  // a late voter's slot may still be receiving
     const uint64_t h = reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash;
-    if (present_[k] && h != common) {
+    if (h != common) {
       verdict.status = ErrorCode::hash_mismatch;
       verdict.err_rank = static_cast<uint32_t>(topo_.voter_rank(k));
       verdict.err_expected = common;
@@ -142,7 +143,8 @@ void VoteServer::reply_error(uint64_t step, const MsgHeader& verdict) {
 }
 
 void VoteServer::abort(uint64_t step) {
-  receive_all(step);
+  if (deadline_mode()) receive_by_deadline(step, /*account=*/false);
+  else receive_all(step);
   MsgHeader verdict;
   verdict.status = ErrorCode::worker_failed;
   verdict.err_rank = static_cast<uint32_t>(topo_.world_rank());

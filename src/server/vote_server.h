@@ -64,6 +64,10 @@ class VoteServer {
   // Stops the run from the server side at `step` (the round the workers are
   // in): receives their messages, replies worker_failed naming this rank.
   void abort(uint64_t step);
+  // Deadline mode: cancels receives still posted and lets queued sends
+  // finish on their own (their buffers are kept), so that a server leaving
+  // on an error never frees memory MPI is still using.
+  ~VoteServer();
   // With a deadline, after the last round: receives the late workers' votes
   // up to `last_step` (discarded) and delivers every result they still lack.
   void finish(uint64_t last_step);
@@ -80,7 +84,8 @@ class VoteServer {
   };
   bool deadline_mode() const { return policy_.deadline_ms > 0; }
   void post_receive(int k);
-  void receive_by_deadline(uint64_t step);
+  // account: count misses and enforce max_missed (not while aborting).
+  void receive_by_deadline(uint64_t step, bool account);
   bool is_stale(int k, int count, uint64_t step) const;
   void note_late(uint64_t step, Clock::time_point deadline);
   const uint32_t* present_rows(size_t* rows, size_t* stride_words);

@@ -62,6 +62,7 @@ class OverlapVoteRound final : public RoundBase {
  public:
   using RoundBase::RoundBase;
   void before_compute(uint64_t step) override {
+    p_.client.begin(step);  // nothing posted yet, whatever the hook does
     next_ = p_.client.shards() - 1;
     nan_ = 0;
     early_pack_s_ = 0;

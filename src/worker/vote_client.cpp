@@ -24,10 +24,14 @@ VoteClient::VoteClient(const comm::Topology& topo, size_t dim, const comm::Round
   posted_.assign(shards_.size(), 0);
 }
 
-void VoteClient::post(uint64_t step, const WorkerReport& r) {
+void VoteClient::begin(uint64_t step) {
   step_ = step;
   bytes_sent_ = bytes_recv_ = 0;
   std::fill(posted_.begin(), posted_.end(), 0);
+}
+
+void VoteClient::post(uint64_t step, const WorkerReport& r) {
+  begin(step);
   post_rest(step, r);
 }
 
@@ -37,11 +41,7 @@ void VoteClient::post_rest(uint64_t step, const WorkerReport& r) {
 }
 
 void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
-  if (step != step_) {  // the first shard of a new round
-    step_ = step;
-    bytes_sent_ = bytes_recv_ = 0;
-    std::fill(posted_.begin(), posted_.end(), 0);
-  }
+  if (step != step_) begin(step);  // the first shard of a new round
   auto& h = out_[s].header();
   h = protocol::MsgHeader{};
   h.kind = report_only_ ? MsgKind::report : MsgKind::vote;
@@ -101,6 +101,7 @@ void VoteClient::wait() {
   for (size_t s = 0; s < shards_.size(); ++s) {
     const int server = static_cast<int>(s);
     const int count = comm::Transport::received_bytes(st[2 * s]);
+    counts_[s] = count;  // -1 is shared as such by share()
     if (count < 0)
       throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
                                    topo_.world_rank(), server));

@@ -38,6 +38,8 @@ class VoteClient {
   // Outgoing packed signs of shard s: payload_words(shard(s).length) words.
   uint32_t* out_bits(size_t s) { return out_[s].payload(); }
   float* out_floats(size_t s) { return reinterpret_cast<float*>(out_[s].payload()); }
+  // Starts round `step` (nothing posted yet); post() calls it.
+  void begin(uint64_t step);
   // Posts the VOTE/REPORT messages and the RESULT receives of `step`.
   void post(uint64_t step, const WorkerReport& report);
   // The same for shard s alone (overlap: shards go as their gradients are
