@@ -77,6 +77,20 @@ void vote(worker::VoteClient& client, const std::vector<float>& x, uint64_t t) {
   client.wait();
 }
 
+// Coordinates whose voted bit differs from expected(i), over every shard.
+template <class Expected>
+size_t wrong_bits(const worker::VoteClient& client, const Expected& expected) {
+  size_t wrong = 0;
+  for (size_t s = 0; s < client.shards(); ++s) {
+    const auto& sh = client.shard(s);
+    for (size_t j = 0; j < sh.length; ++j) {
+      const bool got = (client.result_bits(s)[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
+      wrong += got != expected(sh.offset + j);
+    }
+  }
+  return wrong;
+}
+
 void closed_form(int servers, size_t dim, uint64_t rounds) {
   int size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -89,16 +103,7 @@ void closed_form(int servers, size_t dim, uint64_t rounds) {
   for (uint64_t t = 1; t <= rounds; ++t) {
     estimate(x, k, t, W);
     vote(client, x, t);
-    size_t wrong = 0;
-    for (size_t s = 0; s < client.shards(); ++s) {
-      const auto& sh = client.shard(s);
-      const uint32_t* bits = client.result_bits(s);
-      for (size_t j = 0; j < sh.length; ++j) {
-        const bool got = (bits[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
-        wrong += got != expected_majority(sh.offset + j, t, W);
-      }
-    }
-    EXPECT(wrong == 0);
+    EXPECT(wrong_bits(client, [&](size_t i) { return expected_majority(i, t, W); }) == 0);
   }
 }
 
@@ -128,17 +133,11 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
     SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x.data(), static_cast<int>(dim), MPI_FLOAT, MPI_SUM, topo.node_comm()));
     if (topo.is_voter()) vote(client, x, t);
     client.share(t, topo.node_comm(), topo.is_voter());
-    size_t wrong = 0;
-    for (size_t s = 0; s < client.shards(); ++s) {
-      const auto& sh = client.shard(s);
-      for (size_t j = 0; j < sh.length; ++j) {
-        int plus = 0;
-        for (int n = 0; n < nodes; ++n) plus += node_vote(n, rpn, sh.offset + j, t, W);
-        const bool got = (client.result_bits(s)[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
-        wrong += got != (2 * plus >= nodes);
-      }
-    }
-    EXPECT(wrong == 0);
+    EXPECT(wrong_bits(client, [&](size_t i) {
+             int plus = 0;
+             for (int n = 0; n < nodes; ++n) plus += node_vote(n, rpn, i, t, W);
+             return 2 * plus >= nodes;
+           }) == 0);
   }
 }
 
