@@ -6,7 +6,9 @@
 #   scripts/netcluster.sh up N RATE [QUEUE_MS]   e.g. up 8 1gbit 50
 #   scripts/netcluster.sh run [--nodes K] MPIRUN_ARGS...
 #                                   e.g. run -np 8 --map-by node build/signvote train ...
-#                                   (--nodes K: only nodes 1..K take ranks)
+#                                   (--nodes K: only nodes 1..K take ranks;
+#                                    --slots A,B,..: node i takes the i-th count,
+#                                    filled in rank order with --map-by slot)
 #   scripts/netcluster.sh down
 #   scripts/netcluster.sh status
 #
@@ -101,6 +103,17 @@ run() {
       die "--nodes needs 1..$(wc -l < "$state/hostfile"), got '${2:-}'"
     head -n "$2" "$state/hostfile" > "$state/hostfile.$2"
     hostfile=$state/hostfile.$2
+    shift 2
+  elif [ "${1:-}" = --slots ]; then
+    [[ "${2:-}" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--slots needs counts like 1,3,3, got '${2:-}'"
+    local i=0 c
+    : > "$state/hostfile.slots"
+    for c in ${2//,/ }; do
+      i=$((i + 1))
+      [ "$i" -le "$(wc -l < "$state/hostfile")" ] || die "--slots names more nodes than the cluster has"
+      echo "sv-node$i slots=$c" >> "$state/hostfile.slots"
+    done
+    hostfile=$state/hostfile.slots
     shift 2
   fi
   local args=(--hostfile "$hostfile" --mca plm_rsh_agent "$state/agent"
