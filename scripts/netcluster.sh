@@ -26,7 +26,7 @@
 #
 # Launching: Open MPI's rsh agent is a script that enters the node's
 # namespace with its own UTS namespace and hostname (one shared hostname
-# made the orteds share one session directory and hang); the BTL and OOB
+# made the orteds share one Open MPI temporary directory and hang); the BTL and OOB
 # use TCP on 10.213.77.0/24 only; idle ranks yield (mpi_yield_when_idle).
 # Traffic only ever goes to these namespaces' addresses. Needs root.
 set -euo pipefail

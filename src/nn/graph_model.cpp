@@ -65,18 +65,18 @@ void GraphModel::finalize() {
     }
   }
   // Layers initialise host memory (the same code and RNG stream on either
-  // device, so a cpu and a cuda model of one seed start equal); a cuda
-  // model then copies it up and rebinds its layers to the device buffers.
-  AlignedBuffer hp(np), hg(np), hb(nb);
-  bind_all(hp.data(), hg.data(), hb.data(), /*init=*/true);
+  // device, so a cpu and a cuda model of one seed start equal): a host model
+  // its own buffers; a cuda model host staging, copied up, and its layers
+  // rebound to the device buffers.
   allocate_flat(np, nb);
   if (ctx_.space == MemSpace::host) {
-    std::copy_n(hp.data(), np, params_.data());
-    std::copy_n(hb.data(), nb, buffers_.data());
-  } else {
-    copy_floats(params_.data(), MemSpace::cuda, hp.data(), MemSpace::host, np);
-    copy_floats(buffers_.data(), MemSpace::cuda, hb.data(), MemSpace::host, nb);
+    bind_all(params_.data(), grads_.data(), buffers_.data(), /*init=*/true);
+    return;
   }
+  AlignedBuffer hp(np), hg(np), hb(nb);
+  bind_all(hp.data(), hg.data(), hb.data(), /*init=*/true);
+  copy_floats(params_.data(), MemSpace::cuda, hp.data(), MemSpace::host, np);
+  copy_floats(buffers_.data(), MemSpace::cuda, hb.data(), MemSpace::host, nb);
   bind_all(params_.data(), grads_.data(), buffers_.data(), /*init=*/false);
 }
 

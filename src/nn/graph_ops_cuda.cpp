@@ -18,11 +18,13 @@ class CudaOps final : public GraphOps {
   explicit CudaOps(std::shared_ptr<CudaContext> ctx) : ctx_(std::move(ctx)) {
     SV_CUDA_CHECK(cudaEventCreateWithFlags(&uploaded_, cudaEventDisableTiming));
     SV_CUDA_CHECK(cudaEventCreateWithFlags(&consumed_, cudaEventDisableTiming));
+    SV_CUDA_CHECK(cudaEventCreateWithFlags(&labels_sent_, cudaEventDisableTiming));
   }
   ~CudaOps() override {
     for (auto& e : events_) cudaEventDestroy(e);
     cudaEventDestroy(uploaded_);
     cudaEventDestroy(consumed_);
+    cudaEventDestroy(labels_sent_);
   }
   MemSpace space() const override { return MemSpace::cuda; }
 
@@ -92,7 +94,7 @@ class CudaOps final : public GraphOps {
 
   std::shared_ptr<CudaContext> ctx_;
   kc::PinnedBuffer<float> pinned_;
-  cudaEvent_t uploaded_ = nullptr, consumed_ = nullptr;
+  cudaEvent_t uploaded_ = nullptr, consumed_ = nullptr, labels_sent_ = nullptr;
   // Loss state of the last forward: n x k probabilities, labels, per-sample results.
   kc::DeviceBuffer<float> prob_;
   kc::DeviceBuffer<int> labels_, correct_, bad_;
@@ -119,9 +121,12 @@ void CudaOps::loss_forward(const Tensor& logits, const int* labels) {
   }
   if (bad_.size() == 0) bad_ = kc::DeviceBuffer<int>(1);
   if (prob_.size() < n * size_t(k_)) prob_ = kc::DeviceBuffer<float>(n * size_t(k_));
-  ctx_->synchronize();  // host_labels_ may still feed the previous pass's upload
+  // host_labels_ may still feed the previous pass's upload: wait for that
+  // copy alone (not for the forward pass queued ahead of this one).
+  SV_CUDA_CHECK(cudaEventSynchronize(labels_sent_));
   std::memcpy(host_labels_.data(), labels, n * sizeof(int));
   SV_CUDA_CHECK(cudaMemcpyAsync(labels_.data(), host_labels_.data(), n * sizeof(int), cudaMemcpyHostToDevice, ctx_->stream));
+  SV_CUDA_CHECK(cudaEventRecord(labels_sent_, ctx_->stream));
   cuda::softmax_xent_forward(logits.data(), labels_.data(), n_, k_, prob_.data(), loss_.data(), correct_.data(),
                              bad_.data(), ctx_->stream);
   SV_CUDA_CHECK(cudaMemcpyAsync(host_loss_.data(), loss_.data(), n * sizeof(double), cudaMemcpyDeviceToHost, ctx_->stream));

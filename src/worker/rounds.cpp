@@ -26,6 +26,13 @@ class RoundBase : public Round {
     p_.client.wait();
     p_.report.t_comm = since(t0);
   }
+  // Signum's beta (0: signSGD), and this step's learning rate and weight decay.
+  float beta() const {
+    const auto& o = p_.cfg.optimizer;
+    return o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum);
+  }
+  float lr(uint64_t step) const { return static_cast<float>(lr_at(p_.cfg.optimizer, step)); }
+  float wd() const { return static_cast<float>(p_.cfg.optimizer.weight_decay); }
   void flag_nan(size_t nan) {
     if (nan && p_.report.status == protocol::ErrorCode::ok)
       p_.report.status = protocol::ErrorCode::nan_gradient, p_.report.err_got = nan;
@@ -38,14 +45,12 @@ class VoteRound final : public RoundBase {
  public:
   using RoundBase::RoundBase;
   void run(uint64_t step) override {
-    const auto& o = p_.cfg.optimizer;
-    const float beta = o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum);
     auto t0 = Clock::now();
-    flag_nan(p_.engine.momentum_pack(p_.client, beta, p_.invert_signs));
+    flag_nan(p_.engine.momentum_pack(p_.client, beta(), p_.invert_signs));
     p_.report.t_pack = since(t0);
     exchange(step);
     t0 = Clock::now();
-    p_.engine.apply(p_.client, static_cast<float>(lr_at(o, step)), static_cast<float>(o.weight_decay));
+    p_.engine.apply(p_.client, lr(step), wd());
     p_.report.t_apply = since(t0);
     spdlog::debug("step {} bytes sent {} recv {}", step, p_.client.bytes_sent(), p_.client.bytes_recv());
   }
@@ -84,7 +89,6 @@ class OverlapVoteRound final : public RoundBase {
     flag_nan(nan_);
     p_.report.t_pack = since(t0) + early_pack_s_;
     p_.client.post_rest(step, p_.report);
-    const float lr = static_cast<float>(lr_at(p_.cfg.optimizer, step)), wd = static_cast<float>(p_.cfg.optimizer.weight_decay);
     float wait = 0, apply = 0;
     for (;;) {
       t0 = Clock::now();
@@ -92,7 +96,7 @@ class OverlapVoteRound final : public RoundBase {
       wait += since(t0);
       if (s == p_.client.shards()) break;
       t0 = Clock::now();
-      p_.engine.apply_shard(p_.client, s, lr, wd);
+      p_.engine.apply_shard(p_.client, s, lr(step), wd());
       apply += since(t0);
     }
     p_.report.t_comm = wait;
@@ -100,10 +104,6 @@ class OverlapVoteRound final : public RoundBase {
   }
 
  private:
-  float beta() const {
-    const auto& o = p_.cfg.optimizer;
-    return o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum);
-  }
   size_t next_ = 0, nan_ = 0;  // the highest shard not yet sent; NaNs met so far
   float early_pack_s_ = 0;     // packing done inside the backward pass
 };
@@ -123,11 +123,7 @@ class NodeVoteRound final : public RoundBase {
     auto t0 = Clock::now();
     agree_in_node(node);
     p_.engine.node_average();
-    if (leader) {
-      const auto& o = p_.cfg.optimizer;
-      flag_nan(p_.engine.momentum_pack(p_.client, o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum),
-                                       p_.invert_signs));
-    }
+    if (leader) flag_nan(p_.engine.momentum_pack(p_.client, beta(), p_.invert_signs));
     p_.report.t_pack = since(t0);
     t0 = Clock::now();
     if (leader) {
@@ -142,8 +138,7 @@ class NodeVoteRound final : public RoundBase {
     p_.client.share(step, node, leader);
     p_.report.t_comm = since(t0);
     t0 = Clock::now();
-    p_.engine.apply(p_.client, static_cast<float>(lr_at(p_.cfg.optimizer, step)),
-                    static_cast<float>(p_.cfg.optimizer.weight_decay));
+    p_.engine.apply(p_.client, lr(step), wd());
     p_.report.t_apply = since(t0);
   }
 

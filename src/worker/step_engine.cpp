@@ -46,22 +46,20 @@ class HostEngine final : public StepEngine {
     return nan;
   }
 
-  void node_average() override {
-    const auto g = p_.grads();
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, topo_.node_comm()));
-    const float inv = 1.f / static_cast<float>(topo_.local_workers());
-    for (float& v : g) v *= inv;
-  }
-
-  void allreduce_grads() override {
-    const auto g = p_.grads();
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
-  }
+  void node_average() override { sum_grads(topo_.node_comm(), 1.f / static_cast<float>(topo_.local_workers())); }
+  void allreduce_grads() override { sum_grads(topo_.workers_comm(), 1.f); }
   void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
     opt.step(p_.params(), p_.grads(), step, grad_scale);
   }
 
   std::span<float> momentum() override { return momentum_.span(); }
+
+  // g = scale * (sum of g over the ranks of `comm`).
+  void sum_grads(MPI_Comm comm, float scale) {
+    const auto g = p_.grads();
+    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, comm));
+    if (scale != 1.f) for (float& v : g) v *= scale;
+  }
   void sync_to_host() override {}
   void sync_to_device() override {}
 

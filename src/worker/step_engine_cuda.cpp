@@ -112,39 +112,15 @@ class CudaEngine final : public StepEngine {
   // communicator, bootstrapped over the node's MPI communicator), then
   // scale by 1/count; through the host and MPI when GPUs are shared.
   void node_average() override {
-    if (!path_chosen_) choose_allreduce();
-    const float inv = 1.f / static_cast<float>(topo_.local_workers());
-    if (shared_gpus_) {
-      p_.pull(Flat::grads);
-      const auto h = p_.grads();
-      SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, h.data(), static_cast<int>(h.size()), MPI_FLOAT, MPI_SUM, topo_.node_comm()));
-      for (float& v : h) v *= inv;
-      p_.push(Flat::grads);
-      return;
-    }
-    if (!node_nccl_) node_nccl_ = init_nccl(topo_.node_comm(), topo_.local_worker_index(), topo_.local_workers());
-    float* g = p_.device(Flat::grads).data();
-    SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *node_nccl_, stream_));
-    kc::scale(g, d_, inv, stream_);
-    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    sum_grads(topo_.node_comm(), topo_.local_worker_index(), topo_.local_workers(), node_nccl_,
+              1.f / static_cast<float>(topo_.local_workers()));
   }
 
   // NCCL needs one GPU per rank ("Duplicate GPU detected" otherwise): with
   // model.share_gpus and more worker ranks than GPUs on a node, the sum goes
   // through the host and MPI instead.
   void allreduce_grads() override {
-    if (!path_chosen_) choose_allreduce();
-    float* g = p_.device(Flat::grads).data();
-    if (shared_gpus_) {
-      p_.pull(Flat::grads);
-      const auto h = p_.grads();
-      SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, h.data(), static_cast<int>(h.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
-      p_.push(Flat::grads);
-      return;
-    }
-    if (!nccl_) nccl_ = init_nccl(topo_.workers_comm(), topo_.worker_index(), topo_.workers());
-    SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *nccl_, stream_));
-    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    sum_grads(topo_.workers_comm(), topo_.worker_index(), topo_.workers(), nccl_, 1.f);
   }
 
   void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
@@ -187,6 +163,26 @@ class CudaEngine final : public StepEngine {
     for (size_t i = 0; i < n; ++i) total += host_nans_.data()[i];
     return total;
   }
+  // g = scale * (sum of g over the ranks of `mpi`, this one `rank` of
+  // `size`): NCCL on the device (its communicator made at the first call),
+  // or MPI through the host mirror when GPUs are shared.
+  void sum_grads(MPI_Comm mpi, int rank, int size, std::optional<ncclComm_t>& nccl, float scale) {
+    if (!path_chosen_) choose_allreduce();
+    if (shared_gpus_) {
+      p_.pull(Flat::grads);
+      const auto h = p_.grads();
+      SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, h.data(), static_cast<int>(h.size()), MPI_FLOAT, MPI_SUM, mpi));
+      if (scale != 1.f) for (float& v : h) v *= scale;
+      p_.push(Flat::grads);
+      return;
+    }
+    if (!nccl) nccl = init_nccl(mpi, rank, size);
+    float* g = p_.device(Flat::grads).data();
+    SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *nccl, stream_));
+    if (scale != 1.f) kc::scale(g, d_, scale, stream_);
+    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
   // Collective, at the first all-reduce (never while workers are still being
   // built: a worker that failed there would leave the others waiting). Any
   // node with more worker ranks than GPUs sends every worker through MPI.
