@@ -17,6 +17,7 @@
 #include "comm/topology.h"
 #include "signvote/sign_kernels.h"
 #include "server/vote_server.h"
+#include "worker/alltoall_vote.h"
 #include "worker/vote_client.h"
 
 #include <fmt/format.h>
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace signvote::bench {
@@ -33,6 +35,7 @@ namespace {
 struct CommArgs {
   size_t dim = 11173962;
   int servers = 1;
+  std::string transport = "server";  // server | alltoall (aggregation.transport)
   int reps = 20;
   bool json = false;
 };
@@ -47,35 +50,54 @@ double median_of_max(std::vector<double> t) {
   return mx[mx.size() / 2];
 }
 
-std::vector<double> vote_rounds(const comm::Topology& topo, const CommArgs& a, AlignedBuffer<float>& x,
-                                AlignedBuffer<float>& g, AlignedBuffer<float>& m) {
+// One round of the product's VoteRound / AlltoallVoteRound (worker/rounds.cpp)
+// on random gradients: Signum pack into `slots`, `exchange`, fused apply.
+template <class Exchange>
+std::vector<double> timed_rounds(const CommArgs& a, worker::SignSlots& slots, Exchange exchange, AlignedBuffer<float>& x,
+                                 AlignedBuffer<float>& g, AlignedBuffer<float>& m) {
   const auto& ops = kernels::best_ops();
   std::vector<double> t(a.reps, 0.0);
-  if (topo.is_server()) {
-    server::VoteServer srv(topo, a.dim, ops);
-    for (int r = 0; r < a.reps; ++r) {
-      SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
-      srv.round(r + 1);
-    }
-    return t;
-  }
-  worker::VoteClient client(topo, a.dim);
   for (int r = 0; r < a.reps; ++r) {
     SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
     const double t0 = now_ms();
-    for (size_t s = 0; s < client.shards(); ++s) {
-      const auto& sh = client.shard(s);
-      ops.momentum_pack(m.data() + sh.offset, g.data() + sh.offset, sh.length, 0.9f, client.out_bits(s));
+    for (size_t s = 0; s < slots.shards(); ++s) {
+      const auto& sh = slots.shard(s);
+      ops.momentum_pack(m.data() + sh.offset, g.data() + sh.offset, sh.length, 0.9f, slots.out_bits(s));
     }
-    client.post(r + 1, {});
-    client.wait();
-    for (size_t s = 0; s < client.shards(); ++s) {
-      const auto& sh = client.shard(s);
-      ops.apply(x.data() + sh.offset, sh.length, client.result_bits(s), 1e-4f, 0.f);
+    exchange(static_cast<uint64_t>(r + 1));
+    for (size_t s = 0; s < slots.shards(); ++s) {
+      const auto& sh = slots.shard(s);
+      ops.apply(x.data() + sh.offset, sh.length, slots.result_bits(s), 1e-4f, 0.f);
     }
     t[r] = now_ms() - t0;
   }
   return t;
+}
+
+// server: the votes go to the S shards. alltoall: a header-only REPORT to
+// server 0, then the workers' all-to-all + all-gather (worker/alltoall_vote.h).
+std::vector<double> vote_rounds(const comm::Topology& topo, const CommArgs& a, AlignedBuffer<float>& x,
+                                AlignedBuffer<float>& g, AlignedBuffer<float>& m) {
+  const bool alltoall = a.transport == "alltoall";
+  if (topo.is_server()) {
+    server::VoteServer srv(topo, alltoall ? 0 : a.dim, kernels::best_ops());
+    for (int r = 0; r < a.reps; ++r) {
+      SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+      srv.round(r + 1);
+    }
+    return std::vector<double>(a.reps, 0.0);
+  }
+  if (!alltoall) {
+    worker::VoteClient client(topo, a.dim);
+    return timed_rounds(a, client, [&](uint64_t step) { client.post(step, {}), client.wait(); }, x, g, m);
+  }
+  worker::VoteClient reports(topo, 0);
+  worker::AlltoallVote vote(topo, a.dim, kernels::best_ops());
+  return timed_rounds(a, vote, [&](uint64_t step) {
+    worker::WorkerReport rep;
+    rep.status = vote.exchange(step).status;
+    reports.post(step, rep), reports.wait();
+  }, x, g, m);
 }
 
 std::vector<double> allreduce_rounds(const comm::Topology& topo, const CommArgs& a, AlignedBuffer<float>& x,
@@ -106,6 +128,7 @@ void run_comm(const CommArgs& a) {
   if (size < 2) throw std::runtime_error("bench comm: run under mpirun with at least 2 ranks (1 server + workers)");
   {
     if (a.servers >= size) throw std::runtime_error("bench comm: --servers must leave at least one worker rank");
+    if (a.transport == "alltoall" && a.servers != 1) throw std::runtime_error("bench comm: --transport alltoall needs --servers 1");
     comm::Topology topo(a.servers, size - a.servers);
     AlignedBuffer<float> x(a.dim), g(a.dim), m(a.dim);
     std::mt19937 rng(topo.world_rank());
@@ -124,11 +147,11 @@ void run_comm(const CommArgs& a) {
       // Ring: reduce-scatter then all-gather, (W-1)/W 4d each way in each.
       const double ring_link = 2.0 * (W - 1) / W * 4.0 * double(a.dim);
       const auto line = fmt::format(
-          "{{\"dim\": {}, \"workers\": {}, \"servers\": {}, \"reps\": {}, \"vote_round_ms\": {:.3f}, "
+          "{{\"dim\": {}, \"workers\": {}, \"servers\": {}, \"transport\": \"{}\", \"reps\": {}, \"vote_round_ms\": {:.3f}, "
           "\"allreduce_round_ms\": {:.3f}, \"ratio_allreduce_over_vote\": {:.2f}, "
           "\"vote_bytes_per_worker_each_way\": {:.0f}, \"allreduce_bytes_per_worker\": {}, "
           "\"critical_link_bytes\": {{\"server_apart\": {:.0f}, \"colocated\": {:.0f}, \"ring_allreduce\": {:.0f}}}}}",
-          a.dim, topo.workers(), topo.servers(), a.reps, vote, allreduce, allreduce / vote, packed + 128 * S, 4 * a.dim,
+          a.dim, topo.workers(), topo.servers(), a.transport, a.reps, vote, allreduce, allreduce / vote, packed + 128 * S, 4 * a.dim,
           server_link, colocated_link, ring_link);
       fmt::print("{}\n", line);
     }
@@ -143,6 +166,8 @@ void add_comm_bench(CLI::App& app) {
       ->check(CLI::Range(size_t{1}, size_t{2147483647}));
   sub->add_option("--reps", args.reps, "rounds of each kind, 1..100000")->check(CLI::Range(1, 100000));
   sub->add_option("--servers", args.servers, "server shards: ranks 0..S-1, 1..1023")->check(CLI::Range(1, 1023));
+  sub->add_option("--transport", args.transport, "server (votes to the S shards) | alltoall (workers tally chunks; needs --servers 1)")
+      ->check(CLI::IsMember({"server", "alltoall"}));
   sub->add_flag("--json", args.json, "print JSON (the only output format)");
   sub->callback([] { run_comm(args); });
 }

@@ -93,6 +93,7 @@ struct AggregationConfig {
   std::string norm = "l2";   // qsgd: l2 | max
   int64_t bucket = 512;      // qsgd: coordinates per norm (0 = one norm for all)
   bool overlap = false;      // majority_vote: send each shard as its gradients become final
+  std::string transport = "server";  // majority_vote: server | alltoall (the workers tally chunks themselves)
 };
 
 struct AdversaryConfig {

@@ -57,7 +57,8 @@ bool validate(const MsgHeader& h, const Expect& want, size_t bytes, int sender, 
     return fail(verdict, ErrorCode::bad_version, sender, protocol::kProtocolVersion, h.version);
   if (h.kind != want.kind)
     return fail(verdict, ErrorCode::bad_kind, sender, static_cast<uint64_t>(want.kind), static_cast<uint64_t>(h.kind));
-  if (h.status != ErrorCode::ok) return fail(verdict, h.status, sender, h.err_expected, h.err_got);
+  if (h.status != ErrorCode::ok)  // a reported failure; err_rank names another offender (rank 0 never does)
+    return fail(verdict, h.status, h.err_rank ? static_cast<int>(h.err_rank) : sender, h.err_expected, h.err_got);
   if (h.step != want.step) return fail(verdict, ErrorCode::step_mismatch, sender, want.step, h.step);
   if (h.length != want.length) return fail(verdict, ErrorCode::length_mismatch, sender, want.length, h.length);
   if (h.offset != want.offset) return fail(verdict, ErrorCode::length_mismatch, sender, want.offset, h.offset);

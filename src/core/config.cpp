@@ -84,6 +84,21 @@ std::string apply_override(Config& cfg, const std::string& kv) {
   return key;
 }
 
+// aggregation.transport: alltoall is a collective among the workers: one
+// flat vote, every worker present every round, the server on reports only.
+template <class Fail>
+void check_transport(const Config& c, const Fail& fail) {
+  if (c.aggregation.transport != "alltoall") return;
+  const auto needs = [&](bool ok, const std::string& what) {
+    if (!ok) fail("key 'aggregation.transport' = alltoall " + what);
+  };
+  needs(c.aggregation.method == "majority_vote", "needs aggregation.method = majority_vote, got " + c.aggregation.method);
+  needs(c.cluster.servers == 1, "needs cluster.servers = 1 (the server only validates reports; the workers tally)");
+  needs(c.cluster.hierarchy == "none", "cannot be combined with cluster.hierarchy: node yet");
+  needs(!c.aggregation.overlap, "cannot be combined with aggregation.overlap yet (the chunks go in one collective)");
+  needs(c.cluster.round_deadline_ms == 0, "cannot be combined with cluster.round_deadline_ms (a collective has no deadline: every worker takes part in every round)");
+}
+
 void check_cross_fields(const Config& c, const std::string& origin) {
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", origin, msg)); };
   if (c.adversary.count > 0 && !c.adversary.workers.empty())
@@ -126,6 +141,7 @@ void check_cross_fields(const Config& c, const std::string& origin) {
   if (c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode != "invert")
     fail(fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
                      c.adversary.mode));
+  check_transport(c, fail);
   if (c.cluster.hierarchy == "node" && c.aggregation.method != "majority_vote")
     fail(fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method));
   if (c.cluster.round_deadline_ms > 0 && c.aggregation.method != "majority_vote")

@@ -43,6 +43,11 @@ RoundKind round_kind(const Config& cfg) {
   throw std::invalid_argument("unknown aggregation.method '" + m + "'");
 }
 
+bool reports_only(const Config& cfg) {
+  const RoundKind k = round_kind(cfg);
+  return k == RoundKind::allreduce || (k == RoundKind::vote && cfg.aggregation.transport == "alltoall");
+}
+
 comm::RoundFormat round_format(const Config& cfg) {
   const auto& a = cfg.aggregation;
   if (a.method == "qsgd") {

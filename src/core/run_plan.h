@@ -30,6 +30,10 @@ double lr_at(const OptimizerConfig& o, uint64_t step);
 //   allreduce  fp32 all-reduce among the workers; header-only REPORTs
 enum class RoundKind { vote, dense, allreduce };
 RoundKind round_kind(const Config& cfg);
+// The server sees header-only REPORTs (and validates them) while the workers
+// exchange the data among themselves: allreduce, and majority_vote with
+// aggregation.transport = alltoall.
+bool reports_only(const Config& cfg);
 // Payload sizes of the round's VOTE and RESULT messages.
 comm::RoundFormat round_format(const Config& cfg);
 

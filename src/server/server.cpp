@@ -32,7 +32,7 @@ void accumulate(RoundSummary& acc, const RoundSummary& s) {
 
 // Coordinates this server's shard holds (the dense codecs are sized by it).
 size_t shard_length(const Config& cfg, const comm::Topology& topo, size_t dim) {
-  if (round_kind(cfg) == RoundKind::allreduce) return 0;
+  if (reports_only(cfg)) return 0;
   return comm::plan_shards(dim, topo.servers())[static_cast<size_t>(topo.shard_index())].length;
 }
 
@@ -41,7 +41,7 @@ class Server final : public ServerLoop {
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), dim_(model_dim(cfg)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
-        srv_(topo, kind_ == RoundKind::allreduce ? 0 : dim_, round_format(cfg),
+        srv_(topo, reports_only(cfg) ? 0 : dim_, round_format(cfg),
              make_aggregate(cfg, topo.voters(), shard_length(cfg, topo, dim_), ops_),
              DeadlinePolicy{cfg.cluster.round_deadline_ms, cfg.cluster.max_missed_rounds}),
         logger_(topo.world_rank() == 0),
@@ -51,8 +51,9 @@ class Server final : public ServerLoop {
 
   void run(uint64_t first) override {
     if (logger_)
-      spdlog::info("{}: {} workers, {} server(s), d = {}, {} + {}, {} adversaries, kernels {}", cfg_.origin,
+      spdlog::info("{}: {} workers, {} server(s), d = {}, {} + {}{}, {} adversaries, kernels {}", cfg_.origin,
                    topo_.workers(), topo_.servers(), dim_, cfg_.optimizer.name, cfg_.aggregation.method,
+                   kind_ == RoundKind::vote && reports_only(cfg_) ? " (all-to-all among the workers)" : "",
                    cfg_.adversaries(), kernels::isa_name(ops_.isa));
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
     const auto t0 = util::Clock::now();
@@ -89,6 +90,8 @@ class Server final : public ServerLoop {
   void log_step(uint64_t step, uint64_t steps, RoundSummary& s) {
     if (kind_ == RoundKind::allreduce)  // the paper's count: 32 bits/param each way
       s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * dim_;
+    else if (reports_only(cfg_))  // all-to-all vote: the packed signs, each way
+      s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * comm::payload_words(dim_);
     const uint64_t every = static_cast<uint64_t>(cfg_.run.log_every);
     const uint64_t in_row = (step - 1) % every + 1;  // steps summed in this row
     if (in_row == 1) acc_ = RoundSummary{};

@@ -1,7 +1,8 @@
-// The three round strategies (rounds.h).
+// The round strategies (rounds.h).
 #include "worker/rounds.h"
 
 #include "comm/mpi_check.h"
+#include "worker/alltoall_vote.h"
 #include "util/timer.h"
 
 #include <spdlog/spdlog.h>
@@ -54,6 +55,38 @@ class VoteRound final : public RoundBase {
     p_.report.t_apply = since(t0);
     spdlog::debug("step {} bytes sent {} recv {}", step, p_.client.bytes_sent(), p_.client.bytes_recv());
   }
+};
+
+// aggregation.transport: alltoall. The vote among the workers first, then
+// the REPORT round trip, which carries any failure (NaN, a failed worker, a
+// diverged hash, a header the all-to-all rejected: every worker holds the
+// same verdict) to the server; it stops the run naming the rank, or marks
+// the last round, before anyone applies. t_comm covers both.
+class AlltoallVoteRound final : public RoundBase {
+ public:
+  explicit AlltoallVoteRound(const RoundParts& p) : RoundBase(p), vote_(p.topo, p.problem.params().size(), p.ops) {}
+  void run(uint64_t step) override {
+    auto t0 = Clock::now();
+    flag_nan(p_.engine.momentum_pack(vote_, beta(), p_.invert_signs));
+    p_.report.t_pack = since(t0);
+    t0 = Clock::now();
+    const protocol::MsgHeader verdict = vote_.exchange(step);
+    if (verdict.status != protocol::ErrorCode::ok && p_.report.status == protocol::ErrorCode::ok) {
+      p_.report.status = verdict.status;
+      p_.report.err_rank = verdict.err_rank;
+      p_.report.err_expected = verdict.err_expected;
+      p_.report.err_got = verdict.err_got;
+    }
+    exchange(step);  // the REPORT
+    p_.report.t_comm = since(t0);
+    t0 = Clock::now();
+    p_.engine.apply(vote_, lr(step), wd());
+    p_.report.t_apply = since(t0);
+    spdlog::debug("step {} bytes sent {} recv {}", step, vote_.bytes_each_way(), vote_.bytes_each_way());
+  }
+
+ private:
+  AlltoallVote vote_;
 };
 
 // aggregation.overlap: the backward pass finishes gradients last layer
@@ -225,6 +258,7 @@ std::unique_ptr<Round> make_round(RoundKind kind, const RoundParts& parts) {
     case RoundKind::vote:
       if (parts.topo.hierarchical()) return std::make_unique<NodeVoteRound>(parts);
       if (parts.cfg.aggregation.overlap) return std::make_unique<OverlapVoteRound>(parts);
+      if (parts.cfg.aggregation.transport == "alltoall") return std::make_unique<AlltoallVoteRound>(parts);
       return std::make_unique<VoteRound>(parts);
     case RoundKind::dense: return std::make_unique<DenseRound>(parts);
     case RoundKind::allreduce: return std::make_unique<AllreduceRound>(parts);

@@ -9,6 +9,9 @@
 //   OverlapVoteRound  the same with aggregation.overlap: each shard is packed
 //                   and sent as soon as the backward pass has finished its
 //                   gradients (last shard first), and applied as it arrives
+//   AlltoallVoteRound  the same with aggregation.transport: alltoall -- a
+//                   header-only REPORT the server validates first, then the
+//                   workers tally the chunks among themselves (AlltoallVote)
 //   DenseRound      encode g (fp32, QSGD or EF-sign) for the server's robust
 //                   aggregation, then SGD/Adam on its fp32 result
 //   AllreduceRound  a header-only REPORT the server validates first, then the
@@ -40,6 +43,7 @@ struct RoundParts {
   DenseOptimizer& dense;
   DenseEncoder& encoder;
   WorkerReport& report;
+  const kernels::SignOps& ops;  // aggregation.isa (the all-to-all tally)
   bool invert_signs = false;  // an "invert" adversary in the vote
 };
 

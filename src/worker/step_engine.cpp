@@ -17,17 +17,17 @@ class HostEngine final : public StepEngine {
   HostEngine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops, bool vote)
       : p_(p), topo_(topo), ops_(ops), momentum_(vote ? p.params().size() : 0) {}
 
-  size_t momentum_pack(VoteClient& c, float beta, bool invert) override {
+  size_t momentum_pack(SignSlots& c, float beta, bool invert) override {
     size_t nan = 0;
     for (size_t s = 0; s < c.shards(); ++s) nan += momentum_pack_shard(c, s, beta, invert);
     return nan;
   }
 
-  void apply(const VoteClient& c, float lr, float wd) override {
+  void apply(const SignSlots& c, float lr, float wd) override {
     for (size_t s = 0; s < c.shards(); ++s) apply_shard(c, s, lr, wd);
   }
 
-  size_t momentum_pack_shard(VoteClient& c, size_t s, float beta, bool invert) override {
+  size_t momentum_pack_shard(SignSlots& c, size_t s, float beta, bool invert) override {
     const auto& sh = c.shard(s);
     const size_t nan = ops_.momentum_pack(momentum_.data() + sh.offset, p_.grads().data() + sh.offset, sh.length, beta,
                                           c.out_bits(s));
@@ -35,7 +35,7 @@ class HostEngine final : public StepEngine {
     return nan;
   }
 
-  void apply_shard(const VoteClient& c, size_t s, float lr, float wd) override {
+  void apply_shard(const SignSlots& c, size_t s, float lr, float wd) override {
     const auto& sh = c.shard(s);
     ops_.apply(p_.params().data() + sh.offset, sh.length, c.result_bits(s), lr, wd);
   }

@@ -32,13 +32,13 @@ class StepEngine {
   // Signum for every shard of `client`: m = beta m + (1 - beta) g, packed
   // signs of m into the outgoing words (invert: the adversary's sign flip).
   // Returns the number of NaNs met.
-  virtual size_t momentum_pack(VoteClient& client, float beta, bool invert) = 0;
+  virtual size_t momentum_pack(SignSlots& client, float beta, bool invert) = 0;
   // x -= lr (s + wd x) with the voted words of every shard.
-  virtual void apply(const VoteClient& client, float lr, float wd) = 0;
+  virtual void apply(const SignSlots& client, float lr, float wd) = 0;
   // The same for shard s alone (aggregation.overlap: shards are packed as
   // their gradients become final and applied as their results arrive).
-  virtual size_t momentum_pack_shard(VoteClient& client, size_t s, float beta, bool invert) = 0;
-  virtual void apply_shard(const VoteClient& client, size_t s, float lr, float wd) = 0;
+  virtual size_t momentum_pack_shard(SignSlots& client, size_t s, float beta, bool invert) = 0;
+  virtual void apply_shard(const SignSlots& client, size_t s, float lr, float wd) = 0;
   // NaNs in g (the fp32 baseline checks before summing).
   virtual size_t count_nan_grads() = 0;
   // Hierarchy: g = mean of g over the node's workers (collective over

@@ -22,13 +22,19 @@ namespace {
 namespace kc = kernels::cuda;
 using kernels::packed_words;
 
+// NaN counters: one per range of the server shards or of the all-to-all
+// chunks (one per worker), whichever transport the round uses, plus one.
+size_t slot_count(const VoteClient& client, const comm::Topology& topo) {
+  return std::max<size_t>(client.shards(), static_cast<size_t>(topo.workers())) + 1;
+}
+
 class CudaEngine final : public StepEngine {
  public:
   CudaEngine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote, bool device_dense,
              DenseOptimizer& opt)
       : p_(p), topo_(topo), opt_(opt), stream_(static_cast<cudaStream_t>(p.cuda_stream())), d_(p.params().size()),
-        bits_(packed_words(d_)), host_bits_(packed_words(d_)), nans_(client.shards() + 1),
-        host_nans_(client.shards() + 1) {
+        bits_(packed_words(d_)), host_bits_(packed_words(d_)), nans_(slot_count(client, topo)),
+        host_nans_(slot_count(client, topo)) {
     if (vote) {
       m_ = kc::DeviceBuffer<float>(d_), hm_ = AlignedBuffer<float>(d_);
       SV_CUDA_CHECK(cudaMemsetAsync(m_.data(), 0, d_ * sizeof(float), stream_));
@@ -50,7 +56,7 @@ class CudaEngine final : public StepEngine {
   // 512-coordinate bounds), so all shards' words are one contiguous array:
   // one copy each way through the page-locked host_bits_, and a host memcpy
   // into / out of the shards' messages.
-  size_t momentum_pack(VoteClient& c, float beta, bool invert) override {
+  size_t momentum_pack(SignSlots& c, float beta, bool invert) override {
     float* g = p_.device(Flat::grads).data();
     for (size_t s = 0; s < c.shards(); ++s) {
       const auto& sh = c.shard(s);
@@ -67,7 +73,7 @@ class CudaEngine final : public StepEngine {
     return nan;
   }
 
-  void apply(const VoteClient& c, float lr, float wd) override {
+  void apply(const SignSlots& c, float lr, float wd) override {
     for (size_t s = 0; s < c.shards(); ++s) {
       const auto& sh = c.shard(s);
       std::copy_n(c.result_bits(s), packed_words(sh.length), host_bits_.data() + sh.offset / kernels::kBitsPerWord);
@@ -82,7 +88,7 @@ class CudaEngine final : public StepEngine {
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
-  size_t momentum_pack_shard(VoteClient& c, size_t s, float beta, bool invert) override {
+  size_t momentum_pack_shard(SignSlots& c, size_t s, float beta, bool invert) override {
     const auto& sh = c.shard(s);
     const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
     kc::momentum_pack(m_.data() + sh.offset, p_.device(Flat::grads).data() + sh.offset, sh.length, beta, bits_.data() + w0,
@@ -94,7 +100,7 @@ class CudaEngine final : public StepEngine {
     return nan;
   }
 
-  void apply_shard(const VoteClient& c, size_t s, float lr, float wd) override {
+  void apply_shard(const SignSlots& c, size_t s, float lr, float wd) override {
     const auto& sh = c.shard(s);
     const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
     std::copy_n(c.result_bits(s), words, host_bits_.data() + w0);

@@ -61,6 +61,8 @@ void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
   h.samples = r.samples;
   h.weight_hash = r.weight_hash;
   h.err_got = r.err_got;
+  h.err_expected = r.err_expected;
+  h.err_rank = r.err_rank;
   const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
   const int server = static_cast<int>(s);
   net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult, &reqs_[2 * s]);

@@ -6,6 +6,7 @@
 #include "comm/topology.h"
 #include "comm/transport.h"
 #include "comm/wire.h"
+#include "worker/sign_slots.h"
 
 #include <mpi.h>
 
@@ -27,16 +28,18 @@ struct WorkerReport {
   uint64_t weight_hash = 0;  // non-zero on hash steps
   protocol::ErrorCode status = protocol::ErrorCode::ok;  // worker-side failure
   uint64_t err_got = 0;      // e.g. the NaN count
+  uint64_t err_expected = 0;
+  uint32_t err_rank = 0;     // the offender when another rank is at fault (0: the reporter)
 };
 
-class VoteClient {
+class VoteClient final : public SignSlots {
  public:
   // dim = 0: header-only REPORT rounds. `format` sizes the payloads.
   VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format = comm::RoundFormat::sign_bits());
-  size_t shards() const { return shards_.size(); }
-  const comm::Shard& shard(size_t s) const { return shards_[s]; }
+  size_t shards() const override { return shards_.size(); }
+  const comm::Shard& shard(size_t s) const override { return shards_[s]; }
   // Outgoing packed signs of shard s: payload_words(shard(s).length) words.
-  uint32_t* out_bits(size_t s) { return out_[s].payload(); }
+  uint32_t* out_bits(size_t s) override { return out_[s].payload(); }
   float* out_floats(size_t s) { return reinterpret_cast<float*>(out_[s].payload()); }
   // Starts round `step` (nothing posted yet); post() calls it.
   void begin(uint64_t step);
@@ -56,7 +59,7 @@ class VoteClient {
   // node's other workers, which check them as wait() does. Collective on node.
   void share(uint64_t step, MPI_Comm node, bool root);
   // The packed majority of shard s (valid after wait()).
-  const uint32_t* result_bits(size_t s) const { return in_[s].payload(); }
+  const uint32_t* result_bits(size_t s) const override { return in_[s].payload(); }
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   // The server marked this round the last one (time limit).
   bool stop_requested() const { return (in_[0].header().flags & protocol::kFlagStop) != 0; }

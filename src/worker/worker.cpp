@@ -47,14 +47,14 @@ class Worker final : public WorkerLoop {
         problem_(make_problem(cfg, topo.worker_index(), topo.workers(),
                               cfg.model.device == "cuda" ? place_on_gpu(cfg, topo) : 0)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
-        client_(topo, kind_ != RoundKind::allreduce ? problem_->params().size() : 0, round_format(cfg)),
+        client_(topo, reports_only(cfg) ? 0 : problem_->params().size(), round_format(cfg)),
         dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
         engine_(problem_->space() == MemSpace::cuda ? make_cuda_engine(*problem_, topo, client_, vote_, kind_ == RoundKind::allreduce, dense_)
                                                     : make_host_engine(*problem_, topo, ops_, vote_)),
         encoder_(cfg, shard_lengths(client_), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
         eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
         probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
-    round_ = make_round(kind_, RoundParts{cfg, topo, *problem_, client_, *engine_, dense_, encoder_, report_,
+    round_ = make_round(kind_, RoundParts{cfg, topo, *problem_, client_, *engine_, dense_, encoder_, report_, ops_,
                                           adversary_ && mode_ == AdversaryMode::invert});
     std::filesystem::path resumed;
     if (!opt.resume.empty()) {

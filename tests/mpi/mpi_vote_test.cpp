@@ -2,7 +2,10 @@
 //   mpi_vote_test closed_form SERVERS DIM ROUNDS   votes vs closed forms, exact
 //   mpi_vote_test hierarchy SERVERS DIM ROUNDS RANKS_PER_NODE
 //                 node averages, one vote per node, shared results: exact
+//   mpi_vote_test alltoall DIM ROUNDS   the server-less vote (1 server for
+//                 the REPORTs, the workers tally chunks): exact
 //   mpi_vote_test mismatch_step | mismatch_length | diverged_hash | nan
+//   mpi_vote_test alltoall_length   a worker's all-to-all chunks disagree
 // Every rank checks what it saw; the exit code is 0 only if every rank passed.
 #include "comm/mpi_check.h"
 #include "comm/topology.h"
@@ -10,6 +13,7 @@
 #include "signvote/sign_layout.h"
 #include "server/vote_server.h"
 #include "util/rng.h"
+#include "worker/alltoall_vote.h"
 #include "worker/vote_client.h"
 
 #include <mpi.h>
@@ -79,7 +83,7 @@ void vote(worker::VoteClient& client, const std::vector<float>& x, uint64_t t) {
 
 // Coordinates whose voted bit differs from expected(i), over every shard.
 template <class Expected>
-size_t wrong_bits(const worker::VoteClient& client, const Expected& expected) {
+size_t wrong_bits(const worker::SignSlots& client, const Expected& expected) {
   size_t wrong = 0;
   for (size_t s = 0; s < client.shards(); ++s) {
     const auto& sh = client.shard(s);
@@ -141,6 +145,51 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
   }
 }
 
+// aggregation.transport: alltoall. Every round: the all-to-all of sign
+// chunks, each worker's tally of its chunk and the all-gather, then a
+// header-only REPORT with the verdict to the server. With bad_length,
+// worker rank 2 believes d is 10 larger (same words): the others' headers
+// disagree with it on its chunk, and every rank, the server included, must
+// stop in round 1 naming rank 2.
+void alltoall(size_t dim, uint64_t rounds, bool bad_length) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  comm::Topology topo(1, size - 1);
+  const int W = topo.workers();
+  std::string error;
+  try {
+    if (topo.is_server()) {
+      server::VoteServer srv(topo, 0, kernels::best_ops());
+      for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
+    } else {
+      worker::VoteClient reports(topo, 0);
+      worker::AlltoallVote chunks(topo, bad_length && topo.world_rank() == 2 ? dim + 10 : dim, kernels::best_ops());
+      EXPECT(chunks.shards() == static_cast<size_t>(W));
+      std::vector<float> x(dim);
+      for (uint64_t t = 1; t <= rounds; ++t) {
+        estimate(x, topo.worker_index(), t, W);
+        for (size_t s = 0; s < chunks.shards(); ++s)
+          kernels::best_ops().pack(x.data() + chunks.shard(s).offset, chunks.shard(s).length, chunks.out_bits(s));
+        const protocol::MsgHeader v = chunks.exchange(t);
+        worker::WorkerReport rep;
+        rep.status = v.status, rep.err_rank = v.err_rank, rep.err_expected = v.err_expected, rep.err_got = v.err_got;
+        reports.post(t, rep);
+        reports.wait();
+        EXPECT(wrong_bits(chunks, [&](size_t i) { return expected_majority(i, t, W); }) == 0);
+      }
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!bad_length) {
+    EXPECT(error.empty());
+    return;
+  }
+  std::printf("rank %d: %s\n", topo.world_rank(), error.c_str());
+  EXPECT(error.find("rank 2 sent length/offset 498, expected 488") != std::string::npos);
+  EXPECT(error.find("step 1") != std::string::npos);
+}
+
 // Round 1 is fine; in round 2 worker rank `bad` misbehaves as `scenario`
 // says. Every rank must stop with the error that names `bad`.
 void misbehave(const std::string& scenario) {
@@ -194,6 +243,10 @@ int main(int argc, char** argv) {
       closed_form(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]));
     else if (scenario == "hierarchy" && argc == 6)
       hierarchy(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]), std::stoi(argv[5]));
+    else if (scenario == "alltoall" && argc == 4)
+      alltoall(std::stoul(argv[2]), std::stoul(argv[3]), false);
+    else if (scenario == "alltoall_length")
+      alltoall(1000, 3, true);
     else if (scenario.rfind("mismatch_", 0) == 0 || scenario == "diverged_hash" || scenario == "nan")
       misbehave(scenario);
     else

@@ -8,6 +8,8 @@
 #           backward pass finishes it (aggregation.overlap) ends with the
 #           same weights, momenta and statistics, bit for bit, as one that
 #           sends after the pass.
+#   alltoall: the server-less vote (aggregation.transport: alltoall, the
+#           workers tally chunks) ends bit-identical to the server's vote.
 #   probes: a run with gradient probes trains exactly like one without
 #           (same losses, accuracies and validation), and writes one SNR row
 #           per layer and pass and one gradient row per weight and batch.
@@ -34,6 +36,15 @@ case $mode in
     "$sv" inspect "$work/overlap" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
     grep -q "scalar step = 16" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: overlapped run is bit-identical"
+    ;;
+  alltoall)
+    short=(--set run.steps=16 --set run.checkpoint_every=0)
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${short[@]}" --checkpoint-dir "$work/server"
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${short[@]}" --set aggregation.transport=alltoall --checkpoint-dir "$work/alltoall"
+    "$sv" inspect "$work/server" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/a.txt"
+    "$sv" inspect "$work/alltoall" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
+    grep -q "scalar step = 16" "$work/b.txt"
+    diff "$work/a.txt" "$work/b.txt" && echo "PASS: the all-to-all vote is bit-identical to the server's"
     ;;
   eval)
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=24 --checkpoint-dir "$work/c" --metrics "$work/m.csv"
