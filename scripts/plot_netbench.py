@@ -13,6 +13,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 RATES = {"1gbit": 1e9, "100mbit": 1e8}
+PLACEMENT = {
+    "single": lambda r: "1 server apart",
+    "sharded": lambda r: f"{r['servers']} shards colocated",
+    "alltoall": lambda r: "all-to-all (no server in the data path)",
+}
+SHORT = {"single": "1 server", "sharded": "sharded", "alltoall": "all-to-all"}
 
 
 def main():
@@ -22,18 +28,19 @@ def main():
             "|---|---|---|---|---|---|---|---|"]
     for r in runs:
         bps = RATES[r["rate"]] / 8
-        link = r["critical_link_bytes"]["colocated" if r["placement"] == "sharded" else "server_apart"]
+        # the all-to-all moves the colocated shards' bytes per link
+        link = r["critical_link_bytes"]["server_apart" if r["placement"] == "single" else "colocated"]
         rows.append("| {} | {} | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.1f}x |".format(
-            r["rate"], r["workers"], "1 server apart" if r["placement"] == "single" else f"{r['servers']} shards colocated",
+            r["rate"], r["workers"], PLACEMENT[r["placement"]](r),
             r["vote_round_ms"], 1e3 * link / bps, r["allreduce_round_ms"],
             1e3 * r["critical_link_bytes"]["ring_allreduce"] / bps, r["ratio_allreduce_over_vote"]))
     table = "\n".join(rows) + f"\n\nQueue {runs[0]['queue_ms']} ms per tbf; d = {runs[0]['dim']:,}; medians of {runs[0]['reps']}+ rounds.\n"
     open(f"{out}/netbench.md", "w").write(table)
     print(table)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4))
     for ax, rate in zip(axes, ["1gbit", "100mbit"]):
         sel = [r for r in runs if r["rate"] == rate]
-        labels = [f"W={r['workers']}\n{'1 server' if r['placement'] == 'single' else 'sharded'}" for r in sel]
+        labels = [f"W={r['workers']}\n{SHORT[r['placement']]}" for r in sel]
         xs = range(len(sel))
         ax.bar([x - 0.2 for x in xs], [r["vote_round_ms"] for r in sel], 0.4, label="majority vote round")
         ax.bar([x + 0.2 for x in xs], [r["allreduce_round_ms"] for r in sel], 0.4, label="ring all-reduce round")

@@ -47,6 +47,8 @@ struct FaultConfig {
   int64_t delay_rank = -1;
   int64_t delay_ms = 0;
   int64_t every = 1;
+  int64_t wrong_step_rank = -1;  // this worker rank's vote to the last server shard...
+  int64_t wrong_step_at = 0;     // ...in this step claims step + 1000 (one shard sees an error)
 };
 
 struct ModelConfig {
@@ -93,6 +95,7 @@ struct AggregationConfig {
   std::string norm = "l2";   // qsgd: l2 | max
   int64_t bucket = 512;      // qsgd: coordinates per norm (0 = one norm for all)
   bool overlap = false;      // majority_vote: send each shard as its gradients become final
+  int64_t bucket_bytes = 0;  // majority_vote: fp32 gradient bytes per bucket (0 = one bucket per shard)
   std::string transport = "server";  // majority_vote: server | alltoall (the workers tally chunks themselves)
 };
 

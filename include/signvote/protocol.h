@@ -73,6 +73,27 @@
 //       Late more than cluster.max_missed_rounds rounds in a row: the run
 //       stops with status worker_late naming the rank.
 //
+// With buckets (aggregation.bucket_bytes > 0)
+//   Each shard is cut into buckets (comm::plan_ranges: whole 512-coordinate
+//   blocks, at most kMaxBuckets per shard). Steps 3-6 run per bucket: its
+//   own VOTE and RESULT (header bucket = b, offset/length = the bucket's,
+//   tags + b). The server serves its buckets last one first, the order in
+//   which the backward pass finishes them; with aggregation.overlap a
+//   worker sends each bucket as soon as its gradients are final.
+//
+// With several shards, a failure one shard alone sees (its RESULT carries
+//   the error) is shared by the shards after the round (a one-int
+//   MPI_Allreduce among them), so every server leaves too.
+//
+// With aggregation.transport = alltoall (no server in the data path)
+//   3'. the workers MPI_Alltoall slots of [VOTE header | packed chunk j]
+//       (chunk j of plan_shards(d, W)); worker j validates its W headers
+//       and tallies chunk j; MPI_Allgather of [RESULT header | majority]
+//   4'. each worker sends a header-only REPORT to server 0 carrying any
+//       failure (its own, or the collective's verdict naming the rank); the
+//       server's header-only RESULT says go on, stop here (time limit) or
+//       stop with an error, before anyone applies the round.
+//
 // Allreduce mode: workers MPI_Allreduce fp32 gradients on the workers'
 // communicator, and each sends a REPORT header to server 0 every step and
 // waits for its header-only RESULT, so the server validates steps, logs
@@ -89,8 +110,8 @@ inline constexpr uint16_t kProtocolVersion = 1;
 inline constexpr size_t kHeaderBytes = 128;
 inline constexpr size_t kWireAlignBytes = 64;
 
-// MPI tags. A vote for bucket b uses kTagVote + b (b < kMaxBuckets), so a
-// later version can overlap several buckets with the backward pass.
+// MPI tags. The VOTE of bucket b of a shard uses kTagVote + b and its
+// RESULT kTagResult + b (b < kMaxBuckets; aggregation.bucket_bytes).
 inline constexpr int kTagVote = 100;
 inline constexpr int kMaxBuckets = 64;
 inline constexpr int kTagReport = 200;
@@ -124,7 +145,7 @@ struct MsgHeader {
   ErrorCode status = ErrorCode::ok;
   uint32_t rank = 0;        // sender's world rank
   uint16_t shard = 0;       // server shard this message belongs to
-  uint16_t bucket = 0;      // gradient bucket (0 while there is one bucket)
+  uint16_t bucket = 0;      // bucket within the shard (aggregation.bucket_bytes; 0 = the whole shard)
   uint64_t step = 0;        // 1-based round
   uint64_t length = 0;      // coordinates in this shard
   uint64_t offset = 0;      // first coordinate of this shard

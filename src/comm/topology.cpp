@@ -1,6 +1,7 @@
 #include "comm/topology.h"
 
 #include "comm/mpi_check.h"
+#include "signvote/protocol.h"
 
 #include <fmt/format.h>
 
@@ -28,6 +29,22 @@ std::vector<Shard> plan_shards(size_t d, int servers) {
     begin_block += nblk;
   }
   return shards;
+}
+
+std::vector<Shard> plan_ranges(size_t d, int servers, size_t bucket_coords) {
+  constexpr size_t kBlock = 512;
+  std::vector<Shard> ranges;
+  const auto shards = plan_shards(d, servers);
+  for (int s = 0; s < servers; ++s) {
+    const Shard& sh = shards[static_cast<size_t>(s)];
+    const size_t want = bucket_coords ? (sh.length + bucket_coords - 1) / bucket_coords : 1;
+    const size_t blocks = (sh.length + kBlock - 1) / kBlock;
+    const size_t n = std::max<size_t>(1, std::min({want, blocks, static_cast<size_t>(protocol::kMaxBuckets)}));
+    for (const Shard& b : plan_shards(sh.length, static_cast<int>(n)))
+      ranges.push_back({sh.offset + b.offset, b.length, s, 0});
+    for (size_t i = 0; i < n; ++i) ranges[ranges.size() - n + i].bucket = static_cast<int>(i);
+  }
+  return ranges;
 }
 
 Topology::Topology(int servers, int workers, NodeLayout layout)

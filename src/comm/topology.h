@@ -25,11 +25,18 @@ namespace signvote::comm {
 struct Shard {
   size_t offset = 0;  // first coordinate
   size_t length = 0;  // coordinates
+  int server = 0;     // the server shard it belongs to (plan_ranges)
+  int bucket = 0;     // its bucket within that shard: tags kTagVote/kTagResult + bucket
 };
 
 // Splits d coordinates over S shards in 512-coordinate blocks, as evenly as
 // possible; trailing shards may be empty when d is small.
 std::vector<Shard> plan_shards(size_t d, int servers);
+// The shards cut into buckets of about bucket_coords coordinates (whole
+// 512-coordinate blocks, at most protocol::kMaxBuckets per shard, so a
+// bucket may be larger than asked); 0 = one bucket per shard. In offset
+// order: server-major, each range tagged with its server and bucket.
+std::vector<Shard> plan_ranges(size_t d, int servers, size_t bucket_coords);
 
 // How workers group into nodes: ranks_per_node = 0 asks MPI which ranks
 // share a node; > 0 groups consecutive workers (tests form several "nodes"

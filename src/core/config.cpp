@@ -142,6 +142,12 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail(fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
                      c.adversary.mode));
   check_transport(c, fail);
+  if (c.aggregation.bucket_bytes > 0 && c.aggregation.method != "majority_vote")
+    fail(fmt::format("key 'aggregation.bucket_bytes' needs aggregation.method = majority_vote, got {}", c.aggregation.method));
+  if (c.aggregation.bucket_bytes > 0 && c.cluster.round_deadline_ms > 0)
+    fail("keys 'aggregation.bucket_bytes' and 'cluster.round_deadline_ms' cannot be combined yet (the deadline is per round, not per bucket)");
+  if (c.aggregation.bucket_bytes > 0 && c.aggregation.transport == "alltoall")
+    fail("key 'aggregation.bucket_bytes' has no effect with aggregation.transport = alltoall (its chunks go in one collective): remove one");
   if (c.cluster.hierarchy == "node" && c.aggregation.method != "majority_vote")
     fail(fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method));
   if (c.cluster.round_deadline_ms > 0 && c.aggregation.method != "majority_vote")
@@ -150,6 +156,9 @@ void check_cross_fields(const Config& c, const std::string& origin) {
   if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
     fail(fmt::format("key 'faults.delay_rank' = {} is not a worker rank ({}..{})", c.faults.delay_rank, c.cluster.servers,
                      c.world_size() - 1));
+  if (c.faults.wrong_step_rank >= 0 && (c.faults.wrong_step_rank < c.cluster.servers || c.faults.wrong_step_rank >= c.world_size()))
+    fail(fmt::format("key 'faults.wrong_step_rank' = {} is not a worker rank ({}..{})", c.faults.wrong_step_rank,
+                     c.cluster.servers, c.world_size() - 1));
   if (c.model.device == "cuda" && c.model.name == "quadratic")
     fail("key 'model.device' = cuda needs a network (model.name = resnet18 | small_cnn | mlp); the quadratic runs on the CPU");
 }

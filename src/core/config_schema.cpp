@@ -191,6 +191,7 @@ std::vector<KeySpec> build_schema() {
   // aggregation
   s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign", one_of({"majority_vote", "allreduce", "mean", "multi_krum", "coordinate_median", "qsgd", "ef_sign"})));
   s.push_back(field("aggregation.overlap", &C::aggregation, &AggregationConfig::overlap, "false", "majority_vote: pack and send each server shard as soon as the backward pass has finished its gradients, and apply results as they arrive (needs cluster.servers > 1 to overlap anything)"));
+  s.push_back(field("aggregation.bucket_bytes", &C::aggregation, &AggregationConfig::bucket_bytes, "0", "majority_vote: cut each server shard into buckets of about this many fp32 gradient bytes (as PyTorch DDP's bucket_cap_mb counts; the packed message is 1/32 of it), at most 64 per shard, each a message of its own; with aggregation.overlap a bucket is sent as soon as the backward pass has finished it. 0 = one bucket per shard", in_range(0, INT64_C(1) << 40)));
   s.push_back(field("aggregation.transport", &C::aggregation, &AggregationConfig::transport, "\"server\"", "majority_vote: server (votes go to the server shards) | alltoall (worker j tallies chunk j of the coordinates: an all-to-all of sign chunks, then an all-gather; the server only validates header-only reports)", one_of({"server", "alltoall"})));
   s.push_back(field("aggregation.isa", &C::aggregation, &AggregationConfig::isa, "\"auto\"", "CPU sign kernels: auto | avx512 | avx2 | scalar", one_of({"auto", "avx512", "avx2", "scalar"})));
   s.push_back(field("aggregation.f", &C::aggregation, &AggregationConfig::f, "2", "multi_krum: Byzantine workers tolerated; needs cluster.workers > 2f + 2", at_least<int64_t>(0)));
@@ -212,6 +213,8 @@ std::vector<KeySpec> build_schema() {
   // faults (tests only)
   s.push_back(field("faults.delay_rank", &C::faults, &FaultConfig::delay_rank, "-1", "tests: this worker rank sleeps before sending its vote (-1: none)", in_range(-1, 1 << 20)));
   s.push_back(field("faults.delay_ms", &C::faults, &FaultConfig::delay_ms, "0", "tests: how long faults.delay_rank sleeps", in_range(0, 3600000)));
+  s.push_back(field("faults.wrong_step_rank", &C::faults, &FaultConfig::wrong_step_rank, "-1", "tests: this worker rank's vote to the last server shard in step faults.wrong_step_at claims step + 1000, so one shard alone sees the error (-1: none)", in_range(-1, 1 << 20)));
+  s.push_back(field("faults.wrong_step_at", &C::faults, &FaultConfig::wrong_step_at, "0", "tests: the step of faults.wrong_step_rank's wrong vote", in_range(0, INT64_C(1) << 40)));
   s.push_back(field("faults.every", &C::faults, &FaultConfig::every, "1", "tests: on every N-th step", in_range(1, 1000000)));
   return s;
 }

@@ -43,6 +43,8 @@ RoundKind round_kind(const Config& cfg) {
   throw std::invalid_argument("unknown aggregation.method '" + m + "'");
 }
 
+size_t bucket_coords(const Config& cfg) { return static_cast<size_t>(cfg.aggregation.bucket_bytes) / 4; }
+
 bool reports_only(const Config& cfg) {
   const RoundKind k = round_kind(cfg);
   return k == RoundKind::allreduce || (k == RoundKind::vote && cfg.aggregation.transport == "alltoall");

@@ -34,6 +34,9 @@ RoundKind round_kind(const Config& cfg);
 // exchange the data among themselves: allreduce, and majority_vote with
 // aggregation.transport = alltoall.
 bool reports_only(const Config& cfg);
+// Coordinates per bucket (comm::plan_ranges) from aggregation.bucket_bytes,
+// which counts fp32 gradient bytes as PyTorch DDP's bucket_cap_mb does.
+size_t bucket_coords(const Config& cfg);
 // Payload sizes of the round's VOTE and RESULT messages.
 comm::RoundFormat round_format(const Config& cfg);
 

@@ -38,6 +38,8 @@ int train(const Config& cfg, const TrainOptions& opt) {
     throw PeerFailure(e.what());  // the server prints the reason once
   } catch (const server::RoundError&) {
     throw;  // every worker has been told; main() prints the reason
+  } catch (const PeerFailure&) {
+    throw;  // another server failed and printed the reason
   } catch (const std::exception& e) {
     abort_job(e.what());
   }

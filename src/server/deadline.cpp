@@ -28,7 +28,7 @@ namespace signvote::server {
 using protocol::MsgHeader;
 
 void VoteServer::post_receive(int k) {
-  net_.irecv(slots_.data() + size_t(k) * slot_bytes_, slot_bytes_, topo_.voter_rank(k), protocol::kTagVote, &reqs_[size_t(k)]);
+  net_.irecv(slots_.data() + size_t(k) * slot_bytes_, slot_bytes_, topo_.voter_rank(k), vote_tag(), &reqs_[size_t(k)]);
 }
 
 // A well-formed VOTE of an earlier step: a late worker catching up. Anything
@@ -147,7 +147,7 @@ void VoteServer::reply_queued(const comm::Message& msg) {
   for (int k = 0; k < topo_.voters(); ++k) {
     auto& box = outbox_[size_t(k)];
     box.push_back({copy, MPI_REQUEST_NULL});
-    net_.isend(copy->data(), copy->bytes(), topo_.voter_rank(k), protocol::kTagResult, &box.back().req);
+    net_.isend(copy->data(), copy->bytes(), topo_.voter_rank(k), result_tag(), &box.back().req);
     // Never wait here: a worker receives when it next calls MPI (a late one
     // as it catches up, an overlapping one after its backward pass). Drop
     // the sends that have completed; finish() waits for the rest.

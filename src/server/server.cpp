@@ -4,10 +4,13 @@
 #include "util/timer.h"
 
 #include "signvote/sign_kernels.h"
+#include "core/collective.h"
 #include "server/aggregation.h"
+#include "server/buckets.h"
 #include "server/metrics.h"
 #include "core/run_plan.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -30,19 +33,17 @@ void accumulate(RoundSummary& acc, const RoundSummary& s) {
   acc.bytes_sent_per_worker = s.bytes_sent_per_worker;
 }
 
-// Coordinates this server's shard holds (the dense codecs are sized by it).
-size_t shard_length(const Config& cfg, const comm::Topology& topo, size_t dim) {
-  if (reports_only(cfg)) return 0;
-  return comm::plan_shards(dim, topo.servers())[static_cast<size_t>(topo.shard_index())].length;
-}
+// What the servers agree on after each round (bits, OR over the servers).
+constexpr int kTold = 1;   // a round failed validation: its workers were told and stop
+constexpr int kAfter = 2;  // a failure after the replies (logging): the workers are in the next round
 
 class Server final : public ServerLoop {
  public:
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), dim_(model_dim(cfg)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
-        srv_(topo, reports_only(cfg) ? 0 : dim_, round_format(cfg),
-             make_aggregate(cfg, topo.voters(), shard_length(cfg, topo, dim_), ops_),
+        srv_(topo, reports_only(cfg) ? 0 : dim_, bucket_coords(cfg), round_format(cfg),
+             [&](size_t length) { return make_aggregate(cfg, topo.voters(), length, ops_); },
              DeadlinePolicy{cfg.cluster.round_deadline_ms, cfg.cluster.max_missed_rounds}),
         logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
@@ -61,23 +62,41 @@ class Server final : public ServerLoop {
     uint64_t step = first;
     for (; step <= steps; ++step) {
       const bool stop = time_is_up(t0) && step < steps;
-      RoundSummary s = srv_.round(step, stop ? protocol::kFlagStop : 0);
-      if (stop && logger_) spdlog::info("time limit {} s reached: step {} is the last", cfg_.run.time_limit_s, step);
+      int failed = 0;
+      std::string error;
+      RoundSummary s;
       try {
-        if (logger_) log_step(step, stop ? step : steps, s);
-      } catch (const std::exception& e) {
-        // The workers are already in the next round: stop them there. After
-        // the last round nobody waits for the server: it exits non-zero and
-        // lets the workers finish their final evaluation and checkpoint.
-        if (step < steps && !stop) srv_.abort(step + 1);
-        throw RoundError(e.what());
+        s = srv_.round(step, stop ? protocol::kFlagStop : 0);
+      } catch (const RoundError& e) {
+        error = e.what(), failed = kTold;
       }
+      if (stop && logger_ && !failed) spdlog::info("time limit {} s reached: step {} is the last", cfg_.run.time_limit_s, step);
+      try {
+        if (logger_ && !failed) log_step(step, stop ? step : steps, s);
+      } catch (const std::exception& e) {
+        error = e.what(), failed = kAfter;
+      }
+      // Every shard learns of a failure any of them saw (one small
+      // all-reduce per round, only with several servers).
+      if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_BOR, topo_.servers_comm()));
+      if (failed) leave(failed, step, stop || step == steps, error);
       if (stop) break;
     }
     srv_.finish(std::min(step, steps));  // deadline mode: late workers catch up before the server leaves
   }
 
  private:
+  // After a failure: when no round failed validation the workers are already
+  // in the next round, so stop them there; after the last round nobody
+  // waits for the server: it exits non-zero and lets the workers finish
+  // their final evaluation and checkpoint. The failing server throws its
+  // reason (main prints it once), the others leave quietly.
+  [[noreturn]] void leave(int failed, uint64_t step, bool last, const std::string& error) {
+    if (!(failed & kTold) && !last) srv_.abort(step + 1);
+    if (!error.empty()) throw RoundError(error);
+    throw PeerFailure(fmt::format("server rank {}: another server stopped the run at step {}", topo_.world_rank(), step));
+  }
+
   // Server 0's clock decides for every shard, so that all servers and
   // workers agree on the last round (one small broadcast per round).
   bool time_is_up(util::Clock::time_point t0) const {
@@ -109,7 +128,7 @@ class Server final : public ServerLoop {
   RoundKind kind_;
   size_t dim_;
   const kernels::SignOps& ops_;
-  VoteServer srv_;
+  BucketRounds srv_;
   bool logger_;
   Progress progress_;
   std::optional<MetricsCsv> csv_;

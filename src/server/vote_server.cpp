@@ -24,13 +24,20 @@ AggregateFn majority_vote(const kernels::SignOps& ops) {
 VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops)
     : VoteServer(topo, dim, comm::RoundFormat::sign_bits(), majority_vote(ops)) {}
 
+// dim = 0 (reports only): an empty range, so no payload either way.
 VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
                        DeadlinePolicy deadline)
-    : topo_(topo), aggregate_(std::move(aggregate)), report_only_(dim == 0) {
+    : VoteServer(topo, dim == 0 ? comm::Shard{} : comm::plan_shards(dim, topo.servers())[topo.shard_index()], format,
+                 std::move(aggregate), deadline) {
+  report_only_ = dim == 0;
+}
+
+VoteServer::VoteServer(const comm::Topology& topo, const comm::Shard& range, const comm::RoundFormat& format,
+                       AggregateFn aggregate, DeadlinePolicy deadline)
+    : topo_(topo), aggregate_(std::move(aggregate)), report_only_(false), shard_(range) {
   policy_ = deadline;
-  if (!report_only_) shard_ = comm::plan_shards(dim, topo.servers())[topo.shard_index()];
-  words_ = report_only_ ? 0 : format.up_words(shard_.length);
-  down_words_ = report_only_ ? 0 : format.down_words(shard_.length);
+  words_ = format.up_words(shard_.length);
+  down_words_ = format.down_words(shard_.length);
   slot_bytes_ = protocol::kHeaderBytes + 4 * words_ + protocol::kWireAlignBytes;
   const size_t W = static_cast<size_t>(topo.voters());
   slots_ = AlignedBuffer<std::byte>(W * slot_bytes_);
@@ -46,9 +53,8 @@ VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::Round
 
 void VoteServer::receive_all(uint64_t step) {
   if (deadline_mode()) return receive_by_deadline(step, /*account=*/true);
-  const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
   for (int k = 0; k < topo_.voters(); ++k) {
-    net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, topo_.voter_rank(k), tag, &reqs_[k]);
+    net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, topo_.voter_rank(k), vote_tag(), &reqs_[k]);
   }
   comm::Transport::wait_all(reqs_, status_);
   for (int k = 0; k < topo_.voters(); ++k) counts_[k] = comm::Transport::received_bytes(status_[k]);  // -1: truncated
@@ -103,7 +109,7 @@ void VoteServer::reply(const comm::Message& msg) {
   if (deadline_mode()) return reply_queued(msg);
   std::vector<MPI_Request> sends(topo_.voters(), MPI_REQUEST_NULL);
   for (int k = 0; k < topo_.voters(); ++k) {
-    net_.isend(const_cast<comm::Message&>(msg).data(), msg.bytes(), topo_.voter_rank(k), protocol::kTagResult, &sends[k]);
+    net_.isend(const_cast<comm::Message&>(msg).data(), msg.bytes(), topo_.voter_rank(k), result_tag(), &sends[k]);
   }
   std::vector<MPI_Status> st;
   comm::Transport::wait_all(sends, st);
@@ -174,6 +180,7 @@ RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
   h.kind = MsgKind::result;
   h.rank = static_cast<uint32_t>(topo_.world_rank());
   h.shard = static_cast<uint16_t>(report_only_ ? 0 : topo_.shard_index());
+  h.bucket = static_cast<uint16_t>(shard_.bucket);
   h.step = step;
   h.length = shard_.length;
   h.offset = shard_.offset;

@@ -56,6 +56,10 @@ class VoteServer {
   VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops);
   VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
              DeadlinePolicy deadline = {});
+  // One bucket of this server's shard (comm::plan_ranges): its messages
+  // carry tags kTagVote + bucket and kTagResult + bucket.
+  VoteServer(const comm::Topology& topo, const comm::Shard& range, const comm::RoundFormat& format,
+             AggregateFn aggregate, DeadlinePolicy deadline = {});
   const comm::Shard& shard() const { return shard_; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
@@ -98,6 +102,8 @@ class VoteServer {
   AlignedBuffer<std::byte> compact_;  // the present rows, contiguous, for the tally
   int late_ = 0;
 
+  int vote_tag() const { return report_only_ ? protocol::kTagReport : protocol::kTagVote + shard_.bucket; }
+  int result_tag() const { return protocol::kTagResult + shard_.bucket; }
   void receive_all(uint64_t step);
   bool validate_all(uint64_t step, protocol::MsgHeader& verdict);
   bool check_hashes(protocol::MsgHeader& verdict) const;

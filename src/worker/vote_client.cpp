@@ -11,9 +11,9 @@ namespace signvote::worker {
 using comm::Message;
 using protocol::MsgKind;
 
-VoteClient::VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format)
+VoteClient::VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, size_t bucket_coords)
     : topo_(topo), report_only_(dim == 0) {
-  shards_ = report_only_ ? std::vector<comm::Shard>{comm::Shard{}} : comm::plan_shards(dim, topo.servers());
+  shards_ = report_only_ ? std::vector<comm::Shard>{comm::Shard{}} : comm::plan_ranges(dim, topo.servers(), bucket_coords);
   for (const auto& sh : shards_) {
     out_.emplace_back(report_only_ ? 0 : format.up_words(sh.length));
     down_words_.push_back(report_only_ ? 0 : format.down_words(sh.length));
@@ -47,8 +47,10 @@ void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
   h.kind = report_only_ ? MsgKind::report : MsgKind::vote;
   h.status = r.status;
   h.rank = static_cast<uint32_t>(topo_.world_rank());
-  h.shard = static_cast<uint16_t>(s);
+  h.shard = static_cast<uint16_t>(shards_[s].server);
+  h.bucket = static_cast<uint16_t>(shards_[s].bucket);
   h.step = step;
+  if (s == wrong_step_shard_) h.step = step + 1000, wrong_step_shard_ = SIZE_MAX;
   h.length = shards_[s].length;
   h.offset = shards_[s].offset;
   h.words = out_[s].words();
@@ -63,9 +65,10 @@ void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
   h.err_got = r.err_got;
   h.err_expected = r.err_expected;
   h.err_rank = r.err_rank;
-  const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote;
-  const int server = static_cast<int>(s);
-  net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult, &reqs_[2 * s]);
+  const int bucket = shards_[s].bucket;
+  const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote + bucket;
+  const int server = shards_[s].server;
+  net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult + bucket, &reqs_[2 * s]);
   net_.isend(out_[s].data(), out_[s].bytes(), server, tag, &reqs_[2 * s + 1]);
   bytes_sent_ += out_[s].bytes();
   posted_[s] = 1;
@@ -91,7 +94,7 @@ size_t VoteClient::wait_next() {
   counts_[s] = comm::Transport::received_bytes(st);
   if (counts_[s] < 0)
     throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
-                                 topo_.world_rank(), s));
+                                 topo_.world_rank(), shards_[s].server));
   bytes_recv_ += static_cast<uint64_t>(counts_[s]);
   check_result(s);
   return s;
@@ -101,7 +104,7 @@ void VoteClient::wait() {
   std::vector<MPI_Status> st;
   comm::Transport::wait_all(reqs_, st);
   for (size_t s = 0; s < shards_.size(); ++s) {
-    const int server = static_cast<int>(s);
+    const int server = shards_[s].server;
     const int count = comm::Transport::received_bytes(st[2 * s]);
     counts_[s] = count;  // -1 is shared as such by share()
     if (count < 0)
@@ -132,7 +135,7 @@ void VoteClient::check_results() const {
 
 void VoteClient::check_result(size_t s) const {
   {
-    const int server = static_cast<int>(s), count = counts_[s];
+    const int server = shards_[s].server, count = counts_[s];
     const auto& h = in_[s].header();
     if (count >= static_cast<int>(protocol::kHeaderBytes) && h.magic == protocol::kMagic &&
         h.status != protocol::ErrorCode::ok)

@@ -34,8 +34,11 @@ struct WorkerReport {
 
 class VoteClient final : public SignSlots {
  public:
-  // dim = 0: header-only REPORT rounds. `format` sizes the payloads.
-  VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format = comm::RoundFormat::sign_bits());
+  // dim = 0: header-only REPORT rounds. `format` sizes the payloads. The
+  // "shards" of this client are comm::plan_ranges(dim, S, bucket_coords):
+  // every server shard's buckets, each a message of its own.
+  VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format = comm::RoundFormat::sign_bits(),
+             size_t bucket_coords = 0);
   size_t shards() const override { return shards_.size(); }
   const comm::Shard& shard(size_t s) const override { return shards_[s]; }
   // Outgoing packed signs of shard s: payload_words(shard(s).length) words.
@@ -50,6 +53,8 @@ class VoteClient final : public SignSlots {
   void post_shard(uint64_t step, size_t s, const WorkerReport& report);
   void post_rest(uint64_t step, const WorkerReport& report);
   bool posted(size_t s) const { return posted_[s] != 0; }
+  // faults.wrong_step_*: the next message of shard s claims step + 1000.
+  void inject_wrong_step(size_t s) { wrong_step_shard_ = s; }
   // Completes the round; throws RoundError if any RESULT carries an error.
   void wait();
   // Overlap: waits for the next RESULT to arrive, checks it and returns its
@@ -79,6 +84,7 @@ class VoteClient final : public SignSlots {
   std::vector<char> posted_;  // shards posted in round step_
   std::vector<MPI_Request> reqs_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
+  size_t wrong_step_shard_ = SIZE_MAX;
 };
 
 }  // namespace signvote::worker

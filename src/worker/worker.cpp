@@ -47,7 +47,7 @@ class Worker final : public WorkerLoop {
         problem_(make_problem(cfg, topo.worker_index(), topo.workers(),
                               cfg.model.device == "cuda" ? place_on_gpu(cfg, topo) : 0)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
-        client_(topo, reports_only(cfg) ? 0 : problem_->params().size(), round_format(cfg)),
+        client_(topo, reports_only(cfg) ? 0 : problem_->params().size(), round_format(cfg), bucket_coords(cfg)),
         dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
         engine_(problem_->space() == MemSpace::cuda ? make_cuda_engine(*problem_, topo, client_, vote_, kind_ == RoundKind::allreduce, dense_)
                                                     : make_host_engine(*problem_, topo, ops_, vote_)),
@@ -142,8 +142,11 @@ class Worker final : public WorkerLoop {
   }
 
   // faults.delay_*: a test's straggler, late on every `every`-th step.
-  void inject_delay(uint64_t step) const {
+  // faults.wrong_step_*: one wrong header, seen by the last shard alone.
+  void inject_delay(uint64_t step) {
     const auto& f = cfg_.faults;
+    if (f.wrong_step_rank == topo_.world_rank() && f.wrong_step_at == static_cast<int64_t>(step))
+      client_.inject_wrong_step(client_.shards() - 1);
     if (f.delay_rank != topo_.world_rank() || f.delay_ms <= 0 || step % static_cast<uint64_t>(f.every) != 0) return;
     spdlog::info("faults: rank {} delays its vote of step {} by {} ms", topo_.world_rank(), step, f.delay_ms);
     std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));

@@ -88,6 +88,42 @@ TEST_CASE("shards: 512-coordinate blocks cover d exactly once", "[wire]") {
   }
 }
 
+TEST_CASE("buckets: every shard cut into <= 64 buckets of whole blocks, in offset order", "[wire]") {
+  for (size_t d : {1ul, 1000ul, 100000ul, 11173962ul}) {
+    for (int S : {1, 3}) {
+      for (size_t bc : {0ul, 512ul, 5000ul, 1ul << 20}) {
+        INFO("d " << d << " S " << S << " bucket " << bc);
+        const auto shards = comm::plan_shards(d, S);
+        const auto ranges = comm::plan_ranges(d, S, bc);
+        size_t next = 0;
+        std::vector<int> per_server(static_cast<size_t>(S), 0);
+        for (const auto& r : ranges) {
+          CHECK(r.offset == next);
+          if (r.length) CHECK(r.offset % 512 == 0);
+          REQUIRE(r.server >= 0);
+          REQUIRE(r.server < S);
+          const auto& sh = shards[static_cast<size_t>(r.server)];
+          CHECK(r.offset >= sh.offset);
+          CHECK(r.offset + r.length <= sh.offset + sh.length);
+          CHECK(r.bucket == per_server[static_cast<size_t>(r.server)]++);  // 0, 1, ... within a shard
+          if (bc == 0) CHECK(r.length == sh.length);
+          next = r.offset + r.length;
+        }
+        CHECK(next == d);
+        for (int s = 0; s < S; ++s) {
+          const size_t len = shards[static_cast<size_t>(s)].length;
+          const int n = per_server[static_cast<size_t>(s)];
+          CHECK(n >= 1);
+          CHECK(n <= protocol::kMaxBuckets);
+          const size_t want = bc ? (len + bc - 1) / bc : 1;
+          const size_t blocks = (len + 511) / 512;
+          CHECK(size_t(n) == std::max<size_t>(1, std::min({want, blocks, size_t(protocol::kMaxBuckets)})));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("optimizer: lr schedules", "[optimizer]") {
   OptimizerConfig o;
   o.lr = 0.1;

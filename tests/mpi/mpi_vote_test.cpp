@@ -1,5 +1,7 @@
 // Multi-rank protocol tests, run by ctest under mpiexec (see CMakeLists.txt).
-//   mpi_vote_test closed_form SERVERS DIM ROUNDS   votes vs closed forms, exact
+//   mpi_vote_test closed_form SERVERS DIM ROUNDS [BUCKET_COORDS]
+//                 votes vs closed forms, exact (buckets: each shard's
+//                 buckets are messages of their own, served last first)
 //   mpi_vote_test hierarchy SERVERS DIM ROUNDS RANKS_PER_NODE
 //                 node averages, one vote per node, shared results: exact
 //   mpi_vote_test alltoall DIM ROUNDS   the server-less vote (1 server for
@@ -11,6 +13,7 @@
 #include "comm/topology.h"
 #include "signvote/sign_kernels.h"
 #include "signvote/sign_layout.h"
+#include "server/buckets.h"
 #include "server/vote_server.h"
 #include "util/rng.h"
 #include "worker/alltoall_vote.h"
@@ -95,13 +98,20 @@ size_t wrong_bits(const worker::SignSlots& client, const Expected& expected) {
   return wrong;
 }
 
-void closed_form(int servers, size_t dim, uint64_t rounds) {
+void closed_form(int servers, size_t dim, uint64_t rounds, size_t bucket_coords) {
   int size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   comm::Topology topo(servers, size - servers);
   const int W = topo.workers();
-  if (topo.is_server()) return serve(topo, dim, rounds);
-  worker::VoteClient client(topo, dim);
+  if (topo.is_server()) {
+    const auto& ops = kernels::best_ops();
+    server::BucketRounds srv(topo, dim, bucket_coords, comm::RoundFormat::sign_bits(),
+                             [&](size_t) { return server::majority_vote(ops); }, {});
+    if (bucket_coords) EXPECT(srv.buckets() > 1);
+    for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
+    return;
+  }
+  worker::VoteClient client(topo, dim, comm::RoundFormat::sign_bits(), bucket_coords);
   const int k = topo.worker_index();
   std::vector<float> x(dim);
   for (uint64_t t = 1; t <= rounds; ++t) {
@@ -239,8 +249,8 @@ int main(int argc, char** argv) {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   const std::string scenario = argc > 1 ? argv[1] : "";
   try {
-    if (scenario == "closed_form" && argc == 5)
-      closed_form(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]));
+    if (scenario == "closed_form" && (argc == 5 || argc == 6))
+      closed_form(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]), argc == 6 ? std::stoul(argv[5]) : 0);
     else if (scenario == "hierarchy" && argc == 6)
       hierarchy(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]), std::stoi(argv[5]));
     else if (scenario == "alltoall" && argc == 4)

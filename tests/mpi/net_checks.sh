@@ -7,7 +7,8 @@
 #   overlap: with 3 server shards, a run that sends each shard as the
 #           backward pass finishes it (aggregation.overlap) ends with the
 #           same weights, momenta and statistics, bit for bit, as one that
-#           sends after the pass.
+#           sends after the pass; so does one that cuts the shards into
+#           buckets of 16 KB of gradient (aggregation.bucket_bytes).
 #   alltoall: the server-less vote (aggregation.transport: alltoall, the
 #           workers tally chunks) ends bit-identical to the server's vote.
 #   probes: a run with gradient probes trains exactly like one without
@@ -35,7 +36,11 @@ case $mode in
     "$sv" inspect "$work/plain" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/a.txt"
     "$sv" inspect "$work/overlap" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
     grep -q "scalar step = 16" "$work/b.txt"
-    diff "$work/a.txt" "$work/b.txt" && echo "PASS: overlapped run is bit-identical"
+    diff "$work/a.txt" "$work/b.txt"
+    "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${sharded[@]}" --set aggregation.overlap=true --set aggregation.bucket_bytes=16384 \
+      --checkpoint-dir "$work/buckets"
+    "$sv" inspect "$work/buckets" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/c.txt"
+    diff "$work/a.txt" "$work/c.txt" && echo "PASS: overlapped runs, with and without buckets, are bit-identical"
     ;;
   alltoall)
     short=(--set run.steps=16 --set run.checkpoint_every=0)

@@ -1,0 +1,46 @@
+#include "server/buckets.h"
+
+namespace signvote::server {
+
+BucketRounds::BucketRounds(const comm::Topology& topo, size_t dim, size_t bucket_coords,
+                           const comm::RoundFormat& format, const std::function<AggregateFn(size_t)>& aggregate_for,
+                           DeadlinePolicy deadline) {
+  if (dim == 0) {
+    servers_.push_back(std::make_unique<VoteServer>(topo, size_t{0}, format, aggregate_for(0), deadline));
+    return;
+  }
+  for (const comm::Shard& r : comm::plan_ranges(dim, topo.servers(), bucket_coords))
+    if (r.server == topo.shard_index())
+      servers_.push_back(std::make_unique<VoteServer>(topo, r, format, aggregate_for(r.length), deadline));
+}
+
+RoundSummary BucketRounds::round(uint64_t step, uint8_t flags) {
+  RoundSummary first;
+  double t_tally = 0;
+  uint64_t in = 0, out = 0;
+  for (size_t b = servers_.size(); b-- > 0;) {
+    RoundSummary s;
+    try {
+      s = servers_[b]->round(step, flags);
+    } catch (const RoundError&) {
+      for (size_t rest = b; rest-- > 0;) servers_[rest]->abort(step);  // the workers wait for these too
+      throw;
+    }
+    t_tally += s.t_tally, in += s.bytes_recv_per_worker, out += s.bytes_sent_per_worker;
+    if (b == 0) first = s;
+  }
+  first.t_tally = t_tally;
+  first.bytes_recv_per_worker = in;
+  first.bytes_sent_per_worker = out;
+  return first;
+}
+
+void BucketRounds::abort(uint64_t step) {
+  for (size_t b = servers_.size(); b-- > 0;) servers_[b]->abort(step);
+}
+
+void BucketRounds::finish(uint64_t last_step) {
+  for (auto& s : servers_) s->finish(last_step);
+}
+
+}  // namespace signvote::server

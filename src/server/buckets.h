@@ -1,0 +1,35 @@
+// One server rank's part of a round: the buckets of its shard
+// (aggregation.bucket_bytes; comm::plan_ranges), a VoteServer each.
+// Buckets are served last one first: the order in which the backward pass
+// finishes them and an overlapping worker sends them, so the server tallies
+// and replies to bucket b while the workers are still computing b-1.
+#pragma once
+
+#include "server/vote_server.h"
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace signvote::server {
+
+class BucketRounds {
+ public:
+  // aggregate_for(length) builds the aggregation for a bucket of `length`
+  // coordinates. dim = 0: one report-only VoteServer.
+  BucketRounds(const comm::Topology& topo, size_t dim, size_t bucket_coords, const comm::RoundFormat& format,
+               const std::function<AggregateFn(size_t)>& aggregate_for, DeadlinePolicy deadline);
+  size_t buckets() const { return servers_.size(); }
+  // Every bucket's round. The summary is bucket 0's (the workers' report of
+  // the step travels with it last), with every bucket's tally time and bytes.
+  // On a failed bucket the buckets not yet served are stopped too (abort),
+  // then RoundError is rethrown.
+  RoundSummary round(uint64_t step, uint8_t flags = 0);
+  void abort(uint64_t step);
+  void finish(uint64_t last_step);
+
+ private:
+  std::vector<std::unique_ptr<VoteServer>> servers_;  // in offset order
+};
+
+}  // namespace signvote::server
