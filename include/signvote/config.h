@@ -74,11 +74,12 @@ struct DataConfig {
 };
 
 struct OptimizerConfig {
-  std::string name;           // signsgd | signum | sgd | adam
+  std::string name;           // signsgd | signum | lion | sgd | adam
   double lr = 0;
   double momentum = 0;        // beta (Signum: m = b m + (1-b) g; SGD: heavy ball)
   double weight_decay = 0;    // applied outside the vote: x -= lr (s + wd x)
-  double beta2 = 0.999;       // adam
+  double beta1 = 0.9;         // lion: vote sign(b1 m + (1-b1) g)
+  double beta2 = 0.999;       // adam second moment; lion: m = b2 m + (1-b2) g (0.99 unless set)
   double eps = 1e-8;          // adam
   std::string schedule = "constant";  // constant | step | warmup_step
   std::vector<int64_t> milestones;    // step schedule: steps where lr *= gamma

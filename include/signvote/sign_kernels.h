@@ -40,6 +40,12 @@ struct SignOps {
   // std::invalid_argument. Zero input tail bits give zero output tail bits.
   void (*tally)(const std::uint32_t* votes, std::size_t W, std::size_t stride,
                 std::size_t words, std::uint32_t* out);
+  // Fused Lion (Chen et al. 2023): c[i] = beta1*m[i] + (1-beta1)*g[i] packed
+  // into out (packed_words(n),), then m[i] = beta2*m[i] + (1-beta2)*g[i] in
+  // place. Same op order as momentum_update (beta1 = beta2 = b gives
+  // momentum_pack's bits and m). Returns the number of NaN in c.
+  std::size_t (*lion_pack)(float* m, const float* g, std::size_t n, float beta1, float beta2,
+                           std::uint32_t* out);
 };
 
 // Kernels for one ISA; throws std::runtime_error "ISA avx512 not supported by

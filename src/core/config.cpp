@@ -108,10 +108,10 @@ void check_cross_fields(const Config& c, const std::string& origin) {
                      c.adversary.workers.back(), c.cluster.workers));
   if (c.adversary.count > c.cluster.workers)
     fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
-  const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum";
+  const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum" || c.optimizer.name == "lion";
   const bool vote = c.aggregation.method == "majority_vote";
   if (vote && !sign_opt)
-    fail(fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = majority_vote (use signsgd or signum)", c.optimizer.name));
+    fail(fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = majority_vote (use signsgd, signum or lion)", c.optimizer.name));
   if (!vote && sign_opt)
     fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
                      c.optimizer.name, c.aggregation.method));
@@ -185,6 +185,10 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
       throw ConfigError(fmt::format("{}: key '{}' {}", from_set.count(spec.key) ? "--set" : origin, spec.key, *err));
   }
   check_cross_fields(cfg, origin);
+  // Lion's beta2 default (Chen et al. 2023) differs from Adam's.
+  const bool beta2_given = (root.IsMap() && root["optimizer"] && root["optimizer"].IsMap() && root["optimizer"]["beta2"]) ||
+                           from_set.count("optimizer.beta2");
+  if (cfg.optimizer.name == "lion" && !beta2_given) cfg.optimizer.beta2 = 0.99;
   return cfg;
 }
 

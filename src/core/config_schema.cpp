@@ -178,11 +178,12 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("data.augment", &C::data, &DataConfig::augment, "true", "random crop (pad 4) and horizontal flip"));
   s.push_back(field("data.pad_mode", &C::data, &DataConfig::pad_mode, "\"zero\"", "crop padding: zero | reflect", one_of({"zero", "reflect"})));
   // optimizer
-  s.push_back(field("optimizer.name", &C::optimizer, &OptimizerConfig::name, "\"signum\"", "signsgd | signum | sgd | adam", one_of({"signsgd", "signum", "sgd", "adam"})));
+  s.push_back(field("optimizer.name", &C::optimizer, &OptimizerConfig::name, "\"signum\"", "signsgd | signum | lion | sgd | adam", one_of({"signsgd", "signum", "lion", "sgd", "adam"})));
   s.push_back(field("optimizer.lr", &C::optimizer, &OptimizerConfig::lr, "0.001", "learning rate", within(0, 1e3, true)));
   s.push_back(field("optimizer.momentum", &C::optimizer, &OptimizerConfig::momentum, "0.9", "beta: Signum m = b m + (1-b) g; SGD heavy ball; adam beta1 (ignored by signsgd)", half_open(0, 1)));
   s.push_back(field("optimizer.weight_decay", &C::optimizer, &OptimizerConfig::weight_decay, "0", "decoupled from the vote: x -= lr (s + wd x)", within(0, 1e3, false)));
-  s.push_back(field("optimizer.beta2", &C::optimizer, &OptimizerConfig::beta2, "0.999", "adam second-moment decay", half_open(0, 1)));
+  s.push_back(field("optimizer.beta1", &C::optimizer, &OptimizerConfig::beta1, "0.9", "lion: each worker votes sign(beta1 m + (1-beta1) g)", half_open(0, 1)));
+  s.push_back(field("optimizer.beta2", &C::optimizer, &OptimizerConfig::beta2, "0.999", "adam second-moment decay; lion: m = beta2 m + (1-beta2) g after the vote (0.99 when lion and not set)", half_open(0, 1)));
   s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", within(0, 1, true)));
   s.push_back(field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, "\"constant\"", "constant | step | warmup_step", one_of({"constant", "step", "warmup_step"})));
   s.push_back(field("optimizer.milestones", &C::optimizer, &OptimizerConfig::milestones, "[]", "step schedule: steps at which lr *= gamma", increasing_positive()));

@@ -32,12 +32,12 @@ void checked_tally(const std::uint32_t* votes, std::size_t W, std::size_t stride
 }
 
 const SignOps kScalarOps{Isa::scalar, detail::pack_scalar, detail::momentum_pack_scalar,
-                         detail::apply_scalar, checked_tally<detail::tally_scalar>};
+                         detail::apply_scalar, checked_tally<detail::tally_scalar>, detail::lion_pack_scalar};
 #ifdef SIGNVOTE_KERNELS_X86
 const SignOps kAvx2Ops{Isa::avx2, detail::pack_avx2, detail::momentum_pack_avx2,
-                       detail::apply_avx2, checked_tally<detail::tally_avx2>};
+                       detail::apply_avx2, checked_tally<detail::tally_avx2>, detail::lion_pack_avx2};
 const SignOps kAvx512Ops{Isa::avx512, detail::pack_avx512, detail::momentum_pack_avx512,
-                         detail::apply_avx512, checked_tally<detail::tally_avx512>};
+                         detail::apply_avx512, checked_tally<detail::tally_avx512>, detail::lion_pack_avx512};
 #endif
 
 // Exactly the -m flags each ISA TU is compiled with (CMakeLists.txt).

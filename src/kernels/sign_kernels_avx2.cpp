@@ -121,6 +121,36 @@ std::size_t momentum_pack_avx2(float* m, const float* g, std::size_t n, float be
   return nans;
 }
 
+std::size_t lion_pack_avx2(float* m, const float* g, std::size_t n, float beta1, float beta2,
+                           std::uint32_t* out) {
+  const float omb1 = 1.0f - beta1, omb2 = 1.0f - beta2;
+  const __m256 vb1 = _mm256_set1_ps(beta1), vomb1 = _mm256_set1_ps(omb1);
+  const __m256 vb2 = _mm256_set1_ps(beta2), vomb2 = _mm256_set1_ps(omb2);
+  std::size_t nans = 0;
+  const std::size_t full = n / kBitsPerWord;
+  for (std::size_t w = 0; w < full; ++w) {
+    float* pm = m + w * kBitsPerWord;
+    const float* pg = g + w * kBitsPerWord;
+    __m256 c[4];
+    for (int j = 0; j < 4; ++j) {
+      const __m256 mv = _mm256_loadu_ps(pm + 8 * j), gv = _mm256_loadu_ps(pg + 8 * j);
+      c[j] = _mm256_add_ps(_mm256_mul_ps(vb1, mv), _mm256_mul_ps(vomb1, gv));
+      _mm256_storeu_ps(pm + 8 * j, _mm256_add_ps(_mm256_mul_ps(vb2, mv), _mm256_mul_ps(vomb2, gv)));
+    }
+    out[w] = pack32(c, &nans);
+  }
+  const std::size_t first = full * kBitsPerWord;
+  if (n > first) {
+    float c[kBitsPerWord];
+    for (std::size_t i = first; i < n; ++i) {
+      c[i - first] = momentum_update(m[i], g[i], beta1, omb1);
+      m[i] = momentum_update(m[i], g[i], beta2, omb2);
+    }
+    out[full] = pack_tail(c, n - first, &nans);
+  }
+  return nans;
+}
+
 void apply_avx2(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd) {
   const __m256 vlr = _mm256_set1_ps(lr);
   const __m256 vwd = _mm256_set1_ps(wd);

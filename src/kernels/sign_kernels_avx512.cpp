@@ -100,6 +100,25 @@ std::size_t momentum_words(float* m, const float* g, std::size_t words, float be
   return nans;
 }
 
+// Lion: c = beta1*m + omb1*g packed, m = beta2*m + omb2*g (momentum_update's op order).
+template <class T>
+std::size_t lion_words(float* m, const float* g, std::size_t words, float beta1, float beta2,
+                       std::uint32_t* out) {
+  const typename T::V vb1 = T::set1(beta1), vomb1 = T::set1(1.0f - beta1);
+  const typename T::V vb2 = T::set1(beta2), vomb2 = T::set1(1.0f - beta2);
+  std::size_t nans = 0;
+  for (std::size_t w = 0; w < words; ++w, m += kBitsPerWord, g += kBitsPerWord) {
+    typename T::V c[kChunks<T>];
+    for (int j = 0; j < kChunks<T>; ++j) {
+      const typename T::V mv = T::load(m + j * T::kLanes), gv = T::load(g + j * T::kLanes);
+      c[j] = T::add(T::mul(vb1, mv), T::mul(vomb1, gv));
+      T::store(m + j * T::kLanes, T::add(T::mul(vb2, mv), T::mul(vomb2, gv)));
+    }
+    out[w] = sign_word<T>(c, &nans);
+  }
+  return nans;
+}
+
 // x = x - lr*(s + wd*x), s = +-1 selected straight from the bits by mask blend.
 template <class T>
 void apply_words(float* x, std::size_t words, const std::uint32_t* bits, float lr, float wd) {
@@ -210,6 +229,24 @@ std::size_t momentum_pack_avx512(float* m, const float* g, std::size_t n, float 
     const __m512 lo = momentum16(m + i, g + i, klo, beta, omb);
     const __m512 hi = momentum16(m + i + 16, g + i + 16, khi, beta, omb);
     out[full] = sign_word_masked(lo, hi, klo, khi, &nans);
+  }
+  return nans;
+}
+
+std::size_t lion_pack_avx512(float* m, const float* g, std::size_t n, float beta1, float beta2,
+                             std::uint32_t* out) {
+  const std::size_t full = n / kBitsPerWord;
+  std::size_t nans = aligned64(m) && aligned64(g) ? lion_words<Zmm>(m, g, full, beta1, beta2, out)
+                                                  : lion_words<Ymm>(m, g, full, beta1, beta2, out);
+  if (const std::size_t rem = n - full * kBitsPerWord; rem > 0) {  // the partial word through a 32-float buffer
+    const std::size_t i = full * kBitsPerWord;
+    alignas(64) float c[kBitsPerWord] = {};
+    for (std::size_t b = 0; b < rem; ++b) {
+      c[b] = momentum_update(m[i + b], g[i + b], beta1, 1.0f - beta1);
+      m[i + b] = momentum_update(m[i + b], g[i + b], beta2, 1.0f - beta2);
+    }
+    const __mmask16 klo = lane_mask(rem), khi = lane_mask(rem > 16 ? rem - 16 : 0);
+    out[full] = sign_word_masked(_mm512_maskz_loadu_ps(klo, c), _mm512_maskz_loadu_ps(khi, c + 16), klo, khi, &nans);
   }
   return nans;
 }

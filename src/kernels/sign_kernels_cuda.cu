@@ -24,9 +24,12 @@ unsigned grid_for(std::size_t threads) {
 // One warp per output word: lane l handles coordinate 32w + l, __ballot_sync
 // gathers the 32 sign bits (lane l -> bit l, matching sign_layout.h) and the
 // NaN lanes. Warp-uniform loop, so the full-warp ballots are safe.
-// If Momentum: m (n,) is first updated in place with g (n,).
-template <bool Momentum>
-__global__ void pack_kernel(float* x, const float* g, std::size_t n, float beta, float omb,
+// kMomentum: m (n,) is first updated in place with g (n,) and packed.
+// kLion: c = beta m + omb g is packed, m = beta2 m + omb2 g stored.
+enum PackMode { kPlain, kMomentum, kLion };
+
+template <int Mode>
+__global__ void pack_kernel(float* x, const float* g, std::size_t n, float beta, float omb, float beta2, float omb2,
                             std::uint32_t* out, unsigned long long* nan_count) {
   const unsigned lane = threadIdx.x % 32u;
   const std::size_t first_warp = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32u;
@@ -36,9 +39,10 @@ __global__ void pack_kernel(float* x, const float* g, std::size_t n, float beta,
     const std::size_t i = w * kBitsPerWord + lane;
     const bool valid = i < n;
     float v = valid ? x[i] : 0.0f;
-    if (Momentum && valid) {
-      v = momentum_update(v, g[i], beta, omb);
-      x[i] = v;
+    if (Mode != kPlain && valid) {
+      const float m = v;
+      v = momentum_update(m, g[i], beta, omb);
+      x[i] = Mode == kLion ? momentum_update(m, g[i], beta2, omb2) : v;
     }
     const unsigned bits = __ballot_sync(kFullWarp, valid && sign_bit(v) != 0u);
     const unsigned nan_lanes = __ballot_sync(kFullWarp, valid && v != v);
@@ -92,13 +96,13 @@ void launch_tally(const std::uint32_t* votes, std::size_t W, std::size_t stride,
                                                           stride, words, out);
 }
 
-template <bool Momentum>
-void launch_pack(float* x, const float* g, std::size_t n, float beta, std::uint32_t* out,
+template <int Mode>
+void launch_pack(float* x, const float* g, std::size_t n, float beta, float beta2, std::uint32_t* out,
                  unsigned long long* nan_count, cudaStream_t stream) {
   SV_CUDA_CHECK(cudaMemsetAsync(nan_count, 0, sizeof(unsigned long long), stream));
   if (n == 0) return;
-  pack_kernel<Momentum><<<grid_for(packed_words(n) * 32u), kBlock, 0, stream>>>(
-      x, g, n, beta, 1.0f - beta, out, nan_count);
+  pack_kernel<Mode><<<grid_for(packed_words(n) * 32u), kBlock, 0, stream>>>(
+      x, g, n, beta, 1.0f - beta, beta2, 1.0f - beta2, out, nan_count);
   SV_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -107,12 +111,17 @@ void launch_pack(float* x, const float* g, std::size_t n, float beta, std::uint3
 void pack(const float* x, std::size_t n, std::uint32_t* out, unsigned long long* nan_count,
           cudaStream_t stream) {
   // Momentum = false never writes x; the const_cast only shares the kernel.
-  launch_pack<false>(const_cast<float*>(x), nullptr, n, 0.0f, out, nan_count, stream);
+  launch_pack<kPlain>(const_cast<float*>(x), nullptr, n, 0.0f, 0.0f, out, nan_count, stream);
 }
 
 void momentum_pack(float* m, const float* g, std::size_t n, float beta, std::uint32_t* out,
                    unsigned long long* nan_count, cudaStream_t stream) {
-  launch_pack<true>(m, g, n, beta, out, nan_count, stream);
+  launch_pack<kMomentum>(m, g, n, beta, beta, out, nan_count, stream);
+}
+
+void lion_pack(float* m, const float* g, std::size_t n, float beta1, float beta2, std::uint32_t* out,
+               unsigned long long* nan_count, cudaStream_t stream) {
+  launch_pack<kLion>(m, g, n, beta1, beta2, out, nan_count, stream);
 }
 
 void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd,

@@ -23,6 +23,10 @@ void pack(const float* x, std::size_t n, std::uint32_t* out, unsigned long long*
 // m (n,) = beta*m + (1-beta)*g in place, then pack(m) -> out; *nan_count as pack.
 void momentum_pack(float* m, const float* g, std::size_t n, float beta, std::uint32_t* out,
                    unsigned long long* nan_count, cudaStream_t stream);
+// Lion: pack(beta1*m + (1-beta1)*g) -> out, then m = beta2*m + (1-beta2)*g;
+// *nan_count = NaNs of the packed values (CPU twin: SignOps::lion_pack).
+void lion_pack(float* m, const float* g, std::size_t n, float beta1, float beta2, std::uint32_t* out,
+               unsigned long long* nan_count, cudaStream_t stream);
 // x (n,) -= lr * (s + wd*x), s = +-1 from bits (packed_words(n),).
 void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd,
            cudaStream_t stream);

@@ -81,6 +81,23 @@ std::size_t momentum_pack_scalar(float* m, const float* g, std::size_t n, float 
   return nans;
 }
 
+std::size_t lion_pack_scalar(float* m, const float* g, std::size_t n, float beta1, float beta2,
+                             std::uint32_t* out) {
+  const float omb1 = 1.0f - beta1, omb2 = 1.0f - beta2;
+  std::size_t nans = 0;
+  float c[kBitsPerWord];  // one word's interpolation, packed below
+  for (std::size_t w = 0; w < packed_words(n); ++w) {
+    const std::size_t first = w * kBitsPerWord;
+    const std::size_t count = n - first < kBitsPerWord ? n - first : kBitsPerWord;
+    for (std::size_t b = 0; b < count; ++b) {
+      c[b] = momentum_update(m[first + b], g[first + b], beta1, omb1);
+      m[first + b] = momentum_update(m[first + b], g[first + b], beta2, omb2);
+    }
+    out[w] = pack_word(c, count, &nans);
+  }
+  return nans;
+}
+
 void apply_scalar(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd) {
   for (std::size_t w = 0; w < packed_words(n); ++w) {
     const std::size_t first = w * kBitsPerWord;

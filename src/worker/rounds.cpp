@@ -27,10 +27,12 @@ class RoundBase : public Round {
     p_.client.wait();
     p_.report.t_comm = since(t0);
   }
-  // Signum's beta (0: signSGD), and this step's learning rate and weight decay.
-  float beta() const {
+  // The sign rule (Signum's beta, 0 for signSGD; Lion's beta1/beta2), and
+  // this step's learning rate and weight decay.
+  SignRule rule() const {
     const auto& o = p_.cfg.optimizer;
-    return o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum);
+    if (o.name == "lion") return {static_cast<float>(o.beta1), static_cast<float>(o.beta2), true};
+    return {o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum), 0.f, false};
   }
   float lr(uint64_t step) const { return static_cast<float>(lr_at(p_.cfg.optimizer, step)); }
   float wd() const { return static_cast<float>(p_.cfg.optimizer.weight_decay); }
@@ -41,13 +43,13 @@ class RoundBase : public Round {
   RoundParts p_;
 };
 
-// Signum: m = b m + (1-b) g packed per shard; vote; x -= lr (s + wd x).
+// Signum (or Lion, SignRule) packed per shard; vote; x -= lr (s + wd x).
 class VoteRound final : public RoundBase {
  public:
   using RoundBase::RoundBase;
   void run(uint64_t step) override {
     auto t0 = Clock::now();
-    flag_nan(p_.engine.momentum_pack(p_.client, beta(), p_.invert_signs));
+    flag_nan(p_.engine.momentum_pack(p_.client, rule(), p_.invert_signs));
     p_.report.t_pack = since(t0);
     exchange(step);
     t0 = Clock::now();
@@ -67,7 +69,7 @@ class AlltoallVoteRound final : public RoundBase {
   explicit AlltoallVoteRound(const RoundParts& p) : RoundBase(p), vote_(p.topo, p.problem.params().size(), p.ops) {}
   void run(uint64_t step) override {
     auto t0 = Clock::now();
-    flag_nan(p_.engine.momentum_pack(vote_, beta(), p_.invert_signs));
+    flag_nan(p_.engine.momentum_pack(vote_, rule(), p_.invert_signs));
     p_.report.t_pack = since(t0);
     t0 = Clock::now();
     const protocol::MsgHeader verdict = vote_.exchange(step);
@@ -107,7 +109,7 @@ class OverlapVoteRound final : public RoundBase {
     p_.problem.set_grad_ready_hook([this, step](size_t first) {
       while (next_ >= 1 && p_.client.shard(next_).offset >= first) {
         const auto t0 = Clock::now();
-        nan_ += p_.engine.momentum_pack_shard(p_.client, next_, beta(), p_.invert_signs);
+        nan_ += p_.engine.momentum_pack_shard(p_.client, next_, rule(), p_.invert_signs);
         p_.client.post_shard(step, next_, p_.report);
         early_pack_s_ += since(t0);
         spdlog::debug("step {}: shard {} sent during the backward pass ([{}, d) final)", step, next_, first);
@@ -118,7 +120,7 @@ class OverlapVoteRound final : public RoundBase {
   void run(uint64_t step) override {
     p_.problem.set_grad_ready_hook({});
     auto t0 = Clock::now();
-    for (size_t s = 0; s <= next_; ++s) nan_ += p_.engine.momentum_pack_shard(p_.client, s, beta(), p_.invert_signs);
+    for (size_t s = 0; s <= next_; ++s) nan_ += p_.engine.momentum_pack_shard(p_.client, s, rule(), p_.invert_signs);
     flag_nan(nan_);
     p_.report.t_pack = since(t0) + early_pack_s_;
     p_.client.post_rest(step, p_.report);
@@ -156,7 +158,7 @@ class NodeVoteRound final : public RoundBase {
     auto t0 = Clock::now();
     agree_in_node(node);
     p_.engine.node_average();
-    if (leader) flag_nan(p_.engine.momentum_pack(p_.client, beta(), p_.invert_signs));
+    if (leader) flag_nan(p_.engine.momentum_pack(p_.client, rule(), p_.invert_signs));
     p_.report.t_pack = since(t0);
     t0 = Clock::now();
     if (leader) {

@@ -17,9 +17,9 @@ class HostEngine final : public StepEngine {
   HostEngine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops, bool vote)
       : p_(p), topo_(topo), ops_(ops), momentum_(vote ? p.params().size() : 0) {}
 
-  size_t momentum_pack(SignSlots& c, float beta, bool invert) override {
+  size_t momentum_pack(SignSlots& c, const SignRule& rule, bool invert) override {
     size_t nan = 0;
-    for (size_t s = 0; s < c.shards(); ++s) nan += momentum_pack_shard(c, s, beta, invert);
+    for (size_t s = 0; s < c.shards(); ++s) nan += momentum_pack_shard(c, s, rule, invert);
     return nan;
   }
 
@@ -27,10 +27,12 @@ class HostEngine final : public StepEngine {
     for (size_t s = 0; s < c.shards(); ++s) apply_shard(c, s, lr, wd);
   }
 
-  size_t momentum_pack_shard(SignSlots& c, size_t s, float beta, bool invert) override {
+  size_t momentum_pack_shard(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
     const auto& sh = c.shard(s);
-    const size_t nan = ops_.momentum_pack(momentum_.data() + sh.offset, p_.grads().data() + sh.offset, sh.length, beta,
-                                          c.out_bits(s));
+    float* m = momentum_.data() + sh.offset;
+    const float* g = p_.grads().data() + sh.offset;
+    const size_t nan = rule.lion ? ops_.lion_pack(m, g, sh.length, rule.beta1, rule.beta2, c.out_bits(s))
+                                 : ops_.momentum_pack(m, g, sh.length, rule.beta1, c.out_bits(s));
     if (invert) kernels::invert_signs(c.out_bits(s), sh.length);
     return nan;
   }

@@ -26,18 +26,26 @@
 
 namespace signvote::worker {
 
+// The worker's sign rule, from optimizer.name:
+//   signum / signsgd (beta1 = 0):  m = b1 m + (1-b1) g; vote sign(m)
+//   lion:  vote sign(b1 m + (1-b1) g); then m = b2 m + (1-b2) g
+struct SignRule {
+  float beta1 = 0, beta2 = 0;
+  bool lion = false;
+};
+
 class StepEngine {
  public:
   virtual ~StepEngine() = default;
-  // Signum for every shard of `client`: m = beta m + (1 - beta) g, packed
-  // signs of m into the outgoing words (invert: the adversary's sign flip).
+  // The sign rule for every range of `client`: the packed signs go into the
+  // outgoing words (invert: the adversary's sign flip), m is updated.
   // Returns the number of NaNs met.
-  virtual size_t momentum_pack(SignSlots& client, float beta, bool invert) = 0;
+  virtual size_t momentum_pack(SignSlots& client, const SignRule& rule, bool invert) = 0;
   // x -= lr (s + wd x) with the voted words of every shard.
   virtual void apply(const SignSlots& client, float lr, float wd) = 0;
   // The same for shard s alone (aggregation.overlap: shards are packed as
   // their gradients become final and applied as their results arrive).
-  virtual size_t momentum_pack_shard(SignSlots& client, size_t s, float beta, bool invert) = 0;
+  virtual size_t momentum_pack_shard(SignSlots& client, size_t s, const SignRule& rule, bool invert) = 0;
   virtual void apply_shard(const SignSlots& client, size_t s, float lr, float wd) = 0;
   // NaNs in g (the fp32 baseline checks before summing).
   virtual size_t count_nan_grads() = 0;
@@ -48,7 +56,7 @@ class StepEngine {
   // then opt's update with g * grad_scale (1/W).
   virtual void allreduce_grads() = 0;
   virtual void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) = 0;
-  // Signum momentum (d,) on the host (empty unless sized for the vote).
+  // Signum / Lion momentum (d,) on the host (empty unless sized for the vote).
   // sync_*: momentum and the device SGD/Adam state <-> host.
   virtual std::span<float> momentum() = 0;
   virtual void sync_to_host() = 0;

@@ -52,16 +52,25 @@ class CudaEngine final : public StepEngine {
     if (node_nccl_) ncclCommDestroy(*node_nccl_);
   }
 
+  // Signum or Lion on the device for [offset, offset + n) of m and g.
+  void pack_rule(const SignRule& rule, size_t offset, size_t n, const float* g, std::uint32_t* words,
+                 unsigned long long* nans) {
+    if (rule.lion)
+      kc::lion_pack(m_.data() + offset, g + offset, n, rule.beta1, rule.beta2, words, nans, stream_);
+    else
+      kc::momentum_pack(m_.data() + offset, g + offset, n, rule.beta1, words, nans, stream_);
+  }
+
   // Shard s's words start at word offset/32 of bits_ (shards start on
   // 512-coordinate bounds), so all shards' words are one contiguous array:
   // one copy each way through the page-locked host_bits_, and a host memcpy
   // into / out of the shards' messages.
-  size_t momentum_pack(SignSlots& c, float beta, bool invert) override {
+  size_t momentum_pack(SignSlots& c, const SignRule& rule, bool invert) override {
     float* g = p_.device(Flat::grads).data();
     for (size_t s = 0; s < c.shards(); ++s) {
       const auto& sh = c.shard(s);
       std::uint32_t* w = bits_.data() + sh.offset / kernels::kBitsPerWord;
-      kc::momentum_pack(m_.data() + sh.offset, g + sh.offset, sh.length, beta, w, nans_.data() + s, stream_);
+      pack_rule(rule, sh.offset, sh.length, g, w, nans_.data() + s);
       if (invert) kc::invert_signs(w, sh.length, stream_);
     }
     copy_async(host_bits_.data(), bits_.data(), bits_.size(), cudaMemcpyDeviceToHost);
@@ -88,11 +97,10 @@ class CudaEngine final : public StepEngine {
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
-  size_t momentum_pack_shard(SignSlots& c, size_t s, float beta, bool invert) override {
+  size_t momentum_pack_shard(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
     const auto& sh = c.shard(s);
     const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
-    kc::momentum_pack(m_.data() + sh.offset, p_.device(Flat::grads).data() + sh.offset, sh.length, beta, bits_.data() + w0,
-                      nans_.data(), stream_);
+    pack_rule(rule, sh.offset, sh.length, p_.device(Flat::grads).data(), bits_.data() + w0, nans_.data());
     if (invert) kc::invert_signs(bits_.data() + w0, sh.length, stream_);
     copy_async(host_bits_.data() + w0, bits_.data() + w0, words, cudaMemcpyDeviceToHost);
     const size_t nan = read_nans(1);

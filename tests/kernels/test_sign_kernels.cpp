@@ -131,6 +131,44 @@ TEST_CASE("momentum_pack matches the reference formula on every ISA", "[kernels]
   }
 }
 
+TEST_CASE("lion_pack matches the reference formula on every ISA", "[kernels][lion]") {
+  const float b1 = 0.9f, b2 = 0.99f;
+  for (Isa isa : available_isas()) {
+    for (std::size_t n : kSizes) {
+     for (std::size_t offset : kOffsets) {
+      INFO("isa " << isa_name(isa) << ", n = " << n << ", offset " << offset);
+      PlacedFloats g(random_floats(n, 7), offset);
+      PlacedFloats m(random_floats(n, 8), offset);
+      auto m_ref = m.to_vector();
+      const auto g_ref = g.to_vector();
+      std::vector<float> c(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        c[i] = b1 * m_ref[i] + (1.0f - b1) * g_ref[i];
+        m_ref[i] = b2 * m_ref[i] + (1.0f - b2) * g_ref[i];
+      }
+      std::size_t ref_nans = 0;
+      const auto ref_bits = naive_pack(c, &ref_nans);
+      std::vector<std::uint32_t> bits(packed_words(n));
+      CHECK(ops(isa).lion_pack(m.data(), g.data(), n, b1, b2, bits.data()) == 0);
+      REQUIRE(same_bits(m.to_vector(), m_ref));
+      REQUIRE(bits == ref_bits);
+      // beta1 = beta2 is Signum: the same bits and m as momentum_pack
+      PlacedFloats m2(random_floats(n, 9), offset), m3(random_floats(n, 9), offset);
+      std::vector<std::uint32_t> lion_bits(packed_words(n)), signum_bits(packed_words(n));
+      ops(isa).lion_pack(m2.data(), g.data(), n, 0.8f, 0.8f, lion_bits.data());
+      ops(isa).momentum_pack(m3.data(), g.data(), n, 0.8f, signum_bits.data());
+      CHECK(lion_bits == signum_bits);
+      CHECK(same_bits(m2.to_vector(), m3.to_vector()));
+      if (n > 40) {  // a NaN gradient is reported and poisons m
+        g.data()[40] = std::numeric_limits<float>::quiet_NaN();
+        CHECK(ops(isa).lion_pack(m.data(), g.data(), n, b1, b2, bits.data()) == 1);
+        CHECK(std::isnan(m.data()[40]));
+      }
+     }
+    }
+  }
+}
+
 TEST_CASE("apply matches x -= lr*(s + wd*x) on every ISA", "[kernels][apply]") {
   for (Isa isa : available_isas()) {
     for (std::size_t n : kSizes) {

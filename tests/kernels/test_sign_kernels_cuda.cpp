@@ -75,6 +75,12 @@ TEST_CASE("cuda pack / momentum_pack equal the CPU kernels", "[kernels][cuda]") 
     check_close(download(d_m, n), m);
     CHECK(download(d_bits, ref.size()) == ref);
     CHECK(download(d_nans, 1)[0] == 0u);
+
+    cpu.lion_pack(m.data(), g.data(), n, 0.9f, 0.99f, ref.data());  // Lion from the same m
+    gpu::lion_pack(d_m.data(), d_g.data(), n, 0.9f, 0.99f, d_bits.data(), d_nans.data(), nullptr);
+    check_close(download(d_m, n), m);
+    CHECK(download(d_bits, ref.size()) == ref);
+    CHECK(download(d_nans, 1)[0] == 0u);
   }
 }
 

@@ -6,6 +6,8 @@
 //                 node averages, one vote per node, shared results: exact
 //   mpi_vote_test alltoall DIM ROUNDS   the server-less vote (1 server for
 //                 the REPORTs, the workers tally chunks): exact
+//   mpi_vote_test lion DIM   one Lion round (Distributed Lion): the workers'
+//                 new momenta, the majority and every x, exactly
 //   mpi_vote_test mismatch_step | mismatch_length | diverged_hash | nan
 //   mpi_vote_test alltoall_length   a worker's all-to-all chunks disagree
 // Every rank checks what it saw; the exit code is 0 only if every rank passed.
@@ -155,6 +157,43 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
   }
 }
 
+// One round of Lion with majority vote. Worker k starts from m = u(k, i) and
+// gets g = v(k, i) (deterministic values in [-1, 1], zeros included); it
+// votes sign(b1 m + (1-b1) g) and keeps m = b2 m + (1-b2) g; everyone
+// applies x -= lr (s + wd x) from x = 1. Closed forms (the one float
+// formula of sign_layout.h): each worker's m, the majority of the W
+// directions counted here for every coordinate, and x.
+float lion_value(int k, size_t i, uint64_t salt) {
+  return static_cast<float>(static_cast<int>(splitmix((salt << 40) ^ (uint64_t(k) << 32) ^ i) % 2001) - 1000) / 1000.f;
+}
+
+void lion(size_t dim) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  comm::Topology topo(1, size - 1);
+  const int W = topo.workers();
+  if (topo.is_server()) return serve(topo, dim, 1);
+  const float b1 = 0.9f, b2 = 0.99f, lr = 0.01f, wd = 0.1f;
+  const int k = topo.worker_index();
+  std::vector<float> m(dim), g(dim), x(dim, 1.0f);
+  for (size_t i = 0; i < dim; ++i) m[i] = lion_value(k, i, 1), g[i] = lion_value(k, i, 2);
+  worker::VoteClient client(topo, dim);
+  EXPECT(kernels::best_ops().lion_pack(m.data(), g.data(), dim, b1, b2, client.out_bits(0)) == 0);
+  client.post(1, {});
+  client.wait();
+  kernels::best_ops().apply(x.data(), dim, client.result_bits(0), lr, wd);
+  size_t wrong_m = 0, wrong_x = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    wrong_m += m[i] != kernels::momentum_update(lion_value(k, i, 1), lion_value(k, i, 2), b2, 1.f - b2);
+    int plus = 0;
+    for (int j = 0; j < W; ++j) plus += kernels::momentum_update(lion_value(j, i, 1), lion_value(j, i, 2), b1, 1.f - b1) >= 0.f;
+    const float s = 2 * plus >= W ? 1.f : -1.f;
+    wrong_x += x[i] != kernels::apply_update(1.0f, s, lr, wd);
+  }
+  EXPECT(wrong_m == 0);
+  EXPECT(wrong_x == 0);
+}
+
 // aggregation.transport: alltoall. Every round: the all-to-all of sign
 // chunks, each worker's tally of its chunk and the all-gather, then a
 // header-only REPORT with the verdict to the server. With bad_length,
@@ -253,6 +292,8 @@ int main(int argc, char** argv) {
       closed_form(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]), argc == 6 ? std::stoul(argv[5]) : 0);
     else if (scenario == "hierarchy" && argc == 6)
       hierarchy(std::stoi(argv[2]), std::stoul(argv[3]), std::stoul(argv[4]), std::stoi(argv[5]));
+    else if (scenario == "lion" && argc == 3)
+      lion(std::stoul(argv[2]));
     else if (scenario == "alltoall" && argc == 4)
       alltoall(std::stoul(argv[2]), std::stoul(argv[3]), false);
     else if (scenario == "alltoall_length")
