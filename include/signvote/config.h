@@ -81,7 +81,7 @@ struct OptimizerConfig {
   double beta1 = 0.9;         // lion: vote sign(b1 m + (1-b1) g)
   double beta2 = 0.999;       // adam second moment; lion: m = b2 m + (1-b2) g (0.99 unless set)
   double eps = 1e-8;          // adam
-  std::string schedule = "constant";  // constant | step | warmup_step
+  std::string schedule = "constant";  // constant | step | warmup_step | cosine | linear
   std::vector<int64_t> milestones;    // step schedule: steps where lr *= gamma
   double gamma = 0.1;
   int64_t warmup_steps = 0;

@@ -52,6 +52,10 @@
 //   6. apply:    each worker checks the RESULT header (status, step,
 //                length), then x -= lr (s_i + wd x_i), s_i = +-1 from the
 //                bits, fused, no float temporary                 (t_apply)
+//                lr = the schedule at the header's `progress`: the fraction
+//                of the budget (steps or run.time_limit_s, whichever ends
+//                first) server 0 measured for this step, so every worker
+//                applies the same lr at the same step
 //   If validation fails at step 4 the server still replies to every worker,
 //   with a header-only RESULT (128 bytes, so it fits any receive) whose
 //   status is the error and err_rank the offending rank: every rank stops
@@ -106,7 +110,7 @@
 namespace signvote::protocol {
 
 inline constexpr uint32_t kMagic = 0x544F5653u;  // "SVOT" little-endian
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;  // 2: RESULT carries progress and elapsed_s
 inline constexpr size_t kHeaderBytes = 128;
 inline constexpr size_t kWireAlignBytes = 64;
 
@@ -160,7 +164,9 @@ struct MsgHeader {
   uint64_t err_expected = 0;
   uint64_t err_got = 0;
   uint8_t flags = 0;        // RESULT: kFlagStop = last round (time limit reached)
-  uint8_t reserved[23] = {};
+  uint8_t reserved[7] = {};
+  double progress = 0;      // RESULT: fraction of the run's budget used at this step (server 0's clock), in [0, 1]
+  double elapsed_s = 0;     // RESULT: server 0's elapsed training time (seconds, resumed runs included)
 };
 static_assert(sizeof(MsgHeader) == kHeaderBytes, "MsgHeader must stay 128 bytes");
 

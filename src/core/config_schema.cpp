@@ -185,10 +185,10 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("optimizer.beta1", &C::optimizer, &OptimizerConfig::beta1, "0.9", "lion: each worker votes sign(beta1 m + (1-beta1) g)", half_open(0, 1)));
   s.push_back(field("optimizer.beta2", &C::optimizer, &OptimizerConfig::beta2, "0.999", "adam second-moment decay; lion: m = beta2 m + (1-beta2) g after the vote (0.99 when lion and not set)", half_open(0, 1)));
   s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", within(0, 1, true)));
-  s.push_back(field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, "\"constant\"", "constant | step | warmup_step", one_of({"constant", "step", "warmup_step"})));
+  s.push_back(field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, "\"constant\"", "constant | step | warmup_step | cosine | linear (cosine and linear decay to 0 over the run's budget: run.steps or run.time_limit_s, whichever ends first, as server 0's clock measures it)", one_of({"constant", "step", "warmup_step", "cosine", "linear"})));
   s.push_back(field("optimizer.milestones", &C::optimizer, &OptimizerConfig::milestones, "[]", "step schedule: steps at which lr *= gamma", increasing_positive()));
   s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", within(0, 1e3, true)));
-  s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step: linear ramp from lr/warmup to lr", at_least<int64_t>(0)));
+  s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step, cosine, linear: linear ramp from lr/warmup to lr over the first steps", at_least<int64_t>(0)));
   // aggregation
   s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign", one_of({"majority_vote", "allreduce", "mean", "multi_krum", "coordinate_median", "qsgd", "ef_sign"})));
   s.push_back(field("aggregation.overlap", &C::aggregation, &AggregationConfig::overlap, "false", "majority_vote: pack and send each server shard as soon as the backward pass has finished its gradients, and apply results as they arrive (needs cluster.servers > 1 to overlap anything)"));

@@ -2,6 +2,9 @@
 
 #include "signvote/compressor.h"
 
+#include <algorithm>
+#include <cmath>
+#include <numbers>
 #include <stdexcept>
 
 namespace signvote {
@@ -25,14 +28,24 @@ size_t model_dim(const Config& cfg) {
   return nn::make_model(spec)->num_params();
 }
 
-double lr_at(const OptimizerConfig& o, uint64_t step) {
+double lr_at(const OptimizerConfig& o, uint64_t step, double progress) {
   double lr = o.lr;
   if (o.schedule == "constant") return lr;
-  if (o.schedule == "warmup_step" && o.warmup_steps > 0 && step <= static_cast<uint64_t>(o.warmup_steps))
-    return lr * static_cast<double>(step) / static_cast<double>(o.warmup_steps);
+  const bool warming = o.warmup_steps > 0 && step <= static_cast<uint64_t>(o.warmup_steps);
+  const double warm = warming ? static_cast<double>(step) / static_cast<double>(o.warmup_steps) : 1.0;
+  const double p = std::clamp(progress, 0.0, 1.0);
+  if (o.schedule == "cosine") return lr * warm * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
+  if (o.schedule == "linear") return lr * warm * (1.0 - p);
+  if (o.schedule == "warmup_step" && warming) return lr * warm;
   for (int64_t m : o.milestones)
     if (step > static_cast<uint64_t>(m)) lr *= o.gamma;
   return lr;
+}
+
+double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s) {
+  double p = r.steps > 0 ? static_cast<double>(step) / static_cast<double>(r.steps) : 0.0;
+  if (r.time_limit_s > 0) p = std::max(p, elapsed_s / r.time_limit_s);
+  return std::clamp(p, 0.0, 1.0);
 }
 
 RoundKind round_kind(const Config& cfg) {

@@ -18,8 +18,13 @@ namespace signvote {
 nn::ModelSpec model_spec(const Config& cfg);
 // Parameters d: model.dim for the quadratic, else the network's count.
 size_t model_dim(const Config& cfg);
-// optimizer.lr under optimizer.schedule at a 1-based step.
-double lr_at(const OptimizerConfig& o, uint64_t step);
+// optimizer.lr under optimizer.schedule at a 1-based step. `progress` is
+// the fraction of the run's budget used at that step, in [0, 1] (RESULT
+// header; steps or run.time_limit_s, whichever ends first): cosine and
+// linear decay over it, after optimizer.warmup_steps of linear warm-up.
+double lr_at(const OptimizerConfig& o, uint64_t step, double progress = 0);
+// The fraction of the budget at `step` after `elapsed_s` seconds of training.
+double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s);
 
 // The round aggregation.method runs, parsed once; the worker's round
 // strategy (worker/rounds.h) and the server's aggregation

@@ -30,10 +30,12 @@ int train(const Config& cfg, const TrainOptions& opt) {
   // Resumed workers agree on the first step; the server learns it here.
   uint64_t mine = wrk ? wrk->first_step() : 0, first = 0;
   SV_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
+  double spent = wrk ? wrk->elapsed_s() : 0, elapsed = 0;  // the time budget already used (resume)
+  SV_MPI_CHECK(MPI_Allreduce(&spent, &elapsed, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
   // Errors inside a round travel in the protocol (every rank is told and
   // leaves its loop); any other error ends the job (docs/reliability.md).
   try {
-    if (srv) srv->run(first); else wrk->run();
+    if (srv) srv->run(first, elapsed); else wrk->run();
   } catch (const worker::RoundError& e) {
     throw PeerFailure(e.what());  // the server prints the reason once
   } catch (const server::RoundError&) {

@@ -14,14 +14,14 @@ BucketRounds::BucketRounds(const comm::Topology& topo, size_t dim, size_t bucket
       servers_.push_back(std::make_unique<VoteServer>(topo, r, format, aggregate_for(r.length), deadline));
 }
 
-RoundSummary BucketRounds::round(uint64_t step, uint8_t flags) {
+RoundSummary BucketRounds::round(uint64_t step, const RoundMark& mark) {
   RoundSummary first;
   double t_tally = 0;
   uint64_t in = 0, out = 0;
   for (size_t b = servers_.size(); b-- > 0;) {
     RoundSummary s;
     try {
-      s = servers_[b]->round(step, flags);
+      s = servers_[b]->round(step, mark);
     } catch (const RoundError&) {
       for (size_t rest = b; rest-- > 0;) servers_[rest]->abort(step);  // the workers wait for these too
       throw;

@@ -24,7 +24,7 @@ class BucketRounds {
   // the step travels with it last), with every bucket's tally time and bytes.
   // On a failed bucket the buckets not yet served are stopped too (abort),
   // then RoundError is rethrown.
-  RoundSummary round(uint64_t step, uint8_t flags = 0);
+  RoundSummary round(uint64_t step, const RoundMark& mark = {});
   void abort(uint64_t step);
   void finish(uint64_t last_step);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -23,21 +24,24 @@ void MetricsCsv::write(const MetricsRow& r) {
   csv_.flush();
 }
 
-Progress::Progress(uint64_t total_steps, double period_s, uint64_t first_step)
-    : total_(total_steps), period_(period_s), start_(Clock::now()), last_(start_), first_(first_step),
-      last_step_(first_step - 1) {}
+Progress::Progress(uint64_t total_steps, double period_s, uint64_t first_step, double time_limit_s)
+    : total_(total_steps), period_(period_s), limit_(time_limit_s), start_(Clock::now()), last_(start_),
+      first_(first_step), last_step_(first_step - 1) {}
 
-void Progress::update(uint64_t step, const RoundSummary& s, bool force) {
+void Progress::update(uint64_t step, const RoundSummary& s, const RoundMark& mark, bool force) {
   const auto now = Clock::now();
   const double since_last = std::chrono::duration<double>(now - last_).count();
   if (!force && since_last < period_) return;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = since_last > 0 ? double(step - last_step_) / since_last : 0.0;
   const double avg_rate = elapsed > 0 ? double(step + 1 - first_) / elapsed : 0.0;
-  const double eta = avg_rate > 0 ? double(total_ - step) / avg_rate : 0.0;
+  double eta = avg_rate > 0 ? double(total_ - step) / avg_rate : 0.0;
+  const bool clock_ends = limit_ > 0 && limit_ - mark.elapsed_s < eta;  // the time limit comes first
+  if (clock_ends) eta = std::max(0.0, limit_ - mark.elapsed_s);
   std::string acc;
   if (s.samples) acc = fmt::format(" | train acc {:.2f}%", 100.0 * double(s.correct) / double(s.samples));
-  spdlog::info("step {}/{} | {:.1f} steps/s | ETA {:.0f}s | objective {:.6g}{}", step, total_, rate, eta, s.loss, acc);
+  spdlog::info("step {}/{} | {:.1f} steps/s | {:.0f}% of the budget | ETA {:.0f}s{} | objective {:.6g}{}", step, total_,
+               rate, 100.0 * mark.progress, eta, clock_ends ? " (time limit)" : "", s.loss, acc);
   last_ = now;
   last_step_ = step;
 }

@@ -33,13 +33,15 @@ class MetricsCsv {
 // Logs "step i/N | steps/s | ETA | objective" at most every `period` seconds.
 class Progress {
  public:
-  Progress(uint64_t total_steps, double period_s, uint64_t first_step = 1);
-  void update(uint64_t step, const RoundSummary& s, bool force = false);
+  // time_limit_s > 0: the run ends at whichever comes first, the last step
+  // or the time limit, and the ETA says which.
+  Progress(uint64_t total_steps, double period_s, uint64_t first_step = 1, double time_limit_s = 0);
+  void update(uint64_t step, const RoundSummary& s, const RoundMark& mark, bool force = false);
 
  private:
   using Clock = util::Clock;
   uint64_t total_;
-  double period_;
+  double period_, limit_ = 0;
   Clock::time_point start_, last_;
   uint64_t first_ = 1, last_step_ = 0;
 };

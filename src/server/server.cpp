@@ -50,7 +50,7 @@ class Server final : public ServerLoop {
     if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty());
   }
 
-  void run(uint64_t first) override {
+  void run(uint64_t first, double elapsed_s) override {
     if (logger_)
       spdlog::info("{}: {} workers, {} server(s), d = {}, {} + {}{}, {} adversaries, kernels {}", cfg_.origin,
                    topo_.workers(), topo_.servers(), dim_, cfg_.optimizer.name, cfg_.aggregation.method,
@@ -58,15 +58,16 @@ class Server final : public ServerLoop {
                    cfg_.adversaries(), kernels::isa_name(ops_.isa));
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
     const auto t0 = util::Clock::now();
-    progress_ = Progress(steps, cfg_.run.progress_seconds, first);
+    progress_ = Progress(steps, cfg_.run.progress_seconds, first, cfg_.run.time_limit_s);
     uint64_t step = first;
     for (; step <= steps; ++step) {
-      const bool stop = time_is_up(t0) && step < steps;
+      mark_ = mark_for(step, steps, elapsed_s + util::seconds_since(t0));
+      const bool stop = (mark_.flags & protocol::kFlagStop) != 0;
       int failed = 0;
       std::string error;
       RoundSummary s;
       try {
-        s = srv_.round(step, stop ? protocol::kFlagStop : 0);
+        s = srv_.round(step, mark_);
       } catch (const RoundError& e) {
         error = e.what(), failed = kTold;
       }
@@ -98,12 +99,16 @@ class Server final : public ServerLoop {
   }
 
   // Server 0's clock decides for every shard, so that all servers and
-  // workers agree on the last round (one small broadcast per round).
-  bool time_is_up(util::Clock::time_point t0) const {
-    if (cfg_.run.time_limit_s <= 0) return false;
-    int up = util::seconds_since(t0) >= cfg_.run.time_limit_s ? 1 : 0;
-    if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Bcast(&up, 1, MPI_INT, 0, topo_.servers_comm()));
-    return up != 0;
+  // workers agree on the last round and on the schedule's progress (one
+  // small broadcast per round with several servers). `elapsed` counts the
+  // training time before a resume too.
+  RoundMark mark_for(uint64_t step, uint64_t steps, double elapsed) const {
+    if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Bcast(&elapsed, 1, MPI_DOUBLE, 0, topo_.servers_comm()));
+    RoundMark m;
+    m.elapsed_s = elapsed;
+    if (cfg_.run.time_limit_s > 0 && elapsed >= cfg_.run.time_limit_s && step < steps) m.flags = protocol::kFlagStop;
+    m.progress = m.flags ? 1.0 : budget_progress(cfg_.run, step, elapsed);
+    return m;
   }
 
   void log_step(uint64_t step, uint64_t steps, RoundSummary& s) {
@@ -118,9 +123,9 @@ class Server final : public ServerLoop {
     if (step % every == 0 || step == steps) {
       RoundSummary row = acc_;
       for (double* v : {&row.t_compute, &row.t_pack, &row.t_comm, &row.t_apply, &row.t_tally}) *v /= double(in_row);
-      if (csv_) csv_->write({step, lr_at(cfg_.optimizer, step), row});
+      if (csv_) csv_->write({step, lr_at(cfg_.optimizer, step, mark_.progress), row});
     }
-    progress_.update(step, s, step == steps);
+    progress_.update(step, s, mark_, step == steps);
   }
 
   const Config& cfg_;
@@ -133,6 +138,7 @@ class Server final : public ServerLoop {
   Progress progress_;
   std::optional<MetricsCsv> csv_;
   RoundSummary acc_;
+  RoundMark mark_;  // this round's budget clock
 };
 
 }  // namespace

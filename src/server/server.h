@@ -12,8 +12,9 @@ class ServerLoop {
  public:
   virtual ~ServerLoop() = default;
   // Runs cfg.run.steps rounds; throws RoundError after telling the workers.
-  // Rounds first_step..run.steps (first_step > 1 when resuming).
-  virtual void run(uint64_t first_step) = 0;
+  // Rounds first_step..run.steps (first_step > 1 when resuming, with
+  // elapsed_s seconds of training already spent from the time budget).
+  virtual void run(uint64_t first_step, double elapsed_s) = 0;
 };
 
 // Builds the server's buffers and outputs (metrics file) before round 1.

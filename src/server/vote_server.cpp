@@ -157,7 +157,7 @@ void VoteServer::abort(uint64_t step) {
   reply_error(step, verdict);
 }
 
-RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
+RoundSummary VoteServer::round(uint64_t step, const RoundMark& mark) {
   receive_all(step);
   MsgHeader verdict;
   if (!validate_all(step, verdict)) {
@@ -185,7 +185,9 @@ RoundSummary VoteServer::round(uint64_t step, uint8_t flags) {
   h.length = shard_.length;
   h.offset = shard_.offset;
   h.words = down_words_;
-  h.flags = flags;
+  h.flags = mark.flags;
+  h.progress = mark.progress;
+  h.elapsed_s = mark.elapsed_s;
   reply(result_);
   RoundSummary s = summarize();
   s.t_tally = t_tally;

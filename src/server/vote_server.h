@@ -49,6 +49,14 @@ using AggregateFn = std::function<void(const uint32_t* rows, size_t W, size_t st
 // The majority vote: bit-sliced tally of packed signs with `ops`.
 AggregateFn majority_vote(const kernels::SignOps& ops);
 
+// What a round's RESULT headers say besides the tally: kFlagStop on the
+// last round, and server 0's budget clock (schedules follow it).
+struct RoundMark {
+  uint8_t flags = 0;
+  double progress = 0;   // fraction of the run's budget at this step
+  double elapsed_s = 0;  // seconds of training so far
+};
+
 class VoteServer {
  public:
   // dim = 0: report-only rounds (all-reduce mode). `format` sizes payloads,
@@ -63,8 +71,8 @@ class VoteServer {
   const comm::Shard& shard() const { return shard_; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
-  // `flags` go into the RESULT header (kFlagStop: this is the last round).
-  RoundSummary round(uint64_t step, uint8_t flags = 0);
+  // `mark` goes into the RESULT header (kFlagStop: this is the last round).
+  RoundSummary round(uint64_t step, const RoundMark& mark = {});
   // Stops the run from the server side at `step` (the round the workers are
   // in): receives their messages, replies worker_failed naming this rank.
   void abort(uint64_t step);

@@ -71,8 +71,9 @@ uint64_t checkpoint_bytes(Problem& p, const OptimizerState& opt, int workers) {
   return 4 * (p.params().size() + uint64_t(workers) * per_worker + p.buffers().size()) + (1u << 20);
 }
 
-void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, uint64_t run_id, Problem& p,
+void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
                          const OptimizerState& opt, data::CheckpointDir* dir) {
+  const uint64_t step = at.step;
   const int W = topo.workers();
   auto momenta = gather(opt.m, topo);
   auto second = gather(opt.v, topo);
@@ -95,7 +96,8 @@ void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t
   c.scalars["step"] = step;
   c.scalars["workers"] = static_cast<uint64_t>(W);
   c.scalars["dim"] = x.size();
-  c.scalars["run_id"] = run_id;
+  c.scalars["run_id"] = at.run_id;
+  c.scalars["elapsed_ms"] = static_cast<uint64_t>(at.elapsed_s * 1000.0);  // the time budget spent
   c.blobs["config"] = dump_config(cfg);
   for (int k = 0; k < W; ++k) c.blobs[fmt::format("state.{}", k)] = states[k];
   const auto file = dir->save(c, step);
@@ -140,7 +142,8 @@ ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config&
   if (st == c.blobs.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no state for worker {}", file.string(), k));
   p.restore_state(st->second);
   const auto id = c.scalars.find("run_id");
-  return {file, step, id == c.scalars.end() ? 0 : id->second};
+  const auto ms = c.scalars.find("elapsed_ms");  // absent in checkpoints written before it
+  return {file, step, id == c.scalars.end() ? 0 : id->second, ms == c.scalars.end() ? 0.0 : double(ms->second) / 1000.0};
 }
 
 }  // namespace signvote::worker

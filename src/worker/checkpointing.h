@@ -29,9 +29,16 @@ struct OptimizerState {
   std::span<float> e;  // error-feedback residual (ef_sign; may be empty)
 };
 
+// Where a checkpoint sits in its run.
+struct RunPoint {
+  uint64_t step = 0;     // taken after this step
+  uint64_t run_id = 0;
+  double elapsed_s = 0;  // training seconds so far (the RESULT header's elapsed_s)
+};
+
 // Collective over the workers. Worker 0 writes DIR/ckpt-<step>.ckpt and
 // points DIR/latest.ckpt at it.
-void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, uint64_t step, uint64_t run_id, Problem& p,
+void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
                          const OptimizerState& opt, data::CheckpointDir* dir);
 
 // Bytes of one checkpoint of this run (free-space check before round 1).
@@ -41,6 +48,7 @@ struct ResumePoint {
   std::filesystem::path file;  // the checkpoint read
   uint64_t step = 0;           // the step it was taken after
   uint64_t run_id = 0;         // its run id (0: written before run ids)
+  double elapsed_s = 0;        // training seconds up to that step (server 0's clock; 0 if not recorded)
 };
 
 // Every worker reads `path` (a file, or a directory holding latest.ckpt) and

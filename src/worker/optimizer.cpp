@@ -9,7 +9,7 @@ DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg, size_t dim)
 
 kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) const {
   kernels::DenseStep s;
-  s.lr = static_cast<float>(lr_at(cfg_, step));
+  s.lr = static_cast<float>(lr_at(cfg_, step, progress_));
   s.wd = static_cast<float>(cfg_.weight_decay);
   s.mu = static_cast<float>(cfg_.momentum);
   s.b2 = static_cast<float>(cfg_.beta2);

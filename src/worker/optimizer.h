@@ -29,12 +29,16 @@ class DenseOptimizer {
   // The step's scalars (learning rate, bias correction) for either twin.
   kernels::DenseStep scalars(uint64_t step, float grad_scale) const;
   bool adam() const { return cfg_.name == "adam"; }
+  // The step's fraction of the run's budget (the RESULT header's progress),
+  // set by the round before step() / scalars(): the lr schedule follows it.
+  void set_progress(double p) { progress_ = p; }
   std::span<float> state1() { return m_.span(); }
   std::span<float> state2() { return v_.span(); }
 
  private:
   OptimizerConfig cfg_;
   AlignedBuffer<float> m_, v_;
+  double progress_ = 0;
 };
 
 }  // namespace signvote::worker

@@ -34,7 +34,10 @@ class RoundBase : public Round {
     if (o.name == "lion") return {static_cast<float>(o.beta1), static_cast<float>(o.beta2), true};
     return {o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum), 0.f, false};
   }
-  float lr(uint64_t step) const { return static_cast<float>(lr_at(p_.cfg.optimizer, step)); }
+  // The schedule at the budget fraction server 0 sent with range s's RESULT.
+  float lr(uint64_t step, size_t s = 0) const {
+    return static_cast<float>(lr_at(p_.cfg.optimizer, step, p_.client.progress(s)));
+  }
   float wd() const { return static_cast<float>(p_.cfg.optimizer.weight_decay); }
   void flag_nan(size_t nan) {
     if (nan && p_.report.status == protocol::ErrorCode::ok)
@@ -131,7 +134,7 @@ class OverlapVoteRound final : public RoundBase {
       wait += since(t0);
       if (s == p_.client.shards()) break;
       t0 = Clock::now();
-      p_.engine.apply_shard(p_.client, s, lr(step), wd());
+      p_.engine.apply_shard(p_.client, s, lr(step, s), wd());
       apply += since(t0);
     }
     p_.report.t_comm = wait;
@@ -215,6 +218,7 @@ class DenseRound final : public RoundBase {
     t0 = Clock::now();
     p_.problem.pull(Flat::params);
     auto x = p_.problem.params();
+    p_.dense.set_progress(p_.client.progress());
     const float* result = p_.client.result_floats(0);
     if (p_.client.shards() > 1) {
       for (size_t s = 0; s < p_.client.shards(); ++s) {
@@ -246,6 +250,7 @@ class AllreduceRound final : public RoundBase {
     p_.engine.allreduce_grads();
     p_.report.t_comm = since(t0);
     t0 = Clock::now();
+    p_.dense.set_progress(p_.client.progress());
     p_.engine.dense_step(p_.dense, step, 1.f / static_cast<float>(p_.topo.workers()));
     p_.report.t_apply = since(t0);
     const size_t bytes = 4 * p_.problem.params().size();

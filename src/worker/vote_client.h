@@ -68,6 +68,10 @@ class VoteClient final : public SignSlots {
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   // The server marked this round the last one (time limit).
   bool stop_requested() const { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
+  // Server 0's budget clock for this round, as every RESULT carries it: the
+  // fraction of the budget (the lr schedule's argument) and the seconds.
+  double progress(size_t s = 0) const { return in_[s].header().progress; }
+  double elapsed_s() const { return in_[0].header().elapsed_s; }
   uint64_t bytes_sent() const { return bytes_sent_; }  // this round, all shards
   uint64_t bytes_recv() const { return bytes_recv_; }
 

@@ -62,6 +62,7 @@ class Worker final : public WorkerLoop {
       problem_->push(Flat::params), problem_->push(Flat::buffers), engine_->sync_to_device();
       start_ = r.step + 1;
       run_id_ = r.run_id;
+      resumed_elapsed_s_ = r.elapsed_s;
       resumed = r.file;
     }
     if (run_id_ == 0) run_id_ = new_run_id();  // a new run, or a checkpoint older than run ids
@@ -69,6 +70,7 @@ class Worker final : public WorkerLoop {
   }
 
   uint64_t first_step() const override { return start_; }
+  double elapsed_s() const override { return resumed_elapsed_s_; }
 
   void run() override {
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
@@ -79,7 +81,8 @@ class Worker final : public WorkerLoop {
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
       if (!cfg_.run.checkpoint_dir.empty() && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0))) {
         problem_->pull(Flat::params), problem_->pull(Flat::buffers), engine_->sync_to_host();
-        save_run_checkpoint(cfg_, topo_, step, run_id_, *problem_, state(), topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
+        save_run_checkpoint(cfg_, topo_, {step, run_id_, client_.elapsed_s()}, *problem_, state(),
+                            topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
       }
       if (stop) break;
     }
@@ -170,6 +173,7 @@ class Worker final : public WorkerLoop {
   WorkerReport report_;
   uint64_t start_ = 1;
   uint64_t run_id_ = 0;
+  double resumed_elapsed_s_ = 0;
 };
 
 }  // namespace

@@ -16,6 +16,8 @@ class WorkerLoop {
   virtual void run() = 0;
   // 1, or the step after the checkpoint this worker resumed from.
   virtual uint64_t first_step() const = 0;
+  // Training seconds spent before the checkpoint resumed from (0 for a new run).
+  virtual double elapsed_s() const = 0;
 };
 
 // Builds everything a worker needs before the first round (problem, data,

@@ -139,6 +139,28 @@ TEST_CASE("optimizer: lr schedules", "[optimizer]") {
   CHECK(worker::lr_at(o, 4) == Approx(0.1));
 }
 
+TEST_CASE("optimizer: cosine and linear follow the budget fraction, after warm-up", "[optimizer]") {
+  OptimizerConfig o;
+  o.lr = 0.1;
+  o.schedule = "cosine";
+  CHECK(worker::lr_at(o, 1, 0.0) == Approx(0.1));
+  CHECK(worker::lr_at(o, 50, 0.5) == Approx(0.05));
+  CHECK(worker::lr_at(o, 99, 1.0) == Approx(0.0).margin(1e-12));
+  CHECK(worker::lr_at(o, 99, 1.5) == Approx(0.0).margin(1e-12));  // clamped
+  o.schedule = "linear";
+  CHECK(worker::lr_at(o, 10, 0.25) == Approx(0.075));
+  o.warmup_steps = 10;
+  CHECK(worker::lr_at(o, 5, 0.25) == Approx(0.0375));  // half warmed up
+  CHECK(worker::lr_at(o, 11, 0.25) == Approx(0.075));
+  RunConfig r;
+  r.steps = 1000;
+  CHECK(budget_progress(r, 250, 1e6) == Approx(0.25));  // no time limit: steps alone
+  r.time_limit_s = 100;
+  CHECK(budget_progress(r, 250, 50) == Approx(0.5));    // the clock ends first
+  CHECK(budget_progress(r, 900, 50) == Approx(0.9));    // the steps end first
+  CHECK(budget_progress(r, 10, 500) == Approx(1.0));    // clamped
+}
+
 TEST_CASE("optimizer: SGD with momentum matches the closed form", "[optimizer]") {
   OptimizerConfig o;
   o.name = "sgd";

@@ -2,6 +2,9 @@
 # net_checks.sh MODE SIGNVOTE FIXTURE_BIN WORKDIR MPIRUN...
 #   resume: a run of 2N steps and a run of N steps resumed to 2N end with
 #           bit-identical weights, momenta, BN statistics and data order.
+#   schedule: a cosine schedule with warm-up: a run resumed from step 10 of
+#           a 20-step run ends bit-identical to it (the lr follows run.steps
+#           and the elapsed time kept in the checkpoint, not the restart).
 #   eval:   `signvote eval` of the final checkpoint reports the accuracy the
 #           run itself logged for its last validation.
 #   overlap: with 3 server shards, a run that sends each shard as the
@@ -23,31 +26,42 @@ case $mode in
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=20 --checkpoint-dir "$work/a"
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=10 --checkpoint-dir "$work/b"
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=20 --checkpoint-dir "$work/b" --resume "$work/b"
-    "$sv" inspect "$work/a" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/a.txt"
-    "$sv" inspect "$work/b" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
+    "$sv" inspect "$work/a" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/a.txt"
+    "$sv" inspect "$work/b" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/b.txt"
     cat "$work/a.txt"
     grep -q "scalar step = 20" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: resumed run is bit-identical"
+    ;;
+  schedule)
+    sched=(--set optimizer.schedule=cosine --set optimizer.warmup_steps=4 --set run.steps=20 --set run.checkpoint_every=10)
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${sched[@]}" --checkpoint-dir "$work/a" --metrics "$work/a.csv"
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${sched[@]}" --checkpoint-dir "$work/b" --resume "$work/a/ckpt-000000000010.ckpt" --metrics "$work/b.csv"
+    "$sv" inspect "$work/a" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/a.txt"
+    "$sv" inspect "$work/b" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/b.txt"
+    grep -q "scalar step = 20" "$work/b.txt"
+    diff "$work/a.txt" "$work/b.txt"
+    diff <(tail -n 5 "$work/a.csv" | cut -d, -f1-6) <(tail -n 5 "$work/b.csv" | cut -d, -f1-6)  # same lr, objective, bytes
+    echo "PASS: resumed cosine run is bit-identical"
     ;;
   overlap)
     sharded=(--set cluster.servers=3 --set run.steps=16 --set run.checkpoint_every=0)
     "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${sharded[@]}" --checkpoint-dir "$work/plain"
     "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${sharded[@]}" --set aggregation.overlap=true --checkpoint-dir "$work/overlap"
-    "$sv" inspect "$work/plain" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/a.txt"
-    "$sv" inspect "$work/overlap" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
+    "$sv" inspect "$work/plain" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/a.txt"
+    "$sv" inspect "$work/overlap" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/b.txt"
     grep -q "scalar step = 16" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt"
     "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${sharded[@]}" --set aggregation.overlap=true --set aggregation.bucket_bytes=16384 \
       --checkpoint-dir "$work/buckets"
-    "$sv" inspect "$work/buckets" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/c.txt"
+    "$sv" inspect "$work/buckets" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/c.txt"
     diff "$work/a.txt" "$work/c.txt" && echo "PASS: overlapped runs, with and without buckets, are bit-identical"
     ;;
   alltoall)
     short=(--set run.steps=16 --set run.checkpoint_every=0)
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${short[@]}" --checkpoint-dir "$work/server"
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${short[@]}" --set aggregation.transport=alltoall --checkpoint-dir "$work/alltoall"
-    "$sv" inspect "$work/server" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/a.txt"
-    "$sv" inspect "$work/alltoall" | grep -v "blob   config\|scalar run_id" | tail -n +2 > "$work/b.txt"
+    "$sv" inspect "$work/server" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/a.txt"
+    "$sv" inspect "$work/alltoall" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/b.txt"
     grep -q "scalar step = 16" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: the all-to-all vote is bit-identical to the server's"
     ;;
