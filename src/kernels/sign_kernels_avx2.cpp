@@ -95,30 +95,10 @@ std::size_t pack_avx2(const float* x, std::size_t n, std::uint32_t* out) {
   return nans;
 }
 
+// Signum is Lion with beta1 = beta2: the same loads and stores, one kernel.
 std::size_t momentum_pack_avx2(float* m, const float* g, std::size_t n, float beta,
                                std::uint32_t* out) {
-  const float omb = 1.0f - beta;
-  const __m256 vb = _mm256_set1_ps(beta);
-  const __m256 vomb = _mm256_set1_ps(omb);
-  std::size_t nans = 0;
-  const std::size_t full = n / kBitsPerWord;
-  for (std::size_t w = 0; w < full; ++w) {
-    float* pm = m + w * kBitsPerWord;
-    const float* pg = g + w * kBitsPerWord;
-    __m256 v[4];
-    for (int j = 0; j < 4; ++j) {
-      v[j] = _mm256_add_ps(_mm256_mul_ps(vb, _mm256_loadu_ps(pm + 8 * j)),
-                           _mm256_mul_ps(vomb, _mm256_loadu_ps(pg + 8 * j)));
-      _mm256_storeu_ps(pm + 8 * j, v[j]);
-    }
-    out[w] = pack32(v, &nans);
-  }
-  const std::size_t first = full * kBitsPerWord;
-  if (n > first) {
-    for (std::size_t i = first; i < n; ++i) m[i] = momentum_update(m[i], g[i], beta, omb);
-    out[full] = pack_tail(m + first, n - first, &nans);
-  }
-  return nans;
+  return lion_pack_avx2(m, g, n, beta, beta, out);
 }
 
 std::size_t lion_pack_avx2(float* m, const float* g, std::size_t n, float beta1, float beta2,

@@ -83,23 +83,6 @@ std::size_t pack_words(const float* x, std::size_t words, std::uint32_t* out) {
   return nans;
 }
 
-// m = beta*m + omb*g (op order of momentum_update), then pack.
-template <class T>
-std::size_t momentum_words(float* m, const float* g, std::size_t words, float beta, float omb,
-                           std::uint32_t* out) {
-  const typename T::V vb = T::set1(beta), vomb = T::set1(omb);
-  std::size_t nans = 0;
-  for (std::size_t w = 0; w < words; ++w, m += kBitsPerWord, g += kBitsPerWord) {
-    typename T::V v[kChunks<T>];
-    for (int j = 0; j < kChunks<T>; ++j) {
-      v[j] = T::add(T::mul(vb, T::load(m + j * T::kLanes)), T::mul(vomb, T::load(g + j * T::kLanes)));
-      T::store(m + j * T::kLanes, v[j]);
-    }
-    out[w] = sign_word<T>(v, &nans);
-  }
-  return nans;
-}
-
 // Lion: c = beta1*m + omb1*g packed, m = beta2*m + omb2*g (momentum_update's op order).
 template <class T>
 std::size_t lion_words(float* m, const float* g, std::size_t words, float beta1, float beta2,
@@ -150,16 +133,6 @@ inline std::uint32_t sign_word_masked(__m512 lo, __m512 hi, __mmask16 klo, __mma
   *nans += static_cast<std::size_t>(_mm_popcnt_u32(nan_lanes));
   return std::uint32_t{_mm512_mask_cmp_ps_mask(klo, lo, zero, _CMP_GE_OQ)} |
          (std::uint32_t{_mm512_mask_cmp_ps_mask(khi, hi, zero, _CMP_GE_OQ)} << 16);
-}
-
-// m = beta*m + omb*g on the lanes in k.
-inline __m512 momentum16(float* m, const float* g, __mmask16 k, float beta, float omb) {
-  const __m512 mv = _mm512_maskz_loadu_ps(k, m);
-  const __m512 gv = _mm512_maskz_loadu_ps(k, g);
-  const __m512 out = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), mv),
-                                   _mm512_mul_ps(_mm512_set1_ps(omb), gv));
-  _mm512_mask_storeu_ps(m, k, out);
-  return out;
 }
 
 // x = x - lr*(s + wd*x) on the lanes in k, s = +1 where `bits` is set.
@@ -217,20 +190,10 @@ std::size_t pack_avx512(const float* x, std::size_t n, std::uint32_t* out) {
   return nans;
 }
 
+// Signum is Lion with beta1 = beta2: the same loads and stores, one kernel.
 std::size_t momentum_pack_avx512(float* m, const float* g, std::size_t n, float beta,
                                  std::uint32_t* out) {
-  const float omb = 1.0f - beta;
-  const std::size_t full = n / kBitsPerWord;
-  std::size_t nans = aligned64(m) && aligned64(g) ? momentum_words<Zmm>(m, g, full, beta, omb, out)
-                                                  : momentum_words<Ymm>(m, g, full, beta, omb, out);
-  if (const std::size_t rem = n - full * kBitsPerWord; rem > 0) {
-    const std::size_t i = full * kBitsPerWord;
-    const __mmask16 klo = lane_mask(rem), khi = lane_mask(rem > 16 ? rem - 16 : 0);
-    const __m512 lo = momentum16(m + i, g + i, klo, beta, omb);
-    const __m512 hi = momentum16(m + i + 16, g + i + 16, khi, beta, omb);
-    out[full] = sign_word_masked(lo, hi, klo, khi, &nans);
-  }
-  return nans;
+  return lion_pack_avx512(m, g, n, beta, beta, out);
 }
 
 std::size_t lion_pack_avx512(float* m, const float* g, std::size_t n, float beta1, float beta2,

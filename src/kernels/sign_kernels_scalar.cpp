@@ -68,17 +68,10 @@ std::size_t pack_scalar(const float* x, std::size_t n, std::uint32_t* out) {
   return nans;
 }
 
+// Signum is Lion with beta1 = beta2 (same bits and m, tested on every ISA).
 std::size_t momentum_pack_scalar(float* m, const float* g, std::size_t n, float beta,
                                  std::uint32_t* out) {
-  const float omb = 1.0f - beta;
-  std::size_t nans = 0;
-  for (std::size_t w = 0; w < packed_words(n); ++w) {
-    const std::size_t first = w * kBitsPerWord;
-    const std::size_t count = n - first < kBitsPerWord ? n - first : kBitsPerWord;
-    for (std::size_t b = first; b < first + count; ++b) m[b] = momentum_update(m[b], g[b], beta, omb);
-    out[w] = pack_word(m + first, count, &nans);
-  }
-  return nans;
+  return lion_pack_scalar(m, g, n, beta, beta, out);
 }
 
 std::size_t lion_pack_scalar(float* m, const float* g, std::size_t n, float beta1, float beta2,
