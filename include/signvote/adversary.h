@@ -24,9 +24,16 @@
 
 namespace signvote {
 
-enum class AdversaryMode { invert, negative, random, gaussian };
+// collude, alie and ipm are simulated by the server as an omniscient
+// attacker (src/server/attacks.h): the adversary workers send honest
+// messages and corrupt_gradient leaves g alone.
+enum class AdversaryMode { invert, negative, random, gaussian, collude, alie, ipm };
+// collude | alie | ipm: the server forges the adversaries' rows.
+inline bool server_simulated(AdversaryMode m) {
+  return m == AdversaryMode::collude || m == AdversaryMode::alie || m == AdversaryMode::ipm;
+}
 
-// "invert" | "negative" | "random" | "gaussian"; throws std::invalid_argument
+// "invert" | "negative" | "random" | "gaussian" | "collude" | "alie" | "ipm"; throws std::invalid_argument
 // naming the bad value, the key `adversary.mode` and the valid values.
 AdversaryMode parse_adversary_mode(std::string_view name);
 const char* adversary_mode_name(AdversaryMode mode);

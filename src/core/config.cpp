@@ -99,6 +99,25 @@ void check_transport(const Config& c, const Fail& fail) {
   needs(c.cluster.round_deadline_ms == 0, "cannot be combined with cluster.round_deadline_ms (a collective has no deadline: every worker takes part in every round)");
 }
 
+// adversary.mode collude | alie | ipm: the server forges the adversaries'
+// rows, so it must see every worker's row of the method the attack targets.
+template <class Fail>
+void check_simulated_attack(const Config& c, const Fail& fail) {
+  const std::string& mode = c.adversary.mode;
+  if (c.adversaries() == 0 || (mode != "collude" && mode != "alie" && mode != "ipm")) return;
+  const std::string& m = c.aggregation.method;
+  const bool dense = m == "mean" || m == "multi_krum" || m == "coordinate_median" || m == "qsgd" || m == "ef_sign";
+  if (mode == "collude" && m != "majority_vote")
+    fail(fmt::format("key 'adversary.mode' = collude attacks the vote: it needs aggregation.method = majority_vote, got {}", m));
+  if (mode != "collude" && !dense)
+    fail(fmt::format("key 'adversary.mode' = {} attacks a dense aggregator: it needs aggregation.method = mean | multi_krum | coordinate_median | qsgd | ef_sign, got {}", mode, m));
+  if (c.cluster.hierarchy == "node" || c.cluster.round_deadline_ms > 0 || c.aggregation.transport == "alltoall")
+    fail(fmt::format("key 'adversary.mode' = {} is simulated by the server over every worker's row: it cannot be combined with cluster.hierarchy: node, cluster.round_deadline_ms or aggregation.transport: alltoall", mode));
+  const int64_t n = c.cluster.workers, f = c.adversaries();
+  if (mode == "alie" && n / 2 + 1 - f < 1)
+    fail(fmt::format("key 'adversary.mode' = alie needs s = floor(n/2 + 1) - f >= 1 (Baruch et al.), but {} workers with {} adversaries give s = {}", n, f, n / 2 + 1 - f));
+}
+
 void check_cross_fields(const Config& c, const std::string& origin) {
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", origin, msg)); };
   if (c.adversary.count > 0 && !c.adversary.workers.empty())
@@ -138,7 +157,8 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail(fmt::format("key 'aggregation.overlap' needs aggregation.method = majority_vote, got {}", c.aggregation.method));
   if (c.aggregation.overlap && c.cluster.hierarchy == "node")
     fail("keys 'aggregation.overlap' and 'cluster.hierarchy: node' cannot be combined yet (the node average needs the whole gradient)");
-  if (c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode != "invert")
+  check_simulated_attack(c, fail);
+  if (c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode != "invert" && c.adversary.mode != "collude")
     fail(fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
                      c.adversary.mode));
   check_transport(c, fail);

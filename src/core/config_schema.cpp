@@ -203,8 +203,8 @@ std::vector<KeySpec> build_schema() {
   // adversary
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
   s.push_back(field("adversary.workers", &C::adversary, &AdversaryConfig::workers, "[]", "or exactly these worker indices (0-based, i.e. rank - servers) are adversaries; set count or workers, not both", increasing_non_negative("worker indices")));
-  s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise)", one_of({"invert", "negative", "random", "gaussian"})));
-  s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std", within(0, 1e15, true)));
+  s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise) | collude (majority_vote: the adversaries vote -sign of the honest sum) | alie (dense: mu - z sigma of the honest gradients) | ipm (dense: -scale x their mean); collude, alie and ipm are simulated by the server as an omniscient attacker", one_of({"invert", "negative", "random", "gaussian", "collude", "alie", "ipm"})));
+  s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std; ipm: epsilon", within(0, 1e15, true)));
   // probes
   s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative("epochs")));
   s.push_back(field("probes.every", &C::probes, &ProbeConfig::every, "0", "networks: an SNR pass of probes.batches batches per worker every N steps (0 = off; Fig. 3)", at_least<int64_t>(0)));

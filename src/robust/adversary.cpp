@@ -42,8 +42,11 @@ AdversaryMode parse_adversary_mode(std::string_view name) {
   if (name == "negative") return AdversaryMode::negative;
   if (name == "random") return AdversaryMode::random;
   if (name == "gaussian") return AdversaryMode::gaussian;
+  if (name == "collude") return AdversaryMode::collude;
+  if (name == "alie") return AdversaryMode::alie;
+  if (name == "ipm") return AdversaryMode::ipm;
   throw std::invalid_argument("adversary.mode = '" + std::string(name) +
-                              "' is not an adversary mode (valid: invert, negative, random, gaussian)");
+                              "' is not an adversary mode (valid: invert, negative, random, gaussian, collude, alie, ipm)");
 }
 
 const char* adversary_mode_name(AdversaryMode mode) {
@@ -52,6 +55,9 @@ const char* adversary_mode_name(AdversaryMode mode) {
     case AdversaryMode::negative: return "negative";
     case AdversaryMode::random: return "random";
     case AdversaryMode::gaussian: return "gaussian";
+    case AdversaryMode::collude: return "collude";
+    case AdversaryMode::alie: return "alie";
+    case AdversaryMode::ipm: return "ipm";
   }
   return "?";
 }
@@ -61,7 +67,10 @@ float default_adversary_scale(AdversaryMode mode) {
     case AdversaryMode::negative:
     case AdversaryMode::random: return 10.0f;
     case AdversaryMode::invert:
-    case AdversaryMode::gaussian: return 1.0f;
+    case AdversaryMode::gaussian:
+    case AdversaryMode::collude:
+    case AdversaryMode::alie:
+    case AdversaryMode::ipm: return 1.0f;
   }
   return 1.0f;
 }
@@ -81,6 +90,10 @@ void corrupt_gradient(AdversaryMode mode, float scale, std::span<float> g, std::
     case AdversaryMode::gaussian:
       gaussian(scale, g, robust::stream_key(seed, robust::kTagGaussian, step));
       return;
+    case AdversaryMode::collude:
+    case AdversaryMode::alie:
+    case AdversaryMode::ipm:
+      return;  // simulated by the server (server_simulated)
   }
   throw std::invalid_argument("corrupt_gradient: invalid AdversaryMode");
 }

@@ -1,10 +1,13 @@
 #include "server/aggregation.h"
 
+#include "server/attacks.h"
+#include "signvote/adversary.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/aggregator.h"
 #include "signvote/compressor.h"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace signvote::server {
@@ -17,6 +20,9 @@ struct DenseCombine {
   std::shared_ptr<DenseAggregator> agg;
   std::shared_ptr<QsgdCodec> qsgd;   // set for qsgd
   std::shared_ptr<AlignedBuffer<float>> scratch;  // decoded rows (W, d)
+  std::optional<DenseAttack> attack;              // alie | ipm, simulated here (attacks.h)
+  std::vector<char> adversary;                    // per row
+  std::shared_ptr<AlignedBuffer<float>> forged;   // the adversaries' rows (W, d)
 
   void operator()(const uint32_t* rows, size_t W, size_t stride, const comm::Shard& shard, uint32_t* out) const {
     const size_t d = shard.length;
@@ -35,7 +41,19 @@ struct DenseCombine {
     } else {
       for (size_t k = 0; k < W; ++k) ptr[k] = reinterpret_cast<const float*>(rows + k * stride);
     }
+    if (attack) forge(ptr, d);
     agg->aggregate(ptr, d, reinterpret_cast<float*>(out));
+  }
+
+  // The adversaries' rows replaced by the attack on the honest ones.
+  void forge(std::vector<const float*>& ptr, size_t d) const {
+    if (forged->size() < ptr.size() * d) *forged = AlignedBuffer<float>(ptr.size() * d);
+    std::vector<float*> writable(ptr.size(), nullptr);
+    for (size_t k = 0; k < ptr.size(); ++k)
+      if (adversary[k]) writable[k] = forged->data() + k * d;
+    attack->apply(ptr, adversary, d, writable);
+    for (size_t k = 0; k < ptr.size(); ++k)
+      if (adversary[k]) ptr[k] = writable[k];
   }
 };
 
@@ -43,7 +61,12 @@ struct DenseCombine {
 
 AggregateFn make_aggregate(const Config& cfg, int workers, size_t shard_length, const kernels::SignOps& ops) {
   const auto& a = cfg.aggregation;
-  if (round_kind(cfg) != RoundKind::dense) return majority_vote(ops);
+  std::vector<char> adversary(static_cast<size_t>(workers));
+  for (int k = 0; k < workers; ++k) adversary[static_cast<size_t>(k)] = cfg.is_adversary(k) ? 1 : 0;
+  const AdversaryMode mode = parse_adversary_mode(cfg.adversary.mode);
+  const bool simulated = cfg.adversaries() > 0 && server_simulated(mode);
+  if (round_kind(cfg) != RoundKind::dense)
+    return simulated && mode == AdversaryMode::collude ? colluding_vote(ops, adversary) : majority_vote(ops);
   DenseCombine c;
   c.method = a.method;
   const std::string rule = a.method == "multi_krum" || a.method == "coordinate_median" ? a.method : "mean";
@@ -52,6 +75,15 @@ AggregateFn make_aggregate(const Config& cfg, int workers, size_t shard_length, 
     c.qsgd = std::make_shared<QsgdCodec>(shard_length, static_cast<int>(a.levels), parse_qsgd_norm(a.norm),
                                          static_cast<size_t>(a.bucket));
   c.scratch = std::make_shared<AlignedBuffer<float>>();
+  if (simulated) {
+    DenseAttack attack;
+    attack.kind = mode == AdversaryMode::alie ? DenseAttack::alie : DenseAttack::ipm;
+    if (mode == AdversaryMode::alie) attack.z = alie_z(workers, static_cast<int>(cfg.adversaries()));
+    attack.eps = static_cast<float>(cfg.adversary.scale);
+    c.attack = attack;
+    c.adversary = adversary;
+    c.forged = std::make_shared<AlignedBuffer<float>>();
+  }
   return c;
 }
 

@@ -131,7 +131,7 @@ class Worker final : public WorkerLoop {
     }
     // Adversaries corrupt their estimate before compression ("invert" acts
     // on the packed signs in majority_vote and negates the gradient otherwise).
-    if (adversary_ && (mode_ != AdversaryMode::invert || !vote_)) {
+    if (adversary_ && !server_simulated(mode_) && (mode_ != AdversaryMode::invert || !vote_)) {
       problem_->pull(Flat::grads);  // cuda: corrupted on the host, then copied back
       corrupt_gradient(mode_, static_cast<float>(cfg_.adversary.scale), problem_->grads(),
                        cfg_.run.seed + 7919u * static_cast<uint64_t>(topo_.worker_index() + 1), step);
