@@ -102,37 +102,11 @@ TEST_CASE("pack: +-0 give +1, NaN gives bit 0 and is counted", "[kernels][pack]"
   }
 }
 
-TEST_CASE("momentum_pack matches the reference formula on every ISA", "[kernels][momentum]") {
-  const float beta = 0.9f;
-  for (Isa isa : available_isas()) {
-    for (std::size_t n : kSizes) {
-     for (std::size_t offset : kOffsets) {
-      INFO("isa " << isa_name(isa) << ", n = " << n << ", offset " << offset);
-      PlacedFloats g(random_floats(n, 7), offset);
-      PlacedFloats m(random_floats(n, 8), offset);
-      auto m_ref = m.to_vector();
-      const auto g_ref = g.to_vector();
-      const float omb = 1.0f - beta;
-      for (std::size_t i = 0; i < n; ++i) m_ref[i] = beta * m_ref[i] + omb * g_ref[i];
-      std::size_t ref_nans = 0;
-      const auto ref_bits = naive_pack(m_ref, &ref_nans);
-      std::vector<std::uint32_t> bits(packed_words(n));
-      const std::size_t nans = ops(isa).momentum_pack(m.data(), g.data(), n, beta, bits.data());
-      REQUIRE(same_bits(m.to_vector(), m_ref));
-      REQUIRE(bits == ref_bits);
-      CHECK(nans == 0);
-      if (n > 40) {  // a NaN gradient poisons m and is reported
-        g.data()[40] = std::numeric_limits<float>::quiet_NaN();
-        CHECK(ops(isa).momentum_pack(m.data(), g.data(), n, beta, bits.data()) == 1);
-        CHECK(std::isnan(m.data()[40]));
-      }
-     }
-    }
-  }
-}
-
-TEST_CASE("lion_pack matches the reference formula on every ISA", "[kernels][lion]") {
-  const float b1 = 0.9f, b2 = 0.99f;
+// Runs pack(ops, m, g, n, bits) on every ISA, size and offset against the
+// reference: bits = sign(b1 m + (1-b1) g), then m = b2 m + (1-b2) g (Signum:
+// b1 = b2); a NaN gradient is reported and poisons m.
+template <class Pack>
+void check_fused_pack(float b1, float b2, Pack pack) {
   for (Isa isa : available_isas()) {
     for (std::size_t n : kSizes) {
      for (std::size_t offset : kOffsets) {
@@ -149,24 +123,29 @@ TEST_CASE("lion_pack matches the reference formula on every ISA", "[kernels][lio
       std::size_t ref_nans = 0;
       const auto ref_bits = naive_pack(c, &ref_nans);
       std::vector<std::uint32_t> bits(packed_words(n));
-      CHECK(ops(isa).lion_pack(m.data(), g.data(), n, b1, b2, bits.data()) == 0);
+      CHECK(pack(ops(isa), m.data(), g.data(), n, bits.data()) == 0);
       REQUIRE(same_bits(m.to_vector(), m_ref));
       REQUIRE(bits == ref_bits);
-      // beta1 = beta2 is Signum: the same bits and m as momentum_pack
-      PlacedFloats m2(random_floats(n, 9), offset), m3(random_floats(n, 9), offset);
-      std::vector<std::uint32_t> lion_bits(packed_words(n)), signum_bits(packed_words(n));
-      ops(isa).lion_pack(m2.data(), g.data(), n, 0.8f, 0.8f, lion_bits.data());
-      ops(isa).momentum_pack(m3.data(), g.data(), n, 0.8f, signum_bits.data());
-      CHECK(lion_bits == signum_bits);
-      CHECK(same_bits(m2.to_vector(), m3.to_vector()));
-      if (n > 40) {  // a NaN gradient is reported and poisons m
+      if (n > 40) {
         g.data()[40] = std::numeric_limits<float>::quiet_NaN();
-        CHECK(ops(isa).lion_pack(m.data(), g.data(), n, b1, b2, bits.data()) == 1);
+        CHECK(pack(ops(isa), m.data(), g.data(), n, bits.data()) == 1);
         CHECK(std::isnan(m.data()[40]));
       }
      }
     }
   }
+}
+
+TEST_CASE("momentum_pack matches the reference formula on every ISA", "[kernels][momentum]") {
+  check_fused_pack(0.9f, 0.9f, [](const SignOps& o, float* m, const float* g, std::size_t n, std::uint32_t* bits) {
+    return o.momentum_pack(m, g, n, 0.9f, bits);
+  });
+}
+
+TEST_CASE("lion_pack matches the reference formula on every ISA", "[kernels][lion]") {
+  check_fused_pack(0.9f, 0.99f, [](const SignOps& o, float* m, const float* g, std::size_t n, std::uint32_t* bits) {
+    return o.lion_pack(m, g, n, 0.9f, 0.99f, bits);
+  });
 }
 
 TEST_CASE("apply matches x -= lr*(s + wd*x) on every ISA", "[kernels][apply]") {
