@@ -116,6 +116,8 @@ void check_simulated_attack(const Config& c, const Fail& fail) {
   const int64_t n = c.cluster.workers, f = c.adversaries();
   if (mode == "alie" && n / 2 + 1 - f < 1)
     fail(fmt::format("key 'adversary.mode' = alie needs s = floor(n/2 + 1) - f >= 1 (Baruch et al.), but {} workers with {} adversaries give s = {}", n, f, n / 2 + 1 - f));
+  if (mode == "alie" && n < 3)
+    fail(fmt::format("key 'adversary.mode' = alie needs at least 3 workers (z = Phi^-1((n - f - s)/(n - f)) is -infinity for n = {})", n));
 }
 
 void check_cross_fields(const Config& c, const std::string& origin) {
@@ -176,6 +178,8 @@ void check_cross_fields(const Config& c, const std::string& origin) {
   if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
     fail(fmt::format("key 'faults.delay_rank' = {} is not a worker rank ({}..{})", c.faults.delay_rank, c.cluster.servers,
                      c.world_size() - 1));
+  if (c.faults.wrong_step_rank >= 0 && (c.cluster.hierarchy == "node" || c.aggregation.transport == "alltoall"))
+    fail("key 'faults.wrong_step_rank' needs every worker to send its own votes to the servers (not cluster.hierarchy: node or aggregation.transport: alltoall)");
   if (c.faults.wrong_step_rank >= 0 && (c.faults.wrong_step_rank < c.cluster.servers || c.faults.wrong_step_rank >= c.world_size()))
     fail(fmt::format("key 'faults.wrong_step_rank' = {} is not a worker rank ({}..{})", c.faults.wrong_step_rank,
                      c.cluster.servers, c.world_size() - 1));

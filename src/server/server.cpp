@@ -71,16 +71,20 @@ class Server final : public ServerLoop {
       } catch (const RoundError& e) {
         error = e.what(), failed = kTold;
       }
-      if (stop && logger_ && !failed) spdlog::info("time limit {} s reached: step {} is the last", cfg_.run.time_limit_s, step);
-      try {
-        if (logger_ && !failed) log_step(step, stop ? step : steps, s);
-      } catch (const std::exception& e) {
-        error = e.what(), failed = kAfter;
+      // Every shard learns of a failure any of them saw (small all-reduces,
+      // only with several servers): first whether any shard rejected the
+      // round (then nobody logs it), then whether logging failed.
+      int told = agree(failed);
+      if (!told) {
+        if (stop && logger_) spdlog::info("time limit {} s reached: step {} is the last", cfg_.run.time_limit_s, step);
+        try {
+          if (logger_) log_step(step, stop ? step : steps, s);
+        } catch (const std::exception& e) {
+          error = e.what(), failed = kAfter;
+        }
+        told = agree(failed);
       }
-      // Every shard learns of a failure any of them saw (one small
-      // all-reduce per round, only with several servers).
-      if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_BOR, topo_.servers_comm()));
-      if (failed) leave(failed, step, stop || step == steps, error);
+      if (told) leave(told, step, stop || step == steps, error);
       if (stop) break;
     }
     srv_.finish(std::min(step, steps));  // deadline mode: late workers catch up before the server leaves
@@ -92,6 +96,12 @@ class Server final : public ServerLoop {
   // waits for the server: it exits non-zero and lets the workers finish
   // their final evaluation and checkpoint. The failing server throws its
   // reason (main prints it once), the others leave quietly.
+  // The OR of every shard's failure bits (this shard's alone when S = 1).
+  int agree(int failed) const {
+    if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_BOR, topo_.servers_comm()));
+    return failed;
+  }
+
   [[noreturn]] void leave(int failed, uint64_t step, bool last, const std::string& error) {
     if (!(failed & kTold) && !last) srv_.abort(step + 1);
     if (!error.empty()) throw RoundError(error);

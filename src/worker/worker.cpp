@@ -118,6 +118,10 @@ class Worker final : public WorkerLoop {
     report_.weight_hash = hash_step ? (data::hash_floats(problem_->params()) | 1u) : 0;  // never 0 on hash steps
     auto t0 = Clock::now();
     std::string local_error;
+    // faults.wrong_step_*: one wrong header, seen by the last shard alone
+    // (armed before the step, so an overlapped round sends it this step).
+    if (cfg_.faults.wrong_step_rank == topo_.world_rank() && cfg_.faults.wrong_step_at == static_cast<int64_t>(step))
+      client_.inject_wrong_step(client_.shards() - 1);
     round_->before_compute(step);
     try {
       const StepResult r = problem_->compute(step);
@@ -145,11 +149,8 @@ class Worker final : public WorkerLoop {
   }
 
   // faults.delay_*: a test's straggler, late on every `every`-th step.
-  // faults.wrong_step_*: one wrong header, seen by the last shard alone.
-  void inject_delay(uint64_t step) {
+  void inject_delay(uint64_t step) const {
     const auto& f = cfg_.faults;
-    if (f.wrong_step_rank == topo_.world_rank() && f.wrong_step_at == static_cast<int64_t>(step))
-      client_.inject_wrong_step(client_.shards() - 1);
     if (f.delay_rank != topo_.world_rank() || f.delay_ms <= 0 || step % static_cast<uint64_t>(f.every) != 0) return;
     spdlog::info("faults: rank {} delays its vote of step {} by {} ms", topo_.world_rank(), step, f.delay_ms);
     std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));

@@ -85,4 +85,5 @@ TEST_CASE("attacks: each mode is refused where it cannot act, naming the key", "
   CHECK_THROWS_WITH(parse_config("cluster: {workers: 5}\nadversary: {count: 2, mode: collude}\naggregation: {method: mean}\noptimizer: {name: sgd}\n", "t.yaml"),
                     Catch::Contains("needs aggregation.method = majority_vote"));
   CHECK_THROWS_WITH(dense_config("mean", "alie", 5, 3), Catch::Contains("s = floor(n/2 + 1) - f >= 1"));
+  CHECK_THROWS_WITH(dense_config("mean", "alie", 2, 1), Catch::Contains("at least 3 workers"));
 }
