@@ -86,8 +86,9 @@
 //   worker sends each bucket as soon as its gradients are final.
 //
 // With several shards, a failure one shard alone sees (its RESULT carries
-//   the error) is shared by the shards after the round (a one-int
-//   MPI_Allreduce among them), so every server leaves too.
+//   the error) is shared by the shards after the round (one-int
+//   MPI_Allreduce calls among them: did any shard reject the round, then
+//   did logging it fail), so every server leaves too.
 //
 // With aggregation.transport = alltoall (no server in the data path)
 //   3'. the workers MPI_Alltoall slots of [VOTE header | packed chunk j]
