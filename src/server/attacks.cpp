@@ -44,10 +44,12 @@ void DenseAttack::apply(const std::vector<const float*>& rows, const std::vector
     for (size_t k = 0; k < rows.size(); ++k)
       if (!adversary[k]) mean += rows[k][i];
     mean /= double(honest);
-    for (size_t k = 0; k < rows.size(); ++k)
-      if (!adversary[k]) sq += (rows[k][i] - mean) * (rows[k][i] - mean);
-    const double sigma = std::sqrt(sq / double(honest));
-    const float value = kind == alie ? static_cast<float>(mean - z * sigma) : static_cast<float>(-eps * mean);
+    float value = static_cast<float>(-eps * mean);  // ipm
+    if (kind == alie) {                             // sigma: alie alone needs it
+      for (size_t k = 0; k < rows.size(); ++k)
+        if (!adversary[k]) sq += (rows[k][i] - mean) * (rows[k][i] - mean);
+      value = static_cast<float>(mean - z * std::sqrt(sq / double(honest)));
+    }
     for (size_t k = 0; k < rows.size(); ++k)
       if (adversary[k]) writable[k][i] = value;
   }
