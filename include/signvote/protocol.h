@@ -63,6 +63,13 @@
 //   Receives are posted with 64 bytes of slack, so an over-long message is
 //   reported as size_mismatch rather than truncated silently.
 //
+// Leaving (PyTorch workers, `signvote serve`): a worker whose script ends
+//   calls close(), which sends the next step's VOTE with status
+//   worker_left (payload ignored). When every worker's VOTE of step t says
+//   worker_left, the server replies worker_left with err_rank = kEveryone
+//   and ends the run cleanly (no update is applied at step t); when only
+//   some do, it stops the run naming the first leaver, as for an error.
+//
 // With a round deadline (cluster.round_deadline_ms > 0, majority_vote)
 //   4'. server s polls the receives until all W votes of step t arrived or
 //       the deadline passed. A missing vote abstains: the P present rows
@@ -138,7 +145,12 @@ enum class ErrorCode : uint8_t {
   hash_mismatch = 8,   // replicas diverged: err_rank differs from the majority
   worker_failed = 9,   // a worker reported a local error
   worker_late = 10,    // err_rank missed err_got rounds in a row (limit err_expected)
+  worker_left = 11,    // VOTE: this worker leaves the run (PyTorch workers' close()); RESULT
+                       // with err_rank = kEveryone: all left at this step, a clean end
 };
+
+// err_rank of a RESULT that concerns every worker (worker_left).
+inline constexpr uint32_t kEveryone = 0xFFFFFFFFu;
 
 const char* error_name(ErrorCode code);
 

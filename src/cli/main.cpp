@@ -1,5 +1,6 @@
 // build/signvote: the command line.
 //   mpirun -np 28 build/signvote train configs/toy_quadratic.yaml [--set k=v]... [--metrics out.csv]
+//   mpirun -np 1 build/signvote serve cfg.yaml : -np 4 python3 train.py    (PyTorch workers, docs/pytorch.md)
 //   build/signvote config configs/toy_quadratic.yaml [--set k=v]...   (print the resolved config)
 //   build/signvote eval --checkpoint DIR/latest.ckpt --data DIR --split val|test [--json]
 //   build/signvote inspect CHECKPOINT                                    (sections and hashes)
@@ -7,6 +8,8 @@
 #include "cli/commands.h"
 #include "core/collective.h"
 #include "core/resources.h"
+#include "core/serve.h"
+#include "core/session.h"
 #include "signvote/config.h"
 #include "signvote/train.h"
 
@@ -74,6 +77,31 @@ int run_train(const Args& a, int rank) {
   }
 }
 
+// `signvote serve`: the server ranks of an MPMD job whose workers are
+// PyTorch scripts (core/serve.h). Setup failures are printed once by
+// server 0, whichever rank they came from.
+int run_serve(const Args& a, int rank) {
+  try {
+    signvote::Config cfg;
+    try {
+      cfg = signvote::join_as_server(a.config, a.overrides);
+    } catch (const signvote::PeerFailure& e) {
+      if (rank == 0) spdlog::error("{}", e.what());
+      return 1;
+    }
+    signvote::Session s(cfg, a.train);
+    s.start();
+    s.run();
+    return 0;
+  } catch (const signvote::PeerFailure& e) {
+    if (rank == 0) spdlog::error("{}", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,6 +124,11 @@ int main(int argc, char** argv) {
                     "continue from a checkpoint file or DIR/latest.ckpt; checkpoints continue in DIR");
   train->add_flag("--rewind", a.train.rewind,
                   "with --resume: allow a checkpoint older than the directory's latest (later ones move to DIR/rewound-STEP/)");
+  auto* serve = app.add_subcommand("serve", "the server ranks for PyTorch workers: mpirun -np 1 signvote serve cfg.yaml : -np 4 python3 train.py");
+  add_common(serve, a);
+  serve->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
+  serve->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
+  serve->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
   auto* eval = app.add_subcommand("eval", "accuracy of a checkpoint on a CIFAR-10 split");
   eval->add_option("--checkpoint", a.eval.checkpoint, "checkpoint file or directory")->required();
   eval->add_option("--data", a.eval.data, "CIFAR-10 directory (default: data.path of the run)");
@@ -124,6 +157,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(a.log_level));
   if (*train) {
     code = run_train(a, rank);
+  } else if (*serve) {
+    code = run_serve(a, rank);
   } else if (*eval || *inspect) {
     try {
       if (rank == 0) code = *eval ? signvote::cli::run_eval(a.eval) : signvote::cli::run_inspect(a.inspect);

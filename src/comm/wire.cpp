@@ -18,6 +18,7 @@ const char* error_name(ErrorCode code) {
     case ErrorCode::hash_mismatch: return "hash_mismatch";
     case ErrorCode::worker_failed: return "worker_failed";
     case ErrorCode::worker_late: return "worker_late";
+    case ErrorCode::worker_left: return "worker_left";
   }
   return "unknown";
 }
@@ -91,6 +92,9 @@ std::string describe_error(const MsgHeader& v) {
     case ErrorCode::worker_late:
       return fmt::format("rank {} missed the round deadline {} rounds in a row (cluster.max_missed_rounds = {}) ({})", r,
                          v.err_got, v.err_expected, name);
+    case ErrorCode::worker_left:
+      if (r == protocol::kEveryone) return fmt::format("every worker left the run ({})", name);
+      return fmt::format("rank {} left the run (close()) while the other workers went on ({})", r, name);
     default:
       return fmt::format("rank {}: {} (expected {}, got {})", r, name, v.err_expected, v.err_got);
   }

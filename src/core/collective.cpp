@@ -26,8 +26,14 @@ void agree_or_throw(const std::string& error) {
   int mine = error.empty() ? INT_MAX : rank, first = INT_MAX;
   SV_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
   if (first == INT_MAX) return;
+  // The failing rank's reason reaches everyone (the PyTorch workers raise it).
+  std::string reason = first == rank ? error : std::string();
+  int n = static_cast<int>(reason.size());
+  SV_MPI_CHECK(MPI_Bcast(&n, 1, MPI_INT, first, MPI_COMM_WORLD));
+  reason.resize(static_cast<size_t>(n));
+  SV_MPI_CHECK(MPI_Bcast(reason.data(), n, MPI_CHAR, first, MPI_COMM_WORLD));
   if (first == rank) throw std::runtime_error(error);
-  throw PeerFailure(fmt::format("rank {} failed during setup", first));
+  throw PeerFailure(fmt::format("rank {} failed during setup: {}", first, reason));
 }
 
 }  // namespace signvote

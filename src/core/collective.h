@@ -23,7 +23,8 @@ struct PeerFailure : std::runtime_error {
 
 // Collective over MPI_COMM_WORLD. `error` is this rank's error ("" = ok).
 // If any rank failed, the lowest failing rank throws std::runtime_error with
-// its own message and all the others throw PeerFailure.
+// its own message and all the others throw PeerFailure carrying it
+// ("rank N failed during setup: <its message>").
 void agree_or_throw(const std::string& error);
 
 }  // namespace signvote

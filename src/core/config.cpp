@@ -151,9 +151,9 @@ void check_cross_fields(const Config& c, const std::string& origin) {
                      c.aggregation.f, 2 * c.aggregation.f + 2, c.cluster.workers));
   if (c.aggregation.method == "multi_krum" && c.aggregation.m > c.cluster.workers)
     fail(fmt::format("key 'aggregation.m' = {} exceeds cluster.workers = {}", c.aggregation.m, c.cluster.workers));
-  if (c.model.name == "quadratic" && (c.probes.every > 0 || !c.probes.epochs.empty()))
-    fail("keys 'probes.every' / 'probes.epochs' need a network model (model.name = quadratic has no mini-batches)");
-  if (c.model.name != "quadratic" && c.data.path.empty())
+  if ((c.model.name == "quadratic" || c.model.name == "external") && (c.probes.every > 0 || !c.probes.epochs.empty()))
+    fail(fmt::format("keys 'probes.every' / 'probes.epochs' need a network model built by signvote (model.name = {} has none)", c.model.name));
+  if (c.model.name != "quadratic" && c.model.name != "external" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
   if (c.aggregation.overlap && c.aggregation.method != "majority_vote")
     fail(fmt::format("key 'aggregation.overlap' needs aggregation.method = majority_vote, got {}", c.aggregation.method));

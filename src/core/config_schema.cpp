@@ -160,7 +160,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("cluster.hierarchy", &C::cluster, &ClusterConfig::hierarchy, "\"none\"", "majority_vote: none | node (the workers of a node average their gradients, one leader per node runs Signum and votes: a node votes once)", one_of({"none", "node"})));
   s.push_back(field("cluster.ranks_per_node", &C::cluster, &ClusterConfig::ranks_per_node, "0", "tests: group consecutive workers into nodes of this many (0: the ranks that share a machine)", in_range(0, 1 << 20)));
   // model
-  s.push_back(field("model.name", &C::model, &ModelConfig::name, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp", one_of({"quadratic", "resnet18", "small_cnn", "mlp"})));
+  s.push_back(field("model.name", &C::model, &ModelConfig::name, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp | external (signvote serve: the PyTorch workers' model, d from them)", one_of({"quadratic", "resnet18", "small_cnn", "mlp", "external"})));
   s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d (MPI counts are int: at most 2^31-1)", in_range(1, INT_MAX)));
   s.push_back(field("model.init", &C::model, &ModelConfig::init, "1.0", "quadratic: every coordinate of x starts at this value", within(-1e30, 1e30, false)));
   s.push_back(field("model.width", &C::model, &ModelConfig::width, "64", "resnet18: base channel count (64 = the paper's 11,173,962 parameters)", in_range(1, 4096)));

@@ -52,7 +52,7 @@ void require_memory(uint64_t bytes, const std::string& what) {
 namespace {
 
 uint64_t model_params(const Config& cfg) {
-  if (cfg.model.name == "quadratic") return static_cast<uint64_t>(cfg.model.dim);
+  if (cfg.model.name == "quadratic" || cfg.model.name == "external") return static_cast<uint64_t>(cfg.model.dim);
   if (cfg.model.name == "resnet18") return resnet18_params(static_cast<uint64_t>(cfg.model.width));
   return model_dim(cfg);  // small_cnn, mlp: small enough to build
 }
@@ -79,7 +79,7 @@ uint64_t estimate_rank_bytes(const Config& cfg, bool server) {
     return vote ? (W + 2) * (shard / 8 + 64) : (W + 2) * 4 * d;  // vote rows | fp32 rows
   }
   uint64_t bytes = 4 * d * 6;  // params, grads, momentum / Adam state, EF residual, encoder
-  if (cfg.model.name != "quadratic") {
+  if (cfg.model.name != "quadratic" && cfg.model.name != "external") {
     const uint64_t B = static_cast<uint64_t>(cfg.data.batch_size), w = static_cast<uint64_t>(cfg.model.width);
     bytes += 2 * 4 * B * kActFloatsPerImagePerWidth * w;  // activations and their gradients
     bytes += kCifarImages * kCifarRecordBytes;            // the uint8 training + validation images

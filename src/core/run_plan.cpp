@@ -22,7 +22,7 @@ nn::ModelSpec model_spec(const Config& cfg) {
 }
 
 size_t model_dim(const Config& cfg) {
-  if (cfg.model.name == "quadratic") return static_cast<size_t>(cfg.model.dim);
+  if (cfg.model.name == "quadratic" || cfg.model.name == "external") return static_cast<size_t>(cfg.model.dim);
   nn::ModelSpec spec = model_spec(cfg);
   spec.device = "cpu";  // same parameters on either device; servers have no GPU
   return nn::make_model(spec)->num_params();

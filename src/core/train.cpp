@@ -1,41 +1,45 @@
 #include "signvote/train.h"
 
 #include "comm/mpi_check.h"
-#include "comm/topology.h"
 #include "core/collective.h"
 #include "core/resources.h"
-#include "server/server.h"
+#include "core/session.h"
 #include "server/vote_server.h"
 #include "worker/vote_client.h"
-#include "worker/worker.h"
 
 namespace signvote {
 
-int train(const Config& cfg, const TrainOptions& opt) {
-  comm::Topology topo(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers),
-                      comm::NodeLayout{static_cast<int>(cfg.cluster.ranks_per_node), cfg.cluster.hierarchy == "node"});
-  std::unique_ptr<server::ServerLoop> srv;
-  std::unique_ptr<worker::WorkerLoop> wrk;
-  std::string error = check_resources(cfg, topo.is_server());  // collective: every rank calls it
+Session::Session(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Problem> external)
+    : topo_(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers),
+            comm::NodeLayout{static_cast<int>(cfg.cluster.ranks_per_node), cfg.cluster.hierarchy == "node"}) {
+  std::string error = check_resources(cfg, topo_.is_server());  // collective: every rank calls it
   try {
     if (!error.empty()) throw std::runtime_error(error);
-    if (topo.is_server())
-      srv = server::make_server(cfg, opt, topo);
+    if (topo_.is_server())
+      srv_ = server::make_server(cfg, opt, topo_);
     else
-      wrk = worker::make_worker(cfg, opt, topo);
+      wrk_ = worker::make_worker(cfg, opt, topo_, std::move(external));
   } catch (const std::exception& e) {
     error = e.what();
   }
   agree_or_throw(error);  // nobody enters round 1 unless everyone is ready
+}
+
+Session::~Session() = default;
+
+void Session::start(uint64_t first_step, double elapsed_s) {
   // Resumed workers agree on the first step; the server learns it here.
-  uint64_t mine = wrk ? wrk->first_step() : 0, first = 0;
-  SV_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
-  double spent = wrk ? wrk->elapsed_s() : 0, elapsed = 0;  // the time budget already used (resume)
-  SV_MPI_CHECK(MPI_Allreduce(&spent, &elapsed, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+  uint64_t mine = wrk_ ? std::max(first_step, wrk_->first_step()) : 0;
+  SV_MPI_CHECK(MPI_Allreduce(&mine, &first_, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
+  double spent = wrk_ ? std::max(elapsed_s, wrk_->elapsed_s()) : 0;  // the time budget already used (resume)
+  SV_MPI_CHECK(MPI_Allreduce(&spent, &elapsed_, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+}
+
+void Session::run() {
   // Errors inside a round travel in the protocol (every rank is told and
   // leaves its loop); any other error ends the job (docs/reliability.md).
   try {
-    if (srv) srv->run(first, elapsed); else wrk->run();
+    if (srv_) srv_->run(first_, elapsed_); else wrk_->run();
   } catch (const worker::RoundError& e) {
     throw PeerFailure(e.what());  // the server prints the reason once
   } catch (const server::RoundError&) {
@@ -45,6 +49,12 @@ int train(const Config& cfg, const TrainOptions& opt) {
   } catch (const std::exception& e) {
     abort_job(e.what());
   }
+}
+
+int train(const Config& cfg, const TrainOptions& opt) {
+  Session s(cfg, opt);
+  s.start();
+  s.run();
   return 0;
 }
 

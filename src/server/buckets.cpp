@@ -16,6 +16,7 @@ BucketRounds::BucketRounds(const comm::Topology& topo, size_t dim, size_t bucket
 
 RoundSummary BucketRounds::round(uint64_t step, const RoundMark& mark) {
   RoundSummary first;
+  bool left = false;  // a worker leaves by every bucket at once
   double t_tally = 0;
   uint64_t in = 0, out = 0;
   for (size_t b = servers_.size(); b-- > 0;) {
@@ -28,8 +29,10 @@ RoundSummary BucketRounds::round(uint64_t step, const RoundMark& mark) {
     }
     t_tally += s.t_tally, in += s.bytes_recv_per_worker, out += s.bytes_sent_per_worker;
     if (b == 0) first = s;
+    left = left || s.left;
   }
   first.t_tally = t_tally;
+  first.left = left;
   first.bytes_recv_per_worker = in;
   first.bytes_sent_per_worker = out;
   return first;

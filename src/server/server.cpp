@@ -71,6 +71,11 @@ class Server final : public ServerLoop {
       } catch (const RoundError& e) {
         error = e.what(), failed = kTold;
       }
+      if (s.left) {  // every shard saw every worker leave at this step
+        if (logger_) spdlog::info("every worker left at step {}: the run ends after step {}", step, step - 1);
+        --step;
+        break;
+      }
       // Every shard learns of a failure any of them saw (small all-reduces,
       // only with several servers): first whether any shard rejected the
       // round (then nobody logs it), then whether logging failed.

@@ -157,9 +157,30 @@ void VoteServer::abort(uint64_t step) {
   reply_error(step, verdict);
 }
 
+bool VoteServer::all_left() const {
+  int present = 0;
+  for (int k = 0; k < topo_.voters(); ++k) {
+    if (!present_[k]) continue;
+    const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_);
+    if (counts_[k] < static_cast<int>(protocol::kHeaderBytes) || h.magic != protocol::kMagic ||
+        h.status != ErrorCode::worker_left)
+      return false;
+    ++present;
+  }
+  return present > 0;
+}
+
 RoundSummary VoteServer::round(uint64_t step, const RoundMark& mark) {
   receive_all(step);
   MsgHeader verdict;
+  if (all_left()) {  // a clean end: nothing to tally
+    verdict.status = ErrorCode::worker_left;
+    verdict.err_rank = protocol::kEveryone;
+    reply_error(step, verdict);
+    RoundSummary s;
+    s.left = true;
+    return s;
+  }
   if (!validate_all(step, verdict)) {
     reply_error(step, verdict);
     throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", topo_.world_rank(), step,

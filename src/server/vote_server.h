@@ -33,6 +33,7 @@ struct RoundSummary {
   uint64_t bytes_recv_per_worker = 0, bytes_sent_per_worker = 0;
   bool hashed = false;  // weight hashes were checked this round
   int late = 0;         // workers whose vote missed the deadline (they abstained)
+  bool left = false;    // every worker left at this step (protocol.h, "Leaving"): the run ends
 };
 
 // cluster.round_deadline_ms / max_missed_rounds (0: wait for every worker).
@@ -95,6 +96,8 @@ class VoteServer {
     MPI_Request req = MPI_REQUEST_NULL;
   };
   bool deadline_mode() const { return policy_.deadline_ms > 0; }
+  // Every present, well-formed message of this round says worker_left.
+  bool all_left() const;
   void post_receive(int k);
   // account: count misses and enforce max_missed (not while aborting).
   void receive_by_deadline(uint64_t step, bool account);

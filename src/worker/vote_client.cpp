@@ -138,12 +138,16 @@ void VoteClient::check_result(size_t s) const {
     const int server = shards_[s].server, count = counts_[s];
     const auto& h = in_[s].header();
     if (count >= static_cast<int>(protocol::kHeaderBytes) && h.magic == protocol::kMagic &&
-        h.status != protocol::ErrorCode::ok)
-      throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", server, step_, comm::describe_error(h)));
+        h.status != protocol::ErrorCode::ok) {
+      if (h.status == protocol::ErrorCode::worker_left && h.err_rank == protocol::kEveryone) return;  // a clean end
+      throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", server, step_, comm::describe_error(h)),
+                       h.status, static_cast<int>(h.err_rank));
+    }
     protocol::MsgHeader verdict;
     const comm::Expect want{MsgKind::result, step_, shards_[s].length, shards_[s].offset, down_words_[s]};
     if (!comm::validate(h, want, static_cast<size_t>(count), server, verdict))
-      throw RoundError(fmt::format("rank {}: bad RESULT: {}", topo_.world_rank(), comm::describe_error(verdict)));
+      throw RoundError(fmt::format("rank {}: bad RESULT: {}", topo_.world_rank(), comm::describe_error(verdict)),
+                       verdict.status, server);
   }
 }
 

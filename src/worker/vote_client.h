@@ -16,9 +16,15 @@
 
 namespace signvote::worker {
 
-// The server stopped the round; what() is the one-line reason naming the rank.
+// The server stopped the round; what() is the one-line reason naming the
+// rank, `code` and `offender` the RESULT's status and err_rank (a local
+// failure: worker_failed and this rank).
 struct RoundError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit RoundError(const std::string& what, protocol::ErrorCode code = protocol::ErrorCode::worker_failed,
+                      int offender = -1)
+      : std::runtime_error(what), code(code), offender(offender) {}
+  protocol::ErrorCode code;
+  int offender;
 };
 
 // Per-step figures a worker reports in its headers (seconds).
@@ -68,6 +74,10 @@ class VoteClient final : public SignSlots {
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   // The server marked this round the last one (time limit).
   bool stop_requested() const { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
+  // The server ended the run because every worker left (protocol.h, "Leaving").
+  bool everyone_left() const {
+    return in_[0].header().status == protocol::ErrorCode::worker_left && in_[0].header().err_rank == protocol::kEveryone;
+  }
   // Server 0's budget clock for this round, as every RESULT carries it: the
   // fraction of the budget (the lr schedule's argument) and the seconds.
   double progress(size_t s = 0) const { return in_[s].header().progress; }

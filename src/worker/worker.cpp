@@ -41,11 +41,12 @@ std::vector<size_t> shard_lengths(const VoteClient& c) {
 // State of one worker: problem, optimiser buffers, the round client.
 class Worker final : public WorkerLoop {
  public:
-  Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
+  Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo, std::unique_ptr<Problem> problem)
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), vote_(kind_ == RoundKind::vote),
         adversary_(cfg.is_adversary(topo.worker_index())), mode_(parse_adversary_mode(cfg.adversary.mode)),
-        problem_(make_problem(cfg, topo.worker_index(), topo.workers(),
-                              cfg.model.device == "cuda" ? place_on_gpu(cfg, topo) : 0)),
+        problem_(problem ? std::move(problem)
+                         : make_problem(cfg, topo.worker_index(), topo.workers(),
+                                        cfg.model.device == "cuda" ? place_on_gpu(cfg, topo) : 0)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
         client_(topo, reports_only(cfg) ? 0 : problem_->params().size(), round_format(cfg), bucket_coords(cfg)),
         dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
@@ -76,7 +77,7 @@ class Worker final : public WorkerLoop {
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
     for (uint64_t step = start_; step <= steps; ++step) {
       probes_.maybe_run(*problem_, step);
-      const bool stop = one_step(step);
+      const bool stop = this->step(step);
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
       if (!cfg_.run.checkpoint_dir.empty() && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0))) {
@@ -102,7 +103,7 @@ class Worker final : public WorkerLoop {
     spdlog::info("checkpoints go to {} (run {:016x}){}{}", cfg_.run.checkpoint_dir, run_id_, note.empty() ? "" : ": ", note);
   }
 
-  OptimizerState state() {
+  OptimizerState state() override {
     return vote_ ? OptimizerState{engine_->momentum(), {}, {}} : OptimizerState{dense_.state1(), dense_.state2(), encoder_.residual()};
   }
 
@@ -111,8 +112,22 @@ class Worker final : public WorkerLoop {
     return problem_->epoch_ended();
   }
 
+  double clock_s() const override { return client_.elapsed_s(); }
+
+  void sync_state(bool to_device) override {
+    if (to_device) engine_->sync_to_device(); else engine_->sync_to_host();
+  }
+
+  void leave(uint64_t step) override {
+    report_ = WorkerReport{};
+    report_.status = protocol::ErrorCode::worker_left;
+    client_.post(step, report_);
+    client_.wait();  // RoundError unless every worker left at this step
+    if (!client_.everyone_left()) throw RoundError(fmt::format("rank {}: left at step {}, but the server went on", topo_.world_rank(), step));
+  }
+
   // One round; returns true when the server asked to stop after it.
-  bool one_step(uint64_t step) {
+  bool step(uint64_t step) override {
     const bool hash_step = cfg_.run.hash_every > 0 && step % static_cast<uint64_t>(cfg_.run.hash_every) == 0;
     if (hash_step) problem_->pull(Flat::params);
     report_.weight_hash = hash_step ? (data::hash_floats(problem_->params()) | 1u) : 0;  // never 0 on hash steps
@@ -179,8 +194,9 @@ class Worker final : public WorkerLoop {
 
 }  // namespace
 
-std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo) {
-  return std::make_unique<Worker>(cfg, opt, topo);
+std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo,
+                                        std::unique_ptr<Problem> problem) {
+  return std::make_unique<Worker>(cfg, opt, topo, std::move(problem));
 }
 
 }  // namespace signvote::worker

@@ -3,6 +3,8 @@
 
 #include "comm/topology.h"
 #include "signvote/train.h"
+#include "worker/checkpointing.h"
+#include "worker/problem.h"
 
 #include <memory>
 
@@ -18,10 +20,25 @@ class WorkerLoop {
   virtual uint64_t first_step() const = 0;
   // Training seconds spent before the checkpoint resumed from (0 for a new run).
   virtual double elapsed_s() const = 0;
+  // One round at `step` (compute, pack, exchange, apply); true when the
+  // server marked it the last (time limit). run() is a loop of these; an
+  // external problem's caller (the PyTorch binding) calls it directly.
+  virtual bool step(uint64_t step) = 0;
+  // Tells the server this worker leaves at `step` (protocol.h, "Leaving").
+  // Returns when every worker left; throws RoundError when the others went on.
+  virtual void leave(uint64_t step) = 0;
+  // The optimizer state a checkpoint holds (host spans; cuda workers:
+  // sync_state(false) before reading it, sync_state(true) after writing it).
+  virtual OptimizerState state() = 0;
+  virtual void sync_state(bool to_device) = 0;
+  // Server 0's budget clock at the last round (seconds of training).
+  virtual double clock_s() const = 0;
 };
 
 // Builds everything a worker needs before the first round (problem, data,
 // buffers); throws on bad input. Collective errors are agreed in train().
-std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo);
+// `problem`: an external problem to use instead of the one cfg.model names.
+std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo,
+                                        std::unique_ptr<Problem> problem = {});
 
 }  // namespace signvote::worker

@@ -1,0 +1,95 @@
+// A worker whose model lives outside signvote -- the PyTorch binding's
+// (python/). Its parameters and gradients are flat float32 buffers the
+// caller owns, and it computes the gradients itself. It joins one MPMD job
+// with the C++ server ranks of `signvote serve` and speaks the same
+// validated protocol (protocol.h):
+//
+//   mpirun -np 1 signvote serve cfg.yaml : -np 4 python3 train.py
+//
+// The server's config (cfg.yaml) reaches every worker at the join; each
+// worker applies its own settings to it (the optimizer, say), and every
+// worker's result must be the same.
+#pragma once
+
+#include "signvote/device.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace signvote {
+
+// dim floats each; cuda: device pointers on the current CUDA device, with
+// `stream` the cudaStream_t the round's kernels are queued on.
+struct ExternalMemory {
+  float* params = nullptr;
+  float* grads = nullptr;
+  size_t dim = 0;
+  MemSpace space = MemSpace::host;
+  void* stream = nullptr;
+};
+
+// The job could not start: no server (no_server), or a setup error on some
+// rank, named in what().
+struct JoinError : std::runtime_error {
+  JoinError(const std::string& what, bool no_server) : std::runtime_error(what), no_server(no_server) {}
+  bool no_server;
+};
+
+// A round was refused: `cause` is the protocol's error name (step_mismatch,
+// length_mismatch, bad_version, nan_gradient, hash_mismatch, worker_failed,
+// worker_left, ...) and `rank` the offending world rank (-1: unknown).
+struct RunStopped : std::runtime_error {
+  RunStopped(const std::string& what, std::string cause, int rank)
+      : std::runtime_error(what), cause(std::move(cause)), rank(rank) {}
+  std::string cause;
+  int rank;
+};
+
+class ExternalWorker {
+ public:
+  // Collective over MPI_COMM_WORLD with the server ranks (MPI initialised).
+  // `settings`: "key=value" strings applied to the server's config.
+  ExternalWorker(const std::vector<std::string>& settings, const ExternalMemory& mem);
+  ~ExternalWorker();
+  ExternalWorker(const ExternalWorker&) = delete;
+  ExternalWorker& operator=(const ExternalWorker&) = delete;
+
+  int rank() const;          // world rank
+  int worker_index() const;  // 0 .. workers()-1
+  int workers() const;
+  int servers() const;
+  std::string config_yaml() const;  // the resolved config every rank runs
+  uint64_t max_steps() const;       // run.steps
+
+  // Before the first step(): continue after `step` with `elapsed_s` of the
+  // time budget already spent (a state_dict() resumed).
+  void resume(uint64_t step, double elapsed_s);
+  // One round at step steps_done() + 1; the caller has written the
+  // gradients. Returns true when it was the last (run.steps or the time
+  // limit). Throws RunStopped when the server refuses the round.
+  bool step(float loss, uint32_t correct = 0, uint32_t samples = 0);
+  uint64_t steps_done() const;
+  bool finished() const;
+  // Tells the server this worker is done; returns once every worker is
+  // (the run ends cleanly); a no-op after the last round.
+  void leave();
+
+  // The sign rule's momentum m (d,), on the host, and the elapsed training
+  // seconds of the budget clock (for state_dict()).
+  std::vector<float> momentum();
+  void set_momentum(const float* m, size_t n);
+  double elapsed_s() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// 64-bit hash of n floats (the weight hash the server compares).
+uint64_t hash_floats(const float* x, size_t n);
+
+}  // namespace signvote

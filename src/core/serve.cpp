@@ -1,0 +1,144 @@
+#include "core/serve.h"
+
+#include "comm/mpi_check.h"
+#include "core/collective.h"
+#include "signvote/external.h"
+
+#include <fmt/format.h>
+#include <mpi.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <sstream>
+
+namespace signvote {
+namespace {
+
+constexpr int64_t kServeSteps = int64_t{1} << 40;  // "until the workers leave"
+
+struct Roles {
+  int servers = 0, workers = 0;
+  std::string error;  // the same on every rank
+};
+
+// 1. Who is who (every rank computes the same verdict from the same data).
+Roles gather_roles(bool server) {
+  int size = 0, mine = server ? 1 : 0;
+  SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
+  std::vector<int> all(static_cast<size_t>(size));
+  SV_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, all.data(), 1, MPI_INT, MPI_COMM_WORLD));
+  Roles r;
+  for (int is_server : all) (is_server ? r.servers : r.workers)++;
+  const std::string launch = "launch as: mpirun -np 1 signvote serve cfg.yaml : -np 4 python3 train.py";
+  if (r.servers == 0)
+    r.error = fmt::format("no signvote server in this job of {} rank(s), all PyTorch workers; {}", size, launch);
+  else if (r.workers == 0)
+    r.error = fmt::format("signvote serve: no worker joined the job ({} server rank(s)); {}", r.servers, launch);
+  for (int k = 0; r.error.empty() && k < size; ++k)
+    if ((k < r.servers) != (all[static_cast<size_t>(k)] == 1))
+      r.error = fmt::format("rank {} is a {}, but the {} server rank(s) must come first in the mpirun line; {}", k,
+                            all[static_cast<size_t>(k)] ? "server" : "worker", r.servers, launch);
+  return r;
+}
+
+void bcast_string(std::string& s, int root) {
+  uint64_t n = s.size();
+  SV_MPI_CHECK(MPI_Bcast(&n, 1, MPI_UINT64_T, root, MPI_COMM_WORLD));
+  s.resize(n);
+  SV_MPI_CHECK(MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD));
+}
+
+// The first line where two resolved configs differ, for the error.
+std::string first_difference(const std::string& a, const std::string& b) {
+  std::istringstream x(a), y(b);
+  std::string la, lb, section;
+  while (std::getline(x, la)) {
+    if (!std::getline(y, lb)) lb.clear();
+    if (!la.empty() && la[0] != ' ') section = la.substr(0, la.find(':'));
+    auto key = [&](const std::string& l) { return l.find_first_not_of(' ') ? section + "." + l.substr(l.find_first_not_of(' ')) : l; };
+    if (la != lb) return fmt::format("'{}' here, '{}' there", key(la), key(lb));
+  }
+  return "(the same lines, in another order)";
+}
+
+// Server 0's config: the file with --set, run.steps unbounded unless given.
+Config load_server_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Config cfg = load_config(path, overrides);
+  bool steps_given = false;
+  for (const auto& kv : overrides) steps_given = steps_given || kv.rfind("run.steps=", 0) == 0;
+  const YAML::Node root = YAML::LoadFile(path);
+  steps_given = steps_given || (root.IsMap() && root["run"] && root["run"].IsMap() && root["run"]["steps"]);
+  if (!steps_given) cfg.run.steps = kServeSteps;
+  return cfg;
+}
+
+}  // namespace
+
+Config join_as_server(const std::string& path, const std::vector<std::string>& overrides) {
+  const Roles roles = gather_roles(true);
+  if (!roles.error.empty()) throw ConfigError(roles.error);
+  int rank = 0;
+  SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  std::string error;
+  Config cfg;
+  try {
+    if (rank == 0) cfg = load_server_config(path, overrides);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty() || rank != 0) {
+  } else if (cfg.cluster.servers != roles.servers)
+    error = fmt::format("{}: key 'cluster.servers' = {}, but the job has {} server rank(s)", cfg.origin,
+                        cfg.cluster.servers, roles.servers);
+  else if (cfg.aggregation.method != "majority_vote")
+    error = fmt::format("{}: key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", cfg.origin,
+                        cfg.aggregation.method);
+  else if (cfg.cluster.hierarchy == "node")
+    error = fmt::format("{}: key 'cluster.hierarchy' = node is not available to PyTorch workers", cfg.origin);
+  // "ok\n<path>\n<yaml>" or "error\n<reason>"
+  std::string text = rank == 0 ? (error.empty() ? "ok\n" + path + "\n" + dump_config(cfg) : "error\n" + error) : std::string();
+  bcast_string(text, 0);
+  if (text.rfind("error\n", 0) == 0) throw ConfigError(text.substr(6));
+  std::string theirs;  // 3. the workers' resolved config
+  bcast_string(theirs, roles.servers);
+  agree_or_throw("");
+  Config run = parse_config(theirs, path + " (with the workers' settings)");
+  return run;
+}
+
+Config join_as_worker(const std::vector<std::string>& settings, size_t dim) {
+  const Roles roles = gather_roles(false);
+  if (!roles.error.empty()) throw JoinError(roles.error, roles.servers == 0);
+  int rank = 0;
+  SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  std::string text;
+  bcast_string(text, 0);
+  if (text.rfind("error\n", 0) == 0) throw JoinError(text.substr(6), false);
+  std::string error, mine;
+  Config cfg;
+  try {
+    std::vector<std::string> all = settings;
+    for (const std::string& kv : {fmt::format("cluster.servers={}", roles.servers),
+                                  fmt::format("cluster.workers={}", roles.workers), std::string("model.name=external"),
+                                  fmt::format("model.dim={}", dim), std::string("run.checkpoint_dir=\"\"")})
+      all.push_back(kv);
+    const size_t eol = text.find('\n', 3);
+    cfg = parse_config(text.substr(eol + 1), "the server's " + text.substr(3, eol - 3), all);
+    mine = dump_config(cfg);
+  } catch (const std::exception& e) {
+    error = fmt::format("rank {}: {}", rank, e.what());
+  }
+  std::string first = mine;
+  bcast_string(first, roles.servers);
+  if (error.empty() && first != mine)
+    error = fmt::format("rank {}: its settings or parameter count differ from worker rank {}'s: {}", rank,
+                        roles.servers, first_difference(mine, first));
+  try {
+    agree_or_throw(error);
+  } catch (const std::exception& e) {
+    throw JoinError(e.what(), false);
+  }
+  return cfg;
+}
+
+}  // namespace signvote

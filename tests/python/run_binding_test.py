@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""The PyTorch binding's tests, run from ctest (tests/python/CMakeLists.txt):
+
+    run_binding_test.py CASE --signvote BIN --mpiexec BIN --pythonpath DIR --work DIR [--fixture BIN]
+
+Each case launches real MPI jobs: `signvote serve` with PyTorch workers
+(MPMD), and for comparisons the C++ workers (`signvote train`). Every job
+has a timeout, so a hang is a failure.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+A = None
+
+
+def mpirun(*parts):
+    return [A.mpiexec, "--oversubscribe", "--allow-run-as-root", "--mca", "pml", "ob1", "--bind-to", "none", *parts]
+
+
+def run(cmd, timeout=240, want_ok=True):
+    env = dict(os.environ, PYTHONPATH=A.pythonpath, OMP_NUM_THREADS="1")
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    out = p.stdout + p.stderr
+    print(f"$ {' '.join(cmd)}\n{out[-4000:]}exit {p.returncode} after {time.time() - t0:.1f} s\n")
+    if want_ok and p.returncode != 0:
+        sys.exit(f"FAIL: expected success, exit {p.returncode}")
+    if not want_ok and p.returncode == 0:
+        sys.exit("FAIL: expected a non-zero exit")
+    return out, time.time() - t0
+
+
+def toy_yaml(name, method="signum", servers=1, steps=40, extra=""):
+    path = os.path.join(A.work, f"{name}.yaml")
+    with open(path, "w") as f:
+        f.write(f"""run: {{steps: {steps}, seed: 3, log_every: 10, hash_every: 1}}
+cluster: {{servers: {servers}, workers: 3}}
+model: {{name: quadratic, dim: 10007, init: 1.0}}
+data: {{noise_std: 1.0}}
+optimizer: {{name: {method}, lr: 0.005, momentum: 0.9, beta1: 0.9, beta2: 0.99, weight_decay: 0.001}}
+aggregation: {{method: majority_vote}}
+{extra}""")
+    return path
+
+
+def python_workers(n, *args):
+    return ["-np", str(n), "/usr/bin/python3", os.path.join(HERE, "worker_toy.py"), *args]
+
+
+def serve(cfg, servers=1):
+    return ["-np", str(servers), A.signvote, "serve", cfg, ":"]
+
+
+def lines(out):
+    # mpirun may join two ranks' lines: start each record on a line of its own
+    return re.sub(r"(?<!^)(?<!\n)(ERROR|HASH|LEFT|CNN) ", r"\n\1 ", out)
+
+
+def hashes(out):
+    out = lines(out)
+    return {int(w): (int(s), h) for w, s, h in re.findall(r"^HASH (\d+) (\d+) (0x[0-9a-f]+)", out, re.M)}
+
+
+def errors(out):
+    out = lines(out)
+    return re.findall(r"^ERROR (\d+) (\w+) (\S+) (\S+) (.*)$", out, re.M)
+
+
+def cpp_hash(cfg, servers, tag):
+    ck = os.path.join(A.work, f"ckpt_{tag}")
+    shutil.rmtree(ck, ignore_errors=True)
+    run(mpirun("-np", str(servers + 3), A.signvote, "train", cfg, "--checkpoint-dir", ck))
+    out, _ = run([A.signvote, "inspect", ck])
+    return re.search(r"array\s+params \(10007 floats\) hash (0x[0-9a-f]+)", out).group(1)
+
+
+def case_identical(method, servers):
+    cfg = toy_yaml(f"toy_{method}_{servers}", method, servers)
+    want = cpp_hash(cfg, servers, f"{method}_{servers}")
+    out, _ = run(mpirun(*serve(cfg, servers), *python_workers(3, cfg, "--method", method, "--lr", "0.005",
+                                                             "--set", "model.dim=10007")))
+    got = hashes(out)
+    print(f"C++ workers: {want}; PyTorch workers: {got}")
+    assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the updates differ"
+    assert "every worker left" not in out  # the run ended at run.steps
+
+
+def case_resume():
+    cfg = toy_yaml("toy_resume")
+    half = toy_yaml("toy_half", steps=20)
+    want = cpp_hash(cfg, 1, "resume")
+    save = os.path.join(A.work, "resume_state")
+    shutil.rmtree(save, ignore_errors=True)
+    os.makedirs(save)
+    args = ["--set", "model.dim=10007"]
+    run(mpirun(*serve(half), *python_workers(3, half, "--save", save, *args)))
+    out, _ = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--resume", save, *args)))
+    got = hashes(out)
+    print(f"C++ workers, 40 steps: {want}; PyTorch workers, 20 + 20 steps: {got}")
+    assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the resumed run differs"
+
+
+def expect_errors(out, elapsed, cls, cause, rank, text, count=3):
+    errs = errors(out)
+    print(f"errors: {errs}")
+    assert elapsed < 60, f"FAIL: took {elapsed:.0f} s"
+    assert len(errs) == count, f"FAIL: expected {count} workers to raise, got {len(errs)}"
+    for _, c, ca, r, msg in errs:
+        assert c == cls and (cause is None or ca == cause) and (rank is None or r == str(rank)), f"FAIL: {c} {ca} {r}"
+        assert re.search(text, msg), f"FAIL: '{msg}' does not match /{text}/"
+
+
+def case_errors(which):
+    cfg = toy_yaml(f"err_{which}")
+    dim = ["--set", "model.dim=10007"]
+    if which == "no_server":
+        out, t = run(mpirun(*python_workers(2, cfg, *dim)), want_ok=False)
+        expect_errors(out, t, "NoServer", None, None, r"no signvote server in this job of 2 rank", count=2)
+    elif which == "nan":
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--nan-at", "3", *dim)), want_ok=False)
+        expect_errors(out, t, "RunStopped", "nan_gradient", 2, r"stopped the run at step 3: rank 2 produced 1 NaN")
+    elif which == "step_mismatch":
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--set", "faults.wrong_step_rank=3",
+                                                         "--set", "faults.wrong_step_at=4", *dim)), want_ok=False)
+        expect_errors(out, t, "RunStopped", "step_mismatch", 3, r"rank 3 sent step 1004, expected step 4")
+    elif which == "length":
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--extra", "5", *dim)), want_ok=False)
+        expect_errors(out, t, "JoinError", None, None, r"rank 2: its settings or parameter count differ .*model.dim: 10012")
+    elif which == "settings":
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--odd-lr", "0.01", *dim)), want_ok=False)
+        expect_errors(out, t, "JoinError", None, None, r"rank 2: its settings .* differ .*optimizer.lr: 0.01")
+    elif which == "left_early":
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--leave-at", "5", *dim)), want_ok=False)
+        expect_errors(out, t, "RunStopped", "worker_left", 2, r"rank 2 left the run")  # the leaver is told too
+    elif which == "all_leave":
+        open_ended = toy_yaml("open_ended").replace(".yaml", "")  # no run.steps: until the workers leave
+        with open(open_ended + ".yaml", "w") as f:
+            f.write(open(cfg).read().replace("steps: 40, ", ""))
+        out, t = run(mpirun(*serve(open_ended + ".yaml"), *python_workers(3, open_ended + ".yaml", "--leave-at", "7",
+                                                                         "--leave-all", *dim)))
+        assert "every worker left at step 7: the run ends after step 6" in out, "FAIL: no clean end"
+        assert len(re.findall(r"^LEFT", lines(out), re.M)) == 3
+    elif which == "bad_config":
+        bad = os.path.join(A.work, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("optimizer: {lr: -1}\n")
+        out, t = run(mpirun(*serve(bad), *python_workers(3, bad, *dim)), want_ok=False)
+        expect_errors(out, t, "JoinError", None, None, r"optimizer.lr")
+    else:
+        sys.exit(f"unknown error case {which}")
+
+
+def case_cnn():
+    data = os.path.join(A.work, "cnn_fixture")
+    os.makedirs(data, exist_ok=True)
+    run([A.fixture, data, "1200"])
+    cfg = os.path.join(A.work, "cnn.yaml")
+    with open(cfg, "w") as f:
+        f.write("run: {steps: 80, log_every: 20, hash_every: 10}\naggregation: {method: majority_vote}\n")
+    out, _ = run(mpirun(*serve(cfg), "-np", "3", "/usr/bin/python3", os.path.join(HERE, "worker_cnn.py"), data), 400)
+    acc, first, last = map(float, re.search(r"^CNN (\S+) (\S+) (\S+)", out, re.M).groups())
+    print(f"test accuracy {acc:.3f}, loss {first:.3f} -> {last:.3f}")
+    assert acc >= 0.6 and last < 0.5 * first, "FAIL: the CNN did not learn the fixture"
+
+
+def main():
+    global A
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("arg", nargs="*")
+    for k in ("--signvote", "--mpiexec", "--pythonpath", "--work", "--fixture"):
+        ap.add_argument(k, default="")
+    A = ap.parse_args()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("Skipped: /usr/bin/python3 has no torch (apt-get install python3-torch)")
+        sys.exit(77)
+    os.makedirs(A.work, exist_ok=True)
+    if A.case == "identical":
+        case_identical(A.arg[0], int(A.arg[1]))
+    elif A.case == "resume":
+        case_resume()
+    elif A.case == "cnn":
+        case_cnn()
+    else:
+        case_errors(A.case)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""A PyTorch worker on the C++ quadratic toy (tests/python/run_binding_test.py).
+
+    worker_toy.py CONFIG [--method M] [--lr X] [--nan-at STEP] [--leave-at STEP]
+                  [--extra N] [--save DIR] [--resume DIR] [--set k=v ...]
+
+The gradients come from the C++ worker's own quadratic (signvote.ToyGradients:
+same RNG stream as `signvote train` gives this worker), so the updates can
+be compared bit for bit with the C++ path. Prints one line per outcome:
+  HASH <worker> <step> <hex>            the weight hash after the last step
+  ERROR <worker> <Class> <cause> <rank> <message>   a signvote exception
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+import signvote
+from signvote.torch import VoteOptimizer
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("config")
+    ap.add_argument("--method", default="signum")
+    ap.add_argument("--lr", type=float, default=0.005)
+    ap.add_argument("--wd", type=float, default=0.001)
+    ap.add_argument("--nan-at", type=int, default=0)
+    ap.add_argument("--nan-worker", type=int, default=1)
+    ap.add_argument("--leave-at", type=int, default=0)
+    ap.add_argument("--leave-all", action="store_true", help="every worker leaves at --leave-at (else worker 1)")
+    ap.add_argument("--odd-lr", type=float, default=0, help="worker 1 asks for this lr instead")
+    ap.add_argument("--extra", type=int, default=0, help="worker 1 has this many more parameters")
+    ap.add_argument("--save", default="")
+    ap.add_argument("--resume", default="")
+    ap.add_argument("--set", action="append", default=[])
+    a = ap.parse_args()
+    cfg = dict(kv.split("=", 1) for kv in a.set)
+    dim = int(cfg.get("model.dim", 0)) or 1000
+    rank, _ = signvote.world()
+    x = torch.nn.Parameter(torch.full((dim + (a.extra if rank == 2 else 0),), float(cfg.get("model.init", 1.0))))
+    settings = {k: v for k, v in cfg.items() if not k.startswith("model.")}
+    try:
+        lr = a.odd_lr if a.odd_lr and rank == 2 else a.lr
+        opt = VoteOptimizer([x], method=a.method, lr=lr, momentum=0.9, betas=(0.9, 0.99),
+                            weight_decay=a.wd, settings=settings)
+        w = opt.worker_index
+        toy = signvote.ToyGradients(a.config, w)
+        if a.resume:
+            state = torch.load(os.path.join(a.resume, f"worker{w}.pt"))
+            with torch.no_grad():
+                x.copy_(state["x"])
+            opt.load_state_dict(state["opt"])
+            scratch = torch.empty(dim)
+            for s in range(1, opt.steps_done + 1):  # advance the toy's RNG stream past the resumed steps
+                toy.compute(scratch.data_ptr(), scratch.data_ptr(), dim, s)
+        step = opt.steps_done
+        while not opt.stop_requested:
+            step += 1
+            if a.leave_at and step == a.leave_at and (w == 1 or a.leave_all):
+                opt.close()
+                print(f"LEFT {w} {step}", flush=True)
+                return 0
+            loss = toy.compute(x.data_ptr(), x.grad.data_ptr(), dim, step)
+            if a.nan_at and step == a.nan_at and w == a.nan_worker:
+                x.grad[7] = float("nan")
+            opt.step(loss=loss)
+        if a.save:
+            torch.save({"x": x.detach().clone(), "opt": opt.state_dict()}, os.path.join(a.save, f"worker{w}.pt"))
+        print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x):#018x}", flush=True)
+        opt.close()
+    except signvote.Error as e:
+        print(f"ERROR {rank} {type(e).__name__} {getattr(e, 'cause', '-')} {getattr(e, 'rank', '-')} {e}", flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
