@@ -2,7 +2,8 @@
 # cluster nodes: the executables, example configs, headers, static libraries
 # and the CMake package, installed under /usr.
 #   Depends: computed by dpkg-shlibdeps from the ELF files (libopenmpi3,
-#            libdnnl3, libyaml-cpp0.7, ...) plus openmpi-bin for mpirun.
+#            libdnnl3, libyaml-cpp0.7, ...) plus openmpi-bin for mpirun, and
+#            python3 of the ABI the Python module was built for (when it was).
 #   CUDA:    never a hard dependency. No installed executable links a CUDA
 #            library today; should one, dpkg-shlibdeps would stop on the
 #            toolkit's libraries (they belong to no Debian package), so the
@@ -19,6 +20,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # signvote_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "openmpi-bin")
+if(SIGNVOTE_HAVE_PYTHON)  # the module is built for this Python's ABI
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "openmpi-bin, ${SIGNVOTE_PYTHON_DEPENDS}")
+endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-matplotlib, python3-torch")
 set(CPACK_STRIP_FILES ON)
 include(CPack)

@@ -14,11 +14,11 @@ As the C++ workers (src/nn, src/data, src/worker):
          permutation) and crop / flip draws use the C++ loader's counter-based
          RNG (src/data/rng.h, loader.cpp, transform.cpp): for one seed and
          worker count, the same images in the same order, bit for bit.
-  eval   the validation split in file order, batches of 500, eval mode.
-Unlike them: the C++ workers evaluate with the mean of all workers' BN running
-statistics (src/worker/evaluation.cpp, an MPI all-reduce); here worker 0
-evaluates with its own. Kernels and the init's random stream differ, so the
-runs agree in distribution, not bit for bit.
+  eval   the validation split in file order, batches of 500, eval mode, with
+         the mean of all workers' BN running statistics (opt.average_, as
+         src/worker/evaluation.cpp averages them).
+Kernels and the init's random stream differ, so the runs agree in
+distribution, not bit for bit.
 """
 import argparse
 import json
@@ -299,10 +299,10 @@ def main(argv=None):
         if opt.stop_requested:
             break
     seconds = time.perf_counter() - start  # training wall time, evaluation excluded
+    opt.average_(model.buffers())  # BN running statistics: the workers' mean (a collective among them)
     opt.close()  # every worker leaves; the server ends
     if k != 0:
         return
-    # Worker 0's own BN running statistics (not the workers' mean, see above).
     acc, val_loss = evaluate(model, val_x, val_y)
     result = {"steps": step, "val_accuracy": acc, "val_loss": val_loss, "seconds": round(seconds, 3),
               "method": args.method, "lr": args.lr, "width": args.width}

@@ -85,15 +85,12 @@ class ToyGradients {
   std::unique_ptr<signvote::worker::Problem> p_;
 };
 
-}  // namespace
-
-PYBIND11_MODULE(_signvote, m) {
-  m.doc() = "signvote's native half: the worker's round on flat float32 buffers (see signvote.torch)";
+// The exception classes, and C++ exceptions -> them, with the cause and rank.
+void register_errors(py::module_& m) {
   static py::exception<std::runtime_error> error(m, "Error", PyExc_RuntimeError);
   static py::exception<signvote::JoinError> join_error(m, "JoinError", error.ptr());
   static py::exception<signvote::JoinError> no_server(m, "NoServer", join_error.ptr());
   static py::exception<signvote::RunStopped> run_stopped(m, "RunStopped", error.ptr());
-  // C++ exceptions -> the classes above, with the cause and the rank.
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -105,16 +102,22 @@ PYBIND11_MODULE(_signvote, m) {
     } catch (const signvote::JoinError& e) {
       auto& type = e.no_server ? no_server : join_error;
       PyErr_SetString(type.ptr(), e.what());
+    } catch (const std::invalid_argument&) {
+      throw;  // ValueError, as pybind11 maps it
+    } catch (const std::runtime_error& e) {  // MPI, I/O: still a signvote.Error
+      PyErr_SetString(error.ptr(), e.what());
     }
   });
+}
 
-  m.def("world", &world, "(world rank, world size); initialises MPI if needed");
-  m.def("finalize", &finalize, "MPI_Finalize, when this module initialised MPI");
-  m.def("hash_floats", [](uintptr_t p, size_t n) { return signvote::hash_floats(as_floats(p), n); },
-        "the 64-bit weight hash of n floats at address p (the server's replica check)");
-  m.def("isa", [] { return std::string(signvote::kernels::isa_name(signvote::kernels::ops_named("auto").isa)); },
-        "the CPU sign kernels this machine runs (avx512 | avx2 | scalar)");
+bool mpi_running() {
+  int up = 0, down = 0;
+  MPI_Initialized(&up);
+  MPI_Finalized(&down);
+  return up && !down;
+}
 
+void bind_worker(py::module_& m) {
   py::class_<ExternalWorker>(m, "Worker")
       .def(py::init(&make_worker), py::arg("settings"), py::arg("params"), py::arg("grads"), py::arg("dim"),
            py::arg("device") = "cpu", py::arg("stream") = 0, py::call_guard<py::gil_scoped_release>())
@@ -127,6 +130,8 @@ PYBIND11_MODULE(_signvote, m) {
              if (n != mom.size()) throw std::invalid_argument("momentum_into: wrong length");
              std::memcpy(as_floats(dst), mom.data(), 4 * n);
            })
+      .def("average", [](ExternalWorker& w, uintptr_t x, size_t n) { w.average(as_floats(x), n); },
+           py::call_guard<py::gil_scoped_release>())
       .def("set_momentum", [](ExternalWorker& w, uintptr_t src, size_t n) { w.set_momentum(as_floats(src), n); })
       .def_property_readonly("rank", &ExternalWorker::rank)
       .def_property_readonly("worker_index", &ExternalWorker::worker_index)
@@ -137,7 +142,22 @@ PYBIND11_MODULE(_signvote, m) {
       .def_property_readonly("max_steps", &ExternalWorker::max_steps)
       .def_property_readonly("elapsed_s", &ExternalWorker::elapsed_s)
       .def_property_readonly("config_yaml", &ExternalWorker::config_yaml);
+}
 
+}  // namespace
+
+PYBIND11_MODULE(_signvote, m) {
+  m.doc() = "signvote's native half: the worker's round on flat float32 buffers (see signvote.torch)";
+  register_errors(m);
+  m.def("world", &world, "(world rank, world size); initialises MPI if needed");
+  m.def("finalize", &finalize, "MPI_Finalize, when this module initialised MPI");
+  m.def("mpi_running", &mpi_running, "MPI is initialised and not finalised");
+  m.def("abort", [](int code) { MPI_Abort(MPI_COMM_WORLD, code); }, "MPI_Abort: ends every rank of the job");
+  m.def("hash_floats", [](uintptr_t p, size_t n) { return signvote::hash_floats(as_floats(p), n); },
+        "the 64-bit weight hash of n floats at address p (the server's replica check)");
+  m.def("isa", [] { return std::string(signvote::kernels::isa_name(signvote::kernels::ops_named("auto").isa)); },
+        "the CPU sign kernels this machine runs (avx512 | avx2 | scalar)");
+  bind_worker(m);
   py::class_<ToyGradients>(m, "ToyGradients")
       .def(py::init<const std::string&, int>(), py::arg("config"), py::arg("worker_index"))
       .def("compute", &ToyGradients::compute, py::arg("x"), py::arg("g"), py::arg("n"), py::arg("step"));

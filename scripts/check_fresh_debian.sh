@@ -94,7 +94,8 @@ chroot "$work/run-root" /bin/bash -c "set -e; cd /root; apt-get update -qq;
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ./$(basename "$deb");
   signvote-mpirun -np 4 signvote train /usr/share/signvote/configs/toy_quadratic.yaml \
     --set cluster.workers=3 --set run.steps=200 --metrics /root/toy.csv;
-  signvote-bench kernels --dim 100000 --json" >>"$log" 2>&1 ||
+  signvote-bench kernels --dim 100000 --json;
+  python3 -c 'import signvote; print(\"python module: kernels\", signvote.isa())'" >>"$log" 2>&1 ||
   { tail -n 30 "$log"; echo "check_fresh_debian: FAIL: installed package (log $log)"; exit 1; }
 final=$(tail -n 1 "$work/run-root/root/toy.csv" | cut -d, -f2)
 

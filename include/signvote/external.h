@@ -78,6 +78,11 @@ class ExternalWorker {
   // (the run ends cleanly); a no-op after the last round.
   void leave();
 
+  // x (n,) host floats = their mean over the workers. Collective among the
+  // workers only (not the servers): BatchNorm running statistics before an
+  // evaluation, as the C++ workers average them.
+  void average(float* x, size_t n);
+
   // The sign rule's momentum m (d,), on the host, and the elapsed training
   // seconds of the budget clock (for state_dict()).
   std::vector<float> momentum();

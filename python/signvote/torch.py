@@ -20,14 +20,14 @@ CUDA kernels on CUDA tensors.
 import atexit
 import math
 import sys
-import weakref
 
 import torch
 
 from . import _signvote as _core
 
 _METHODS = ("signum", "signsgd", "lion")
-_live = weakref.WeakSet()
+_live = set()  # strong references: an optimizer a script dropped must still leave at exit
+_built = False  # one optimizer per process: the job has one worker per rank
 
 
 def _leave_all():
@@ -36,7 +36,7 @@ def _leave_all():
     for opt in list(_live):
         try:
             opt.close()
-        except _core.Error as e:
+        except Exception as e:  # noqa: BLE001 -- the others must still leave
             print(f"signvote: {e}", file=sys.stderr)
 
 
@@ -77,8 +77,11 @@ class VoteOptimizer(torch.optim.Optimizer):
 
     def __init__(self, params, method="signum", lr=1e-4, momentum=0.9, betas=(0.9, 0.99), weight_decay=0.0, *,
                  steps=None, hash_every=None, adversary=None, settings=None):
+        global _built
         if method not in _METHODS:
             raise ValueError(f"signvote: method {method!r}: one of {', '.join(_METHODS)}")
+        if _built:
+            raise RuntimeError("signvote: one VoteOptimizer per process (each worker rank joins the job once)")
         self._ready = False
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
         if len(self.param_groups) != 1:
@@ -87,7 +90,13 @@ class VoteOptimizer(torch.optim.Optimizer):
         if not ps:
             raise ValueError("signvote: no parameters to optimize")
         self._device = ps[0].device
+        if len({id(p) for p in ps}) != len(ps):
+            raise ValueError("signvote: a parameter is listed twice")
         for i, p in enumerate(ps):
+            if not p.requires_grad:
+                raise ValueError(f"signvote: parameter {i} does not require grad; every parameter given is voted on "
+                                 "and moves each step, so pass only trainable ones "
+                                 "(p for p in model.parameters() if p.requires_grad)")
             if p.dtype != torch.float32:
                 raise TypeError(f"signvote: parameter {i} is {p.dtype}; the vote works on float32 parameters")
             if p.device != self._device:
@@ -113,6 +122,9 @@ class VoteOptimizer(torch.optim.Optimizer):
             kv.append(f"{k}={_yaml_value(v)}")
         self._stream = None
         stream = 0
+        _built = True  # joining from here on, even if it fails: the job is then over
+        from . import _mark_joined
+        _mark_joined()
         if self._device.type == "cuda":
             self._stream = torch.cuda.current_stream(self._device)
             stream = self._stream.cuda_stream
@@ -217,6 +229,22 @@ class VoteOptimizer(torch.optim.Optimizer):
     def __exit__(self, *exc):
         self.close()
         return False
+
+    @torch.no_grad()
+    def average_(self, tensors):
+        """Replaces each tensor by its mean over the workers (a collective
+        among them, called by every worker at the same point): BatchNorm
+        running statistics before an evaluation, as the C++ workers do.
+        Integer tensors (num_batches_tracked) are left alone."""
+        ts = [t for t in tensors if t.dtype == torch.float32]
+        if not ts:
+            return
+        flat = torch.cat([t.detach().reshape(-1).cpu() for t in ts])
+        self._w.average(flat.data_ptr(), flat.numel())
+        off = 0
+        for t in ts:
+            t.copy_(flat[off:off + t.numel()].view_as(t))
+            off += t.numel()
 
     def state_dict(self):
         """This worker's optimizer state: its momentum (each worker has its

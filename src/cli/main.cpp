@@ -102,6 +102,45 @@ int run_serve(const Args& a, int rank) {
   }
 }
 
+// The subcommands and their options, into `a`.
+struct Commands {
+  CLI::App *train, *serve, *eval, *inspect, *devices, *config;
+  bool devices_json = false;
+};
+
+void add_commands(CLI::App& app, Args& a, Commands& c) {
+  auto* train = c.train = app.add_subcommand("train", "train a configured model (run under mpirun)");
+  add_common(train, a);
+  train->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
+  train->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
+  train->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
+  train->add_option("--checkpoint-dir", a.checkpoint_dir, "write checkpoints here (same as --set run.checkpoint_dir=DIR)");
+  train->add_option("--resume", a.train.resume,
+                    "continue from a checkpoint file or DIR/latest.ckpt; checkpoints continue in DIR");
+  train->add_flag("--rewind", a.train.rewind,
+                  "with --resume: allow a checkpoint older than the directory's latest (later ones move to DIR/rewound-STEP/)");
+  auto* serve = c.serve = app.add_subcommand("serve", "the server ranks for PyTorch workers: mpirun -np 1 signvote serve cfg.yaml : -np 4 python3 train.py");
+  add_common(serve, a);
+  serve->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
+  serve->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
+  serve->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
+  auto* eval = c.eval = app.add_subcommand("eval", "accuracy of a checkpoint on a CIFAR-10 split");
+  eval->add_option("--checkpoint", a.eval.checkpoint, "checkpoint file or directory")->required();
+  eval->add_option("--data", a.eval.data, "CIFAR-10 directory (default: data.path of the run)");
+  eval->add_option("--split", a.eval.split, "val (the run's held-out split) or test (test_batch.bin)");
+  eval->add_option("--threads", a.eval.threads, "compute threads, 1..CPUs this process may use")
+      ->check(CLI::Range(1, signvote::usable_cpus()));
+  eval->add_option("--device", a.eval.device, "cpu or cuda (device 0); any checkpoint runs on either")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  eval->add_flag("--json", a.eval.json, "print {\"accuracy\", \"loss\", \"n\"}");
+  c.inspect = app.add_subcommand("inspect", "list a checkpoint's sections with sizes and hashes");
+  c.inspect->add_option("checkpoint", a.inspect, "checkpoint file or directory")->required();
+  auto* devices = c.devices = app.add_subcommand("devices", "the CUDA devices this process sees (CUDA_VISIBLE_DEVICES applies)");
+  devices->add_flag("--json", c.devices_json, "print {\"cuda_built\", \"count\", \"why\", \"devices\"}");
+  c.config = app.add_subcommand("config", "print the resolved configuration");
+  add_common(c.config, a);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,38 +153,10 @@ int main(int argc, char** argv) {
   CLI::App app{"signvote: signSGD / Signum with majority vote over MPI"};
   app.require_subcommand(1);
   Args a;
-  auto* train = app.add_subcommand("train", "train a configured model (run under mpirun)");
-  add_common(train, a);
-  train->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
-  train->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
-  train->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
-  train->add_option("--checkpoint-dir", a.checkpoint_dir, "write checkpoints here (same as --set run.checkpoint_dir=DIR)");
-  train->add_option("--resume", a.train.resume,
-                    "continue from a checkpoint file or DIR/latest.ckpt; checkpoints continue in DIR");
-  train->add_flag("--rewind", a.train.rewind,
-                  "with --resume: allow a checkpoint older than the directory's latest (later ones move to DIR/rewound-STEP/)");
-  auto* serve = app.add_subcommand("serve", "the server ranks for PyTorch workers: mpirun -np 1 signvote serve cfg.yaml : -np 4 python3 train.py");
-  add_common(serve, a);
-  serve->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
-  serve->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
-  serve->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
-  auto* eval = app.add_subcommand("eval", "accuracy of a checkpoint on a CIFAR-10 split");
-  eval->add_option("--checkpoint", a.eval.checkpoint, "checkpoint file or directory")->required();
-  eval->add_option("--data", a.eval.data, "CIFAR-10 directory (default: data.path of the run)");
-  eval->add_option("--split", a.eval.split, "val (the run's held-out split) or test (test_batch.bin)");
-  eval->add_option("--threads", a.eval.threads, "compute threads, 1..CPUs this process may use")
-      ->check(CLI::Range(1, signvote::usable_cpus()));
-  eval->add_option("--device", a.eval.device, "cpu or cuda (device 0); any checkpoint runs on either")
-      ->check(CLI::IsMember({"cpu", "cuda"}));
-  eval->add_flag("--json", a.eval.json, "print {\"accuracy\", \"loss\", \"n\"}");
-  auto* inspect = app.add_subcommand("inspect", "list a checkpoint's sections with sizes and hashes");
-  inspect->add_option("checkpoint", a.inspect, "checkpoint file or directory")->required();
-  bool devices_json = false;
-  auto* devices = app.add_subcommand("devices", "the CUDA devices this process sees (CUDA_VISIBLE_DEVICES applies)");
-  devices->add_flag("--json", devices_json, "print {\"cuda_built\", \"count\", \"why\", \"devices\"}");
-  auto* config = app.add_subcommand("config", "print the resolved configuration");
-  add_common(config, a);
-
+  Commands cmd;
+  add_commands(app, a, cmd);
+  const auto &train = *cmd.train, &serve = *cmd.serve, &eval = *cmd.eval, &inspect = *cmd.inspect,
+             &devices = *cmd.devices, &config = *cmd.config;
   int code = 0;
   try {
     app.parse(argc, argv);
@@ -155,25 +166,25 @@ int main(int argc, char** argv) {
     return code;
   }
   spdlog::set_level(spdlog::level::from_str(a.log_level));
-  if (*train) {
+  if (train) {
     code = run_train(a, rank);
-  } else if (*serve) {
+  } else if (serve) {
     code = run_serve(a, rank);
-  } else if (*eval || *inspect) {
+  } else if (eval || inspect) {
     try {
-      if (rank == 0) code = *eval ? signvote::cli::run_eval(a.eval) : signvote::cli::run_inspect(a.inspect);
+      if (rank == 0) code = eval ? signvote::cli::run_eval(a.eval) : signvote::cli::run_inspect(a.inspect);
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       code = 1;
     }
-  } else if (*devices) {
+  } else if (devices) {
     try {
-      if (rank == 0) signvote::cli::print_devices(devices_json);
+      if (rank == 0) signvote::cli::print_devices(cmd.devices_json);
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       code = 1;
     }
-  } else if (*config) {
+  } else if (config) {
     try {
       if (rank == 0) std::fputs(signvote::dump_config(signvote::load_config(a.config, a.overrides)).c_str(), stdout);
     } catch (const std::exception& e) {

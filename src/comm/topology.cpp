@@ -81,6 +81,9 @@ Topology::Topology(int servers, int workers, NodeLayout layout)
 }
 
 Topology::~Topology() {
+  int done = 0;
+  MPI_Finalized(&done);  // a Python worker's objects may outlive MPI_Finalize at exit
+  if (done) return;
   if (node_comm_ != MPI_COMM_NULL) MPI_Comm_free(&node_comm_);
   if (servers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&servers_comm_);
   if (workers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&workers_comm_);

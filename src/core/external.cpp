@@ -2,6 +2,7 @@
 // whose worker computes nothing itself (worker/external_problem.h).
 #include "signvote/external.h"
 
+#include "comm/mpi_check.h"
 #include "core/collective.h"
 #include "core/serve.h"
 #include "core/session.h"
@@ -12,6 +13,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <climits>
+#include <exception>
 #include <optional>
 
 namespace signvote {
@@ -22,14 +25,23 @@ struct ExternalWorker::Impl {
   worker::Problem* problem = nullptr;  // owned by the session's worker
   bool started = false, finished = false;
   uint64_t done = 0;  // steps run (or resumed from)
-  double resumed_elapsed = 0;
+  double resumed_elapsed = 0, clock = 0;  // the budget clock: resumed, then of the last good round
 
   worker::WorkerLoop& wrk() { return *session->worker(); }
+  int rank() const { return session->topology().world_rank(); }
+  // Collective with the server (Session::start) at the first step() or leave().
   void start() {
     if (started) return;
     session->start(done + 1, resumed_elapsed);
+    const uint64_t mine = done + 1;
     done = session->first_step() - 1;  // every worker's, agreed
+    clock = resumed_elapsed;
     started = true;
+    if (!session->workers_agree_on_start())  // every worker sees it: all raise, then all leave at one step
+      throw RunStopped(fmt::format("rank {}: the workers start at different steps (this one at {}, another at {}): "
+                                   "every worker loads its own state_dict() before its first step()",
+                                   rank(), mine, done + 1), "resume_mismatch", rank());
+    if (done >= static_cast<uint64_t>(cfg.run.steps)) finished = true;  // resumed at the end: nothing to run
   }
 };
 
@@ -51,9 +63,15 @@ auto joining(F&& f) {
 
 ExternalWorker::ExternalWorker(const std::vector<std::string>& settings, const ExternalMemory& mem)
     : impl_(std::make_unique<Impl>()) {
-  auto problem = worker::make_external_problem(mem);  // before any collective: purely local checks
+  std::unique_ptr<worker::Problem> problem;
+  std::string local;  // a bad buffer still joins, so that every rank hears of it
+  try {
+    problem = worker::make_external_problem(mem);
+  } catch (const std::exception& e) {
+    local = e.what();
+  }
   impl_->problem = problem.get();
-  impl_->cfg = join_as_worker(settings, mem.dim);
+  impl_->cfg = join_as_worker(settings, mem.dim, local);
   joining([&] {
     impl_->session.emplace(impl_->cfg, TrainOptions{}, std::move(problem));
     return 0;
@@ -79,10 +97,10 @@ void ExternalWorker::resume(uint64_t step, double elapsed_s) {
 
 bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
   auto& I = *impl_;
+  I.start();
   if (I.finished)
     throw RunStopped(fmt::format("rank {}: the run ended after step {} (run.steps = {} or run.time_limit_s)", rank(),
                                  I.done, I.cfg.run.steps), "finished", rank());
-  I.start();
   worker::set_external_result(*I.problem, loss, correct, samples);
   const uint64_t step = I.done + 1;
   bool stop = false;
@@ -93,20 +111,35 @@ bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
     throw RunStopped(e.what(), protocol::error_name(e.code), e.offender >= 0 ? e.offender : rank());
   }
   I.done = step;
+  I.clock = I.wrk().clock_s();
   I.finished = stop || step >= static_cast<uint64_t>(I.cfg.run.steps);
   return I.finished;
 }
 
 void ExternalWorker::leave() {
   auto& I = *impl_;
+  std::exception_ptr start_error;  // a resume mismatch: leave all the same, so that the server ends
+  try {
+    I.start();
+  } catch (const RunStopped&) {
+    start_error = std::current_exception();
+  }
   if (I.finished) return;  // the server has ended the run already
-  I.start();
   I.finished = true;
   try {
     I.wrk().leave(I.done + 1);
   } catch (const worker::RoundError& e) {
     throw RunStopped(e.what(), protocol::error_name(e.code), e.offender >= 0 ? e.offender : rank());
   }
+  if (start_error) std::rethrow_exception(start_error);
+}
+
+void ExternalWorker::average(float* x, size_t n) {
+  const auto& topo = impl_->session->topology();
+  if (n > static_cast<size_t>(INT_MAX)) throw std::invalid_argument("average: more than 2^31-1 values");
+  SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x, static_cast<int>(n), MPI_FLOAT, MPI_SUM, topo.workers_comm()));
+  const float w = 1.f / static_cast<float>(topo.workers());
+  for (size_t i = 0; i < n; ++i) x[i] *= w;
 }
 
 std::vector<float> ExternalWorker::momentum() {
@@ -124,7 +157,7 @@ void ExternalWorker::set_momentum(const float* m, size_t n) {
 }
 
 double ExternalWorker::elapsed_s() const {
-  return impl_->started && impl_->done > 0 ? impl_->session->worker()->clock_s() : impl_->resumed_elapsed;
+  return impl_->started ? impl_->clock : impl_->resumed_elapsed;
 }
 
 uint64_t hash_floats(const float* x, size_t n) { return data::hash_floats({x, n}); }

@@ -21,6 +21,21 @@ struct Roles {
   std::string error;  // the same on every rank
 };
 
+// What PyTorch workers cannot run (a leaving worker must reach every
+// server in its own VOTE): "" when `cfg` is fine.
+std::string serve_limits(const Config& cfg) {
+  const auto& a = cfg.aggregation;
+  if (a.method != "majority_vote")
+    return fmt::format("{}: key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", cfg.origin, a.method);
+  if (cfg.cluster.hierarchy == "node")
+    return fmt::format("{}: key 'cluster.hierarchy' = node is not available to PyTorch workers", cfg.origin);
+  if (a.transport != "server")
+    return fmt::format("{}: key 'aggregation.transport' = {} is not available to PyTorch workers", cfg.origin, a.transport);
+  if (cfg.cluster.round_deadline_ms > 0)
+    return fmt::format("{}: key 'cluster.round_deadline_ms' > 0 is not available to PyTorch workers", cfg.origin);
+  return {};
+}
+
 // 1. Who is who (every rank computes the same verdict from the same data).
 Roles gather_roles(bool server) {
   int size = 0, mine = server ? 1 : 0;
@@ -55,7 +70,10 @@ std::string first_difference(const std::string& a, const std::string& b) {
   while (std::getline(x, la)) {
     if (!std::getline(y, lb)) lb.clear();
     if (!la.empty() && la[0] != ' ') section = la.substr(0, la.find(':'));
-    auto key = [&](const std::string& l) { return l.find_first_not_of(' ') ? section + "." + l.substr(l.find_first_not_of(' ')) : l; };
+    auto key = [&](const std::string& l) {
+      const size_t at = l.find_first_not_of(' ');
+      return at != std::string::npos && at > 0 ? section + "." + l.substr(at) : l;
+    };
     if (la != lb) return fmt::format("'{}' here, '{}' there", key(la), key(lb));
   }
   return "(the same lines, in another order)";
@@ -87,26 +105,29 @@ Config join_as_server(const std::string& path, const std::vector<std::string>& o
     error = e.what();
   }
   if (!error.empty() || rank != 0) {
-  } else if (cfg.cluster.servers != roles.servers)
+  } else if (cfg.cluster.servers != roles.servers) {
     error = fmt::format("{}: key 'cluster.servers' = {}, but the job has {} server rank(s)", cfg.origin,
                         cfg.cluster.servers, roles.servers);
-  else if (cfg.aggregation.method != "majority_vote")
-    error = fmt::format("{}: key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", cfg.origin,
-                        cfg.aggregation.method);
-  else if (cfg.cluster.hierarchy == "node")
-    error = fmt::format("{}: key 'cluster.hierarchy' = node is not available to PyTorch workers", cfg.origin);
+  } else {
+    error = serve_limits(cfg);
+  }
   // "ok\n<path>\n<yaml>" or "error\n<reason>"
   std::string text = rank == 0 ? (error.empty() ? "ok\n" + path + "\n" + dump_config(cfg) : "error\n" + error) : std::string();
   bcast_string(text, 0);
   if (text.rfind("error\n", 0) == 0) throw ConfigError(text.substr(6));
   std::string theirs;  // 3. the workers' resolved config
   bcast_string(theirs, roles.servers);
-  agree_or_throw("");
-  Config run = parse_config(theirs, path + " (with the workers' settings)");
+  Config run;
+  try {  // the workers parsed it already; a failure here is agreed all the same
+    run = parse_config(theirs, path + " (with the workers' settings)");
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  agree_or_throw(rank == 0 ? error : std::string());
   return run;
 }
 
-Config join_as_worker(const std::vector<std::string>& settings, size_t dim) {
+Config join_as_worker(const std::vector<std::string>& settings, size_t dim, const std::string& local_error) {
   const Roles roles = gather_roles(false);
   if (!roles.error.empty()) throw JoinError(roles.error, roles.servers == 0);
   int rank = 0;
@@ -124,13 +145,16 @@ Config join_as_worker(const std::vector<std::string>& settings, size_t dim) {
       all.push_back(kv);
     const size_t eol = text.find('\n', 3);
     cfg = parse_config(text.substr(eol + 1), "the server's " + text.substr(3, eol - 3), all);
+    const std::string limit = serve_limits(cfg);  // the workers' settings may not lift them either
+    if (!limit.empty()) throw ConfigError(limit);
     mine = dump_config(cfg);
   } catch (const std::exception& e) {
     error = fmt::format("rank {}: {}", rank, e.what());
   }
   std::string first = mine;
   bcast_string(first, roles.servers);
-  if (error.empty() && first != mine)
+  if (!local_error.empty()) error = fmt::format("rank {}: {}", rank, local_error);
+  if (error.empty() && !first.empty() && first != mine)  // empty: the first worker failed, and says why
     error = fmt::format("rank {}: its settings or parameter count differ from worker rank {}'s: {}", rank,
                         roles.servers, first_difference(mine, first));
   try {

@@ -27,7 +27,8 @@ namespace signvote {
 // file is reported to every worker). Without run.steps in either, the run
 // lasts until the workers leave. Throws ConfigError / PeerFailure.
 Config join_as_server(const std::string& path, const std::vector<std::string>& overrides);
-// Worker ranks: their settings and parameter count. Throws JoinError.
-Config join_as_worker(const std::vector<std::string>& settings, size_t dim);
+// Worker ranks: their settings and parameter count, and a local error
+// found before the join ("" = none), agreed with the others. Throws JoinError.
+Config join_as_worker(const std::vector<std::string>& settings, size_t dim, const std::string& local_error = "");
 
 }  // namespace signvote

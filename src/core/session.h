@@ -32,12 +32,14 @@ class Session {
   const comm::Topology& topology() const { return topo_; }
   worker::WorkerLoop* worker() { return wrk_.get(); }  // null on servers
   uint64_t first_step() const { return first_; }
+  // Every worker passed or resumed to the same first step.
+  bool workers_agree_on_start() const { return first_min_ == first_; }
 
  private:
   comm::Topology topo_;
   std::unique_ptr<server::ServerLoop> srv_;
   std::unique_ptr<worker::WorkerLoop> wrk_;
-  uint64_t first_ = 1;
+  uint64_t first_ = 1, first_min_ = 1;
   double elapsed_ = 0;
 };
 

@@ -24,7 +24,8 @@ RoundSummary BucketRounds::round(uint64_t step, const RoundMark& mark) {
     try {
       s = servers_[b]->round(step, mark);
     } catch (const RoundError&) {
-      for (size_t rest = b; rest-- > 0;) servers_[rest]->abort(step);  // the workers wait for these too
+      // The workers wait for these too; they hear the same cause.
+      for (size_t rest = b; rest-- > 0;) servers_[rest]->abort(step, &servers_[b]->last_error());
       throw;
     }
     t_tally += s.t_tally, in += s.bytes_recv_per_worker, out += s.bytes_sent_per_worker;

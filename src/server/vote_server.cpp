@@ -148,13 +148,13 @@ void VoteServer::reply_error(uint64_t step, const MsgHeader& verdict) {
   reply(error_);
 }
 
-void VoteServer::abort(uint64_t step) {
+void VoteServer::abort(uint64_t step, const MsgHeader* verdict) {
   if (deadline_mode()) receive_by_deadline(step, /*account=*/false);
   else receive_all(step);
-  MsgHeader verdict;
-  verdict.status = ErrorCode::worker_failed;
-  verdict.err_rank = static_cast<uint32_t>(topo_.world_rank());
-  reply_error(step, verdict);
+  MsgHeader v;
+  v.status = ErrorCode::worker_failed;
+  v.err_rank = static_cast<uint32_t>(topo_.world_rank());
+  reply_error(step, verdict ? *verdict : v);
 }
 
 bool VoteServer::all_left() const {

@@ -76,7 +76,11 @@ class VoteServer {
   RoundSummary round(uint64_t step, const RoundMark& mark = {});
   // Stops the run from the server side at `step` (the round the workers are
   // in): receives their messages, replies worker_failed naming this rank.
-  void abort(uint64_t step);
+  // `verdict`: the error to send (default: worker_failed naming this server);
+  // a bucket stopped because another bucket failed passes that one's on.
+  void abort(uint64_t step, const protocol::MsgHeader* verdict = nullptr);
+  // The error RESULT of the last round that failed validation.
+  const protocol::MsgHeader& last_error() const { return error_.header(); }
   // Deadline mode: cancels receives still posted and lets queued sends
   // finish on their own (their buffers are kept), so that a server leaving
   // on an error never frees memory MPI is still using.

@@ -139,7 +139,7 @@ void VoteClient::check_result(size_t s) const {
     const auto& h = in_[s].header();
     if (count >= static_cast<int>(protocol::kHeaderBytes) && h.magic == protocol::kMagic &&
         h.status != protocol::ErrorCode::ok) {
-      if (h.status == protocol::ErrorCode::worker_left && h.err_rank == protocol::kEveryone) return;  // a clean end
+      if (leaving_ && h.status == protocol::ErrorCode::worker_left && h.err_rank == protocol::kEveryone) return;  // a clean end
       throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", server, step_, comm::describe_error(h)),
                        h.status, static_cast<int>(h.err_rank));
     }

@@ -74,6 +74,9 @@ class VoteClient final : public SignSlots {
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   // The server marked this round the last one (time limit).
   bool stop_requested() const { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
+  // This client's messages say worker_left from now on (Worker::leave): only
+  // then is a RESULT "every worker left" a clean end rather than an error.
+  void set_leaving() { leaving_ = true; }
   // The server ended the run because every worker left (protocol.h, "Leaving").
   bool everyone_left() const {
     return in_[0].header().status == protocol::ErrorCode::worker_left && in_[0].header().err_rank == protocol::kEveryone;
@@ -99,6 +102,7 @@ class VoteClient final : public SignSlots {
   std::vector<MPI_Request> reqs_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
   size_t wrong_step_shard_ = SIZE_MAX;
+  bool leaving_ = false;
 };
 
 }  // namespace signvote::worker

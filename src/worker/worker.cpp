@@ -121,6 +121,7 @@ class Worker final : public WorkerLoop {
   void leave(uint64_t step) override {
     report_ = WorkerReport{};
     report_.status = protocol::ErrorCode::worker_left;
+    client_.set_leaving();
     client_.post(step, report_);
     client_.wait();  // RoundError unless every worker left at this step
     if (!client_.everyone_left()) throw RoundError(fmt::format("rank {}: left at step {}, but the server went on", topo_.world_rank(), step));

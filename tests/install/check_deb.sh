@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# check_deb.sh CPACK BUILD_DIR OUT VERSION
+# check_deb.sh CPACK BUILD_DIR OUT VERSION [PYTHON=ON|OFF]
 # Builds the Debian package and checks what a cluster node would get: the
 # file name, Depends computed by dpkg-shlibdeps (libopenmpi, yaml-cpp),
-# openmpi-bin for mpirun, no CUDA library, and the files on PATH.
+# openmpi-bin for mpirun, no CUDA library, and the files on PATH; with
+# PYTHON=ON the Python package where Debian's python3 finds it, and python3.
 set -euo pipefail
-cpack=$1 build=$2 out=$3 version=$4
+cpack=$1 build=$2 out=$3 version=$4 python=${5:-OFF}
 rm -rf "$out"
 mkdir -p "$out"
 (cd "$build" && "$cpack" -G DEB -B "$out" >"$out/cpack.log" 2>&1) || { cat "$out/cpack.log" >&2; exit 1; }
@@ -23,4 +24,10 @@ for f in ./usr/bin/signvote ./usr/bin/signvote-bench ./usr/bin/signvote-mpirun .
          ./usr/include/signvote/protocol.h; do
   grep -q " $f\$" <<<"$files" || { echo "deb: $f missing" >&2; exit 1; }
 done
+if [ "$python" = ON ]; then
+  grep -q "python3 (>= 3" <<<"$depends" || { echo "deb: Depends lacks python3" >&2; exit 1; }
+  grep -q " ./usr/lib/python3/dist-packages/signvote/__init__.py\$" <<<"$files" &&
+    grep -Eq " ./usr/lib/python3/dist-packages/signvote/_signvote\.cpython-[0-9]+-.*\.so\$" <<<"$files" ||
+    { echo "deb: the Python package is missing from usr/lib/python3/dist-packages/signvote" >&2; exit 1; }
+fi
 echo "deb: $(basename "$deb") ok"

@@ -106,6 +106,28 @@ def case_resume():
     assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the resumed run differs"
 
 
+def case_cuda():
+    # The CUDA kernels on the tensors' stream against the CPU kernels, same
+    # gradients: CUDA contracts b*m + (1-b)*g into FMAs, so a momentum near 0
+    # may take the other sign; the weights agree to atol + rtol|ref| but for
+    # at most 0.1% of the coordinates (each differs by a few lr then).
+    import torch
+    if not torch.cuda.is_available():
+        print("Skipped: torch sees no CUDA device")
+        sys.exit(77)
+    cfg = toy_yaml("toy_cuda")
+    xs = {}
+    for dev in ("cpu", "cuda"):
+        d = os.path.join(A.work, f"x_{dev}")
+        os.makedirs(d, exist_ok=True)
+        run(mpirun(*serve(cfg), *python_workers(3, cfg, "--device", dev, "--save-x", d, "--set", "model.dim=10007")))
+        xs[dev] = torch.load(os.path.join(d, "x0.pt"))
+    ref, got = xs["cpu"], xs["cuda"]
+    bad = ((got - ref).abs() > 1e-6 + 1e-5 * ref.abs()).float().mean().item()
+    print(f"coordinates outside atol 1e-6 + rtol 1e-5: {100 * bad:.3f}%")
+    assert bad <= 0.001, "FAIL: the CUDA binding's weights differ from the CPU binding's"
+
+
 def expect_errors(out, elapsed, cls, cause, rank, text, count=3):
     errs = errors(out)
     print(f"errors: {errs}")
@@ -135,6 +157,15 @@ def case_errors(which):
     elif which == "settings":
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--odd-lr", "0.01", *dim)), want_ok=False)
         expect_errors(out, t, "JoinError", None, None, r"rank 2: its settings .* differ .*optimizer.lr: 0.01")
+    elif which == "alltoall":
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--set", "aggregation.transport=alltoall", *dim)),
+                     want_ok=False)
+        expect_errors(out, t, "JoinError", None, None, r"aggregation.transport' = alltoall is not available")
+    elif which == "before_join":
+        # worker 1's script raises (a Python ValueError) after MPI started but
+        # before it joins: the job must end, not wait in the join
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--odd-method", "adam", *dim)), want_ok=False)
+        assert "method 'adam'" in out and t < 60, "FAIL: the job did not end with the worker's error"
     elif which == "left_early":
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--leave-at", "5", *dim)), want_ok=False)
         expect_errors(out, t, "RunStopped", "worker_left", 2, r"rank 2 left the run")  # the leaver is told too
@@ -189,6 +220,8 @@ def main():
         case_resume()
     elif A.case == "cnn":
         case_cnn()
+    elif A.case == "cuda":
+        case_cuda()
     else:
         case_errors(A.case)
     print("PASS")

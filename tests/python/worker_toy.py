@@ -30,19 +30,24 @@ def main():
     ap.add_argument("--leave-at", type=int, default=0)
     ap.add_argument("--leave-all", action="store_true", help="every worker leaves at --leave-at (else worker 1)")
     ap.add_argument("--odd-lr", type=float, default=0, help="worker 1 asks for this lr instead")
+    ap.add_argument("--odd-method", default="", help="worker 1 asks for this method instead")
     ap.add_argument("--extra", type=int, default=0, help="worker 1 has this many more parameters")
     ap.add_argument("--save", default="")
     ap.add_argument("--resume", default="")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda: where the parameters live")
+    ap.add_argument("--save-x", default="", help="write the final weights to DIR/x<worker>.pt")
     ap.add_argument("--set", action="append", default=[])
     a = ap.parse_args()
     cfg = dict(kv.split("=", 1) for kv in a.set)
     dim = int(cfg.get("model.dim", 0)) or 1000
     rank, _ = signvote.world()
-    x = torch.nn.Parameter(torch.full((dim + (a.extra if rank == 2 else 0),), float(cfg.get("model.init", 1.0))))
+    x = torch.nn.Parameter(torch.full((dim + (a.extra if rank == 2 else 0),), float(cfg.get("model.init", 1.0)),
+                                      device=a.device))
     settings = {k: v for k, v in cfg.items() if not k.startswith("model.")}
     try:
         lr = a.odd_lr if a.odd_lr and rank == 2 else a.lr
-        opt = VoteOptimizer([x], method=a.method, lr=lr, momentum=0.9, betas=(0.9, 0.99),
+        method = a.odd_method if a.odd_method and rank == 2 else a.method
+        opt = VoteOptimizer([x], method=method, lr=lr, momentum=0.9, betas=(0.9, 0.99),
                             weight_decay=a.wd, settings=settings)
         w = opt.worker_index
         toy = signvote.ToyGradients(a.config, w)
@@ -61,12 +66,19 @@ def main():
                 opt.close()
                 print(f"LEFT {w} {step}", flush=True)
                 return 0
-            loss = toy.compute(x.data_ptr(), x.grad.data_ptr(), dim, step)
+            if a.device == "cpu":
+                loss = toy.compute(x.data_ptr(), x.grad.data_ptr(), dim, step)
+            else:  # the toy runs on the host: stage x and g
+                xh, gh = x.detach().cpu(), torch.empty(dim)
+                loss = toy.compute(xh.data_ptr(), gh.data_ptr(), dim, step)
+                x.grad.copy_(gh)
             if a.nan_at and step == a.nan_at and w == a.nan_worker:
                 x.grad[7] = float("nan")
             opt.step(loss=loss)
         if a.save:
             torch.save({"x": x.detach().clone(), "opt": opt.state_dict()}, os.path.join(a.save, f"worker{w}.pt"))
+        if a.save_x:
+            torch.save(x.detach().cpu(), os.path.join(a.save_x, f"x{w}.pt"))
         print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x):#018x}", flush=True)
         opt.close()
     except signvote.Error as e:
