@@ -83,6 +83,7 @@ struct OptimizerConfig {
   double eps = 1e-8;          // adam
   std::string schedule = "constant";  // constant | step | warmup_step | cosine | linear
   std::vector<int64_t> milestones;    // step schedule: steps where lr *= gamma
+  std::vector<double> milestone_fractions;  // step schedule: budget fractions where lr *= gamma
   double gamma = 0.1;
   int64_t warmup_steps = 0;
 };

@@ -28,6 +28,8 @@ std::string to_yaml(const T& v) {
     return fmt::format("{}", v);  // shortest text that reads back to the same double
   } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
     return fmt::format("[{}]", fmt::join(v, ", "));
+  } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+    return fmt::format("[{}]", fmt::join(v, ", "));  // shortest round-tripping text, as for double
   } else {
     return fmt::format("{}", v);
   }
@@ -39,6 +41,7 @@ const char* type_name() {
   else if constexpr (std::is_same_v<T, std::string>) return "string";
   else if constexpr (std::is_same_v<T, double>) return "float";
   else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return "int list";
+  else if constexpr (std::is_same_v<T, std::vector<double>>) return "float list";
   else return "int";
 }
 
@@ -52,7 +55,7 @@ KeySpec field(std::string key, Sec Config::*sec, T Sec::*mem, std::string def,
   k.default_yaml = std::move(def);
   k.doc = std::move(doc);
   k.set = [sec, mem](Config& c, const YAML::Node& n) {
-    if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<double>>) {
       if (!n.IsSequence()) throw YAML::Exception(n.Mark(), "not a list");
     } else if (!n.IsScalar()) {
       throw YAML::Exception(n.Mark(), "not a scalar");
@@ -127,6 +130,16 @@ Check<std::vector<int64_t>> increasing_positive() {
   };
 }
 
+Check<std::vector<double>> increasing_fractions() {
+  return [](const std::vector<double>& v) -> std::optional<std::string> {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!(v[i] > 0 && v[i] < 1) || (i > 0 && v[i] <= v[i - 1]))
+        return fmt::format("must be increasing fractions of the budget in (0, 1), got [{}]", fmt::join(v, ", "));
+    }
+    return std::nullopt;
+  };
+}
+
 Check<std::vector<int64_t>> increasing_non_negative(const char* what) {
   return [what](const std::vector<int64_t>& v) -> std::optional<std::string> {
     for (size_t i = 0; i < v.size(); ++i) {
@@ -187,8 +200,9 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", within(0, 1, true)));
   s.push_back(field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, "\"constant\"", "constant | step | warmup_step | cosine | linear (cosine and linear decay to 0 over the run's budget: run.steps or run.time_limit_s, whichever ends first, as server 0's clock measures it)", one_of({"constant", "step", "warmup_step", "cosine", "linear"})));
   s.push_back(field("optimizer.milestones", &C::optimizer, &OptimizerConfig::milestones, "[]", "step schedule: steps at which lr *= gamma", increasing_positive()));
+  s.push_back(field("optimizer.milestone_fractions", &C::optimizer, &OptimizerConfig::milestone_fractions, "[]", "step schedule: fractions of the run's budget (run.steps or run.time_limit_s, whichever ends first; server 0's clock) at which lr *= gamma, e.g. [0.5, 0.75]", increasing_fractions()));
   s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", within(0, 1e3, true)));
-  s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step, cosine, linear: linear ramp from lr/warmup to lr over the first steps", at_least<int64_t>(0)));
+  s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step, step, cosine, linear: linear ramp from lr/warmup to lr over the first steps", at_least<int64_t>(0)));
   // aggregation
   s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign", one_of({"majority_vote", "allreduce", "mean", "multi_krum", "coordinate_median", "qsgd", "ef_sign"})));
   s.push_back(field("aggregation.overlap", &C::aggregation, &AggregationConfig::overlap, "false", "majority_vote: pack and send each server shard as soon as the backward pass has finished its gradients, and apply results as they arrive (needs cluster.servers > 1 to overlap anything)"));

@@ -37,8 +37,11 @@ double lr_at(const OptimizerConfig& o, uint64_t step, double progress) {
   if (o.schedule == "cosine") return lr * warm * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
   if (o.schedule == "linear") return lr * warm * (1.0 - p);
   if (o.schedule == "warmup_step" && warming) return lr * warm;
+  if (warming) lr *= warm;  // step with optimizer.warmup_steps
   for (int64_t m : o.milestones)
     if (step > static_cast<uint64_t>(m)) lr *= o.gamma;
+  for (double f : o.milestone_fractions)
+    if (p >= f) lr *= o.gamma;
   return lr;
 }
 

@@ -161,6 +161,23 @@ TEST_CASE("optimizer: cosine and linear follow the budget fraction, after warm-u
   CHECK(budget_progress(r, 10, 500) == Approx(1.0));    // clamped
 }
 
+TEST_CASE("optimizer: step milestones as fractions of the budget", "[optimizer]") {
+  OptimizerConfig o;
+  o.lr = 0.1;
+  o.schedule = "step";
+  o.gamma = 0.1;
+  o.milestone_fractions = {0.5, 0.75};
+  CHECK(worker::lr_at(o, 7, 0.49) == Approx(0.1));
+  CHECK(worker::lr_at(o, 7, 0.5) == Approx(0.01));   // the step at half the budget, whatever its number
+  CHECK(worker::lr_at(o, 3, 0.8) == Approx(0.001));
+  o.warmup_steps = 4;
+  CHECK(worker::lr_at(o, 2, 0.0) == Approx(0.05));   // warm-up applies to step too
+  CHECK_THROWS_WITH(parse_config("optimizer:\n  milestone_fractions: [0.5, 1.5]\n", "t.yaml"),
+                    Catch::Contains("optimizer.milestone_fractions") && Catch::Contains("(0, 1)"));
+  const Config c = parse_config("optimizer:\n  schedule: step\n  milestone_fractions: [0.25, 0.5]\n", "t.yaml");
+  CHECK(parse_config(dump_config(c), "again").optimizer.milestone_fractions == std::vector<double>{0.25, 0.5});
+}
+
 TEST_CASE("optimizer: SGD with momentum matches the closed form", "[optimizer]") {
   OptimizerConfig o;
   o.name = "sgd";
