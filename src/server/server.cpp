@@ -73,6 +73,7 @@ class Server final : public ServerLoop {
       }
       if (s.left) {  // every shard saw every worker leave at this step
         if (logger_) spdlog::info("every worker left at step {}: the run ends after step {}", step, step - 1);
+        if (logger_ && in_row_ > 0) write_row(step - 1);  // the last, partial row
         --step;
         break;
       }
@@ -132,15 +133,19 @@ class Server final : public ServerLoop {
     else if (reports_only(cfg_))  // all-to-all vote: the packed signs, each way
       s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * comm::payload_words(dim_);
     const uint64_t every = static_cast<uint64_t>(cfg_.run.log_every);
-    const uint64_t in_row = (step - 1) % every + 1;  // steps summed in this row
-    if (in_row == 1) acc_ = RoundSummary{};
+    in_row_ = (step - 1) % every + 1;  // steps summed in this row
+    if (in_row_ == 1) acc_ = RoundSummary{};
     accumulate(acc_, s);
-    if (step % every == 0 || step == steps) {
-      RoundSummary row = acc_;
-      for (double* v : {&row.t_compute, &row.t_pack, &row.t_comm, &row.t_apply, &row.t_tally}) *v /= double(in_row);
-      if (csv_) csv_->write({step, lr_at(cfg_.optimizer, step, mark_.progress), row});
-    }
+    if (step % every == 0 || step == steps) write_row(step);
     progress_.update(step, s, mark_, step == steps);
+  }
+
+  // The metrics row of the steps summed since the last one, ending at `step`.
+  void write_row(uint64_t step) {
+    RoundSummary row = acc_;
+    for (double* v : {&row.t_compute, &row.t_pack, &row.t_comm, &row.t_apply, &row.t_tally}) *v /= double(in_row_);
+    if (csv_) csv_->write({step, lr_at(cfg_.optimizer, step, mark_.progress), row});
+    in_row_ = 0;
   }
 
   const Config& cfg_;
@@ -154,6 +159,7 @@ class Server final : public ServerLoop {
   std::optional<MetricsCsv> csv_;
   RoundSummary acc_;
   RoundMark mark_;  // this round's budget clock
+  uint64_t in_row_ = 0;  // steps summed in acc_ and not yet written
 };
 
 }  // namespace

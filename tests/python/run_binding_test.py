@@ -53,8 +53,9 @@ def python_workers(n, *args):
     return ["-np", str(n), "/usr/bin/python3", os.path.join(HERE, "worker_toy.py"), *args]
 
 
-def serve(cfg, servers=1):
-    return ["-np", str(servers), A.signvote, "serve", cfg, ":"]
+def serve(cfg, servers=1, metrics=None):
+    extra = ["--metrics", metrics, "--overwrite"] if metrics else []
+    return ["-np", str(servers), A.signvote, "serve", cfg, *extra, ":"]
 
 
 def lines(out):
@@ -173,9 +174,13 @@ def case_errors(which):
         open_ended = toy_yaml("open_ended").replace(".yaml", "")  # no run.steps: until the workers leave
         with open(open_ended + ".yaml", "w") as f:
             f.write(open(cfg).read().replace("steps: 40, ", ""))
-        out, t = run(mpirun(*serve(open_ended + ".yaml"), *python_workers(3, open_ended + ".yaml", "--leave-at", "7",
-                                                                         "--leave-all", *dim)))
+        csv = os.path.join(A.work, "left.csv")
+        out, t = run(mpirun(*serve(open_ended + ".yaml", metrics=csv),
+                            *python_workers(3, open_ended + ".yaml", "--leave-at", "7", "--leave-all", *dim)))
         assert "every worker left at step 7: the run ends after step 6" in out, "FAIL: no clean end"
+        last = open(csv).read().strip().splitlines()[-1]
+        print(f"last metrics row: {last}")
+        assert last.startswith("6,"), "FAIL: the partial row of steps 1-6 is missing (run.log_every = 10)"
         assert len(re.findall(r"^LEFT", lines(out), re.M)) == 3
     elif which == "bad_config":
         bad = os.path.join(A.work, "bad.yaml")
