@@ -209,9 +209,12 @@ class VoteOptimizer(torch.optim.Optimizer):
             raise RuntimeError("signvote: step() after close()")
         self._gather()
         value = 0.0 if loss is None else float(loss.detach().float().mean()) if torch.is_tensor(loss) else float(loss)
-        if self._stream is not None and torch.cuda.current_stream(self._device) != self._stream:
+        other = self._stream is not None and torch.cuda.current_stream(self._device) != self._stream
+        if other:
             torch.cuda.current_stream(self._device).synchronize()  # the gradients were made on another stream
         self._w.step(value)
+        if other:
+            self._stream.synchronize()  # the update is done before that stream reads the parameters
         return loss
 
     def close(self):

@@ -81,11 +81,16 @@ def cpp_hash(cfg, servers, tag):
     return re.search(r"array\s+params \(10007 floats\) hash (0x[0-9a-f]+)", out).group(1)
 
 
-def case_identical(method, servers):
-    cfg = toy_yaml(f"toy_{method}_{servers}", method, servers)
-    want = cpp_hash(cfg, servers, f"{method}_{servers}")
-    out, _ = run(mpirun(*serve(cfg, servers), *python_workers(3, cfg, "--method", method, "--lr", "0.005",
-                                                             "--set", "model.dim=10007")))
+def case_identical(method, servers, adversary=False):
+    # adversary: worker 0 inverts its signs, set in the C++ run's file and,
+    # for the PyTorch workers, through the optimizer's adversary option
+    extra = "adversary: {count: 1, mode: invert}\n" if adversary else ""
+    cfg = toy_yaml(f"toy_{method}_{servers}_{int(adversary)}", method, servers, extra=extra)
+    want = cpp_hash(cfg, servers, f"{method}_{servers}_{int(adversary)}")
+    served = toy_yaml(f"served_{method}_{servers}_{int(adversary)}", method, servers)  # no adversary in it
+    opts = ["--set", "adversary.count=1", "--set", "adversary.mode=invert"] if adversary else []
+    out, _ = run(mpirun(*serve(served, servers), *python_workers(3, cfg, "--method", method, "--lr", "0.005",
+                                                                "--set", "model.dim=10007", *opts)))
     got = hashes(out)
     print(f"C++ workers: {want}; PyTorch workers: {got}")
     assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the updates differ"
@@ -220,7 +225,7 @@ def main():
         sys.exit(77)
     os.makedirs(A.work, exist_ok=True)
     if A.case == "identical":
-        case_identical(A.arg[0], int(A.arg[1]))
+        case_identical(A.arg[0], int(A.arg[1]), len(A.arg) > 2 and A.arg[2] == "adversary")
     elif A.case == "resume":
         case_resume()
     elif A.case == "cnn":
