@@ -267,8 +267,8 @@ class VoteOptimizer(torch.optim.Optimizer):
         if sd["dim"] != self._n or sd["method"] != self._method:
             raise ValueError(f"signvote: state_dict of {sd['method']} over {sd['dim']} parameters, "
                              f"this optimizer is {self._method} over {self._n}")
-        if self._w.steps_done > 0:
-            raise RuntimeError("signvote: load_state_dict() goes before the first step()")
         m = sd["momentum"].detach().to(device="cpu", dtype=torch.float32).contiguous()
+        if m.numel() != self._n:
+            raise ValueError(f"signvote: state_dict momentum of {m.numel()} values, {self._n} parameters here")
+        self._w.resume(int(sd["step"]), float(sd["elapsed_s"]))  # raises once the first step() has run
         self._w.set_momentum(m.data_ptr(), m.numel())
-        self._w.resume(int(sd["step"]), float(sd["elapsed_s"]))

@@ -90,7 +90,7 @@ uint64_t ExternalWorker::steps_done() const { return impl_->done; }
 bool ExternalWorker::finished() const { return impl_->finished; }
 
 void ExternalWorker::resume(uint64_t step, double elapsed_s) {
-  if (impl_->started) throw std::logic_error("resume() goes before the first step()");
+  if (impl_->started) throw std::logic_error("signvote: load_state_dict() (a resume) goes before the first step()");
   impl_->done = step;
   impl_->resumed_elapsed = elapsed_s;
 }
