@@ -38,27 +38,33 @@ from ._signvote import (  # noqa: E402
 
 __all__ = ["Error", "JoinError", "NoServer", "RunStopped", "Worker", "hash_floats", "isa", "weight_hash", "world"]
 
-_state = {"joined": False, "failed": False}
+_state = {"joined": False, "foreign_error": False}
 
 
 def _mark_joined():
     _state["joined"] = True
 
 
-def _excepthook(*args, _previous=_sys.excepthook):
-    _state["failed"] = True
-    _previous(*args)
+def _excepthook(kind, value, tb, _previous=_sys.excepthook):
+    # signvote's own errors reach every rank alike (the server tells them
+    # all); any other uncaught exception is this rank's alone
+    _state["foreign_error"] = _state["foreign_error"] or not isinstance(value, Error)
+    _previous(kind, value, tb)
 
 
 _sys.excepthook = _excepthook
 
 
 def _exit():
-    # A script that died of an exception after starting MPI (signvote.world())
-    # but before its optimizer joined leaves the other ranks in the join,
-    # which it will never enter: MPI_Finalize would wait for them, so end
-    # the job instead (every rank exits, mpirun reports it).
-    if _state["failed"] and not _state["joined"] and _mpi_running():
+    # MPI_Finalize waits for the other ranks. It would wait forever when
+    #  - MPI was started (signvote.world()) but the script ends, by an
+    #    exception, sys.exit() or a return, before its optimizer joined:
+    #    the others wait in the join;
+    #  - the script died of its own exception after joining: the others may
+    #    wait in a collective it will never enter (average_(), say), even
+    #    though the server has been told it left.
+    # Then end the job instead: every rank exits, and mpirun says which began.
+    if _mpi_running() and world()[1] > 1 and (not _state["joined"] or _state["foreign_error"]):
         _abort(1)
     _finalize()
 

@@ -121,15 +121,15 @@ class VoteOptimizer(torch.optim.Optimizer):
         for k, v in (settings or {}).items():
             kv.append(f"{k}={_yaml_value(v)}")
         self._stream = None
-        stream = 0
-        _built = True  # joining from here on, even if it fails: the job is then over
-        from . import _mark_joined
-        _mark_joined()
         if self._device.type == "cuda":
             self._stream = torch.cuda.current_stream(self._device)
-            stream = self._stream.cuda_stream
+        from . import _mark_joined
+        _built = True  # joining from here on, even if it fails: the job is then over
+        _mark_joined()
+        if self._stream is not None:
             with torch.cuda.device(self._device):
-                self._w = _core.Worker(kv, self._flat.data_ptr(), self._gflat.data_ptr(), self._n, "cuda", stream)
+                self._w = _core.Worker(kv, self._flat.data_ptr(), self._gflat.data_ptr(), self._n, "cuda",
+                                       self._stream.cuda_stream)
         else:
             self._w = _core.Worker(kv, self._flat.data_ptr(), self._gflat.data_ptr(), self._n, "cpu", 0)
         self._closed = False
@@ -238,15 +238,16 @@ class VoteOptimizer(torch.optim.Optimizer):
         """Replaces each tensor by its mean over the workers (a collective
         among them, called by every worker at the same point): BatchNorm
         running statistics before an evaluation, as the C++ workers do.
-        Integer tensors (num_batches_tracked) are left alone."""
-        ts = [t for t in tensors if t.dtype == torch.float32]
+        Floating tensors of any dtype are averaged in float32; integer ones
+        (num_batches_tracked) are left alone."""
+        ts = [t for t in tensors if t.is_floating_point()]
         if not ts:
             return
-        flat = torch.cat([t.detach().reshape(-1).cpu() for t in ts])
+        flat = torch.cat([t.detach().reshape(-1).cpu().float() for t in ts])
         self._w.average(flat.data_ptr(), flat.numel())
         off = 0
         for t in ts:
-            t.copy_(flat[off:off + t.numel()].view_as(t))
+            t.copy_(flat[off:off + t.numel()].view_as(t))  # back to t's dtype and device
             off += t.numel()
 
     def state_dict(self):
@@ -264,6 +265,9 @@ class VoteOptimizer(torch.optim.Optimizer):
         sd = state_dict
         if sd.get("signvote") != 1:
             raise ValueError("signvote: not a VoteOptimizer state_dict")
+        if sd.get("worker_index", self.worker_index) != self.worker_index:
+            raise ValueError(f"signvote: state_dict of worker {sd['worker_index']}, this is worker {self.worker_index}: "
+                             "each worker resumes its own momentum")
         if sd["dim"] != self._n or sd["method"] != self._method:
             raise ValueError(f"signvote: state_dict of {sd['method']} over {sd['dim']} parameters, "
                              f"this optimizer is {self._method} over {self._n}")

@@ -96,6 +96,9 @@ int run_serve(const Args& a, int rank) {
   } catch (const signvote::PeerFailure& e) {
     if (rank == 0) spdlog::error("{}", e.what());
     return 1;
+  } catch (const signvote::ConfigError& e) {  // the join's: every server rank has the same one
+    if (rank == 0) spdlog::error("{}", e.what());
+    return 1;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;

@@ -24,6 +24,7 @@ struct ExternalWorker::Impl {
   std::optional<Session> session;
   worker::Problem* problem = nullptr;  // owned by the session's worker
   bool started = false, finished = false;
+  std::string why_finished = "run.steps or run.time_limit_s reached";
   uint64_t done = 0;  // steps run (or resumed from)
   double resumed_elapsed = 0, clock = 0;  // the budget clock: resumed, then of the last good round
 
@@ -37,11 +38,12 @@ struct ExternalWorker::Impl {
     done = session->first_step() - 1;  // every worker's, agreed
     clock = resumed_elapsed;
     started = true;
+    // Resumed at the end: the server runs no round, so nothing is sent (not even a leave).
+    if (done >= static_cast<uint64_t>(cfg.run.steps)) finished = true, why_finished = "resumed at run.steps";
     if (!session->workers_agree_on_start())  // every worker sees it: all raise, then all leave at one step
-      throw RunStopped(fmt::format("rank {}: the workers start at different steps (this one at {}, another at {}): "
+      throw RunStopped(fmt::format("rank {}: the workers start at different steps ({} to {}; this one at {}): "
                                    "every worker loads its own state_dict() before its first step()",
-                                   rank(), mine, done + 1), "resume_mismatch", rank());
-    if (done >= static_cast<uint64_t>(cfg.run.steps)) finished = true;  // resumed at the end: nothing to run
+                                   rank(), session->lowest_first_step(), done + 1, mine), "resume_mismatch", rank());
   }
 };
 
@@ -99,8 +101,8 @@ bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
   auto& I = *impl_;
   I.start();
   if (I.finished)
-    throw RunStopped(fmt::format("rank {}: the run ended after step {} (run.steps = {} or run.time_limit_s)", rank(),
-                                 I.done, I.cfg.run.steps), "finished", rank());
+    throw RunStopped(fmt::format("rank {}: the run ended after step {} ({})", rank(), I.done, I.why_finished), "finished",
+                     rank());
   worker::set_external_result(*I.problem, loss, correct, samples);
   const uint64_t step = I.done + 1;
   bool stop = false;
@@ -108,6 +110,7 @@ bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
     stop = I.wrk().step(step);
   } catch (const worker::RoundError& e) {
     I.finished = true;
+    I.why_finished = "the server stopped it";
     throw RunStopped(e.what(), protocol::error_name(e.code), e.offender >= 0 ? e.offender : rank());
   }
   I.done = step;
@@ -126,6 +129,7 @@ void ExternalWorker::leave() {
   }
   if (I.finished) return;  // the server has ended the run already
   I.finished = true;
+  I.why_finished = "this worker left";
   try {
     I.wrk().leave(I.done + 1);
   } catch (const worker::RoundError& e) {

@@ -33,6 +33,11 @@ std::string serve_limits(const Config& cfg) {
     return fmt::format("{}: key 'aggregation.transport' = {} is not available to PyTorch workers", cfg.origin, a.transport);
   if (cfg.cluster.round_deadline_ms > 0)
     return fmt::format("{}: key 'cluster.round_deadline_ms' > 0 is not available to PyTorch workers", cfg.origin);
+  const auto& o = cfg.optimizer;
+  const bool decays = o.schedule == "cosine" || o.schedule == "linear" || !o.milestone_fractions.empty();
+  if (decays && cfg.run.steps == kServeSteps && cfg.run.time_limit_s <= 0)
+    return fmt::format("{}: key 'optimizer.schedule' = {} needs a budget to decay over: run.steps (VoteOptimizer(steps=N)) "
+                       "or run.time_limit_s; this run lasts until the workers leave", cfg.origin, o.schedule);
   return {};
 }
 

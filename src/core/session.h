@@ -34,6 +34,7 @@ class Session {
   uint64_t first_step() const { return first_; }
   // Every worker passed or resumed to the same first step.
   bool workers_agree_on_start() const { return first_min_ == first_; }
+  uint64_t lowest_first_step() const { return first_min_; }
 
  private:
   comm::Topology topo_;

@@ -133,9 +133,9 @@ class Server final : public ServerLoop {
     else if (reports_only(cfg_))  // all-to-all vote: the packed signs, each way
       s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * comm::payload_words(dim_);
     const uint64_t every = static_cast<uint64_t>(cfg_.run.log_every);
-    in_row_ = (step - 1) % every + 1;  // steps summed in this row
-    if (in_row_ == 1) acc_ = RoundSummary{};
+    if (in_row_ == 0) acc_ = RoundSummary{};
     accumulate(acc_, s);
+    ++in_row_;  // steps summed in this row (fewer than log_every after a resume off the grid)
     if (step % every == 0 || step == steps) write_row(step);
     progress_.update(step, s, mark_, step == steps);
   }

@@ -172,6 +172,18 @@ def case_errors(which):
         # before it joins: the job must end, not wait in the join
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--odd-method", "adam", *dim)), want_ok=False)
         assert "method 'adam'" in out and t < 60, "FAIL: the job did not end with the worker's error"
+    elif which == "exit_early":
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--exit-early", *dim)), want_ok=False)
+        # the job ends non-zero (run() checked) within seconds; mpirun's abort
+        # notice may or may not make it into the output before it exits
+        assert "EXIT 2 before joining" in out and t < 60, "FAIL: the job did not end"
+    elif which == "open_cosine":
+        open_ended = os.path.join(A.work, "open_cosine.yaml")
+        with open(open_ended, "w") as f:
+            f.write(open(cfg).read().replace("steps: 40, ", ""))
+        out, t = run(mpirun(*serve(open_ended), *python_workers(3, open_ended, "--set", "optimizer.schedule=cosine", *dim)),
+                     want_ok=False)
+        expect_errors(out, t, "JoinError", None, None, r"optimizer.schedule' = cosine needs a budget")
     elif which == "left_early":
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--leave-at", "5", *dim)), want_ok=False)
         expect_errors(out, t, "RunStopped", "worker_left", 2, r"rank 2 left the run")  # the leaver is told too

@@ -31,6 +31,7 @@ def main():
     ap.add_argument("--leave-all", action="store_true", help="every worker leaves at --leave-at (else worker 1)")
     ap.add_argument("--odd-lr", type=float, default=0, help="worker 1 asks for this lr instead")
     ap.add_argument("--odd-method", default="", help="worker 1 asks for this method instead")
+    ap.add_argument("--exit-early", action="store_true", help="worker 1's script returns before it joins")
     ap.add_argument("--extra", type=int, default=0, help="worker 1 has this many more parameters")
     ap.add_argument("--save", default="")
     ap.add_argument("--resume", default="")
@@ -44,6 +45,9 @@ def main():
     x = torch.nn.Parameter(torch.full((dim + (a.extra if rank == 2 else 0),), float(cfg.get("model.init", 1.0)),
                                       device=a.device))
     settings = {k: v for k, v in cfg.items() if not k.startswith("model.")}
+    if a.exit_early and rank == 2:
+        print("EXIT 2 before joining", flush=True)
+        return 0
     try:
         lr = a.odd_lr if a.odd_lr and rank == 2 else a.lr
         method = a.odd_method if a.odd_method and rank == 2 else a.method
