@@ -49,6 +49,7 @@ struct FaultConfig {
   int64_t every = 1;
   int64_t wrong_step_rank = -1;  // this worker rank's vote to the last server shard...
   int64_t wrong_step_at = 0;     // ...in this step claims step + 1000 (one shard sees an error)
+  std::string wrong_field = "step";  // ...or gets this header field wrong: step | version | length
 };
 
 struct ModelConfig {

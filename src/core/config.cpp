@@ -26,7 +26,7 @@ const KeySpec* find_key(const std::string& key) {
 
 void set_value(Config& cfg, const KeySpec& spec, const YAML::Node& value, const std::string& where) {
   const auto shown = [&] {
-    return value.IsScalar() ? value.Scalar() : "<" + std::string(value.IsMap() ? "map" : "list") + ">";
+    return value.IsScalar() ? value.Scalar() : std::string(value.IsMap() ? "<map>" : "<list>");
   };
   try {
     spec.set(cfg, value);

@@ -230,6 +230,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("faults.delay_ms", &C::faults, &FaultConfig::delay_ms, "0", "tests: how long faults.delay_rank sleeps", in_range(0, 3600000)));
   s.push_back(field("faults.wrong_step_rank", &C::faults, &FaultConfig::wrong_step_rank, "-1", "tests: this worker rank's vote to the last server shard in step faults.wrong_step_at claims step + 1000, so one shard alone sees the error (-1: none)", in_range(-1, 1 << 20)));
   s.push_back(field("faults.wrong_step_at", &C::faults, &FaultConfig::wrong_step_at, "0", "tests: the step of faults.wrong_step_rank's wrong vote", in_range(0, INT64_C(1) << 40)));
+  s.push_back(field("faults.wrong_field", &C::faults, &FaultConfig::wrong_field, "\"step\"", "tests: what faults.wrong_step_rank's wrong vote gets wrong: step (+1000) | version (protocol version + 1) | length (+1 coordinate)", one_of({"step", "version", "length"})));
   s.push_back(field("faults.every", &C::faults, &FaultConfig::every, "1", "tests: on every N-th step", in_range(1, 1000000)));
   return s;
 }

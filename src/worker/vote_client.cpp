@@ -50,8 +50,13 @@ void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
   h.shard = static_cast<uint16_t>(shards_[s].server);
   h.bucket = static_cast<uint16_t>(shards_[s].bucket);
   h.step = step;
-  if (s == wrong_step_shard_) h.step = step + 1000, wrong_step_shard_ = SIZE_MAX;
   h.length = shards_[s].length;
+  if (s == wrong_step_shard_) {
+    if (wrong_field_ == "version") ++h.version;
+    else if (wrong_field_ == "length") ++h.length;
+    else h.step = step + 1000;
+    wrong_step_shard_ = SIZE_MAX;
+  }
   h.offset = shards_[s].offset;
   h.words = out_[s].words();
   h.loss = r.loss;

@@ -59,8 +59,9 @@ class VoteClient final : public SignSlots {
   void post_shard(uint64_t step, size_t s, const WorkerReport& report);
   void post_rest(uint64_t step, const WorkerReport& report);
   bool posted(size_t s) const { return posted_[s] != 0; }
-  // faults.wrong_step_*: the next message of shard s claims step + 1000.
-  void inject_wrong_step(size_t s) { wrong_step_shard_ = s; }
+  // faults.wrong_step_* / wrong_field: the next message of shard s claims
+  // step + 1000, the next protocol version, or one coordinate more.
+  void inject_wrong_header(size_t s, const std::string& field) { wrong_step_shard_ = s, wrong_field_ = field; }
   // Completes the round; throws RoundError if any RESULT carries an error.
   void wait();
   // Overlap: waits for the next RESULT to arrive, checks it and returns its
@@ -102,6 +103,7 @@ class VoteClient final : public SignSlots {
   std::vector<MPI_Request> reqs_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
   size_t wrong_step_shard_ = SIZE_MAX;
+  std::string wrong_field_;
   bool leaving_ = false;
 };
 

@@ -137,7 +137,7 @@ class Worker final : public WorkerLoop {
     // faults.wrong_step_*: one wrong header, seen by the last shard alone
     // (armed before the step, so an overlapped round sends it this step).
     if (cfg_.faults.wrong_step_rank == topo_.world_rank() && cfg_.faults.wrong_step_at == static_cast<int64_t>(step))
-      client_.inject_wrong_step(client_.shards() - 1);
+      client_.inject_wrong_header(client_.shards() - 1, cfg_.faults.wrong_field);
     round_->before_compute(step);
     try {
       const StepResult r = problem_->compute(step);

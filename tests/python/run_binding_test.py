@@ -157,6 +157,14 @@ def case_errors(which):
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--set", "faults.wrong_step_rank=3",
                                                          "--set", "faults.wrong_step_at=4", *dim)), want_ok=False)
         expect_errors(out, t, "RunStopped", "step_mismatch", 3, r"rank 3 sent step 1004, expected step 4")
+    elif which in ("version_mismatch", "length_mismatch"):
+        field = which.split("_")[0]
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--set", "faults.wrong_step_rank=3",
+                                                         "--set", "faults.wrong_step_at=4",
+                                                         "--set", f"faults.wrong_field={field}", *dim)), want_ok=False)
+        cause, text = (("bad_version", r"rank 3 speaks protocol version 3, expected 2") if field == "version" else
+                       ("length_mismatch", r"rank 3 sent length/offset 10008, expected 10007"))
+        expect_errors(out, t, "RunStopped", cause, 3, text)
     elif which == "length":
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--extra", "5", *dim)), want_ok=False)
         expect_errors(out, t, "JoinError", None, None, r"rank 2: its settings or parameter count differ .*model.dim: 10012")
