@@ -9,7 +9,7 @@
 #include "core/collective.h"
 #include "core/resources.h"
 #include "core/serve.h"
-#include "core/session.h"
+#include "core/job.h"
 #include "signvote/config.h"
 #include "signvote/train.h"
 
@@ -89,9 +89,9 @@ int run_serve(const Args& a, int rank) {
       if (rank == 0) spdlog::error("{}", e.what());
       return 1;
     }
-    signvote::Session s(cfg, a.train);
-    s.start();
-    s.run();
+    signvote::Job job(cfg, a.train);
+    job.start();
+    job.run();
     return 0;
   } catch (const signvote::PeerFailure& e) {
     if (rank == 0) spdlog::error("{}", e.what());

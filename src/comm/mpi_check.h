@@ -1,6 +1,6 @@
 // Every MPI call goes through SV_MPI_CHECK: on failure it throws MpiError
 // with file:line and MPI's own error string. Communicators must use
-// MPI_ERRORS_RETURN (set by MpiSession / Topology) for this to see errors.
+// MPI_ERRORS_RETURN (set in main() and by the Python module) for this to see errors.
 #pragma once
 
 #include <mpi.h>

@@ -1,11 +1,11 @@
-// ExternalWorker (signvote/external.h): the join (serve.h), then a Session
+// ExternalWorker (signvote/external.h): the join (serve.h), then a Job
 // whose worker computes nothing itself (worker/external_problem.h).
 #include "signvote/external.h"
 
 #include "comm/mpi_check.h"
 #include "core/collective.h"
 #include "core/serve.h"
-#include "core/session.h"
+#include "core/job.h"
 #include "data/hash.h"
 #include "worker/external_problem.h"
 #include "worker/vote_client.h"
@@ -21,29 +21,29 @@ namespace signvote {
 
 struct ExternalWorker::Impl {
   Config cfg;
-  std::optional<Session> session;
-  worker::Problem* problem = nullptr;  // owned by the session's worker
+  std::optional<Job> job;
+  worker::Problem* problem = nullptr;  // owned by the job's worker
   bool started = false, finished = false;
   std::string why_finished = "run.steps or run.time_limit_s reached";
   uint64_t done = 0;  // steps run (or resumed from)
   double resumed_elapsed = 0, clock = 0;  // the budget clock: resumed, then of the last good round
 
-  worker::WorkerLoop& wrk() { return *session->worker(); }
-  int rank() const { return session->topology().world_rank(); }
-  // Collective with the server (Session::start) at the first step() or leave().
+  worker::WorkerLoop& wrk() { return *job->worker(); }
+  int rank() const { return job->topology().world_rank(); }
+  // Collective with the server (Job::start) at the first step() or leave().
   void start() {
     if (started) return;
-    session->start(done + 1, resumed_elapsed);
+    job->start(done + 1, resumed_elapsed);
     const uint64_t mine = done + 1;
-    done = session->first_step() - 1;  // every worker's, agreed
+    done = job->first_step() - 1;  // every worker's, agreed
     clock = resumed_elapsed;
     started = true;
     // Resumed at the end: the server runs no round, so nothing is sent (not even a leave).
     if (done >= static_cast<uint64_t>(cfg.run.steps)) finished = true, why_finished = "resumed at run.steps";
-    if (!session->workers_agree_on_start())  // every worker sees it: all raise, then all leave at one step
+    if (!job->workers_agree_on_start())  // every worker sees it: all raise, then all leave at one step
       throw RunStopped(fmt::format("rank {}: the workers start at different steps ({} to {}; this one at {}): "
                                    "every worker loads its own state_dict() before its first step()",
-                                   rank(), session->lowest_first_step(), done + 1, mine), "resume_mismatch", rank());
+                                   rank(), job->lowest_first_step(), done + 1, mine), "resume_mismatch", rank());
   }
 };
 
@@ -75,17 +75,17 @@ ExternalWorker::ExternalWorker(const std::vector<std::string>& settings, const E
   impl_->problem = problem.get();
   impl_->cfg = join_as_worker(settings, mem.dim, local);
   joining([&] {
-    impl_->session.emplace(impl_->cfg, TrainOptions{}, std::move(problem));
+    impl_->job.emplace(impl_->cfg, TrainOptions{}, std::move(problem));
     return 0;
   });
 }
 
 ExternalWorker::~ExternalWorker() = default;
 
-int ExternalWorker::rank() const { return impl_->session->topology().world_rank(); }
-int ExternalWorker::worker_index() const { return impl_->session->topology().worker_index(); }
-int ExternalWorker::workers() const { return impl_->session->topology().workers(); }
-int ExternalWorker::servers() const { return impl_->session->topology().servers(); }
+int ExternalWorker::rank() const { return impl_->job->topology().world_rank(); }
+int ExternalWorker::worker_index() const { return impl_->job->topology().worker_index(); }
+int ExternalWorker::workers() const { return impl_->job->topology().workers(); }
+int ExternalWorker::servers() const { return impl_->job->topology().servers(); }
 std::string ExternalWorker::config_yaml() const { return dump_config(impl_->cfg); }
 uint64_t ExternalWorker::max_steps() const { return static_cast<uint64_t>(impl_->cfg.run.steps); }
 uint64_t ExternalWorker::steps_done() const { return impl_->done; }
@@ -139,7 +139,7 @@ void ExternalWorker::leave() {
 }
 
 void ExternalWorker::average(float* x, size_t n) {
-  const auto& topo = impl_->session->topology();
+  const auto& topo = impl_->job->topology();
   if (n > static_cast<size_t>(INT_MAX)) throw std::invalid_argument("average: more than 2^31-1 values");
   SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x, static_cast<int>(n), MPI_FLOAT, MPI_SUM, topo.workers_comm()));
   const float w = 1.f / static_cast<float>(topo.workers());

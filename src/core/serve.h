@@ -2,7 +2,7 @@
 //
 //   mpirun -np S signvote serve cfg.yaml : -np W python3 train.py
 //
-// Before the Session (session.h), every rank joins (collective over
+// Before the Job (job.h), every rank joins (collective over
 // MPI_COMM_WORLD, once):
 //   1. roles     Allgather of "server or worker": the S servers must be
 //                ranks 0..S-1, with at least one server and one worker

@@ -51,11 +51,11 @@ void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
   h.bucket = static_cast<uint16_t>(shards_[s].bucket);
   h.step = step;
   h.length = shards_[s].length;
-  if (s == wrong_step_shard_) {
+  if (s == wrong_shard_) {
     if (wrong_field_ == "version") ++h.version;
     else if (wrong_field_ == "length") ++h.length;
     else h.step = step + 1000;
-    wrong_step_shard_ = SIZE_MAX;
+    wrong_shard_ = SIZE_MAX;
   }
   h.offset = shards_[s].offset;
   h.words = out_[s].words();

@@ -61,7 +61,7 @@ class VoteClient final : public SignSlots {
   bool posted(size_t s) const { return posted_[s] != 0; }
   // faults.wrong_step_* / wrong_field: the next message of shard s claims
   // step + 1000, the next protocol version, or one coordinate more.
-  void inject_wrong_header(size_t s, const std::string& field) { wrong_step_shard_ = s, wrong_field_ = field; }
+  void inject_wrong_header(size_t s, const std::string& field) { wrong_shard_ = s, wrong_field_ = field; }
   // Completes the round; throws RoundError if any RESULT carries an error.
   void wait();
   // Overlap: waits for the next RESULT to arrive, checks it and returns its
@@ -102,7 +102,7 @@ class VoteClient final : public SignSlots {
   std::vector<char> posted_;  // shards posted in round step_
   std::vector<MPI_Request> reqs_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
-  size_t wrong_step_shard_ = SIZE_MAX;
+  size_t wrong_shard_ = SIZE_MAX;
   std::string wrong_field_;
   bool leaving_ = false;
 };

@@ -1,16 +1,16 @@
-// Session (session.h) and train(), the entry point of `signvote train`.
+// Job (job.h) and train(), the entry point of `signvote train`.
 #include "signvote/train.h"
 
 #include "comm/mpi_check.h"
 #include "core/collective.h"
 #include "core/resources.h"
-#include "core/session.h"
+#include "core/job.h"
 #include "server/vote_server.h"
 #include "worker/vote_client.h"
 
 namespace signvote {
 
-Session::Session(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Problem> external)
+Job::Job(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Problem> external)
     : topo_(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers),
             comm::NodeLayout{static_cast<int>(cfg.cluster.ranks_per_node), cfg.cluster.hierarchy == "node"}) {
   std::string error = check_resources(cfg, topo_.is_server());  // collective: every rank calls it
@@ -26,9 +26,9 @@ Session::Session(const Config& cfg, const TrainOptions& opt, std::unique_ptr<wor
   agree_or_throw(error);  // nobody enters round 1 unless everyone is ready
 }
 
-Session::~Session() = default;
+Job::~Job() = default;
 
-void Session::start(uint64_t first_step, double elapsed_s) {
+void Job::start(uint64_t first_step, double elapsed_s) {
   // Resumed workers agree on the first step; the server learns it here.
   uint64_t mine = wrk_ ? std::max(first_step, wrk_->first_step()) : 0;
   SV_MPI_CHECK(MPI_Allreduce(&mine, &first_, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
@@ -38,7 +38,7 @@ void Session::start(uint64_t first_step, double elapsed_s) {
   SV_MPI_CHECK(MPI_Allreduce(&spent, &elapsed_, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
 }
 
-void Session::run() {
+void Job::run() {
   // Errors inside a round travel in the protocol (every rank is told and
   // leaves its loop); any other error ends the job (docs/reliability.md).
   try {
@@ -55,9 +55,9 @@ void Session::run() {
 }
 
 int train(const Config& cfg, const TrainOptions& opt) {
-  Session s(cfg, opt);
-  s.start();
-  s.run();
+  Job job(cfg, opt);
+  job.start();
+  job.run();
   return 0;
 }
 

@@ -2,7 +2,7 @@
 // once and shared by `signvote train`, `signvote serve` and the PyTorch
 // workers (signvote/external.h), so that the two sides always match:
 //
-//   Session()  Topology (communicator splits) -> check_resources ->
+//   Job()      Topology (communicator splits) -> check_resources ->
 //              the server or worker is built -> agree_or_throw
 //   start()    first step (MAX over ranks: resumed workers) ->
 //              training time already spent (MAX; the budget clock)
@@ -19,11 +19,11 @@
 
 namespace signvote {
 
-class Session {
+class Job {
  public:
   // Collective. `external`: a worker's problem from outside (PyTorch).
-  Session(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Problem> external = {});
-  ~Session();
+  Job(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Problem> external = {});
+  ~Job();
   // Collective: the first step and the time already spent. A worker may
   // pass its own (an external worker resuming from its state_dict()).
   void start(uint64_t first_step = 0, double elapsed_s = 0);
