@@ -17,51 +17,12 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/var/tmp/signvote-fresh}
 start=$(date +%s)
 
-[ "$(id -u)" -eq 0 ] || { echo "check_fresh_debian: needs root (debootstrap, chroot, mounts)" >&2; exit 1; }
-if ! command -v debootstrap >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-fi
-
-# The machine's configured Debian mirror (deb822 or one-line sources).
-mirror=$(awk '/^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-  mirror=$(awk '$1 == "deb" && $3 ~ /^bookworm$/ {print $2; exit}' /etc/apt/sources.list)
-fi
-mirror=${mirror:-http://deb.debian.org/debian}
-
-mounted=()
-cleanup() {
-  local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-enter() {  # enter ROOT: mounts what MPI and apt need inside a chroot
-  local r=$1 d
-  cp /etc/resolv.conf "$r/etc/resolv.conf"
-  # An installed machine resolves its own name (the installer writes
-  # /etc/hosts); minbase has none, and Open MPI then waits ~10 s per launch.
-  cp /etc/hosts "$r/etc/hosts"
-  for d in proc sys dev dev/pts; do
-    mkdir -p "$r/$d"
-    mount --bind "/$d" "$r/$d"
-    mounted+=("$r/$d")
-  done
-  mkdir -p "$r/dev/shm"
-  mount -t tmpfs -o size=2g tmpfs "$r/dev/shm"
-  mounted+=("$r/dev/shm")
-}
+source "$repo/scripts/chroot_lib.sh"
+need_debootstrap
+mirror=$(debian_mirror)
 step() { echo "check_fresh_debian: [$(($(date +%s) - start)) s] $*"; }
 
-# A previous run's work dir: unmount what it left, never delete through a mount.
-if [ -d "$work" ]; then
-  awk -v w="$work/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
-  if awk -v w="$work/" 'index($2, w) == 1 {found=1} END {exit !found}' /proc/mounts; then
-    echo "check_fresh_debian: something is still mounted under $work; refusing to delete it" >&2
-    exit 1
-  fi
-  rm -rf --one-file-system "$work"
-fi
-mkdir -p "$work"
+fresh_dir "$work"
 log="$work/log"
 : >"$log"
 

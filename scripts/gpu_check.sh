@@ -1,123 +1,87 @@
 #!/usr/bin/env bash
-# One command for a GPU machine: the GPU tests, the training step against
-# PyTorch on the same GPU, and the sign kernels against the device's copy
-# bandwidth. Prints one JSON line per check; exits non-zero when a check
-# fails. About 3-5 minutes on one GPU (each step has a time limit).
+# The one command for a GPU machine: every GPU code path once, against its
+# CPU twin, and the performance lines against their targets. One JSON line
+# per case on stdout (and in LOG_DIR/check.jsonl); the first line is the
+# preflight, the last line is always the summary.
 #
-#   scripts/gpu_check.sh            from a build tree (binaries in build/)
-#   BUNDLE/scripts/gpu_check.sh     from scripts/gpu_bundle.sh's folder on a
-#                                   machine without Debian's libraries
+#   scripts/gpu_check.sh [LOG_DIR]          from a build tree (build/)
+#   BUNDLE/scripts/gpu_check.sh [LOG_DIR]   from scripts/gpu_bundle.sh's folder
 #
-# The CUDA libraries (cudart 13, cuDNN 9, cuBLAS, NCCL) are looked for on the
-# loader's path, in /usr/local/cuda and in Python's nvidia-* packages; the
-# first line names the ones found.
+# LOG_DIR (default $OUT when set, else ./gpu-check-logs) receives every
+# case's full log. Settings (this script's own, read here only):
+#   GPU_CHECK_BUDGET_S   the whole check's deadline in seconds (default 420):
+#                        each case's timeout comes out of what is left, and
+#                        a case that no longer fits says "skipped": "budget"
+#   GPU_CHECK_CUDA_LIBS  extra folders (a:b:c) to look for the CUDA libraries in
+#   GPU_CHECK_ONLY       a regex of case names to run (the others say skipped)
+#   GPU_CHECK_PYTHON     the Python with torch (default: python3 on PATH)
+#
+# A case runs when what it needs is there (its binary's shared libraries,
+# a GPU, torch with CUDA); otherwise it says "skipped": "<what is missing>".
+# Exit status: 0 when no case failed or missed its target, 1 otherwise.
 set -euo pipefail
+start=$SECONDS
+budget=${GPU_CHECK_BUDGET_S:-420}
+[[ "$budget" =~ ^[0-9]+$ ]] || { echo "gpu_check: GPU_CHECK_BUDGET_S=$budget is not a number of seconds" >&2; exit 2; }
+deadline=$((start + budget))
+reserve=8  # seconds kept for the summary and timeout's kill grace
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -x "$here/bin/signvote" ]; then  # a bundle
-  bin=$here/bin; tests=$here/bin; mpi_tests=$here/bin
+source "$here/scripts/gpu_check_lib.sh"
+logs=${1:-${OUT:-$PWD/gpu-check-logs}}
+mkdir -p "$logs"
+logs=$(cd "$logs" && pwd)
+: > "$logs/check.jsonl"
+
+if [ -x "$here/bin/signvote" ]; then  # a bundle: its own lib/ first, its own Open MPI
+  bin=$here/bin
+  find_exe() { [ -x "$bin/$1" ] && echo "$bin/$1"; }
   pkglib=$(ls -d "$here"/openmpi/lib/*/ | head -1)
   export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export OPAL_PREFIX="$here/openmpi" OPAL_BINDIR="$here/bin" OPAL_LIBDIR="$here/lib" OPAL_PKGLIBDIR="${pkglib%/}" \
          OPAL_PKGDATADIR="$here/openmpi/share/openmpi" OPAL_SYSCONFDIR="$here/openmpi/etc" OPAL_DATADIR="$here/openmpi/share"
   mpirun_bin=$here/bin/mpirun
+  pypath=$here/python
 else
-  bin=$here/build; tests=$here/build/tests; mpi_tests=$here/build/tests/mpi
-  mpirun_bin=$(command -v mpirun)
+  bin=$here/build
+  find_exe() { [ -x "$bin/$1" ] && { echo "$bin/$1"; return; }; find "$bin/tests" -name "$1" -type f -perm -u+x | head -1; }
+  mpirun_bin=$(command -v mpirun || true)
+  pypath=$here/build/python
 fi
-work=$(mktemp -d /tmp/signvote-gpu-check.XXXXXX)
-py=$(command -v python3)
-json() { "$py" -c 'import json,sys; print(json.dumps(dict(a.split("=",1) for a in sys.argv[1:])))' "$@"; }
-failed=0
+py=${GPU_CHECK_PYTHON:-$(command -v python3 || true)}
 
-# --- the CUDA libraries ------------------------------------------------------
-want=(libcudart.so.13 libcudnn.so.9 libcublas.so.13 libcublasLt.so.13 libnccl.so.2)
-dirs=(/usr/local/cuda/lib64 /usr/local/cuda/lib)
-nv=$("$py" -c 'import nvidia, os; print(" ".join(os.path.join(p, d, "lib") for p in nvidia.__path__ for d in os.listdir(p)))' 2>/dev/null || true)
-read -r -a nvdirs <<< "$nv"
-found=()
-for lib in "${want[@]}"; do
-  path=$(ldconfig -p 2>/dev/null | awk -v l="$lib" '$1 == l && !p {print $NF; p = 1}')  # no early exit: SIGPIPE
-  if [ -z "$path" ]; then
-    for d in "${dirs[@]}" "${nvdirs[@]}"; do
-      if [ -e "$d/$lib" ]; then path=$d/$lib; break; fi
-    done
-  fi
-  [ -n "$path" ] || { json check=cuda_libraries status=fail missing="$lib" searched="ldconfig ${dirs[*]} ${nvdirs[*]}"; exit 1; }
-  export LD_LIBRARY_PATH="$(dirname "$path"):$LD_LIBRARY_PATH"
-  found+=("$lib=$path")
-done
-json check=cuda_libraries status=ok "${found[@]}"
-
-glibc_have=$(ldd --version | head -1 | grep -o '[0-9]*\.[0-9]*$')
-if [ -f "$here/MANIFEST" ]; then
-  glibc_need=$(grep -o 'GLIBC_2\.[0-9]*' "$here/MANIFEST" | head -1 | sed 's/GLIBC_//')
-  if [ "$(printf '%s\n%s\n' "$glibc_need" "$glibc_have" | sort -V | head -1)" != "$glibc_need" ]; then
-    json check=glibc status=fail have="$glibc_have" need="$glibc_need" hint="build the bundle on an older distribution"
-    exit 1
-  fi
-fi
-
-devices=$("$bin/signvote" devices --json)
-echo "$devices" | "$py" -c 'import json,sys; d=json.load(sys.stdin); d["check"]="devices"; d["status"]="ok" if d["count"] else "fail"; print(json.dumps(d)); sys.exit(0 if d["count"] else 1)'
-
-# --- the GPU tests ------------------------------------------------------------
-exe() {  # test binary by name, in a bundle's bin/ or a build tree
-  if [ -x "$bin/$1" ]; then echo "$bin/$1"; else find "$here/build/tests" -name "$1" -type f | head -1; fi
+summary_done=0
+on_exit() {  # the last line is the summary, even when this script itself breaks
+  local rc=$?
+  [ "$summary_done" = 1 ] && return
+  emit check=summary status=fail error="gpu_check.sh stopped at line ${BASH_LINENO[0]} (exit $rc)" \
+       seconds:=$((SECONDS - start)) logs="$logs"
+  exit 1
 }
-run_check() {  # NAME LIMIT_S CMD...: one JSON line (status, rc, seconds, last output line)
-  local name=$1 limit=$2 start=$SECONDS rc=0 status=ok
-  shift 2
-  timeout "$limit" "$@" > "$work/$name.log" 2>&1 || rc=$?
-  case $rc in 0) ;; 77) status=skipped ;; 124) status=timeout ;; *) status=fail ;; esac
-  case $status in ok | skipped) ;; *) failed=1 ;; esac
-  json check="$name" status="$status" rc="$rc" seconds="$((SECONDS - start))" \
-    last="$(grep -v '^[[:space:]]*$' "$work/$name.log" | tail -1)" log="$work/$name.log"
-}
+trap on_exit EXIT
+
+preflight
+glibc_ok || skip_all="glibc $glibc_have is older than the bundle's $glibc_need"
 mpirun=("$mpirun_bin" --oversubscribe --mca pml ob1 --bind-to none)
 [ "$(id -u)" -ne 0 ] || mpirun+=(--allow-run-as-root)
-fixture=$(exe make_cifar_fixture)
-run_check kernels_cuda 120 "$(exe test_sign_kernels_cuda)"
-run_check layers_cuda 120 "$(exe test_layers_cuda)"
-run_check model_cuda 180 "$(exe test_model_cuda)"
+
+# --- on the device alone: the kernels, the layers, the model, NCCL ------------
+run_test kernels_cuda 90 test_sign_kernels_cuda
+run_test layers_cuda 120 test_layers_cuda
+run_test model_cuda 150 test_model_cuda
+run_test nccl_1rank 60 test_nccl
+
+# --- the benchmarks: targets fail the summary --------------------------------
+step_line tf32
+step_line fp32
+kernels_line
+
+# --- MPI: 1 server + 2 cuda workers, NCCL across 2 GPUs, the PyTorch binding --
+fixture=$(find_exe make_cifar_fixture || true)
 for mode in nodevice replicas allreduce resume; do
-  run_check "mpi_$mode" 180 "$here/tests/mpi/gpu_checks.sh" "$mode" "$bin/signvote" "$fixture" "$work/$mode" "${mpirun[@]}"
+  run_mpi_case "mpi_$mode" 150 "$here/tests/mpi/gpu_checks.sh" "$mode" "$(find_exe signvote || true)" "$fixture" \
+    "$logs/mpi_$mode.work" "${mpirun[@]}"
 done
+nccl_2rank_case
+binding_case
 
-# --- the training step against PyTorch on the same GPU ---------------------------
-# ResNet-18 width 64, batch 128, in both math modes; PyTorch with
-# channels_last and contiguous timed (the faster reported), cudnn.benchmark.
-have_torch=$("$py" -c 'import torch; print(int(torch.cuda.is_available()))' 2>/dev/null || echo 0)
-for math in tf32 fp32; do
-  start=$SECONDS
-  ours=$(timeout 120 "$bin/signvote-bench" step --device cuda --math "$math" --width 64 --batch 128 --iters 30 --warmup 5 \
-           --json 2> "$work/step_$math.err") ||
-    { json check="step_$math" status=fail reason="$(tail -1 "$work/step_$math.err")"; failed=1; continue; }
-  peer='{}'
-  if [ "$have_torch" = 1 ]; then
-    peer=$(timeout 180 "$py" "$here/bench/peer_pytorch_resnet18.py" --device cuda --math "$math" --width 64 --batch 128 \
-             --iters 30 --warmup 5 2> "$work/peer_$math.err") ||
-      { json check="step_$math" status=fail reason="PyTorch peer: $(tail -1 "$work/peer_$math.err")"; failed=1; continue; }
-  fi
-  "$py" - "$ours" "$peer" "$math" "$((SECONDS - start))" <<'PY' || failed=1
-import json, sys
-ours, peer, math, secs = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
-out = {"check": f"step_{math}", "model": "resnet18", "width": 64, "batch": 128, "seconds": int(secs),
-       "signvote_images_per_s": round(ours["images_per_s"], 1), "breakdown_ms": ours["breakdown_ms"]}
-if peer:
-    out.update(pytorch_images_per_s=round(peer["images_per_s"], 1), pytorch_memory_format=peer["memory_format"],
-               torch=peer["torch"], ratio=round(ours["images_per_s"] / peer["images_per_s"], 3), target=1.0)
-    out["status"] = "ok" if out["ratio"] >= 1.0 else "below_target"
-else:
-    out["status"] = "no_peer"  # torch with CUDA is not importable here
-print(json.dumps(out))
-PY
-done
-
-# --- the sign kernels against the device's copy bandwidth ------------------------
-if k=$(timeout 120 "$bin/signvote-bench" kernels-cuda --dim 11173962 --workers 27 --reps 30 --json 2> "$work/kernels.err"); then
-  echo "$k" | "$py" -c 'import json,sys; d=json.load(sys.stdin); d["check"]="kernels_vs_copy"; d["target"]=0.8; ok=min(d["momentum_pack_ratio"], d["apply_ratio"])>=0.8; d["status"]="ok" if ok else "below_target"; print(json.dumps(d))'
-else
-  json check=kernels_vs_copy status=fail reason="$(tail -1 "$work/kernels.err")"; failed=1
-fi
-json check=summary status="$([ $failed -eq 0 ] && echo ok || echo fail)" logs="$work"
-exit $failed
+finish
