@@ -49,11 +49,13 @@ else
 fi
 py=${GPU_CHECK_PYTHON:-$(command -v python3 || true)}
 
-summary_done=0
+summary_done=0 broke_at="?"
+set -E
+trap 'broke_at="${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND"' ERR
 on_exit() {  # the last line is the summary, even when this script itself breaks
   local rc=$?
   [ "$summary_done" = 1 ] && return
-  emit check=summary status=fail error="gpu_check.sh stopped at line ${BASH_LINENO[0]} (exit $rc)" \
+  emit check=summary status=fail error="gpu_check.sh stopped (exit $rc) at $broke_at" \
        seconds:=$((SECONDS - start)) logs="$logs"
   exit 1
 }

@@ -93,7 +93,7 @@ preflight() {
     p=$(find_cuda_lib "$lib")
     libs+="${libs:+, }$(jstr "$lib"): $([ -n "$p" ] && jstr "$p" || echo null)"
     # After the bundle's lib/, so the bundle's own libraries (Open MPI) win.
-    [ -n "$p" ] && [[ ":$LD_LIBRARY_PATH:$extra:" != *":$(dirname "$p"):"* ]] && extra+=":$(dirname "$p")"
+    [ -n "$p" ] && [[ ":${LD_LIBRARY_PATH:-}:$extra:" != *":$(dirname "$p"):"* ]] && extra+=":$(dirname "$p")"
   done
   export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}$extra"
   LD_LIBRARY_PATH=${LD_LIBRARY_PATH#:}
@@ -157,10 +157,10 @@ report() {  # report NAME [extra emit args]: the JSON line of the last run_logge
     *) status=fail ;;
   esac
   count "$status" "$name"
-  local extra=()
-  [ "$status" = skipped ] && extra=(skipped="$(last_line "$log")")
-  emit check="$name" status="$status" rc:="$rc" seconds:="$secs" timeout_s:="$limit" last="$(last_line "$log")" \
-       log="$log" ${extra[@]+"${extra[@]}"} "$@"
+  local what=last
+  [ "$status" = skipped ] && what=skipped  # the test's own "Skipped: <reason>" line
+  emit check="$name" status="$status" rc:="$rc" seconds:="$secs" timeout_s:="$limit" "$what=$(last_line "$log")" \
+       log="$log" "$@"
 }
 run_test() {  # run_test NAME WANT_S BINARY_NAME [ARGS...]
   local name=$1 want=$2 exe why
