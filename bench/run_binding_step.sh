@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 width=${1:-64} iters=${2:-20} threads=${3:-1}
-if [ ! -x build/signvote ] || ! compgen -G "build/python/signvote/_signvote*.so" >/dev/null; then
+if [ ! -x build/signvote ] || [ ! -f build/python/signvote/libsignvote_native.so ]; then
   echo "build/signvote or the Python module in build/python is missing: run scripts/setup.sh first" >&2
   exit 1
 fi

@@ -3,7 +3,8 @@
 # and the CMake package, installed under /usr.
 #   Depends: computed by dpkg-shlibdeps from the ELF files (libopenmpi3,
 #            libdnnl3, libyaml-cpp0.7, ...) plus openmpi-bin for mpirun, and
-#            python3 of the ABI the Python module was built for (when it was).
+#            python3 >= 3.9 when the Python package is built (its native
+#            library has a C ABI loaded with ctypes: no Python version pin).
 #   CUDA:    never a hard dependency. No installed executable links a CUDA
 #            library today; should one, dpkg-shlibdeps would stop on the
 #            toolkit's libraries (they belong to no Debian package), so the
@@ -20,7 +21,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # signvote_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "openmpi-bin")
-if(SIGNVOTE_HAVE_PYTHON)  # the module is built for this Python's ABI
+if(SIGNVOTE_HAVE_PYTHON)  # any Python 3 from 3.9 loads the package
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "openmpi-bin, ${SIGNVOTE_PYTHON_DEPENDS}")
 endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-matplotlib, python3-torch")

@@ -23,10 +23,9 @@ PACKAGES=(build-essential cmake g++ pkg-config
 #                       (only a Recommends of libdnnl-dev); without them the
 #                       convolutions use the slower Eigen backend
 #   dpkg-dev file       cpack -G DEB (the Debian package and its ctest)
-#   pybind11-dev python3-dev  the Python module (PyTorch binding, docs/pytorch.md)
 #   SIGNVOTE_OPTIONAL_PACKAGES  what a calling script adds (scripts/test.sh: qemu-user)
 read -r -a extra_opt <<<"${SIGNVOTE_OPTIONAL_PACKAGES:-}"
-OPTIONAL=(ocl-icd-opencl-dev dpkg-dev file pybind11-dev python3-dev "${extra_opt[@]}")
+OPTIONAL=(ocl-icd-opencl-dev dpkg-dev file "${extra_opt[@]}")
 
 not_installed() {  # not_installed PKG...: prints those dpkg does not have
   local p

@@ -13,7 +13,7 @@ DATA=${1:?usage: scripts/train_cifar_pytorch.sh DATA_DIR [WORKERS=7] [extra args
 shift
 WORKERS=7
 if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then WORKERS=$1; shift; fi
-if [ ! -x build/signvote ] || ! compgen -G "build/python/signvote/_signvote*.so" >/dev/null; then
+if [ ! -x build/signvote ] || [ ! -f build/python/signvote/libsignvote_native.so ]; then
   echo "build/signvote or the Python module in build/python is missing: run scripts/setup.sh first" >&2
   exit 1
 fi

@@ -22,14 +22,19 @@
 
 namespace signvote {
 
-// dim floats each; cuda: device pointers on the current CUDA device, with
-// `stream` the cudaStream_t the round's kernels are queued on.
+// dim floats each; cuda: device pointers on CUDA device `device` (-1: the
+// device current when the worker is built), with `stream` the cudaStream_t
+// the round's kernels and host copies are queued on. Every ExternalWorker
+// call that touches device memory makes `device` current for its duration
+// and restores the caller's device after, so a model on cuda:1 works while
+// the caller's current device is 0.
 struct ExternalMemory {
   float* params = nullptr;
   float* grads = nullptr;
   size_t dim = 0;
   MemSpace space = MemSpace::host;
   void* stream = nullptr;
+  int device = -1;
 };
 
 // The job could not start: no server (no_server), or a setup error on some

@@ -13,7 +13,8 @@ import ctypes as _ctypes
 import sys as _sys
 
 # Open MPI loads its components as plugins that look up libmpi's symbols
-# globally; a Python extension is loaded locally, so make libmpi global first.
+# globally; the native library is loaded locally (ctypes' default), so make
+# libmpi global first.
 for _name in ("libmpi.so.40", "libmpi.so"):
     try:
         _ctypes.CDLL(_name, mode=_ctypes.RTLD_GLOBAL)
@@ -26,7 +27,6 @@ from ._signvote import (  # noqa: E402
     JoinError,
     NoServer,
     RunStopped,
-    ToyGradients,
     Worker,
     abort as _abort,
     finalize as _finalize,

@@ -122,13 +122,18 @@ class VoteOptimizer(torch.optim.Optimizer):
             kv.append(f"{k}={_yaml_value(v)}")
         self._stream = None
         if self._device.type == "cuda":
+            # The optimizer's stream: the round's kernels and host copies go
+            # there. step() orders it against the current stream each time.
             self._stream = torch.cuda.current_stream(self._device)
         from . import _mark_joined
         _built = True  # joining from here on, even if it fails: the job is then over
         _mark_joined()
         if self._stream is not None:
-            with torch.cuda.device(self._device):
-                self._w = _core.Worker(kv, self._flat.data_ptr(), self._gflat.data_ptr(), self._n, "cuda",
+            # The native half makes this device current in every call itself
+            # (and restores the caller's after); this is for torch's own calls.
+            index = self._device.index if self._device.index is not None else torch.cuda.current_device()
+            with torch.cuda.device(index):
+                self._w = _core.Worker(kv, self._flat.data_ptr(), self._gflat.data_ptr(), self._n, f"cuda:{index}",
                                        self._stream.cuda_stream)
         else:
             self._w = _core.Worker(kv, self._flat.data_ptr(), self._gflat.data_ptr(), self._n, "cpu", 0)
@@ -209,12 +214,17 @@ class VoteOptimizer(torch.optim.Optimizer):
             raise RuntimeError("signvote: step() after close()")
         self._gather()
         value = 0.0 if loss is None else float(loss.detach().float().mean()) if torch.is_tensor(loss) else float(loss)
-        other = self._stream is not None and torch.cuda.current_stream(self._device) != self._stream
+        current = torch.cuda.current_stream(self._device) if self._stream is not None else None
+        other = current is not None and current != self._stream
         if other:
-            torch.cuda.current_stream(self._device).synchronize()  # the gradients were made on another stream
+            # The gradients were made on the current stream: the round's
+            # kernels and copies (on the optimizer's stream) wait for them.
+            self._stream.wait_stream(current)
         self._w.step(value)
         if other:
-            self._stream.synchronize()  # the update is done before that stream reads the parameters
+            # Whatever the current stream does next (the next forward pass)
+            # sees the updated parameters. No host wait: events only.
+            current.wait_stream(self._stream)
         return loss
 
     def close(self):

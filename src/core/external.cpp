@@ -21,6 +21,7 @@ namespace signvote {
 
 struct ExternalWorker::Impl {
   Config cfg;
+  int device = -1;  // the buffers' CUDA device, current during every call (-1: host memory)
   std::optional<Job> job;
   worker::Problem* problem = nullptr;  // owned by the job's worker
   bool started = false, finished = false;
@@ -68,19 +69,29 @@ ExternalWorker::ExternalWorker(const std::vector<std::string>& settings, const E
   std::unique_ptr<worker::Problem> problem;
   std::string local;  // a bad buffer still joins, so that every rank hears of it
   try {
-    problem = worker::make_external_problem(mem);
+    ExternalMemory m = mem;
+    m.device = impl_->device = worker::resolve_device(mem);
+    problem = worker::make_external_problem(m);
   } catch (const std::exception& e) {
     local = e.what();
   }
   impl_->problem = problem.get();
   impl_->cfg = join_as_worker(settings, mem.dim, local);
   joining([&] {
+    worker::DeviceScope on(impl_->device);  // the engine's buffers go on the parameters' device
     impl_->job.emplace(impl_->cfg, TrainOptions{}, std::move(problem));
     return 0;
   });
 }
 
-ExternalWorker::~ExternalWorker() = default;
+ExternalWorker::~ExternalWorker() {
+  try {
+    worker::DeviceScope on(impl_->device);  // the engine frees its buffers on their device
+    impl_.reset();
+  } catch (const std::exception&) {  // the device could not be set: free them all the same
+    impl_.reset();
+  }
+}
 
 int ExternalWorker::rank() const { return impl_->job->topology().world_rank(); }
 int ExternalWorker::worker_index() const { return impl_->job->topology().worker_index(); }
@@ -99,6 +110,7 @@ void ExternalWorker::resume(uint64_t step, double elapsed_s) {
 
 bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
   auto& I = *impl_;
+  worker::DeviceScope on(I.device);
   I.start();
   if (I.finished)
     throw RunStopped(fmt::format("rank {}: the run ended after step {} ({})", rank(), I.done, I.why_finished), "finished",
@@ -121,6 +133,7 @@ bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
 
 void ExternalWorker::leave() {
   auto& I = *impl_;
+  worker::DeviceScope on(I.device);
   std::exception_ptr start_error;  // a resume mismatch: leave all the same, so that the server ends
   try {
     I.start();
@@ -140,19 +153,22 @@ void ExternalWorker::leave() {
 
 void ExternalWorker::average(float* x, size_t n) {
   const auto& topo = impl_->job->topology();
-  if (n > static_cast<size_t>(INT_MAX)) throw std::invalid_argument("average: more than 2^31-1 values");
+  worker::DeviceScope on(impl_->device);  // x is host memory, but a CUDA-aware MPI may look at the device
+  if (n >  static_cast<size_t>(INT_MAX)) throw std::invalid_argument("average: more than 2^31-1 values");
   SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x, static_cast<int>(n), MPI_FLOAT, MPI_SUM, topo.workers_comm()));
   const float w = 1.f / static_cast<float>(topo.workers());
   for (size_t i = 0; i < n; ++i) x[i] *= w;
 }
 
 std::vector<float> ExternalWorker::momentum() {
+  worker::DeviceScope on(impl_->device);
   impl_->wrk().sync_state(false);
   const auto m = impl_->wrk().state().m;
   return {m.begin(), m.end()};
 }
 
 void ExternalWorker::set_momentum(const float* m, size_t n) {
+  worker::DeviceScope on(impl_->device);
   const auto dst = impl_->wrk().state().m;
   if (n != dst.size())
     throw std::invalid_argument(fmt::format("momentum of {} values, but the parameters have {}", n, dst.size()));

@@ -2,10 +2,46 @@
 
 #include "signvote/aligned_buffer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <stdexcept>
+#include <string>
+
+#ifdef SIGNVOTE_CUDA_WORKERS
+#include <cuda_runtime_api.h>
+
+#include "kernels/cuda_check.h"
+#endif
 
 namespace signvote::worker {
 namespace {
+
+[[noreturn]] void no_cuda_workers() {
+  throw std::invalid_argument("external worker: cuda tensors, but this signvote was built without the cuda workers");
+}
+
+#ifdef SIGNVOTE_CUDA_WORKERS
+// n floats between the caller's device buffer and a host mirror, queued on
+// the worker's stream, then that stream is waited for. So the copy follows
+// the round's kernels and whatever the stream was told to wait for
+// (torch.py makes it wait for PyTorch's current stream), which a cudaMemcpy
+// on the legacy stream does not: PyTorch's streams are non-blocking.
+void copy_on_stream(float* dst, const float* src, size_t n, cudaMemcpyKind kind, void* stream) {
+  const auto s = static_cast<cudaStream_t>(stream);
+  SV_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), kind, s));
+  SV_CUDA_CHECK(cudaStreamSynchronize(s));
+}
+
+// Device memory (or managed memory) of device `device`, else why not.
+std::string check_on_device(const float* p, int device, const char* what) {
+  cudaPointerAttributes a{};
+  SV_CUDA_CHECK(cudaPointerGetAttributes(&a, p));
+  const bool dev = a.type == cudaMemoryTypeDevice || a.type == cudaMemoryTypeManaged;
+  if (dev && a.device == device) return {};
+  return std::string("external worker: the ") + what + " are not memory of cuda:" + std::to_string(device) +
+         (dev ? " (they are on cuda:" + std::to_string(a.device) + ")" : " (host memory)");
+}
+#endif
 
 class ExternalProblem final : public Problem {
  public:
@@ -23,10 +59,20 @@ class ExternalProblem final : public Problem {
   }
   void* cuda_stream() override { return m_.stream; }
   void pull(Flat f) override {
-    if (!host() && f != Flat::buffers) copy_floats(mirror(f), MemSpace::host, device(f).data(), MemSpace::cuda, m_.dim);
+    if (host() || f == Flat::buffers) return;
+#ifdef SIGNVOTE_CUDA_WORKERS
+    copy_on_stream(mirror(f), device(f).data(), m_.dim, cudaMemcpyDeviceToHost, m_.stream);
+#else
+    no_cuda_workers();
+#endif
   }
   void push(Flat f) override {
-    if (!host() && f != Flat::buffers) copy_floats(device(f).data(), MemSpace::cuda, mirror(f), MemSpace::host, m_.dim);
+    if (host() || f == Flat::buffers) return;
+#ifdef SIGNVOTE_CUDA_WORKERS
+    copy_on_stream(device(f).data(), mirror(f), m_.dim, cudaMemcpyHostToDevice, m_.stream);
+#else
+    no_cuda_workers();
+#endif
   }
   StepResult compute(uint64_t) override { return result_; }
   // The caller keeps its own data order and RNG state.
@@ -44,11 +90,27 @@ class ExternalProblem final : public Problem {
 
 }  // namespace
 
+int resolve_device(const ExternalMemory& mem) {
+  if (mem.space == MemSpace::host) return -1;
+#ifdef SIGNVOTE_CUDA_WORKERS
+  int device = mem.device;
+  if (device < 0) SV_CUDA_CHECK(cudaGetDevice(&device));
+  for (const auto& [p, what] : {std::pair{mem.params, "parameters"}, std::pair{mem.grads, "gradients"}}) {
+    if (p == nullptr) continue;  // make_external_problem names it
+    if (auto why = check_on_device(p, device, what); !why.empty()) throw std::invalid_argument(why);
+  }
+  return device;
+#else
+  no_cuda_workers();
+#endif
+}
+
 std::unique_ptr<Problem> make_external_problem(const ExternalMemory& mem) {
   if (mem.params == nullptr || mem.grads == nullptr || mem.dim == 0)
     throw std::invalid_argument("external worker: parameters and gradients must be non-empty buffers");
-  if (mem.space == MemSpace::cuda && !cuda_built())
-    throw std::invalid_argument("external worker: cuda tensors, but this signvote was built without the cuda workers");
+#ifndef SIGNVOTE_CUDA_WORKERS
+  if (mem.space == MemSpace::cuda) no_cuda_workers();
+#endif
   return std::make_unique<ExternalProblem>(mem);
 }
 
@@ -56,5 +118,28 @@ void set_external_result(Problem& p, float loss, uint32_t correct, uint32_t samp
   auto& e = dynamic_cast<ExternalProblem&>(p);
   e.result_ = StepResult{loss, correct, samples};
 }
+
+#ifdef SIGNVOTE_CUDA_WORKERS
+DeviceScope::DeviceScope(int device) {
+  if (device < 0) return;
+  int current = 0;
+  SV_CUDA_CHECK(cudaGetDevice(&current));
+  if (current == device) return;
+  SV_CUDA_CHECK(cudaSetDevice(device));
+  previous_ = current;
+}
+
+DeviceScope::~DeviceScope() {
+  if (previous_ < 0) return;
+  try {  // no throw from a destructor: the caller's device stays wrong, said once
+    SV_CUDA_CHECK(cudaSetDevice(previous_));
+  } catch (const std::exception& e) {
+    spdlog::error("external worker: could not restore cuda:{} as the current device: {}", previous_, e.what());
+  }
+}
+#else
+DeviceScope::DeviceScope(int) {}
+DeviceScope::~DeviceScope() = default;
+#endif
 
 }  // namespace signvote::worker

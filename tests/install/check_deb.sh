@@ -26,8 +26,11 @@ for f in ./usr/bin/signvote ./usr/bin/signvote-bench ./usr/bin/signvote-mpirun .
 done
 if [ "$python" = ON ]; then
   grep -q "python3 (>= 3" <<<"$depends" || { echo "deb: Depends lacks python3" >&2; exit 1; }
+  ! grep -q "python3 (<<" <<<"$depends" || { echo "deb: python3 pinned to one minor version (the module has no Python ABI)" >&2; exit 1; }
+  ! grep -q "libsignvote_test_hooks" <<<"$files" || { echo "deb: the tests' helper library is packaged" >&2; exit 1; }
   grep -q " ./usr/lib/python3/dist-packages/signvote/__init__.py\$" <<<"$files" &&
-    grep -Eq " ./usr/lib/python3/dist-packages/signvote/_signvote\.cpython-[0-9]+-.*\.so\$" <<<"$files" ||
+    grep -q " ./usr/lib/python3/dist-packages/signvote/_signvote.py\$" <<<"$files" &&
+    grep -q " ./usr/lib/python3/dist-packages/signvote/libsignvote_native.so\$" <<<"$files" ||
     { echo "deb: the Python package is missing from usr/lib/python3/dist-packages/signvote" >&2; exit 1; }
 fi
 echo "deb: $(basename "$deb") ok"

@@ -1,30 +1,50 @@
 #!/usr/bin/env python3
 """The PyTorch binding's tests, run from ctest (tests/python/CMakeLists.txt):
 
-    run_binding_test.py CASE --signvote BIN --mpiexec BIN --pythonpath DIR --work DIR [--fixture BIN]
+    run_binding_test.py CASE --signvote BIN --pythonpath DIR [--work DIR] [--mpiexec BIN | --mpirun "CMD ARGS"]
+                        [--fixture BIN] [--hooks LIB] [--python BIN]
 
 Each case launches real MPI jobs: `signvote serve` with PyTorch workers
 (MPMD), and for comparisons the C++ workers (`signvote train`). Every job
-has a timeout, so a hang is a failure.
+has a timeout, so a hang is a failure. A case that cannot run here prints
+"Skipped: <why>" and exits 77.
+
+Standalone (scripts/gpu_check.sh, from a source tree or a GPU bundle):
+
+    python3 tests/python/run_binding_test.py cuda --signvote BIN --pythonpath DIR [--work DIR] [--mpirun "mpirun ..."]
+
+--pythonpath: the folder holding the `signvote` package (build/python);
+--hooks: libsignvote_test_hooks.so (default: next to this file, then
+build/tests/python); --python: the workers' interpreter (default: this
+one); --mpirun: the launcher with its options, one string (default:
+MPIEXEC --oversubscribe --allow-run-as-root --mca pml ob1 --bind-to none).
 """
 import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+
+import test_hooks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 A = None
 
 
 def mpirun(*parts):
+    if A.mpirun:
+        return [*shlex.split(A.mpirun), *parts]
     return [A.mpiexec, "--oversubscribe", "--allow-run-as-root", "--mca", "pml", "ob1", "--bind-to", "none", *parts]
 
 
 def run(cmd, timeout=240, want_ok=True):
-    env = dict(os.environ, PYTHONPATH=A.pythonpath, OMP_NUM_THREADS="1")
+    # the workers import signvote from --pythonpath and the test hooks
+    # (test_hooks.py, beside them) load the library named here
+    env = dict(os.environ, PYTHONPATH=A.pythonpath, OMP_NUM_THREADS="1", SIGNVOTE_TEST_HOOKS=A.hooks)
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     out = p.stdout + p.stderr
@@ -50,7 +70,7 @@ aggregation: {{method: majority_vote}}
 
 
 def python_workers(n, *args):
-    return ["-np", str(n), "/usr/bin/python3", os.path.join(HERE, "worker_toy.py"), *args]
+    return ["-np", str(n), A.python, os.path.join(HERE, "worker_toy.py"), *args]
 
 
 def serve(cfg, servers=1, metrics=None):
@@ -117,21 +137,34 @@ def case_cuda():
     # gradients: CUDA contracts b*m + (1-b)*g into FMAs, so a momentum near 0
     # may take the other sign; the weights agree to atol + rtol|ref| but for
     # at most 0.1% of the coordinates (each differs by a few lr then).
+    # Runs: cuda:0 with the optimizer on the current stream; then, with the
+    # gradients made on a side stream (the optimizer's stream must wait for
+    # it, and it for the update), cuda:1 while cuda:0 is current when two
+    # GPUs are visible, else cuda:0 again.
     import torch
     if not torch.cuda.is_available():
         print("Skipped: torch sees no CUDA device")
         sys.exit(77)
     cfg = toy_yaml("toy_cuda")
+    gpus = torch.cuda.device_count()
+    runs = [("cpu", []), ("cuda:0", [])]
+    if gpus >= 2:
+        runs.append(("cuda:1", ["--current-device", "0", "--side-stream"]))
+    else:
+        runs.append(("cuda:0", ["--side-stream"]))
+        print("one GPU visible: the cuda:1 run (cuda:0 current) is left out")
     xs = {}
-    for dev in ("cpu", "cuda"):
-        d = os.path.join(A.work, f"x_{dev}")
+    for i, (dev, opts) in enumerate(runs):
+        d = os.path.join(A.work, f"x_{i}_{dev.replace(':', '')}")
         os.makedirs(d, exist_ok=True)
-        run(mpirun(*serve(cfg), *python_workers(3, cfg, "--device", dev, "--save-x", d, "--set", "model.dim=10007")))
-        xs[dev] = torch.load(os.path.join(d, "x0.pt"))
-    ref, got = xs["cpu"], xs["cuda"]
-    bad = ((got - ref).abs() > 1e-6 + 1e-5 * ref.abs()).float().mean().item()
-    print(f"coordinates outside atol 1e-6 + rtol 1e-5: {100 * bad:.3f}%")
-    assert bad <= 0.001, "FAIL: the CUDA binding's weights differ from the CPU binding's"
+        run(mpirun(*serve(cfg), *python_workers(3, cfg, "--device", dev, *opts, "--save-x", d,
+                                                "--set", "model.dim=10007")))
+        xs[i] = torch.load(os.path.join(d, "x0.pt"))
+    ref = xs[0]
+    for i in range(1, len(runs)):
+        bad = ((xs[i] - ref).abs() > 1e-6 + 1e-5 * ref.abs()).float().mean().item()
+        print(f"{runs[i][0]} {' '.join(runs[i][1])}: coordinates outside atol 1e-6 + rtol 1e-5: {100 * bad:.3f}%")
+        assert bad <= 0.001, f"FAIL: the CUDA binding's weights ({runs[i][0]}) differ from the CPU binding's"
 
 
 def expect_errors(out, elapsed, cls, cause, rank, text, count=3):
@@ -224,7 +257,7 @@ def case_cnn():
     cfg = os.path.join(A.work, "cnn.yaml")
     with open(cfg, "w") as f:
         f.write("run: {steps: 80, log_every: 20, hash_every: 10}\naggregation: {method: majority_vote}\n")
-    out, _ = run(mpirun(*serve(cfg), "-np", "3", "/usr/bin/python3", os.path.join(HERE, "worker_cnn.py"), data), 400)
+    out, _ = run(mpirun(*serve(cfg), "-np", "3", A.python, os.path.join(HERE, "worker_cnn.py"), data), 400)
     acc, first, last = map(float, re.search(r"^CNN (\S+) (\S+) (\S+)", out, re.M).groups())
     print(f"test accuracy {acc:.3f}, loss {first:.3f} -> {last:.3f}")
     assert acc >= 0.6 and last < 0.5 * first, "FAIL: the CNN did not learn the fixture"
@@ -235,14 +268,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case")
     ap.add_argument("arg", nargs="*")
-    for k in ("--signvote", "--mpiexec", "--pythonpath", "--work", "--fixture"):
+    for k in ("--signvote", "--pythonpath", "--work", "--fixture", "--hooks", "--mpirun"):
         ap.add_argument(k, default="")
+    ap.add_argument("--mpiexec", default="mpirun")
+    ap.add_argument("--python", default=sys.executable)
     A = ap.parse_args()
     try:
         import torch  # noqa: F401
     except ImportError:
-        print("Skipped: /usr/bin/python3 has no torch (apt-get install python3-torch)")
+        print(f"Skipped: {A.python} has no torch (apt-get install python3-torch)")
         sys.exit(77)
+    A.hooks = os.path.abspath(A.hooks) if A.hooks else test_hooks.find_library()
+    A.signvote, A.pythonpath = os.path.abspath(A.signvote), os.path.abspath(A.pythonpath)
+    A.work = os.path.abspath(A.work) if A.work else tempfile.mkdtemp(prefix="signvote-binding-")
     os.makedirs(A.work, exist_ok=True)
     if A.case == "identical":
         case_identical(A.arg[0], int(A.arg[1]), len(A.arg) > 2 and A.arg[2] == "adversary")

@@ -2,10 +2,12 @@
 
     worker_toy.py CONFIG [--method M] [--lr X] [--nan-at STEP] [--leave-at STEP]
                   [--extra N] [--save DIR] [--resume DIR] [--set k=v ...]
+                  [--device cpu|cuda:N [--current-device K] [--side-stream] --save-x DIR]
 
-The gradients come from the C++ worker's own quadratic (signvote.ToyGradients:
-same RNG stream as `signvote train` gives this worker), so the updates can
-be compared bit for bit with the C++ path. Prints one line per outcome:
+The gradients come from the C++ worker's own quadratic (test_hooks.ToyGradients,
+a test-only library: same RNG stream as `signvote train` gives this worker),
+so the updates can be compared bit for bit with the C++ path. Prints one
+line per outcome:
   HASH <worker> <step> <hex>            the weight hash after the last step
   ERROR <worker> <Class> <cause> <rank> <message>   a signvote exception
 """
@@ -17,6 +19,7 @@ import torch
 
 import signvote
 from signvote.torch import VoteOptimizer
+from test_hooks import ToyGradients  # beside this file; the library: $SIGNVOTE_TEST_HOOKS
 
 
 def main():
@@ -35,10 +38,15 @@ def main():
     ap.add_argument("--extra", type=int, default=0, help="worker 1 has this many more parameters")
     ap.add_argument("--save", default="")
     ap.add_argument("--resume", default="")
-    ap.add_argument("--device", default="cpu", help="cpu or cuda: where the parameters live")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: where the parameters live")
+    ap.add_argument("--current-device", type=int, default=-1, help="cuda: this device is current throughout")
+    ap.add_argument("--side-stream", action="store_true",
+                    help="cuda: the gradients are made on a stream other than the optimizer's")
     ap.add_argument("--save-x", default="", help="write the final weights to DIR/x<worker>.pt")
     ap.add_argument("--set", action="append", default=[])
     a = ap.parse_args()
+    if a.current_device >= 0:
+        torch.cuda.set_device(a.current_device)
     cfg = dict(kv.split("=", 1) for kv in a.set)
     dim = int(cfg.get("model.dim", 0)) or 1000
     rank, _ = signvote.world()
@@ -54,7 +62,8 @@ def main():
         opt = VoteOptimizer([x], method=method, lr=lr, momentum=0.9, betas=(0.9, 0.99),
                             weight_decay=a.wd, settings=settings)
         w = opt.worker_index
-        toy = signvote.ToyGradients(a.config, w)
+        toy = ToyGradients(a.config, w)
+        side = cuda_streams(a, x.device)
         if a.resume:
             state = torch.load(os.path.join(a.resume, f"worker{w}.pt"))
             with torch.no_grad():
@@ -79,6 +88,11 @@ def main():
             if a.nan_at and step == a.nan_at and w == a.nan_worker:
                 x.grad[7] = float("nan")
             opt.step(loss=loss)
+            if a.current_device >= 0 and torch.cuda.current_device() != a.current_device:
+                raise SystemExit(f"FAIL: step() left cuda:{torch.cuda.current_device()} current, "
+                                 f"not cuda:{a.current_device}")
+        if side is not None:
+            torch.cuda.current_stream(x.device).synchronize()
         if a.save:
             torch.save({"x": x.detach().clone(), "opt": opt.state_dict()}, os.path.join(a.save, f"worker{w}.pt"))
         if a.save_x:
@@ -89,6 +103,21 @@ def main():
         print(f"ERROR {rank} {type(e).__name__} {getattr(e, 'cause', '-')} {getattr(e, 'rank', '-')} {e}", flush=True)
         return 1
     return 0
+
+
+def cuda_streams(a, device):
+    """--side-stream: after the optimizer took its stream, a new stream
+    becomes the current stream of the parameters' device, so the gradients
+    and the reads of x run there; --current-device stays current (a stream
+    made current also makes its device current: set it back)."""
+    if not a.side_stream:
+        return None
+    side = torch.cuda.Stream(device=device)
+    torch.cuda.set_stream(side)
+    if a.current_device >= 0:
+        torch.cuda.set_device(a.current_device)
+    assert torch.cuda.current_stream(device) == side
+    return side
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+// libsignvote_native.so, module-level part of python/native_api.h: the
+// last-error record, MPI, the weight hash. The worker: native_worker.cpp.
+#include "native_api.h"
+#include "native_guard.h"
+
+#include "comm/mpi_check.h"
+#include "signvote/sign_kernels.h"
+
+#include <fmt/format.h>
+#include <mpi.h>
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace signvote::native {
+namespace {
+
+struct LastError {
+  std::string message, cause;
+  int rank = -1;
+};
+thread_local LastError t_error;
+
+// MPI_Init_thread once per process (a script that already initialised MPI,
+// with mpi4py say, is left alone).
+bool g_we_initialised = false;
+
+bool mpi_running() {
+  int up = 0, down = 0;
+  SV_MPI_CHECK(MPI_Initialized(&up));
+  SV_MPI_CHECK(MPI_Finalized(&down));
+  return up && !down;
+}
+
+}  // namespace
+
+void ensure_mpi() {
+  int up = 0;
+  SV_MPI_CHECK(MPI_Initialized(&up));
+  if (up) return;
+  int provided = 0;  // checked by hand: the usual cause deserves its own message
+  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    throw std::runtime_error("signvote: MPI_Init_thread failed (run under mpirun)");
+  SV_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+  int rank = 0;
+  SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [rank {}] [%l] %v", rank));
+  g_we_initialised = true;
+}
+
+int fail(int kind, const char* message, std::string cause, int rank) {
+  t_error = LastError{message, std::move(cause), rank};
+  return kind;
+}
+
+}  // namespace signvote::native
+
+using namespace signvote::native;
+
+extern "C" {
+
+int sv_last_error(const char** message, const char** cause, int* rank) {
+  if (message) *message = t_error.message.c_str();
+  if (cause) *cause = t_error.cause.c_str();
+  if (rank) *rank = t_error.rank;
+  return SV_OK;
+}
+
+int sv_abi_version(void) { return 1; }
+
+int sv_world(int* rank, int* size) {
+  return guarded([&] {
+    need(rank, "rank"), need(size, "size");
+    ensure_mpi();
+    SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, rank));
+    SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, size));
+  });
+}
+
+int sv_finalize(void) {
+  return guarded([] {
+    if (g_we_initialised && mpi_running()) SV_MPI_CHECK(MPI_Finalize());
+  });
+}
+
+int sv_mpi_running(int* running) {
+  return guarded([&] { need(running, "running"), *running = mpi_running() ? 1 : 0; });
+}
+
+int sv_abort(int code) {
+  return guarded([&] { SV_MPI_CHECK(MPI_Abort(MPI_COMM_WORLD, code)); });
+}
+
+int sv_hash_floats(const float* x, size_t n, uint64_t* hash) {
+  return guarded([&] {
+    need(hash, "hash");
+    if (n > 0) need(x, "x");
+    *hash = signvote::hash_floats(x, n);
+  });
+}
+
+int sv_isa(const char** name) {
+  return guarded([&] {
+    need(name, "name");
+    *name = signvote::kernels::isa_name(signvote::kernels::ops_named("auto").isa);
+  });
+}
+
+}  // extern "C"
