@@ -14,6 +14,7 @@ class CudaUpdate final : public StepUpdate {
       : m_(m), lr_(lr), wd_(wd), stream_(static_cast<cudaStream_t>(m.cuda_stream())), mom_(m.num_params()),
         bits_(kernels::packed_words(m.num_params())), nans_(1) {
     SV_CUDA_CHECK(cudaMemsetAsync(mom_.data(), 0, mom_.size() * sizeof(float), stream_));
+    kc::reset_counters(nans_.data(), nans_.size(), stream_);  // the packs add to it; never read here
   }
   void run() override {
     const size_t n = m_.num_params();

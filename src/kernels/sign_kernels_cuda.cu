@@ -99,14 +99,17 @@ void launch_tally(const std::uint32_t* votes, std::size_t W, std::size_t stride,
 template <int Mode>
 void launch_pack(float* x, const float* g, std::size_t n, float beta, float beta2, std::uint32_t* out,
                  unsigned long long* nan_count, cudaStream_t stream) {
-  SV_CUDA_CHECK(cudaMemsetAsync(nan_count, 0, sizeof(unsigned long long), stream));
-  if (n == 0) return;
+  if (n == 0) return;  // adds 0 to *nan_count
   pack_kernel<Mode><<<grid_for(packed_words(n) * 32u), kBlock, 0, stream>>>(
       x, g, n, beta, 1.0f - beta, beta2, 1.0f - beta2, out, nan_count);
   SV_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace
+
+void reset_counters(unsigned long long* counters, std::size_t n, cudaStream_t stream) {
+  if (n) SV_CUDA_CHECK(cudaMemsetAsync(counters, 0, n * sizeof(unsigned long long), stream));
+}
 
 void pack(const float* x, std::size_t n, std::uint32_t* out, unsigned long long* nan_count,
           cudaStream_t stream) {

@@ -16,15 +16,22 @@
 
 namespace signvote::kernels::cuda {
 
-// x (n,) float -> out (packed_words(n),) uint32 (same bits as CPU pack).
-// *nan_count (device, one value) is zeroed, then set to the NaN count of x.
+// NaN counters: every pack launcher ADDS the NaN count of the values it
+// packs to *nan_count (device memory, one unsigned long long, atomicAdd) and
+// never zeroes it, so no memset sits inside a round or a timed loop. The
+// caller zeroes its counters (reset_counters) before the first launch and
+// after each read.
+// counters (n,) = 0, queued on `stream`.
+void reset_counters(unsigned long long* counters, std::size_t n, cudaStream_t stream);
+// x (n,) float -> out (packed_words(n),) uint32 (same bits as CPU pack);
+// *nan_count += NaNs of x.
 void pack(const float* x, std::size_t n, std::uint32_t* out, unsigned long long* nan_count,
           cudaStream_t stream);
-// m (n,) = beta*m + (1-beta)*g in place, then pack(m) -> out; *nan_count as pack.
+// m (n,) = beta*m + (1-beta)*g in place, then pack(m) -> out; *nan_count += NaNs of m.
 void momentum_pack(float* m, const float* g, std::size_t n, float beta, std::uint32_t* out,
                    unsigned long long* nan_count, cudaStream_t stream);
 // Lion: pack(beta1*m + (1-beta1)*g) -> out, then m = beta2*m + (1-beta2)*g;
-// *nan_count = NaNs of the packed values (CPU twin: SignOps::lion_pack).
+// *nan_count += NaNs of the packed values (CPU twin: SignOps::lion_pack).
 void lion_pack(float* m, const float* g, std::size_t n, float beta1, float beta2, std::uint32_t* out,
                unsigned long long* nan_count, cudaStream_t stream);
 // x (n,) -= lr * (s + wd*x), s = +-1 from bits (packed_words(n),).

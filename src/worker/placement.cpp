@@ -1,25 +1,66 @@
 #include "worker/placement.h"
 
+#include "comm/gpu_plan.h"
+#include "comm/mpi_check.h"
 #include "signvote/device.h"
 
 #include <fmt/format.h>
 
 #include <stdexcept>
 
+#ifdef SIGNVOTE_CUDA_WORKERS
+#include <cuda_runtime_api.h>
+
+#include "kernels/cuda_check.h"
+#endif
+
 namespace signvote::worker {
+namespace {
+
+std::string host_name() {
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  SV_MPI_CHECK(MPI_Get_processor_name(name, &len));
+  return std::string(name, static_cast<size_t>(len));
+}
+
+}  // namespace
+
+#ifdef SIGNVOTE_CUDA_WORKERS
+std::string gpu_identity(int device) {
+  cudaDeviceProp p{};
+  SV_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+  unsigned char bytes[16];
+  for (int i = 0; i < 16; ++i) bytes[i] = static_cast<unsigned char>(p.uuid.bytes[i]);
+  std::string id = comm::format_gpu_uuid(bytes);
+  if (!id.empty()) return id;
+  char bus[32] = {};  // "0000:3b:00.0": unique within a host only
+  SV_CUDA_CHECK(cudaDeviceGetPCIBusId(bus, sizeof bus, device));
+  return host_name() + "/" + bus;
+}
+#else
+// No cuda workers in this build (make_cuda_engine throws later): the
+// visible index on this host stands in for the identity.
+std::string gpu_identity(int device) { return fmt::format("{}/visible device {}", host_name(), device); }
+#endif
 
 int place_on_gpu(const Config& cfg, const comm::Topology& topo) {
-  std::string why;
-  const int gpus = cuda_device_count(&why);
   const int rank = topo.world_rank();
-  if (gpus == 0) throw std::runtime_error(fmt::format("no CUDA device visible to rank {} ({})", rank, why));
-  const int local = topo.local_worker_index(), count = topo.local_workers();
-  if (count > gpus && !cfg.model.share_gpus)
-    throw std::runtime_error(fmt::format(
-        "rank {}: {} worker ranks on this node but {} visible GPU(s); start one worker rank per GPU, or set "
-        "model.share_gpus: true",
-        rank, count, gpus));
-  return local % gpus;
+  std::string why, error, id;
+  const int gpus = cuda_device_count(&why);
+  const int device = gpus > 0 ? topo.local_worker_index() % gpus : -1;
+  if (gpus == 0) error = fmt::format("no CUDA device visible to rank {} ({})", rank, why);
+  try {
+    if (device >= 0) id = gpu_identity(device);
+  } catch (const std::exception& e) {
+    error = fmt::format("rank {}: visible CUDA device {}: {}", rank, device, e.what());
+  }
+  // Every worker takes part (an empty id: this rank failed), then decides.
+  const auto ids = comm::allgather_strings(topo.workers_comm(), id);
+  if (!error.empty()) throw std::runtime_error(error);
+  const comm::GpuPlan plan = comm::plan_gpus(ids, cfg.model.share_gpus, topo.worker_rank(0));
+  if (!plan.error.empty()) throw std::runtime_error(plan.error);
+  return device;
 }
 
 }  // namespace signvote::worker

@@ -1,15 +1,32 @@
-// Which GPU a cuda worker rank uses: its index among the worker ranks of
-// its node (Topology::local_worker_index), over the devices the process
-// sees (CUDA_VISIBLE_DEVICES applies). Throws std::runtime_error with one
-// line naming the rank when no device is visible, or when the node has
-// more worker ranks than GPUs and model.share_gpus is false.
+// Which GPU a cuda worker rank uses, and whether worker ranks share GPUs.
+//
+// Each worker takes visible device local_worker_index % (visible devices)
+// (CUDA_VISIBLE_DEVICES applies), then, collective over workers_comm, the
+// identities of every worker's GPU (gpu_identity) are gathered and
+// comm::plan_gpus decides: GPUs count as shared only when two ranks hold
+// the same identity, never from device counts (with --gpus-per-task=1 each
+// rank sees one GPU, a different one). Throws std::runtime_error with one
+// line naming the rank when no device is visible to it, or when two ranks
+// hold one GPU and model.share_gpus is false (every worker throws that
+// same line).
+//
+// Collective: every worker rank must call it (the ranks that fail locally
+// still take part in the gather before throwing).
 #pragma once
 
 #include "comm/topology.h"
 #include "signvote/config.h"
 
+#include <string>
+
 namespace signvote::worker {
 
 int place_on_gpu(const Config& cfg, const comm::Topology& topo);
+
+// A globally unique name of CUDA device `device` (an index among the
+// visible devices): its UUID as nvidia-smi prints it ("GPU-8-4-4-4-12"),
+// or "<host>/<PCI bus id>" when the driver reports no UUID. Throws
+// std::runtime_error (SV_CUDA_CHECK) for a bad index.
+std::string gpu_identity(int device);
 
 }  // namespace signvote::worker

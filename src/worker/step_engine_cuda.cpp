@@ -1,13 +1,15 @@
 // The cuda StepEngine (step_engine.h): Signum, the vote's copies and the
 // fp32 baseline on the device of the worker's model.
 #include "comm/cuda_aware.h"
+#include "comm/gpu_plan.h"
 #include "comm/mpi_check.h"
-#include "comm/nccl_check.h"
+#include "comm/nccl_comm.h"
 #include "kernels/dense_kernels_cuda.h"
 #include "kernels/device_buffer.h"
 #include "kernels/sign_kernels_cuda.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/device.h"
+#include "worker/placement.h"
 #include "worker/step_engine.h"
 
 #include <spdlog/spdlog.h>
@@ -24,6 +26,7 @@ using kernels::packed_words;
 
 // NaN counters: one per range of the server shards or of the all-to-all
 // chunks (one per worker), whichever transport the round uses, plus one.
+// The pack kernels add to them; read_nans zeroes the slots it read.
 size_t slot_count(const VoteClient& client, const comm::Topology& topo) {
   return std::max<size_t>(client.shards(), static_cast<size_t>(topo.workers())) + 1;
 }
@@ -35,6 +38,7 @@ class CudaEngine final : public StepEngine {
       : p_(p), topo_(topo), opt_(opt), stream_(static_cast<cudaStream_t>(p.cuda_stream())), d_(p.params().size()),
         bits_(packed_words(d_)), host_bits_(packed_words(d_)), nans_(slot_count(client, topo)),
         host_nans_(slot_count(client, topo)) {
+    kc::reset_counters(nans_.data(), nans_.size(), stream_);
     if (vote) {
       m_ = kc::DeviceBuffer<float>(d_), hm_ = AlignedBuffer<float>(d_);
       SV_CUDA_CHECK(cudaMemsetAsync(m_.data(), 0, d_ * sizeof(float), stream_));
@@ -47,11 +51,6 @@ class CudaEngine final : public StepEngine {
       spdlog::info("cuda workers: CUDA-aware MPI {}; votes are staged through page-locked host memory ({} bytes each way)",
                    comm::mpi_cuda_aware() ? "reported" : "not reported", 4 * packed_words(d_));
   }
-  ~CudaEngine() override {
-    if (nccl_) ncclCommDestroy(*nccl_);  // no throw from a destructor
-    if (node_nccl_) ncclCommDestroy(*node_nccl_);
-  }
-
   // Signum or Lion on the device for [offset, offset + n) of m and g.
   void pack_rule(const SignRule& rule, size_t offset, size_t n, const float* g, std::uint32_t* words,
                  unsigned long long* nans) {
@@ -130,9 +129,9 @@ class CudaEngine final : public StepEngine {
               1.f / static_cast<float>(topo_.local_workers()));
   }
 
-  // NCCL needs one GPU per rank ("Duplicate GPU detected" otherwise): with
-  // model.share_gpus and more worker ranks than GPUs on a node, the sum goes
-  // through the host and MPI instead.
+  // NCCL needs one GPU per rank ("Duplicate GPU detected" otherwise): when
+  // two worker ranks hold one GPU (model.share_gpus), the sum goes through
+  // the host and MPI instead.
   void allreduce_grads() override {
     sum_grads(topo_.workers_comm(), topo_.worker_index(), topo_.workers(), nccl_, 1.f);
   }
@@ -169,18 +168,21 @@ class CudaEngine final : public StepEngine {
     copy_async(dst, src, count, kind);
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  // Waits for the queued work; the NaN counters of the first n launches.
+  // Waits for the queued work; the NaN counters of the first n launches,
+  // which are then zeroed (one memset, queued before the next round's packs).
   size_t read_nans(size_t n) {
     copy_async(host_nans_.data(), nans_.data(), n, cudaMemcpyDeviceToHost);
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    kc::reset_counters(nans_.data(), n, stream_);
     size_t total = 0;
     for (size_t i = 0; i < n; ++i) total += host_nans_.data()[i];
     return total;
   }
   // g = scale * (sum of g over the ranks of `mpi`, this one `rank` of
   // `size`): NCCL on the device (its communicator made at the first call),
-  // or MPI through the host mirror when GPUs are shared.
-  void sum_grads(MPI_Comm mpi, int rank, int size, std::optional<ncclComm_t>& nccl, float scale) {
+  // or MPI through the host mirror when GPUs are shared. NCCL failures and
+  // timeouts abort the communicator and throw (comm/nccl_comm.h).
+  void sum_grads(MPI_Comm mpi, int rank, int size, std::optional<comm::NcclComm>& nccl, float scale) {
     if (!path_chosen_) choose_allreduce();
     if (shared_gpus_) {
       p_.pull(Flat::grads);
@@ -190,33 +192,33 @@ class CudaEngine final : public StepEngine {
       p_.push(Flat::grads);
       return;
     }
-    if (!nccl) nccl = init_nccl(mpi, rank, size);
+    if (!nccl) nccl.emplace(mpi, rank, size);
     float* g = p_.device(Flat::grads).data();
-    SV_NCCL_CHECK(ncclAllReduce(g, g, d_, ncclFloat, ncclSum, *nccl, stream_));
+    nccl->all_reduce_sum(g, d_, stream_);
     if (scale != 1.f) kc::scale(g, d_, scale, stream_);
-    SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    nccl->synchronize(stream_);  // the stream's work, polled with NCCL's error state and a deadline
   }
 
   // Collective, at the first all-reduce (never while workers are still being
-  // built: a worker that failed there would leave the others waiting). Any
-  // node with more worker ranks than GPUs sends every worker through MPI.
+  // built: a worker that failed there would leave the others waiting). The
+  // GPUs' identities, not their counts, decide (comm/gpu_plan.h): two worker
+  // ranks anywhere on one GPU send every worker through MPI. The identities
+  // are gathered again here, not taken from placement: PyTorch workers
+  // (external problems) choose their own device.
   void choose_allreduce() {
-    int shared = topo_.local_workers() > cuda_device_count() ? 1 : 0;
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &shared, 1, MPI_INT, MPI_MAX, topo_.workers_comm()));
-    shared_gpus_ = shared != 0;
+    int device = 0;
+    SV_CUDA_CHECK(cudaGetDevice(&device));
+    const auto ids = comm::allgather_strings(topo_.workers_comm(), gpu_identity(device));
+    const comm::GpuPlan plan = comm::plan_gpus(ids, true, topo_.worker_rank(0));
+    shared_gpus_ = plan.shared;
     path_chosen_ = true;
-    if (topo_.worker_index() == 0)
-      spdlog::info("cuda workers: fp32 sums (all-reduce baseline, node average) through {}", shared_gpus_ ? "MPI (GPUs are shared)" : "NCCL");
-  }
-  // An NCCL communicator over the ranks of `mpi` (this one is `rank` of
-  // `size`), bootstrapped with an MPI broadcast of rank 0's id.
-  static ncclComm_t init_nccl(MPI_Comm mpi, int rank, int size) {
-    ncclUniqueId id{};
-    if (rank == 0) SV_NCCL_CHECK(ncclGetUniqueId(&id));
-    SV_MPI_CHECK(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, mpi));
-    ncclComm_t comm = nullptr;
-    SV_NCCL_CHECK(ncclCommInitRank(&comm, size, id, rank));
-    return comm;
+    if (topo_.worker_index() != 0) return;
+    if (shared_gpus_)
+      spdlog::info("cuda workers: fp32 sums (all-reduce baseline, node average) through MPI: {} worker ranks on {} GPU(s), "
+                   "NCCL needs one GPU per rank; shared: {}", plan.ranks, plan.distinct, plan.sharing);
+    else
+      spdlog::info("cuda workers: fp32 sums (all-reduce baseline, node average) through NCCL ({} worker ranks, one GPU each)",
+                   plan.ranks);
   }
 
   Problem& p_;
@@ -230,7 +232,7 @@ class CudaEngine final : public StepEngine {
   kc::PinnedBuffer<unsigned long long> host_nans_;
   kc::DeviceBuffer<float> m_, dm_, dv_;   // Signum momentum; all-reduce SGD/Adam state (else empty)
   AlignedBuffer<float> hm_;               // host mirror of m_ (checkpoints)
-  std::optional<ncclComm_t> nccl_, node_nccl_;  // the workers'; the node's (hierarchy)
+  std::optional<comm::NcclComm> nccl_, node_nccl_;  // the workers'; the node's (hierarchy)
   bool shared_gpus_ = false, path_chosen_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 #include "kernel_test_utils.h"
 #include "signvote/sign_kernels.h"
@@ -62,6 +63,7 @@ TEST_CASE("cuda pack / momentum_pack equal the CPU kernels", "[kernels][cuda]") 
     const std::size_t ref_nans = cpu.pack(x.data(), n, ref.data());
     auto d_x = upload(x);
     gpu::DeviceBuffer<std::uint32_t> d_bits(packed_words(n));
+    gpu::reset_counters(d_nans.data(), 1, nullptr);
     gpu::pack(d_x.data(), n, d_bits.data(), d_nans.data(), nullptr);
     CHECK(download(d_bits, ref.size()) == ref);
     CHECK(download(d_nans, 1)[0] == ref_nans);
@@ -71,6 +73,7 @@ TEST_CASE("cuda pack / momentum_pack equal the CPU kernels", "[kernels][cuda]") 
     auto d_m = upload(m);
     auto d_g = upload(g);
     cpu.momentum_pack(m.data(), g.data(), n, 0.9f, ref.data());
+    gpu::reset_counters(d_nans.data(), 1, nullptr);
     gpu::momentum_pack(d_m.data(), d_g.data(), n, 0.9f, d_bits.data(), d_nans.data(), nullptr);
     check_close(download(d_m, n), m);
     CHECK(download(d_bits, ref.size()) == ref);
@@ -82,6 +85,33 @@ TEST_CASE("cuda pack / momentum_pack equal the CPU kernels", "[kernels][cuda]") 
     CHECK(download(d_bits, ref.size()) == ref);
     CHECK(download(d_nans, 1)[0] == 0u);
   }
+}
+
+// The launchers add to their counter and never zero it: NaNs met by two
+// launches without a reset add up, exactly; reset_counters zeroes every slot.
+TEST_CASE("cuda NaN counters accumulate until reset", "[kernels][cuda]") {
+  const SignOps& cpu = ops(Isa::scalar);
+  const std::size_t n = 100003;
+  auto x = random_floats(n, 11);
+  for (std::size_t i = 7; i < n; i += 997) x[i] = std::numeric_limits<float>::quiet_NaN();  // 101 NaNs
+  std::vector<std::uint32_t> ref(packed_words(n));
+  const std::size_t x_nans = cpu.pack(x.data(), n, ref.data());
+  REQUIRE(x_nans == 101u);
+  auto g = random_floats(n, 12);
+  g[5] = g[6] = g[n - 1] = std::numeric_limits<float>::quiet_NaN();  // m = b m + (1-b) g: 3 NaNs in m
+  auto d_x = upload(x), d_g = upload(g), d_m = upload(random_floats(n, 13));
+  gpu::DeviceBuffer<std::uint32_t> d_bits(packed_words(n));
+  gpu::DeviceBuffer<unsigned long long> d_nans(3);  // slots 0, 1 counted; slot 2 stays 0
+  gpu::reset_counters(d_nans.data(), 3, nullptr);
+  gpu::pack(d_x.data(), n, d_bits.data(), d_nans.data(), nullptr);
+  gpu::pack(d_x.data(), n, d_bits.data(), d_nans.data(), nullptr);  // no reset in between
+  gpu::momentum_pack(d_m.data(), d_g.data(), n, 0.9f, d_bits.data(), d_nans.data() + 1, nullptr);
+  gpu::pack(d_x.data(), 0, d_bits.data(), d_nans.data() + 2, nullptr);  // n = 0 adds nothing
+  CHECK(download(d_nans, 3) == std::vector<unsigned long long>{2 * x_nans, 3, 0});
+  gpu::reset_counters(d_nans.data(), 3, nullptr);
+  CHECK(download(d_nans, 3) == std::vector<unsigned long long>{0, 0, 0});
+  gpu::pack(d_x.data(), n, d_bits.data(), d_nans.data(), nullptr);
+  CHECK(download(d_nans, 1)[0] == x_nans);
 }
 
 TEST_CASE("cuda apply equals the CPU kernel", "[kernels][cuda]") {

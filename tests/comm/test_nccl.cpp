@@ -1,0 +1,146 @@
+// comm::NcclComm on real GPUs (one MPI rank per GPU):
+//
+//   test_nccl sum        every rank sums n floats; exact integer check
+//                        (run alone, or mpiexec -np 2 with 2 GPUs visible)
+//   test_nccl timeout    (1 rank) a 2-rank communicator whose peer never
+//                        joins: the set-up must time out, abort and throw
+//                        within seconds, and a new communicator must work after
+//
+// Rank 0 prints one line: "test_nccl <case>: ok: ..." (exit 0), "FAILED: ..."
+// (exit 1) or "Skipped: <reason>" (exit 77, ctest's SKIP_RETURN_CODE)
+// without a CUDA device, or when ranks would share a GPU (NCCL refuses it).
+#include "comm/gpu_plan.h"
+#include "comm/mpi_check.h"
+#include "comm/nccl_comm.h"
+#include "kernels/device_buffer.h"
+#include "worker/placement.h"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace kc = signvote::kernels::cuda;
+using signvote::comm::NcclComm;
+using Clock = std::chrono::steady_clock;
+
+struct Result {
+  int code = 0;  // 0 ok, 1 failed, 77 skipped
+  std::string line;
+};
+
+// x_r[i] = (i % 1000) + 1000 r: small integers, so every sum is exact in fp32.
+float value(size_t i, int rank) { return static_cast<float>(i % 1000 + 1000 * static_cast<size_t>(rank)); }
+
+// Two sums in a row on one communicator: after the first, x[i] = W (i % 1000)
+// + 1000 W (W-1)/2; the second multiplies that by W.
+Result sum_case(int rank, int size) {
+  const size_t n = (size_t{1} << 20) + 3;  // not a multiple of anything NCCL likes
+  std::vector<float> host(n);
+  for (size_t i = 0; i < n; ++i) host[i] = value(i, rank);
+  kc::DeviceBuffer<float> x(n);
+  kc::copy_to_device(x.data(), host.data(), n);
+  cudaStream_t stream = nullptr;
+  SV_CUDA_CHECK(cudaStreamCreate(&stream));
+  {
+    NcclComm comm(MPI_COMM_WORLD, rank, size);
+    for (int round = 0; round < 2; ++round) {
+      comm.all_reduce_sum(x.data(), n, stream);
+      comm.synchronize(stream);
+    }
+    if (!comm.healthy()) return {1, "communicator unhealthy after two sums"};
+  }  // healthy: ncclCommFinalize + ncclCommDestroy
+  SV_CUDA_CHECK(cudaStreamDestroy(stream));
+  kc::copy_to_host(host.data(), x.data(), n);
+  const size_t W = static_cast<size_t>(size);
+  for (size_t i = 0; i < n; ++i) {
+    const float want = static_cast<float>(W * (W * (i % 1000) + 1000 * W * (W - 1) / 2));
+    if (host[i] != want)
+      return {1, "x[" + std::to_string(i) + "] = " + std::to_string(host[i]) + ", want " + std::to_string(want)};
+  }
+  return {0, "sum over " + std::to_string(size) + " rank(s) of " + std::to_string(n) + " floats exact (twice)"};
+}
+
+// A communicator of 2 with no second rank: set-up can never finish.
+Result timeout_case() {
+  const auto limit = std::chrono::seconds(3);
+  const auto t0 = Clock::now();
+  std::string what;
+  try {
+    NcclComm lonely(MPI_COMM_SELF, 0, 2, limit);
+    return {1, "a 2-rank communicator with one rank was set up"};
+  } catch (const std::runtime_error& e) {
+    what = e.what();
+  }
+  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (what.find("timed out after 3 s") == std::string::npos || what.find("communicator aborted") == std::string::npos)
+    return {1, "unexpected error: " + what};
+  if (s > 30) return {1, "the abort took " + std::to_string(s) + " s (limit 3 s)"};
+  Result after = sum_case(0, 1);  // NCCL still usable after an abort
+  if (after.code != 0) return {1, "after the abort: " + after.line};
+  return {0, "set-up timed out and aborted in " + std::to_string(s).substr(0, 4) + " s (" + what +
+                 "); a new communicator sums after it"};
+}
+
+// Every rank on its own GPU (by UUID), else the reason to skip.
+std::string place(int rank, int size) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  std::string why = err != cudaSuccess ? cudaGetErrorString(err) : count == 0 ? "0 devices" : "";
+  const int device = why.empty() ? rank % count : -1;
+  if (device >= 0) SV_CUDA_CHECK(cudaSetDevice(device));
+  const auto ids = signvote::comm::allgather_strings(MPI_COMM_WORLD, device >= 0 ? signvote::worker::gpu_identity(device) : "");
+  for (const auto& id : ids)
+    if (id.empty()) return "no CUDA device visible" + (why.empty() ? std::string(" to some rank") : " (" + why + ")");
+  const auto plan = signvote::comm::plan_gpus(ids, true);
+  if (plan.shared)
+    return std::to_string(size) + " ranks need " + std::to_string(size) + " GPUs, they share: " + plan.sharing;
+  return {};
+}
+
+Result run(const std::string& which, int rank, int size) {
+  const std::string skip = place(rank, size);
+  if (!skip.empty()) return {77, skip};
+  if (which == "sum") return sum_case(rank, size);
+  if (which == "timeout") {
+    if (size != 1) return {1, "the timeout case runs on 1 rank"};
+    return timeout_case();
+  }
+  return {1, "unknown case '" + which + "' (sum | timeout)"};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const std::string which = argc > 1 ? argv[1] : "sum";
+  Result r;
+  try {
+    r = run(which, rank, size);
+  } catch (const std::exception& e) {
+    r = {1, e.what()};
+  }
+  // The worst code wins (failed > skipped > ok), and its rank's line.
+  const int mine = r.code == 1 ? 2 : r.code == 77 ? 1 : 0;
+  int worst = 0;
+  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  int who = mine == worst ? rank : size, first = 0;
+  MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (rank == first) {
+    if (worst == 1) std::printf("Skipped: %s\n", r.line.c_str());
+    else std::printf("test_nccl %s: %s: %s%s\n", which.c_str(), worst ? "FAILED" : "ok",
+                     first ? ("rank " + std::to_string(first) + ": ").c_str() : "", r.line.c_str());
+    std::fflush(stdout);
+  }
+  MPI_Finalize();
+  return worst == 2 ? 1 : worst == 1 ? 77 : 0;
+}
