@@ -10,6 +10,7 @@
 //
 //   build/signvote-bench step --model resnet18 --batch 32 --threads 1 --json
 //   build/signvote-bench step --device cuda --math tf32 --width 64 --batch 128 --json
+//   build/signvote-bench step --device cuda --layout nhwc ...   (as PyTorch channels_last)
 #include "bench_registry.h"
 #include "step_update.h"
 #include "core/resources.h"
@@ -31,7 +32,7 @@ namespace {
 struct StepOptions {
   std::string model = "resnet18";
   std::string conv;  // empty: first available backend
-  std::string device = "cpu", math = "tf32";
+  std::string device = "cpu", math = "tf32", layout = "nchw";
   int batch = 32, threads = 1, width = 64, iters = 10, warmup = 2;
   float lr = 1e-4f, wd = 5e-4f;
   bool json = false;
@@ -55,7 +56,7 @@ std::string to_json(const StepOptions& o, const signvote::nn::Model& model, doub
   std::ostringstream js;
   js.precision(6);
   js << "{\"bench\":\"step\",\"device\":\"" << o.device << "\",\"math\":\"" << (o.device == "cuda" ? o.math : "fp32")
-     << "\",\"model\":\"" << o.model << "\",\"width\":" << o.width
+     << "\",\"layout\":\"" << o.layout << "\",\"model\":\"" << o.model << "\",\"width\":" << o.width
      << ",\"batch\":" << o.batch << ",\"threads\":" << o.threads << ",\"conv\":\""
      << model.conv_backend() << "\",\"num_params\":" << model.num_params()
      << ",\"iters\":" << o.iters << ",\"warmup\":" << o.warmup
@@ -82,6 +83,7 @@ void run_step_bench(const StepOptions& o) {
   if (!o.conv.empty()) spec.conv_backends = {o.conv};
   spec.device = o.device;
   spec.math = o.math;
+  spec.layout = o.layout;  // nhwc needs --device cuda (make_model says so)
   auto model = signvote::nn::make_model(spec);
   std::unique_ptr<signvote::bench::StepUpdate> device_update;
   if (o.device == "cuda") device_update = signvote::bench::make_cuda_update(*model, o.lr, o.wd);
@@ -133,6 +135,8 @@ void add_step_bench(CLI::App& app) {
   sub->add_option("--conv", opts->conv, "conv backend: dnnl | eigen (default: first available)");
   sub->add_option("--device", opts->device, "cpu | cuda (device 0)")->check(CLI::IsMember({"cpu", "cuda"}));
   sub->add_option("--math", opts->math, "cuda convolutions: fp32 | tf32")->check(CLI::IsMember({"fp32", "tf32"}));
+  sub->add_option("--layout", opts->layout, "cuda activations: nchw | nhwc (channels last)")
+      ->check(CLI::IsMember({"nchw", "nhwc"}));
   sub->add_flag("--json", opts->json, "print one JSON object");
   sub->callback([opts] { run_step_bench(*opts); });
 }

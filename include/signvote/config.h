@@ -61,6 +61,7 @@ struct ModelConfig {
   std::string math = "tf32";   // cuda convolutions: fp32 | tf32 (PyTorch's cuDNN default)
   bool share_gpus = false;     // cuda: allow more worker ranks than GPUs on a node
   int64_t workspace_mb = 1024; // cuda: workspace limit of one convolution algorithm
+  std::string layout = "nchw";  // cuda activations: nchw | nhwc (channels last; parameters stay OIHW)
 };
 
 struct DataConfig {

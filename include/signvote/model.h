@@ -50,6 +50,11 @@ struct ModelSpec {
   int device_index = 0;           // among the visible devices (CUDA_VISIBLE_DEVICES)
   std::string math = "fp32";      // cuda: "fp32" | "tf32" (convolutions; GEMMs stay FP32)
   int workspace_mb = 1024;        // cuda: workspace limit of one convolution algorithm
+  // cuda: memory layout of the activations, "nchw" or "nhwc" (channels last,
+  // as PyTorch's channels_last). Parameters stay in the canonical OIHW /
+  // PyTorch order in both, so checkpoints are interchangeable; "nhwc" on
+  // device "cpu" is refused.
+  std::string layout = "nchw";
 };
 
 // A named slice of params()/grads() (or of buffers()).
@@ -133,7 +138,7 @@ class Model {
 };
 
 // Throws std::invalid_argument naming the bad value (unknown model name,
-// device, math mode or backend, width/classes/channels/size/threads < 1, no
+// device, math mode, layout (or nhwc on the cpu) or backend, width/classes/channels/size/threads < 1, no
 // usable backend, or device "cuda" in a build without CUDA) and
 // std::runtime_error when no CUDA device is visible.
 std::unique_ptr<Model> make_model(const ModelSpec& spec);

@@ -10,16 +10,21 @@
 //                     and element (n,c,h,w) is at
 //                     (((n*Cp/B + c/B)*H + h)*W + w)*B + c%B.
 //                     Padding channels are kept at zero.
+//   Layout::nhwc      element (n,c,h,w) at ((n*H + h)*W + w)*C + c (channels
+//                     last, as PyTorch's channels_last): cuda models with
+//                     model.layout: nhwc; host tensors only as conversion
+//                     targets (copy_from) -- the CPU layers are nchw/blocked.
 // The oneDNN convolution picks the block that its kernels use on the CPU it
 // runs on (DnnlContext::blocked); a mismatched block sends oneDNN to its slow
 // reference kernels.
 // Memory space: a Tensor lives in host memory (CPU layers) or on the CUDA
-// device its model was built on (MemSpace::cuda, NCHW only). Element access
+// device its model was built on (MemSpace::cuda, nchw or nhwc). Element access
 // (at(), fill() with v != 0, span() reads) is host-only; copy_from() is the
 // one way across spaces.
 // All layouts share one property used by the channel-wise layers: the H*W
 // elements of one (n, c) plane start at plane_offset(n, c) and are spaced
-// elem_stride() = B floats apart (B = 1 for nchw).
+// elem_stride() floats apart: B for the blocked layouts, 1 for nchw, C for
+// nhwc.
 #pragma once
 
 #include "signvote/aligned_buffer.h"
@@ -38,9 +43,9 @@ namespace signvote::nn {
 // (the one aligned buffer of the project, include/signvote/aligned_buffer.h).
 using AlignedBuffer = signvote::AlignedBuffer<float>;
 
-enum class Layout : uint8_t { nchw, nChw16c, nChw8c };
+enum class Layout : uint8_t { nchw, nChw16c, nChw8c, nhwc };
 const char* layout_name(Layout l);
-// Channel block B: 1 (nchw), 16 or 8.
+// Channel block B: 16 or 8; 1 for the unpadded nchw and nhwc.
 constexpr int block_size(Layout l) { return l == Layout::nChw16c ? 16 : l == Layout::nChw8c ? 8 : 1; }
 
 struct Shape {
@@ -84,7 +89,7 @@ class Tensor {
 
   // Start of the (n, c) plane and the spacing of its H*W elements.
   size_t plane_offset(int n, int c) const;
-  int elem_stride() const { return block_size(layout_); }
+  int elem_stride() const { return layout_ == Layout::nhwc ? shape_.c : block_size(layout_); }
   // Offset of logical element (n, c, h, w) in data().
   size_t offset(int n, int c, int h, int w) const {
     return plane_offset(n, c) + size_t(h * shape_.w + w) * elem_stride();

@@ -24,6 +24,7 @@ int run_eval(const EvalArgs& a) {
   nn::ModelSpec spec = model_spec(cfg);  // the run's model; its weights come from the checkpoint
   spec.threads = a.threads;
   spec.device = a.device;
+  if (spec.device != "cuda") spec.layout = "nchw";  // an nhwc run's checkpoint: parameters are layout-independent
   auto model = nn::make_model(spec);
   const auto& params = c.arrays.at("params");
   const auto& bn = c.arrays.at("buffers.mean");  // the workers' averaged BN statistics

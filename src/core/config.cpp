@@ -185,6 +185,9 @@ void check_cross_fields(const Config& c, const std::string& origin) {
                      c.cluster.servers, c.world_size() - 1));
   if (c.model.device == "cuda" && c.model.name == "quadratic")
     fail("key 'model.device' = cuda needs a network (model.name = resnet18 | small_cnn | mlp); the quadratic runs on the CPU");
+  if (c.model.layout == "nhwc" && c.model.device != "cuda")
+    fail(fmt::format("key 'model.layout' = nhwc needs model.device = cuda (the CPU layers are nchw), got model.device = {}",
+                     c.model.device));
 }
 
 }  // namespace

@@ -179,6 +179,8 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("model.width", &C::model, &ModelConfig::width, "64", "resnet18: base channel count (64 = the paper's 11,173,962 parameters)", in_range(1, 4096)));
   s.push_back(field("model.device", &C::model, &ModelConfig::device, "\"cpu\"", "networks: cpu | cuda (cuDNN/cuBLAS layers; worker ranks take the GPUs of their node in rank order)", one_of({"cpu", "cuda"})));
   s.push_back(field("model.math", &C::model, &ModelConfig::math, "\"tf32\"", "cuda convolutions: fp32 | tf32 (TF32 tensor cores on Ampere and newer, PyTorch's cuDNN default; GEMMs stay fp32)", one_of({"fp32", "tf32"})));
+  // nhwc: channels-last activations on the GPU (PyTorch's channels_last); weights and checkpoints keep the OIHW order.
+  s.push_back(field("model.layout", &C::model, &ModelConfig::layout, "\"nchw\"", "cuda activations: nchw | nhwc (channels last, as PyTorch's channels_last; parameters and checkpoints stay in the OIHW order of CPU models; nhwc needs model.device = cuda)", one_of({"nchw", "nhwc"})));
   s.push_back(field("model.share_gpus", &C::model, &ModelConfig::share_gpus, "false", "cuda: allow more worker ranks than GPUs on a node (they share GPUs round-robin)"));
   s.push_back(field("model.workspace_mb", &C::model, &ModelConfig::workspace_mb, "1024", "cuda: most MiB of GPU workspace one convolution algorithm may use", in_range(0, 1 << 20)));
   // data

@@ -18,13 +18,15 @@ nn::ModelSpec model_spec(const Config& cfg) {
   spec.device = cfg.model.device;
   spec.math = cfg.model.math;
   spec.workspace_mb = static_cast<int>(cfg.model.workspace_mb);
+  spec.layout = cfg.model.layout;
   return spec;
 }
 
 size_t model_dim(const Config& cfg) {
   if (cfg.model.name == "quadratic" || cfg.model.name == "external") return static_cast<size_t>(cfg.model.dim);
   nn::ModelSpec spec = model_spec(cfg);
-  spec.device = "cpu";  // same parameters on either device; servers have no GPU
+  spec.device = "cpu";  // same parameters on either device and layout; servers have no GPU
+  spec.layout = "nchw";
   return nn::make_model(spec)->num_params();
 }
 

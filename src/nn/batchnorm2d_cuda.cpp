@@ -1,4 +1,16 @@
 // CudaBatchNorm2d: cuDNN batch norm (+ fused ReLU kernels).
+//
+// Layout: x, y, dx, dy use the context's layout (NCHW or NHWC descriptors);
+// gamma, beta and the statistics are (1, C, 1, 1) in either case.
+// Mode: NCHW trains in CUDNN_BATCHNORM_SPATIAL. NHWC trains in
+// CUDNN_BATCHNORM_SPATIAL_PERSISTENT, cuDNN's NHWC-optimised spatial mode (as
+// PyTorch for channels_last), whose requirements we meet: float or half
+// data, fully packed 4-D tensors, the same mode in the forward-training and
+// backward calls, and non-null savedMean / savedInvVariance in the backward
+// (its statistics come from the forward's saved ones). cuDNN implements no
+// persistent inference, so eval mode uses CUDNN_BATCHNORM_SPATIAL in both
+// layouts. The running variance is the unbiased batch variance in every
+// mode (cuDNN's resultRunningVariance contract; tests/cuda check it).
 #include "batchnorm2d_cuda.h"
 
 #include "batchnorm2d.h"
@@ -42,13 +54,20 @@ void CudaBatchNorm2d::init_params(std::mt19937_64&) { BatchNorm2d::init_values(g
 std::string CudaBatchNorm2d::describe() const { return (relu_ ? "bn+relu " : "bn ") + std::to_string(c_) + " [cudnn]"; }
 
 void CudaBatchNorm2d::set_shape(const Tensor& x) {
-  require(x.space() == MemSpace::cuda && x.layout() == Layout::nchw && x.c() == c_,
-          "CudaBatchNorm2d: input must be a cuda nchw tensor with " + std::to_string(c_) + " channels");
-  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, x.n(), c_, x.h(), x.w()));
+  const Layout l = ctx_->layout;
+  require(x.space() == MemSpace::cuda && x.layout() == l && x.c() == c_,
+          std::string("CudaBatchNorm2d: input must be a cuda ") + layout_name(l) + " tensor with " +
+              std::to_string(c_) + " channels");
+  // Dimensions in (N, C, H, W) order for either format.
+  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->x, cudnn_format(l), CUDNN_DATA_FLOAT, x.n(), c_, x.h(), x.w()));
+}
+
+cudnnBatchNormMode_t CudaBatchNorm2d::train_mode() const {
+  return ctx_->layout == Layout::nhwc ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT : CUDNN_BATCHNORM_SPATIAL;
 }
 
 Tensor& CudaBatchNorm2d::scratch(const Tensor& like) {
-  if (mask_.numel() < like.numel()) mask_ = Tensor(like.shape(), Layout::nchw, MemSpace::cuda);
+  if (mask_.numel() < like.numel()) mask_ = Tensor(like.shape(), like.layout(), MemSpace::cuda);
   return mask_;
 }
 
@@ -59,7 +78,7 @@ void CudaBatchNorm2d::forward(const Tensor& x, Tensor& y, Mode mode) {
   if (mode == Mode::train) {
     require(size_t(x.n()) * x.h() * x.w() > 1, "CudaBatchNorm2d: train mode needs more than one value per channel");
     SV_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
-        ctx_->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, d_->x, x.data(), d_->x, y.data(), d_->param, gamma_, beta_,
+        ctx_->cudnn, train_mode(), &one, &zero, d_->x, x.data(), d_->x, y.data(), d_->param, gamma_, beta_,
         double(BatchNorm2d::kMomentum), rmean_, rvar_, double(BatchNorm2d::kEps), save_mean_.data(), save_inv_std_.data()));
   } else {
     SV_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(ctx_->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, d_->x,
@@ -81,12 +100,12 @@ void CudaBatchNorm2d::backward(const Tensor& x, const Tensor& y, const Tensor& d
   }
   float* out = dx.data();
   if (dx.empty()) {  // cuDNN always writes dx
-    if (spare_.numel() < x.numel()) spare_ = Tensor(x.shape(), Layout::nchw, MemSpace::cuda);
+    if (spare_.numel() < x.numel()) spare_ = Tensor(x.shape(), x.layout(), MemSpace::cuda);
     out = spare_.data();
   }
   const float one = 1.f, zero = 0.f;
   // dx = dL/dx (beta 0); dgamma, dbeta += (beta 1: gradients accumulate).
-  SV_CUDNN_CHECK(cudnnBatchNormalizationBackward(ctx_->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &one, d_->x,
+  SV_CUDNN_CHECK(cudnnBatchNormalizationBackward(ctx_->cudnn, train_mode(), &one, &zero, &one, &one, d_->x,
                                                  x.data(), d_->x, g, d_->x, out, d_->param, gamma_, dgamma_, dbeta_,
                                                  double(BatchNorm2d::kEps), save_mean_.data(), save_inv_std_.data()));
 }

@@ -2,6 +2,8 @@
 // semantics and parameter/buffer order: cuDNN spatial batch norm with
 // exponentialAverageFactor = momentum 0.1 and eps 1e-5, which updates the
 // running variance with the unbiased batch variance as the CPU layer does.
+// NCHW or NHWC tensors (the context's layout; NHWC trains in cuDNN's
+// spatial-persistent mode, see batchnorm2d_cuda.cpp).
 // fuse_relu applies ReLU in place after the normalisation and masks dy
 // with y > 0 before cuDNN's backward. backward() needs a train-mode
 // forward before it (it uses that pass's saved batch statistics).
@@ -9,6 +11,8 @@
 
 #include "common.h"
 #include "signvote/layer.h"
+
+#include <cudnn.h>
 
 #include <memory>
 
@@ -34,6 +38,7 @@ class CudaBatchNorm2d final : public Layer {
  private:
   struct Descs;
   void set_shape(const Tensor& x);
+  cudnnBatchNormMode_t train_mode() const;  // forward-training and backward
   Tensor& scratch(const Tensor& like);  // masked dy / unused dx, grown on demand
   int c_;
   bool relu_;

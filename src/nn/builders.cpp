@@ -123,6 +123,10 @@ void validate(const ModelSpec& s) {
     throw std::invalid_argument("unknown model device '" + s.device + "' (known: cpu, cuda)");
   if (s.math != "fp32" && s.math != "tf32")
     throw std::invalid_argument("unknown math mode '" + s.math + "' (known: fp32, tf32)");
+  if (s.layout != "nchw" && s.layout != "nhwc")
+    throw std::invalid_argument("unknown model layout '" + s.layout + "' (known: nchw, nhwc)");
+  if (s.layout == "nhwc" && s.device != "cuda")
+    throw std::invalid_argument("model layout 'nhwc' needs device 'cuda' (the cpu layers are nchw)");
   if (s.device == "cuda" && s.workspace_mb < 0)
     throw std::invalid_argument("ModelSpec.workspace_mb = " + std::to_string(s.workspace_mb) + " must be >= 0");
   if (s.name != "resnet18" && s.name != "small_cnn" && s.name != "mlp")

@@ -30,7 +30,7 @@ struct NnContext {
 std::shared_ptr<DnnlContext> make_dnnl_context();
 
 // The CUDA context of a cuda model: device spec.device_index, math mode
-// spec.math, workspace limit spec.workspace_mb. Throws std::invalid_argument
+// spec.math, workspace limit spec.workspace_mb, layout spec.layout. Throws std::invalid_argument
 // in a build without CUDA and std::runtime_error when no device is visible.
 struct ModelSpec;
 std::shared_ptr<CudaContext> make_cuda_context(const ModelSpec& spec);

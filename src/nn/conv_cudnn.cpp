@@ -1,8 +1,28 @@
 // cuDNN convolution: descriptors, measured algorithm choice, the three passes.
+//
+// NHWC (model.layout: nhwc). x, y, dx, dy are NHWC tensor descriptors
+// (CUDNN_TENSOR_NHWC); the filter descriptor is CUDNN_TENSOR_NHWC too, i.e.
+// KRSC = (oc, kh, kw, ic) in memory, while the parameters stay OIHW -- the
+// order of CPU models, PyTorch and every checkpoint, so checkpoints stay
+// interchangeable between layouts and devices. Why a KRSC copy rather than
+// an NCHW filter descriptor next to NHWC tensors: cuDNN's NHWC kernels
+// (the implicit-GEMM/tensor-core ones cudnnFind picks for NHWC) take the
+// filter in the activations' format, and the legacy API's support tables
+// list mixed x/w formats for the generic implicit GEMM at most; PyTorch's
+// channels_last likewise converts the weight to channels_last before
+// calling cuDNN. (The cuDNN 9 support table itself was not in the
+// documentation we could search; this follows the cuDNN 8 tables and
+// PyTorch.) The copy costs one small transpose kernel per pass (the filter
+// is C*R*S*K floats, 2.4M for the largest ResNet-18 conv):
+//   forward         KRSC <- OIHW w;  y = conv(x, KRSC)
+//   backward        KRSC dw' = dL/dw (beta 0);  dw (OIHW) += transpose(dw')
+//                   KRSC <- OIHW w;  dx = conv_bwd_data(dy, KRSC)
+// all in the context's one filter scratch, stream-ordered.
 #include "conv_cudnn.h"
 
 #include "cuda_context.h"
 #include "cudnn_check.h"
+#include "nn_kernels_cuda.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -52,7 +72,9 @@ CudnnConv::CudnnConv(const ConvGeom& g, std::shared_ptr<CudaContext> ctx)
   SV_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d_->y));
   SV_CUDNN_CHECK(cudnnCreateFilterDescriptor(&d_->w));
   SV_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d_->conv));
-  SV_CUDNN_CHECK(cudnnSetFilter4dDescriptor(d_->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g.oc, g.ic, g.kh, g.kw));
+  // Dimensions (K, C, R, S) in this order for either format; NHWC = KRSC memory.
+  const cudnnTensorFormat_t fmt = cudnn_format(ctx_->layout);
+  SV_CUDNN_CHECK(cudnnSetFilter4dDescriptor(d_->w, CUDNN_DATA_FLOAT, fmt, g.oc, g.ic, g.kh, g.kw));
   SV_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(d_->conv, g.ph, g.pw, g.sh, g.sw, 1, 1, CUDNN_CROSS_CORRELATION,
                                                  CUDNN_DATA_FLOAT));
   SV_CUDNN_CHECK(cudnnSetConvolutionMathType(d_->conv, ctx_->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
@@ -66,15 +88,28 @@ CudnnConv::~CudnnConv() {
 }
 
 Layout CudnnConv::output_layout(Layout in) const {
-  require(in == Layout::nchw, std::string("cudnn conv: input must be nchw, got ") + layout_name(in));
-  return Layout::nchw;
+  require(in == ctx_->layout, std::string("cudnn conv: input must be ") + layout_name(ctx_->layout) +
+                                  " (the model's layout), got " + layout_name(in));
+  return ctx_->layout;
+}
+
+bool CudnnConv::nhwc() const { return ctx_->layout == Layout::nhwc; }
+
+const float* CudnnConv::filter_for(const float* w) {
+  if (!nhwc()) return w;
+  float* krsc = ctx_->filter_scratch(g_.weight_count());
+  cuda::nchw_to_nhwc(w, krsc, g_.oc, g_.ic, g_.kh * g_.kw, ctx_->stream);  // OIHW -> KRSC
+  return krsc;
 }
 
 const CudnnConv::Plan& CudnnConv::plan_for(const Tensor& x) {
-  require(x.space() == MemSpace::cuda && x.layout() == Layout::nchw && x.c() == g_.ic,
-          "cudnn conv: input must be a cuda nchw tensor with " + std::to_string(g_.ic) + " channels");
-  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, x.n(), g_.ic, x.h(), x.w()));
-  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, x.n(), g_.oc, g_.out_h(x.h()),
+  const Layout l = ctx_->layout;
+  require(x.space() == MemSpace::cuda && x.layout() == l && x.c() == g_.ic,
+          std::string("cudnn conv: input must be a cuda ") + layout_name(l) + " tensor with " + std::to_string(g_.ic) +
+              " channels");
+  // Dimensions in (N, C, H, W) order for either format.
+  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->x, cudnn_format(l), CUDNN_DATA_FLOAT, x.n(), g_.ic, x.h(), x.w()));
+  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->y, cudnn_format(l), CUDNN_DATA_FLOAT, x.n(), g_.oc, g_.out_h(x.h()),
                                             g_.out_w(x.w())));
   auto& slot = plans_[{x.n(), x.h(), x.w()}];
   if (slot) return *(last_ = slot.get());
@@ -109,22 +144,30 @@ const CudnnConv::Plan& CudnnConv::plan_for(const Tensor& x) {
 void CudnnConv::forward(const Tensor& x, const float* w, Tensor& y) {
   const Plan& p = plan_for(x);
   const float one = 1.f, zero = 0.f;
+  const float* wf = filter_for(w);
   SV_CUDNN_CHECK(cudnnSetConvolutionMathType(d_->conv, p.fwd_math));
-  SV_CUDNN_CHECK(cudnnConvolutionForward(ctx_->cudnn, &one, d_->x, x.data(), d_->w, w, d_->conv, p.fwd,
+  SV_CUDNN_CHECK(cudnnConvolutionForward(ctx_->cudnn, &one, d_->x, x.data(), d_->w, wf, d_->conv, p.fwd,
                                          ctx_->workspace(p.ws_fwd), p.ws_fwd, &zero, d_->y, y.data()));
 }
 
 void CudnnConv::backward(const Tensor& x, const float* w, const Tensor& dy, float* dw, Tensor& dx) {
   const Plan& p = plan_for(x);
   const float one = 1.f, zero = 0.f;
-  // dw += dL/dw (beta = 1: parameter gradients accumulate, see layer.h).
+  // dw += dL/dw (parameter gradients accumulate, see layer.h): beta = 1
+  // straight into dw (nchw), or beta = 0 into the KRSC scratch and added
+  // to dw by the transpose (nhwc).
+  float* dwf = nhwc() ? ctx_->filter_scratch(g_.weight_count()) : dw;
+  const float* beta_w = nhwc() ? &zero : &one;
   SV_CUDNN_CHECK(cudnnSetConvolutionMathType(d_->conv, p.filter_math));
   SV_CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx_->cudnn, &one, d_->x, x.data(), d_->y, dy.data(), d_->conv,
-                                                p.bwd_filter, ctx_->workspace(p.ws_filter), p.ws_filter, &one, d_->w, dw));
+                                                p.bwd_filter, ctx_->workspace(p.ws_filter), p.ws_filter, beta_w, d_->w,
+                                                dwf));
+  if (nhwc()) cuda::nhwc_to_nchw(dwf, dw, g_.oc, g_.ic, g_.kh * g_.kw, /*accumulate=*/true, ctx_->stream);
   if (dx.empty()) return;
   if (!p.no_bwd_data.empty()) throw std::runtime_error(p.no_bwd_data);
+  const float* wf = filter_for(w);  // reuses the scratch after the transpose above read it (same stream)
   SV_CUDNN_CHECK(cudnnSetConvolutionMathType(d_->conv, p.data_math));
-  SV_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx_->cudnn, &one, d_->w, w, d_->y, dy.data(), d_->conv, p.bwd_data,
+  SV_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx_->cudnn, &one, d_->w, wf, d_->y, dy.data(), d_->conv, p.bwd_data,
                                               ctx_->workspace(p.ws_data), p.ws_data, &zero, d_->x, dx.data()));
 }
 
@@ -132,7 +175,8 @@ std::string CudnnConv::details() const {
   if (!last_) return std::string("cudnn ") + (ctx_->tf32 ? "tf32" : "fp32") + " (algorithms chosen at the first pass)";
   const Plan& p = *last_;
   const size_t ws = std::max({p.ws_fwd, p.ws_data, p.ws_filter});
-  return std::string("cudnn ") + (ctx_->tf32 ? "tf32" : "fp32") + " N=" + std::to_string(p.n) + " fwd=" +
+  return std::string("cudnn ") + (ctx_->tf32 ? "tf32" : "fp32") + " " + layout_name(ctx_->layout) + " N=" +
+         std::to_string(p.n) + " fwd=" +
          std::to_string(int(p.fwd)) + " bwd_data=" + std::to_string(int(p.bwd_data)) + " bwd_filter=" +
          std::to_string(int(p.bwd_filter)) + " ws=" + std::to_string((ws + (1u << 20) - 1) >> 20) + "MiB";
 }

@@ -1,5 +1,7 @@
 // cuDNN convolution backend ("cudnn"): the CUDA twin of the eigen/dnnl
-// ConvImpls, used by every conv of a cuda model. NCHW device tensors.
+// ConvImpls, used by every conv of a cuda model. Device tensors in the
+// context's layout: NCHW, or NHWC (model.layout: nhwc) with the filter
+// handed to cuDNN as a KRSC copy of the OIHW parameters (conv_cudnn.cpp).
 // Forward, backward-data and backward-filter algorithms are chosen once per
 // input shape (N, H, W) by cudnnFind* (measured, as PyTorch's
 // cudnn.benchmark = True), keeping the fastest DETERMINISTIC algorithm whose
@@ -32,6 +34,10 @@ class CudnnConv final : public ConvImpl {
   struct Plan;  // algorithms + workspace for one (N, H, W)
   struct Descs;  // cuDNN descriptors
   const Plan& plan_for(const Tensor& x);
+  bool nhwc() const;
+  // The filter in the descriptor's order: w itself (nchw) or its KRSC copy
+  // in the context's filter scratch (nhwc).
+  const float* filter_for(const float* w);
   ConvGeom g_;
   std::shared_ptr<CudaContext> ctx_;
   std::unique_ptr<Descs> d_;

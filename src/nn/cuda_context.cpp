@@ -14,8 +14,15 @@ bool parse_math_mode(const std::string& math) {
   throw std::invalid_argument("unknown math mode '" + math + "' (known: fp32, tf32)");
 }
 
-CudaContext::CudaContext(int dev, bool use_tf32, size_t limit)
-    : device(dev), tf32(use_tf32), workspace_limit(limit) {
+cudnnTensorFormat_t cudnn_format(Layout l) {
+  if (l == Layout::nchw) return CUDNN_TENSOR_NCHW;
+  if (l == Layout::nhwc) return CUDNN_TENSOR_NHWC;
+  throw std::invalid_argument(std::string("cuda layers: layout ") + layout_name(l) + " (known: nchw, nhwc)");
+}
+
+CudaContext::CudaContext(int dev, bool use_tf32, size_t limit, Layout l)
+    : device(dev), tf32(use_tf32), workspace_limit(limit), layout(l) {
+  (void)cudnn_format(l);  // nchw | nhwc, before any device work
   try {
     create();
   } catch (...) {
@@ -66,6 +73,14 @@ void* CudaContext::workspace(size_t bytes) {
     ws_ = kernels::cuda::DeviceBuffer<unsigned char>(bytes);
   }
   return ws_.data();
+}
+
+float* CudaContext::filter_scratch(size_t floats) {
+  if (floats > filter_.size()) {
+    synchronize();  // queued convolutions may still read the old copy
+    filter_ = kernels::cuda::DeviceBuffer<float>(floats);
+  }
+  return filter_.data();
 }
 
 void CudaContext::synchronize() const { SV_CUDA_CHECK(cudaStreamSynchronize(stream)); }

@@ -1,7 +1,9 @@
 // The CUDA execution context of one model, chosen when the model is built
 // (never a global mode): the device, a compute stream and a copy stream,
-// the cuDNN and cuBLAS handles bound to the compute stream, the math mode
-// and one growable workspace shared by the model's convolutions.
+// the cuDNN and cuBLAS handles bound to the compute stream, the math mode,
+// the memory layout of the model's activations (model.layout: nchw | nhwc,
+// one per model) and two growable buffers shared by the model's
+// convolutions: the algorithms' workspace and the NHWC filter scratch.
 // Every layer of a cuda model runs on ctx.stream, so work is ordered
 // without synchronisation; host reads (loss, logits, flat buffers) sync.
 #pragma once
@@ -15,12 +17,14 @@
 #include <string>
 
 #include "kernels/device_buffer.h"
+#include "signvote/tensor.h"
 
 namespace signvote::nn {
 
 struct CudaContext {
-  // Throws std::runtime_error when `device` is not a visible device.
-  CudaContext(int device, bool tf32, size_t workspace_limit_bytes);
+  // Throws std::runtime_error when `device` is not a visible device and
+  // std::invalid_argument for a layout other than nchw or nhwc.
+  CudaContext(int device, bool tf32, size_t workspace_limit_bytes, Layout layout = Layout::nchw);
   ~CudaContext();
   CudaContext(const CudaContext&) = delete;
   CudaContext& operator=(const CudaContext&) = delete;
@@ -29,11 +33,16 @@ struct CudaContext {
   void activate() const;
   // Workspace of at least `bytes` (<= workspace_limit), grown on demand.
   void* workspace(size_t bytes);
+  // Device floats for a convolution's filter in KRSC order (nhwc models:
+  // the transposed weights, then the backward-filter result), grown on
+  // demand; valid until the next call. Stream-ordered use only.
+  float* filter_scratch(size_t floats);
   void synchronize() const;
 
   int device = 0;
   bool tf32 = false;            // TF32 tensor-core maths in convolutions (GEMMs stay FP32)
   size_t workspace_limit = 0;   // bytes one convolution algorithm may use
+  Layout layout = Layout::nchw; // of every 4-D activation of the model (nchw | nhwc)
   std::string device_name;      // "NVIDIA H200 (sm_90, 139.8 GiB)"
   cudaStream_t stream = nullptr;       // all layer work
   cudaStream_t copy_stream = nullptr;  // host -> device batch uploads
@@ -44,9 +53,12 @@ struct CudaContext {
   void create();
   void release() noexcept;
   kernels::cuda::DeviceBuffer<unsigned char> ws_;
+  kernels::cuda::DeviceBuffer<float> filter_;
 };
 
 // "fp32" | "tf32" -> tf32 flag; throws std::invalid_argument otherwise.
 bool parse_math_mode(const std::string& math);
+// The cuDNN tensor format of a cuda tensor layout (nchw | nhwc).
+cudnnTensorFormat_t cudnn_format(Layout l);
 
 }  // namespace signvote::nn

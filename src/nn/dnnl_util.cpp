@@ -28,6 +28,7 @@ dnnl::memory::desc md_of(const Shape& s, Layout l) {
     return dnnl::memory::desc({s.n, s.c, s.h, s.w}, dnnl::memory::data_type::f32,
                               l == Layout::nChw16c ? tag::nChw16c
                               : l == Layout::nChw8c ? tag::nChw8c
+                              : l == Layout::nhwc   ? tag::nhwc
                                                     : tag::nchw);
   });
 }

@@ -21,12 +21,15 @@ class Flatten final : public Layer {
 };
 
 // CUDA twin (flatten_cuda.cpp): NCHW is already (N, C*H*W) in memory, so
-// forward and backward are device-to-device copies on the model's stream.
+// forward and backward are device-to-device copies on the model's stream;
+// an NHWC input is transposed to NCHW order (and dy back), so the features
+// -- and the next Linear's weights -- are in the same order in both layouts.
 class CudaFlatten final : public Layer {
  public:
   explicit CudaFlatten(std::shared_ptr<CudaContext> ctx) : ctx_(std::move(ctx)) {}
   LayerKind kind() const override { return LayerKind::flatten; }
   Shape output_shape(const Shape& in) const override { return {in.n, in.c * in.h * in.w, 1, 1}; }
+  Layout output_layout(Layout) const override { return Layout::nchw; }
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   std::string describe() const override { return "flatten [cuda]"; }

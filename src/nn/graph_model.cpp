@@ -26,7 +26,9 @@ GraphModel::GraphModel(const ModelSpec& spec, std::string backend)
     if (backend_.starts_with("dnnl")) ctx_.dnnl = make_dnnl_context();  // dnnl, dnnl_wino
     ops_ = make_host_ops();
   }
-  acts_.push_back({Shape{1, spec.in_channels, spec.image_size, spec.image_size}, Layout::nchw, 0});
+  // The images: host NCHW, staged on the device in the model's layout.
+  const Layout in = spec.layout == "nhwc" ? Layout::nhwc : Layout::nchw;
+  acts_.push_back({Shape{1, spec.in_channels, spec.image_size, spec.image_size}, in, 0});
 }
 
 GraphModel::~GraphModel() = default;
@@ -315,7 +317,9 @@ std::string GraphModel::summary() const {
   os << spec_.name << " width=" << spec_.width << " params=" << num_params()
      << " conv_backend=" << backend_ << " threads=" << ctx_.threads;
 #ifdef SIGNVOTE_NN_CUDA
-  if (ctx_.cuda) os << " device=cuda:" << ctx_.cuda->device << " " << ctx_.cuda->device_name << " math=" << spec_.math;
+  if (ctx_.cuda)
+    os << " device=cuda:" << ctx_.cuda->device << " " << ctx_.cuda->device_name << " math=" << spec_.math
+       << " layout=" << layout_name(ctx_.cuda->layout);
 #endif
   os << "\n";
   for (const Node& n : nodes_) {

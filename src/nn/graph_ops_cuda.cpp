@@ -43,22 +43,32 @@ class CudaOps final : public GraphOps {
 
   // Pageable images -> pinned staging -> device on the copy stream; the
   // compute stream waits for the upload's event, not for the whole device.
+  // The host images are NCHW; an nhwc model's `store` gets them transposed
+  // on the compute stream (upload into raw_, then NCHW -> NHWC).
   Tensor stage_input(const Tensor& images, int batch, Tensor& store) override {
     const size_t count = size_t(batch) * images.c() * images.h() * images.w();
+    const bool nhwc = store.layout() == Layout::nhwc;
     SV_CUDA_CHECK(cudaEventSynchronize(uploaded_));  // the previous upload no longer reads `pinned_`
     if (pinned_.size() < count) pinned_ = kc::PinnedBuffer<float>(count);
+    if (nhwc && raw_.size() < count) {
+      ctx_->synchronize();  // a queued transpose may still read the old raw_
+      raw_ = kc::DeviceBuffer<float>(count);
+    }
     std::memcpy(pinned_.data(), images.data(), count * sizeof(float));
-    // The copy stream overwrites `store` only after the compute stream's
-    // queued work (the previous pass still reading it) is done.
+    // The copy stream overwrites `store` (raw_) only after the compute
+    // stream's queued work (the previous pass still reading it) is done.
     SV_CUDA_CHECK(cudaEventRecord(consumed_, ctx_->stream));
     SV_CUDA_CHECK(cudaStreamWaitEvent(ctx_->copy_stream, consumed_, 0));
-    SV_CUDA_CHECK(cudaMemcpyAsync(store.data(), pinned_.data(), count * sizeof(float), cudaMemcpyHostToDevice,
-                                  ctx_->copy_stream));
+    float* up = nhwc ? raw_.data() : store.data();
+    SV_CUDA_CHECK(
+        cudaMemcpyAsync(up, pinned_.data(), count * sizeof(float), cudaMemcpyHostToDevice, ctx_->copy_stream));
     SV_CUDA_CHECK(cudaEventRecord(uploaded_, ctx_->copy_stream));
     SV_CUDA_CHECK(cudaStreamWaitEvent(ctx_->stream, uploaded_, 0));
+    // raw_ (N, C, H, W) -> store (N, H, W, C)
+    if (nhwc) cuda::nchw_to_nhwc(up, store.data(), batch, images.c(), images.h() * images.w(), ctx_->stream);
     Shape s = images.shape();
     s.n = batch;
-    return Tensor::view(store.data(), s, Layout::nchw, MemSpace::cuda);
+    return Tensor::view(store.data(), s, store.layout(), MemSpace::cuda);
   }
 
   void zero(float* p, size_t n) override {
@@ -94,6 +104,7 @@ class CudaOps final : public GraphOps {
 
   std::shared_ptr<CudaContext> ctx_;
   kc::PinnedBuffer<float> pinned_;
+  kc::DeviceBuffer<float> raw_;  // nhwc models: the NCHW upload before its transpose
   cudaEvent_t uploaded_ = nullptr, consumed_ = nullptr, labels_sent_ = nullptr;
   // Loss state of the last forward: n x k probabilities, labels, per-sample results.
   kc::DeviceBuffer<float> prob_;

@@ -1,4 +1,5 @@
-// CudaMaxPool2d: maxpool2d.h's CUDA twin through cuDNN pooling.
+// CudaMaxPool2d: maxpool2d.h's CUDA twin through cuDNN pooling; x, y in the
+// context's layout (NCHW or NHWC descriptors, same window either way).
 #include "common.h"
 #include "cuda_context.h"
 #include "cudnn_check.h"
@@ -27,9 +28,12 @@ CudaMaxPool2d::~CudaMaxPool2d() {
 }
 
 void CudaMaxPool2d::set_shapes(const Tensor& x, const Tensor& y) {
-  require(x.space() == MemSpace::cuda && x.layout() == Layout::nchw, "CudaMaxPool2d: input must be a cuda nchw tensor");
-  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, x.n(), x.c(), x.h(), x.w()));
-  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, y.n(), y.c(), y.h(), y.w()));
+  const Layout l = ctx_->layout;
+  require(x.space() == MemSpace::cuda && x.layout() == l && y.layout() == l,
+          std::string("CudaMaxPool2d: x and y must be cuda ") + layout_name(l) + " tensors");
+  // Dimensions in (N, C, H, W) order for either format.
+  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->x, cudnn_format(l), CUDNN_DATA_FLOAT, x.n(), x.c(), x.h(), x.w()));
+  SV_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d_->y, cudnn_format(l), CUDNN_DATA_FLOAT, y.n(), y.c(), y.h(), y.w()));
 }
 
 void CudaMaxPool2d::forward(const Tensor& x, Tensor& y, Mode) {

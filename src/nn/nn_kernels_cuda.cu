@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "kernels/cuda_check.h"
+#include "nn/layout_index.h"
 #include "nn/nn_kernels_cuda.h"
 
 namespace signvote::nn::cuda {
@@ -43,6 +44,30 @@ __global__ void avgpool_fwd(const float* x, float* y, size_t planes, int hw) {
 __global__ void avgpool_bwd(const float* dy, float* dx, size_t planes, int hw) {
   const size_t n = planes * size_t(hw);
   for (size_t i = first_index(); i < n; i += grid_stride()) dx[i] = dy[i / hw] * (1.f / float(hw));
+}
+// x (n, hw, c): one thread per output (n, c), sequential over the hw pixels;
+// neighbouring threads read neighbouring channels (coalesced).
+__global__ void avgpool_nhwc_fwd(const float* x, float* y, size_t planes, int c, int hw) {
+  for (size_t p = first_index(); p < planes; p += grid_stride()) {
+    const float* img = x + p / c * size_t(hw) * c + p % c;
+    float sum = 0.f;
+    for (int k = 0; k < hw; ++k) sum += img[size_t(k) * c];
+    y[p] = sum * (1.f / float(hw));
+  }
+}
+__global__ void avgpool_nhwc_bwd(const float* dy, float* dx, size_t total, int c, int hw) {
+  for (size_t j = first_index(); j < total; j += grid_stride())
+    dx[j] = dy[j / (size_t(hw) * c) * c + j % c] * (1.f / float(hw));
+}
+// One thread per destination element: writes coalesced, reads strided.
+__global__ void to_nhwc(const float* src, float* dst, size_t total, int c, int hw) {
+  for (size_t j = first_index(); j < total; j += grid_stride()) dst[j] = src[nchw_offset_of_nhwc(j, c, hw)];
+}
+__global__ void to_nchw(const float* src, float* dst, size_t total, int c, int hw, bool acc) {
+  for (size_t i = first_index(); i < total; i += grid_stride()) {
+    const float v = src[nhwc_offset_of_nchw(i, c, hw)];
+    dst[i] = acc ? dst[i] + v : v;
+  }
 }
 __global__ void bias_fwd(float* y, const float* b, int rows, int cols) {
   const size_t n = size_t(rows) * cols;
@@ -109,6 +134,18 @@ void avgpool_forward(const float* x, float* y, size_t planes, int hw, cudaStream
 }
 void avgpool_backward(const float* dy, float* dx, size_t planes, int hw, cudaStream_t s) {
   SV_LAUNCH(avgpool_bwd, planes * size_t(hw), s, dy, dx, planes, hw);
+}
+void avgpool_nhwc_forward(const float* x, float* y, int n, int c, int hw, cudaStream_t s) {
+  SV_LAUNCH(avgpool_nhwc_fwd, size_t(n) * c, s, x, y, size_t(n) * c, c, hw);
+}
+void avgpool_nhwc_backward(const float* dy, float* dx, int n, int c, int hw, cudaStream_t s) {
+  SV_LAUNCH(avgpool_nhwc_bwd, size_t(n) * c * hw, s, dy, dx, size_t(n) * c * hw, c, hw);
+}
+void nchw_to_nhwc(const float* src, float* dst, int n, int c, int hw, cudaStream_t s) {
+  SV_LAUNCH(to_nhwc, size_t(n) * c * hw, s, src, dst, size_t(n) * c * hw, c, hw);
+}
+void nhwc_to_nchw(const float* src, float* dst, int n, int c, int hw, bool accumulate, cudaStream_t s) {
+  SV_LAUNCH(to_nchw, size_t(n) * c * hw, s, src, dst, size_t(n) * c * hw, c, hw, accumulate);
 }
 void bias_forward(float* y, const float* b, int rows, int cols, cudaStream_t s) {
   SV_LAUNCH(bias_fwd, size_t(rows) * cols, s, y, b, rows, cols);

@@ -1,5 +1,6 @@
 // CUDA kernels of the cuda layers that cuDNN/cuBLAS do not cover. Device
-// pointers, NCHW, asynchronous on `stream`; launch errors throw. The CPU
+// pointers, NCHW unless the name says nhwc, asynchronous on `stream`;
+// launch errors throw. The CPU
 // twin of each is the CPU layer named in its comment (tests compare them).
 // Plain header: usable from .cpp files compiled by the host compiler.
 #pragma once
@@ -20,6 +21,16 @@ void add_backward(const float* y, const float* dy, float* d, size_t n, bool accu
 // GlobalAvgPool (avgpool.cpp): x (N*C planes of hw) -> y (N*C,) means; and back.
 void avgpool_forward(const float* x, float* y, size_t planes, int hw, cudaStream_t s);
 void avgpool_backward(const float* dy, float* dx, size_t planes, int hw, cudaStream_t s);
+// The same for x, dx (N, H, W, C) NHWC; y, dy (N, C): one thread per (n, c),
+// summing its hw pixels in the same order as the CPU twin (bit-identical).
+void avgpool_nhwc_forward(const float* x, float* y, int n, int c, int hw, cudaStream_t s);
+void avgpool_nhwc_backward(const float* dy, float* dx, int n, int c, int hw, cudaStream_t s);
+// Layout transposes (layout_index.h) of n images of c channels by hw pixels:
+// dst (n, hw, c) = src (n, c, hw); and dst (n, c, hw) = src (n, hw, c), or
+// dst += src with accumulate. Used for the image upload, flatten of nhwc
+// activations and the conv filters (OIHW <-> KRSC with n = O, c = I, hw = kh*kw).
+void nchw_to_nhwc(const float* src, float* dst, int n, int c, int hw, cudaStream_t s);
+void nhwc_to_nchw(const float* src, float* dst, int n, int c, int hw, bool accumulate, cudaStream_t s);
 // Linear bias (linear.cpp): y (rows, cols) += b (cols,) per row;
 // db (cols,) += column sums of dy (rows, cols) (fixed order: deterministic).
 void bias_forward(float* y, const float* b, int rows, int cols, cudaStream_t s);

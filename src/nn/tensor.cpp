@@ -12,7 +12,7 @@
 namespace signvote::nn {
 
 const char* layout_name(Layout l) {
-  return l == Layout::nChw16c ? "nChw16c" : l == Layout::nChw8c ? "nChw8c" : "nchw";
+  return l == Layout::nChw16c ? "nChw16c" : l == Layout::nChw8c ? "nChw8c" : l == Layout::nhwc ? "nhwc" : "nchw";
 }
 
 std::string to_string(const Shape& s) {
@@ -37,8 +37,8 @@ void Tensor::DeviceFree::operator()(float* p) const { device_free(p); }
 Tensor::Tensor(Shape s, Layout l, MemSpace space) : space_(space), shape_(s), layout_(l) {
   if (s.n < 0 || s.c < 0 || s.h < 0 || s.w < 0)
     throw std::invalid_argument("Tensor: negative dimension in " + to_string(s));
-  if (space == MemSpace::cuda && l != Layout::nchw)
-    throw std::invalid_argument(std::string("Tensor: cuda tensors are nchw, not ") + layout_name(l));
+  if (space == MemSpace::cuda && l != Layout::nchw && l != Layout::nhwc)
+    throw std::invalid_argument(std::string("Tensor: cuda tensors are nchw or nhwc, not ") + layout_name(l));
   if (space == MemSpace::host) {
     owned_ = AlignedBuffer(physical_size(s, l));
     data_ = owned_.data();
@@ -60,6 +60,7 @@ Tensor Tensor::view(float* data, Shape s, Layout l, MemSpace space) {
 
 size_t Tensor::plane_offset(int n, int c) const {
   const size_t hw = size_t(shape_.h) * shape_.w;
+  if (layout_ == Layout::nhwc) return size_t(n) * hw * shape_.c + c;  // (n, 0, 0, c)
   const int b = block_size(layout_);
   if (b == 1) return (size_t(n) * shape_.c + c) * hw;
   const size_t cb = (size_t(shape_.c) + b - 1) / b;

@@ -59,6 +59,19 @@ TEST_CASE("config: errors name the key and the file", "[config]") {
   CHECK(error_of("optimizer:\n  lr: 0.5\n").empty());
 }
 
+TEST_CASE("config: model.layout is nchw by default, nhwc only on cuda", "[config]") {
+  CHECK(parse_config("", "t.yaml").model.layout == "nchw");
+  const std::string net = "model:\n  name: resnet18\n  device: cuda\n  layout: nhwc\ndata:\n  path: /tmp\n";
+  CHECK(parse_config(net, "t.yaml").model.layout == "nhwc");
+  CHECK_THAT(error_of("model:\n  layout: nchwc\n"), Catch::Contains("'model.layout' must be one of nchw|nhwc"));
+  // One line naming the key, for the default device and an explicit cpu.
+  const std::string msg = error_of("", {"model.layout=nhwc"});
+  CHECK_THAT(msg, Catch::Contains("'model.layout' = nhwc needs model.device = cuda"));
+  CHECK(msg.find('\n') == std::string::npos);
+  CHECK_THAT(error_of("model:\n  name: mlp\n  device: cpu\n  layout: nhwc\ndata:\n  path: /tmp\n"),
+             Catch::Contains("'model.layout'"));
+}
+
 TEST_CASE("config: values it cannot honour are refused at load, naming the key", "[config]") {
   // Non-finite floats, and finite ones that would overflow the update.
   for (const char* v : {".nan", ".inf", "-.inf"})

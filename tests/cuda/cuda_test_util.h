@@ -37,6 +37,24 @@ inline nn::Tensor upload(const nn::Tensor& host) {
   return d;
 }
 
+// A host tensor (any layout) on the device in layout `l` (converted on the host).
+inline nn::Tensor upload(const nn::Tensor& host, nn::Layout l) {
+  nn::Tensor h(host.shape(), l);
+  h.copy_from(host);
+  nn::Tensor d(host.shape(), l, MemSpace::cuda);
+  d.copy_from(h);
+  return d;
+}
+
+// The logical contents of a tensor (either space, nchw or nhwc) in NCHW order.
+inline std::vector<float> nchw_values(const nn::Tensor& t) {
+  nn::Tensor same(t.shape(), t.layout());
+  same.copy_from(t);  // across spaces: same layout
+  nn::Tensor n(t.shape());
+  n.copy_from(same);  // host: layout conversion
+  return std::vector<float>(n.span().begin(), n.span().end());
+}
+
 inline nn::Tensor random_tensor(nn::Shape s, std::mt19937_64& rng, float scale = 1.f) {
   std::normal_distribution<float> nd(0.f, scale);
   nn::Tensor t(s);

@@ -95,12 +95,62 @@ TEST_CASE("cudnn convolution equals the Eigen convolution", "[cuda][conv]") {
 TEST_CASE("cuda batch norm equals the CPU batch norm (train, eval, fused ReLU)", "[cuda][bn]") {
   auto ctx = fp32_context();
   NnContext host;
-  for (bool relu : {false, true})
-    for (Mode mode : {Mode::train, Mode::eval}) {
-      BatchNorm2d cpu(6, host, relu);
-      CudaBatchNorm2d gpu(6, ctx, relu);
-      compare(cpu, gpu, {3, 6, 7, 5}, mode, kAtol, kRtol);
+  // {2, 6, 2, 2}: 8 values per channel, where the unbiased running variance
+  // is 8/7 of the biased one -- far outside the tolerance, so a biased
+  // update fails here (with 105 values the two differ by ~1e-3 only).
+  for (const Shape in : {Shape{2, 6, 2, 2}, Shape{3, 6, 7, 5}})
+    for (bool relu : {false, true})
+      for (Mode mode : {Mode::train, Mode::eval}) {
+        BatchNorm2d cpu(6, host, relu);
+        CudaBatchNorm2d gpu(6, ctx, relu);
+        compare(cpu, gpu, in, mode, kAtol, kRtol);
+      }
+}
+
+// Running statistics of one train forward of x (2, C, 2, 2), 8 values per
+// channel, against the formulas: mean' = 0.9 mean + 0.1 m, var' = 0.9 var +
+// 0.1 * (8/7) * biased variance (PyTorch's unbiased convention), in both
+// layouts; the biased update would be off by 0.1 * v / 7 ~ 0.06 here.
+TEST_CASE("cuda batch norm keeps the unbiased running variance of the CPU twin", "[cuda][bn]") {
+  constexpr int C = 5;
+  std::mt19937_64 rng(9);
+  const Tensor x = random_tensor({2, C, 2, 2}, rng, 2.f);
+  std::vector<double> mean(C, 0.0), biased(C, 0.0);
+  for (int c = 0; c < C; ++c) {
+    for (int i = 0; i < 8; ++i) mean[c] += x.at(i / 4, c, i / 2 % 2, i % 2) / 8.0;
+    for (int i = 0; i < 8; ++i) biased[c] += std::pow(x.at(i / 4, c, i / 2 % 2, i % 2) - mean[c], 2) / 8.0;
+  }
+  NnContext host;
+  for (Layout l : {Layout::nchw, Layout::nhwc}) {
+    INFO(layout_name(l));
+    auto ctx = std::make_shared<CudaContext>(0, /*tf32=*/false, 256u << 20, l);
+    BatchNorm2d cpu(C, host);
+    CudaBatchNorm2d gpu(C, ctx, false);
+    std::vector<float> p(2 * C), g(2 * C), b(2 * C);
+    cpu.bind_params(p.data(), g.data());
+    cpu.bind_buffers(b.data());
+    cpu.init_params(rng);  // gamma 1, beta 0, running mean 0, running var 1
+    Tensor dp({2 * C, 1, 1, 1}, Layout::nchw, MemSpace::cuda), dg({2 * C, 1, 1, 1}, Layout::nchw, MemSpace::cuda),
+        db({2 * C, 1, 1, 1}, Layout::nchw, MemSpace::cuda);
+    copy_floats(dp.data(), MemSpace::cuda, p.data(), MemSpace::host, p.size());
+    copy_floats(db.data(), MemSpace::cuda, b.data(), MemSpace::host, b.size());
+    gpu.bind_params(dp.data(), dg.data());
+    gpu.bind_buffers(db.data());
+    Tensor y(x.shape()), yd(x.shape(), l, MemSpace::cuda);
+    cpu.forward(x, y, Mode::train);
+    gpu.forward(upload(x, l), yd, Mode::train);
+    const std::vector<float> gb = download(db.data(), b.size());
+    for (int c = 0; c < C; ++c) {
+      INFO("channel " << c << " biased variance " << biased[c]);
+      const double unbiased_var = 0.9 + 0.1 * biased[c] * 8.0 / 7.0, biased_var = 0.9 + 0.1 * biased[c];
+      const double tol = 1e-5 + 1e-5 * unbiased_var;
+      CHECK(std::abs(b[C + c] - unbiased_var) <= tol);   // the CPU twin: unbiased
+      CHECK(std::abs(gb[C + c] - unbiased_var) <= tol);  // cuDNN: the same
+      CHECK(std::abs(gb[C + c] - biased_var) > 20 * tol);  // told apart
+      CHECK(std::abs(gb[c] - 0.1 * mean[c]) <= 1e-5);
+      CHECK(std::abs(b[c] - 0.1 * mean[c]) <= 1e-5);
     }
+  }
 }
 
 TEST_CASE("cuda ReLU, pooling and flatten equal their CPU twins", "[cuda][elementwise]") {

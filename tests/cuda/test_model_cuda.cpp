@@ -5,11 +5,18 @@
 //  - 20 steps of ResNet-18 width 8 (SGD, lr 0.02, one fixed batch of 16)
 //    keep the two loss trajectories within 2e-3 + 2e-2 * |loss| of each
 //    other (first step: 1e-4 relative); cuDNN sums in another order, so
-//    the trajectories drift slowly apart rather than match bit for bit.
+//    the trajectories drift slowly apart rather than match bit for bit;
+//  - model.layout: nhwc against nchw on the GPU and against the CPU, from
+//    the same initial weights: loss, every gradient and the BN running
+//    statistics of one step (atol 1e-3 * max|ref| + rtol 1e-2: a layout
+//    bug moves gradients by O(1)), 5 SGD steps of loss trajectory, and a
+//    CPU checkpoint evaluated by an nhwc model (resnet18, small_cnn, mlp:
+//    the flatten paths).
 #define CATCH_CONFIG_RUNNER  // own main: skips without a device
 #include "cuda_test_util.h"
 #include "signvote/model.h"
 
+#include <algorithm>
 #include <memory>
 
 using namespace signvote;
@@ -18,9 +25,10 @@ using namespace signvote::cuda_test;
 
 namespace {
 
-ModelSpec spec(const std::string& device) {
+ModelSpec spec(const std::string& device, const std::string& layout = "nchw", const std::string& name = "resnet18") {
   ModelSpec s;
-  s.name = "resnet18";
+  s.name = name;
+  s.layout = layout;
   s.width = 8;
   s.seed = 11;
   s.device = device;
@@ -37,6 +45,29 @@ void sgd(Model& m, float lr) {
   const auto g = host_copy(m, m.grads());
   for (size_t i = 0; i < x.size(); ++i) x[i] -= lr * g[i];
   copy_floats(m.params().data(), m.space(), x.data(), MemSpace::host, x.size());
+}
+
+// Loss, gradients and BN buffers of one forward_backward of `m`.
+struct Pass {
+  float loss = 0.f;
+  std::vector<float> grads, buffers;
+};
+Pass one_pass(Model& m, const Tensor& images, const std::vector<int>& labels) {
+  m.zero_grads();
+  Pass p;
+  p.loss = m.forward_backward(images, labels.data(), int(labels.size()), nullptr);
+  p.grads = host_copy(m, m.grads());
+  p.buffers = host_copy(m, m.buffers());
+  return p;
+}
+
+void require_pass_close(const Pass& got, const Pass& ref, const std::string& what) {
+  INFO(what << ": loss " << got.loss << " vs " << ref.loss);
+  REQUIRE(std::abs(got.loss - ref.loss) <= 1e-4 * std::abs(ref.loss));
+  float gmax = 0.f;
+  for (float v : ref.grads) gmax = std::max(gmax, std::abs(v));
+  require_close(got.grads, ref.grads, 1e-3 * gmax, 1e-2, what + " gradients");
+  require_close(got.buffers, ref.buffers, 1e-4, 1e-3, what + " BN running statistics");
 }
 
 }  // namespace
@@ -88,6 +119,68 @@ TEST_CASE("cpu parameters load into a cuda model and back unchanged", "[cuda][mo
   const EvalResult rg = gpu->evaluate(images, labels.data(), 40);
   CHECK(rg.count == rc.count);
   CHECK(std::abs(rg.loss_sum - rc.loss_sum) <= 1e-3 * std::abs(rc.loss_sum));
+}
+
+TEST_CASE("nhwc models follow the nchw and cpu models (resnet18, small_cnn, mlp)", "[cuda][model][nhwc]") {
+  std::mt19937_64 rng(3);
+  const Tensor images = random_tensor({16, 3, 32, 32}, rng);
+  std::vector<int> labels(16);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int((i * 3) % 10);
+  for (const char* name : {"resnet18", "small_cnn", "mlp"}) {
+    INFO(name);
+    auto cpu = make_model(spec("cpu", "nchw", name));
+    auto nchw = make_model(spec("cuda", "nchw", name));
+    auto nhwc = make_model(spec("cuda", "nhwc", name));
+    CHECK(nhwc->summary().find("layout=nhwc") != std::string::npos);
+    // One init path: the same parameters and buffers in every layout.
+    REQUIRE(host_copy(*nhwc, nhwc->params()) == host_copy(*cpu, cpu->params()));
+    REQUIRE(host_copy(*nhwc, nhwc->buffers()) == host_copy(*cpu, cpu->buffers()));
+    const Pass pc = one_pass(*cpu, images, labels), p1 = one_pass(*nchw, images, labels);
+    const Pass p2 = one_pass(*nhwc, images, labels);
+    require_pass_close(p2, p1, std::string(name) + " nhwc vs nchw");
+    require_pass_close(p2, pc, std::string(name) + " nhwc vs cpu");
+  }
+}
+
+TEST_CASE("5 ResNet-18 steps in nhwc follow the nchw trajectory", "[cuda][model][nhwc]") {
+  auto nchw = make_model(spec("cuda"));
+  auto nhwc = make_model(spec("cuda", "nhwc"));
+  std::mt19937_64 rng(4);
+  const Tensor images = random_tensor({16, 3, 32, 32}, rng);
+  std::vector<int> labels(16);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int(i % 10);
+  for (int step = 0; step < 5; ++step) {
+    nchw->zero_grads();
+    nhwc->zero_grads();
+    const float l1 = nchw->forward_backward(images, labels.data(), 16, nullptr);
+    const float l2 = nhwc->forward_backward(images, labels.data(), 16, nullptr);
+    INFO("step " << step << " nchw loss " << l1 << " nhwc loss " << l2);
+    REQUIRE(std::abs(l2 - l1) <= 2e-3 + 2e-2 * std::abs(l1));
+    sgd(*nchw, 0.02f);
+    sgd(*nhwc, 0.02f);
+  }
+  const auto x1 = host_copy(*nchw, nchw->params()), x2 = host_copy(*nhwc, nhwc->params());
+  require_close(x2, x1, 1e-3, 1e-2, "parameters after 5 steps");
+}
+
+TEST_CASE("a cpu checkpoint evaluates the same in an nhwc model and reads back unchanged",
+          "[cuda][model][nhwc][checkpoint]") {
+  auto cpu = make_model(spec("cpu"));
+  auto nhwc = make_model(spec("cuda", "nhwc"));
+  std::mt19937_64 rng(6);
+  std::normal_distribution<float> nd(0.f, 0.05f);
+  auto x = host_copy(*cpu, cpu->params());
+  for (float& v : x) v += nd(rng);
+  std::copy(x.begin(), x.end(), cpu->params().begin());
+  copy_floats(nhwc->params().data(), MemSpace::cuda, x.data(), MemSpace::host, x.size());
+  const Tensor images = random_tensor({40, 3, 32, 32}, rng);
+  std::vector<int> labels(40);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int((i * 7) % 10);
+  const EvalResult rc = cpu->evaluate(images, labels.data(), 40);
+  const EvalResult rg = nhwc->evaluate(images, labels.data(), 40);
+  CHECK(rg.count == rc.count);
+  CHECK(std::abs(rg.loss_sum - rc.loss_sum) <= 1e-3 * std::abs(rc.loss_sum));
+  CHECK(host_copy(*nhwc, nhwc->params()) == x);  // the OIHW order is the parameters' order in every layout
 }
 
 int main(int argc, char** argv) {

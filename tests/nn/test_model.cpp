@@ -60,6 +60,10 @@ TEST_CASE("make_model rejects bad specs with the value in the message", "[model]
   CHECK_THROWS_AS(make_model({.name = "mlp", .conv_backends = {}}), std::invalid_argument);
   CHECK_THROWS_WITH(make_model({.name = "mlp", .width = 0}), Catch::Contains("width"));
   CHECK_THROWS_AS(make_model({.name = "mlp", .threads = 0}), std::invalid_argument);
+  // nhwc is a cuda layout: refused on the cpu before any device is asked for.
+  CHECK_THROWS_WITH(make_model({.name = "mlp", .layout = "nhwc"}),
+                    Catch::Contains("layout 'nhwc'") && Catch::Contains("device 'cuda'"));
+  CHECK_THROWS_WITH(make_model({.name = "mlp", .layout = "chwn"}), Catch::Contains("chwn"));
   // The first available backend in the list wins.
   auto m = make_model({.name = "small_cnn", .conv_backends = {"eigen", "dnnl"}});
   CHECK(m->conv_backend() == "eigen");

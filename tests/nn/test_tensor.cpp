@@ -1,9 +1,13 @@
 // Tensor: alignment, layouts, views, copies between layouts.
 #include "signvote/tensor.h"
 
+#include "layout_index.h"
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 using namespace signvote::nn;
 
@@ -49,6 +53,41 @@ TEST_CASE("nChw8c offsets, padding and conversion through nChw16c", "[tensor]") 
   c.copy_from(b);
   d.copy_from(c);
   for (size_t i = 0; i < a.numel(); ++i) REQUIRE(d.data()[i] == a.data()[i]);
+}
+
+TEST_CASE("nhwc offsets, conversion and the transpose index mapping", "[tensor][nhwc]") {
+  const int N = 2, C = 5, H = 3, W = 4, HW = H * W;
+  Tensor a({N, C, H, W});
+  for (size_t i = 0; i < a.numel(); ++i) a.data()[i] = float(i) + 1.f;
+  Tensor b(a.shape(), Layout::nhwc);
+  CHECK(std::string(layout_name(Layout::nhwc)) == "nhwc");
+  CHECK(b.physical_size() == a.numel());  // no padding
+  CHECK(b.elem_stride() == C);            // neighbouring pixels of one channel are C apart
+  CHECK(b.offset(1, 3, 2, 1) == ((size_t(1) * H + 2) * W + 1) * C + 3);
+  b.copy_from(a);
+  CHECK(b.at(1, 3, 2, 1) == a.at(1, 3, 2, 1));
+  // The kernels' index functions (layout_index.h) agree with Tensor's
+  // offsets both ways and are inverse permutations of [0, numel).
+  std::vector<char> hit(a.numel(), 0);
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int h = 0; h < H; ++h)
+        for (int w = 0; w < W; ++w) {
+          const size_t i = a.offset(n, c, h, w), j = b.offset(n, c, h, w);
+          REQUIRE(nhwc_offset_of_nchw(i, C, HW) == j);
+          REQUIRE(nchw_offset_of_nhwc(j, C, HW) == i);
+          hit[j]++;
+        }
+  for (char h : hit) REQUIRE(h == 1);
+  // The filter case: OIHW (O=4, I=3, 3x3) -> KRSC, element (o, i, r, s) at ((o*3 + r)*3 + s)*I + i.
+  CHECK(nhwc_offset_of_nchw(((size_t(2) * 3 + 1) * 3 + 2) * 3 + 0, 3, 9) == ((size_t(2) * 3 + 2) * 3 + 0) * 3 + 1);
+  Tensor c(a.shape());
+  c.copy_from(b);
+  for (size_t i = 0; i < a.numel(); ++i) REQUIRE(c.data()[i] == a.data()[i]);
+  Tensor d(a.shape(), Layout::nChw8c), e(a.shape(), Layout::nhwc);  // through a blocked layout
+  d.copy_from(b);
+  e.copy_from(d);
+  for (size_t i = 0; i < a.numel(); ++i) REQUIRE(e.data()[i] == b.data()[i]);
 }
 
 TEST_CASE("Tensor views alias external memory", "[tensor]") {
