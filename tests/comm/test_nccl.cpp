@@ -5,9 +5,12 @@
 //   test_nccl timeout    (1 rank) a 2-rank communicator whose peer never
 //                        joins: the set-up must time out, abort and throw
 //                        within seconds, and a new communicator must work after
+//   test_nccl            sum, then (on 1 rank) timeout
+//   --ranks N            fail unless the world has N ranks (a launcher that
+//                        started fewer ranks must not pass as a 1-rank run)
 //
-// Rank 0 prints one line: "test_nccl <case>: ok: ..." (exit 0), "FAILED: ..."
-// (exit 1) or "Skipped: <reason>" (exit 77, ctest's SKIP_RETURN_CODE)
+// Rank 0 prints one line per case: "test_nccl <case>: ok: ..." or "FAILED:
+// ..." (exit 1), or "Skipped: <reason>" (exit 77, ctest's SKIP_RETURN_CODE)
 // without a CUDA device, or when ranks would share a GPU (NCCL refuses it).
 #include "comm/gpu_plan.h"
 #include "comm/mpi_check.h"
@@ -19,6 +22,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -103,15 +107,37 @@ std::string place(int rank, int size) {
   return {};
 }
 
-Result run(const std::string& which, int rank, int size) {
-  const std::string skip = place(rank, size);
-  if (!skip.empty()) return {77, skip};
+Result run_case(const std::string& which, int rank, int size) {
   if (which == "sum") return sum_case(rank, size);
-  if (which == "timeout") {
-    if (size != 1) return {1, "the timeout case runs on 1 rank"};
-    return timeout_case();
+  if (size != 1) return {1, "the timeout case runs on 1 rank"};
+  return timeout_case();
+}
+
+// The worst result over the ranks (failed > skipped > ok): rank 0 learns it
+// and prints the line of the first rank that had it.
+int agree_and_print(const std::string& which, const Result& r, int rank, int size) {
+  const int mine = r.code == 1 ? 2 : r.code == 77 ? 1 : 0;
+  int worst = 0, first = 0;
+  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  int who = mine == worst ? rank : size;
+  MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (rank == first && !(worst == 0 && r.line.empty())) {  // a passed set-up says nothing
+    const std::string from = first ? "rank " + std::to_string(first) + ": " : "";
+    if (worst == 1) std::printf("Skipped: %s%s\n", from.c_str(), r.line.c_str());
+    else std::printf("test_nccl %s: %s: %s%s\n", which.c_str(), worst ? "FAILED" : "ok", from.c_str(), r.line.c_str());
+    std::fflush(stdout);
   }
-  return {1, "unknown case '" + which + "' (sum | timeout)"};
+  return worst == 2 ? 1 : worst == 1 ? 77 : 0;
+}
+
+// One case, its exceptions turned into a failed result.
+template <class F>
+Result guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return {1, e.what()};
+  }
 }
 
 }  // namespace
@@ -122,25 +148,24 @@ int main(int argc, char** argv) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const std::string which = argc > 1 ? argv[1] : "sum";
-  Result r;
-  try {
-    r = run(which, rank, size);
-  } catch (const std::exception& e) {
-    r = {1, e.what()};
+  std::vector<std::string> cases;
+  int want_ranks = 0;
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    if (arg == "--ranks" && a + 1 < argc) want_ranks = std::atoi(argv[++a]);
+    else cases.push_back(arg);
   }
-  // The worst code wins (failed > skipped > ok), and its rank's line.
-  const int mine = r.code == 1 ? 2 : r.code == 77 ? 1 : 0;
-  int worst = 0;
-  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  int who = mine == worst ? rank : size, first = 0;
-  MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  if (rank == first) {
-    if (worst == 1) std::printf("Skipped: %s\n", r.line.c_str());
-    else std::printf("test_nccl %s: %s: %s%s\n", which.c_str(), worst ? "FAILED" : "ok",
-                     first ? ("rank " + std::to_string(first) + ": ").c_str() : "", r.line.c_str());
-    std::fflush(stdout);
-  }
+  if (cases.empty()) cases = size == 1 ? std::vector<std::string>{"sum", "timeout"} : std::vector<std::string>{"sum"};
+  int code = agree_and_print("setup", guarded([&]() -> Result {
+    if (want_ranks > 0 && want_ranks != size)
+      return {1, "started with " + std::to_string(size) + " rank(s), --ranks asks for " + std::to_string(want_ranks)};
+    for (const auto& c : cases)
+      if (c != "sum" && c != "timeout") return {1, "unknown case '" + c + "' (sum | timeout | --ranks N)"};
+    const std::string skip = place(rank, size);
+    return skip.empty() ? Result{0, ""} : Result{77, skip};
+  }), rank, size);
+  for (size_t i = 0; i < cases.size() && code == 0; ++i)
+    code = agree_and_print(cases[i], guarded([&] { return run_case(cases[i], rank, size); }), rank, size);
   MPI_Finalize();
-  return worst == 2 ? 1 : worst == 1 ? 77 : 0;
+  return code;
 }
