@@ -69,7 +69,8 @@ probe_python() {  # py_version, torch_version, torch_cuda, torch_cuda_version, p
     [ "$torch_cuda" = 1 ] && torch_cuda=true || torch_cuda=false
   fi
 }
-probe_nvidia_smi() {  # smi: raw JSON
+probe_nvidia_smi() {  # smi: raw JSON; exclusive: the compute mode when a GPU takes one process only
+  exclusive=""
   if ! command -v nvidia-smi >/dev/null; then smi='"not found"'; return; fi
   local head rows line gpus="" driver cuda
   head=$(timeout 20 nvidia-smi 2>&1 | head -5 || true)
@@ -78,6 +79,7 @@ probe_nvidia_smi() {  # smi: raw JSON
   rows=$(timeout 20 nvidia-smi --query-gpu=name,compute_mode,uuid,pci.bus_id,memory.total --format=csv,noheader 2>&1 || true)
   while IFS=, read -r name mode uuid bus mem; do
     [ -n "$name" ] || continue
+    [[ "$mode" != *Exclusive* ]] || exclusive=${mode# }  # one process per GPU: workers cannot share it
     gpus+="${gpus:+, }{\"name\": $(jstr "$name"), \"compute_mode\": $(jstr "${mode# }"), \"uuid\": $(jstr "${uuid# }"), \"pci_bus_id\": $(jstr "${bus# }"), \"memory\": $(jstr "${mem# }")}"
   done <<< "$rows"
   smi="{\"driver\": $(jstr "$driver"), \"cuda\": $(jstr "$cuda"), \"gpus\": [$gpus]}"
@@ -171,11 +173,15 @@ run_test() {  # run_test NAME WANT_S BINARY_NAME [ARGS...]
   run_logged "$name" "$want" "$exe" "$@"
   report "$name"
 }
+shareable() {  # shareable NAME: the case's ranks may share a GPU (or need none)
+  [ -z "$exclusive" ] || [ "$gpus" -ge 2 ] || [ "$1" = mpi_nodevice ]
+}
 run_mpi_case() {  # run_mpi_case NAME WANT_S SCRIPT MODE SIGNVOTE FIXTURE WORK MPIRUN...
   local name=$1 want=$2 why
   why=$(why_not "$name" "$5")
   [ -n "$why" ] || why=$(why_not "$name" "$6")
   [ -n "$why" ] || [ -n "$mpirun_bin" ] || why="no mpirun"
+  [ -n "$why" ] || shareable "$name" || why="compute mode $exclusive with $gpus GPU(s): the 2 cuda workers cannot share one"
   if [ -n "$why" ]; then skip "$name" "$why"; return; fi
   run_logged "$name" "$want" "${@:3}"
   report "$name"

@@ -6,6 +6,7 @@
 #include "core/resources.h"
 #include "core/job.h"
 #include "server/vote_server.h"
+#include "worker/placement.h"
 #include "worker/vote_client.h"
 
 namespace signvote {
@@ -14,12 +15,20 @@ Job::Job(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Pro
     : topo_(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers),
             comm::NodeLayout{static_cast<int>(cfg.cluster.ranks_per_node), cfg.cluster.hierarchy == "node"}) {
   std::string error = check_resources(cfg, topo_.is_server());  // collective: every rank calls it
+  int gpu = 0;
+  if (!topo_.is_server() && !external && cfg.model.device == "cuda") {
+    try {  // collective over the workers: one that failed above still takes part
+      gpu = worker::place_on_gpu(cfg, topo_, !error.empty());
+    } catch (const std::exception& e) {
+      if (error.empty()) error = e.what();
+    }
+  }
   try {
     if (!error.empty()) throw std::runtime_error(error);
     if (topo_.is_server())
       srv_ = server::make_server(cfg, opt, topo_);
     else
-      wrk_ = worker::make_worker(cfg, opt, topo_, std::move(external));
+      wrk_ = worker::make_worker(cfg, opt, topo_, std::move(external), gpu);
   } catch (const std::exception& e) {
     error = e.what();
   }

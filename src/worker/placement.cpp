@@ -44,7 +44,11 @@ std::string gpu_identity(int device) {
 std::string gpu_identity(int device) { return fmt::format("{}/visible device {}", host_name(), device); }
 #endif
 
-int place_on_gpu(const Config& cfg, const comm::Topology& topo) {
+int place_on_gpu(const Config& cfg, const comm::Topology& topo, bool failed_here) {
+  if (failed_here) {
+    comm::allgather_strings(topo.workers_comm(), std::string());
+    return -1;
+  }
   const int rank = topo.world_rank();
   std::string why, error, id;
   const int gpus = cuda_device_count(&why);

@@ -21,7 +21,10 @@
 
 namespace signvote::worker {
 
-int place_on_gpu(const Config& cfg, const comm::Topology& topo);
+// failed_here: this rank already failed its own set-up (check_resources):
+// it still takes part in the gather, with no identity, and returns -1, so
+// the others are not left waiting in it.
+int place_on_gpu(const Config& cfg, const comm::Topology& topo, bool failed_here = false);
 
 // A globally unique name of CUDA device `device` (an index among the
 // visible devices): its UUID as nvidia-smi prints it ("GPU-8-4-4-4-12"),

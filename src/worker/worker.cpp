@@ -8,7 +8,6 @@
 #include "worker/encoder.h"
 #include "worker/evaluation.h"
 #include "worker/optimizer.h"
-#include "worker/placement.h"
 #include "worker/probes.h"
 #include "worker/problem.h"
 #include "worker/rounds.h"
@@ -41,12 +40,13 @@ std::vector<size_t> shard_lengths(const VoteClient& c) {
 // State of one worker: problem, optimiser buffers, the round client.
 class Worker final : public WorkerLoop {
  public:
-  Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo, std::unique_ptr<Problem> problem)
+  // gpu: the visible CUDA device place_on_gpu chose (cuda workers; Job places them)
+  Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo, std::unique_ptr<Problem> problem,
+         int gpu)
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), vote_(kind_ == RoundKind::vote),
         adversary_(cfg.is_adversary(topo.worker_index())), mode_(parse_adversary_mode(cfg.adversary.mode)),
         problem_(problem ? std::move(problem)
-                         : make_problem(cfg, topo.worker_index(), topo.workers(),
-                                        cfg.model.device == "cuda" ? place_on_gpu(cfg, topo) : 0)),
+                         : make_problem(cfg, topo.worker_index(), topo.workers(), gpu)),
         ops_(kernels::ops_named(cfg.aggregation.isa)),
         client_(topo, reports_only(cfg) ? 0 : problem_->params().size(), round_format(cfg), bucket_coords(cfg)),
         dense_(cfg.optimizer, vote_ ? 0 : problem_->params().size()),
@@ -196,8 +196,8 @@ class Worker final : public WorkerLoop {
 }  // namespace
 
 std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo,
-                                        std::unique_ptr<Problem> problem) {
-  return std::make_unique<Worker>(cfg, opt, topo, std::move(problem));
+                                        std::unique_ptr<Problem> problem, int gpu) {
+  return std::make_unique<Worker>(cfg, opt, topo, std::move(problem), gpu);
 }
 
 }  // namespace signvote::worker

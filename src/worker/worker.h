@@ -39,6 +39,6 @@ class WorkerLoop {
 // buffers); throws on bad input. Collective errors are agreed in train().
 // `problem`: an external problem to use instead of the one cfg.model names.
 std::unique_ptr<WorkerLoop> make_worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo,
-                                        std::unique_ptr<Problem> problem = {});
+                                        std::unique_ptr<Problem> problem = {}, int gpu = 0);
 
 }  // namespace signvote::worker
