@@ -21,10 +21,18 @@ source "$repo/scripts/chroot_lib.sh"
 need_debootstrap
 [ -d "$cuda/lib64" ] || { echo "gpu_dry_run: no CUDA libraries at $cuda/lib64" >&2; exit 1; }
 
-fresh_dir "$work"
-root=$work/root
-echo "gpu_dry_run: debootstrap bookworm minbase"
-debootstrap --variant=minbase bookworm "$root" "$(debian_mirror)" > "$work/debootstrap.log" 2>&1
+# The minbase root is made once and kept pristine in WORK_DIR/base; each
+# run works on a copy of it in WORK_DIR/run.
+base=$work/base
+if [ ! -f "$base/.signvote-minbase" ]; then
+  fresh_dir "$base"
+  echo "gpu_dry_run: debootstrap bookworm minbase into $base"
+  debootstrap --variant=minbase bookworm "$base" "$(debian_mirror)" > "$work/debootstrap.log" 2>&1
+  touch "$base/.signvote-minbase"
+fi
+fresh_dir "$work/run"
+root=$work/run/root
+cp -a "$base" "$root"
 cp -a "$bundle" "$root/opt/bundle"
 enter "$root"
 bind_ro "$(readlink -f "$cuda/lib64")" "$root/opt/cuda/lib64"
@@ -37,10 +45,10 @@ done
   { echo "gpu_dry_run: the root is not bare (python3 or headers present)" >&2; exit 1; }
 
 check_run() {  # check_run NAME CUDA_DIRS: runs the bundle's check, then the rules on its lines
-  local name=$1 out=$work/$1.jsonl rc=0
+  local name=$1 out=$work/run/$1.jsonl rc=0
   echo "gpu_dry_run: $name (GPU_CHECK_CUDA_LIBS=$2)"
   chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root GPU_CHECK_CUDA_LIBS="$2" \
-    GPU_CHECK_BUDGET_S=180 /opt/bundle/scripts/gpu_check.sh "/opt/logs-$name" > "$out" 2> "$work/$name.err" || rc=$?
+    GPU_CHECK_BUDGET_S=180 /opt/bundle/scripts/gpu_check.sh "/opt/logs-$name" > "$out" 2> "$work/run/$name.err" || rc=$?
   cat "$out"
   DRY_RC=$rc "$repo/scripts/gpu_dry_run_rules.py" "$name" "$out"
 }
