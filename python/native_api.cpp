@@ -16,6 +16,7 @@ namespace signvote::native {
 namespace {
 
 struct LastError {
+  int kind = SV_OK;
   std::string message, cause;
   int rank = -1;
 };
@@ -49,7 +50,7 @@ void ensure_mpi() {
 }
 
 int fail(int kind, const char* message, std::string cause, int rank) {
-  t_error = LastError{message, std::move(cause), rank};
+  t_error = LastError{kind, message, std::move(cause), rank};
   return kind;
 }
 
@@ -63,7 +64,7 @@ int sv_last_error(const char** message, const char** cause, int* rank) {
   if (message) *message = t_error.message.c_str();
   if (cause) *cause = t_error.cause.c_str();
   if (rank) *rank = t_error.rank;
-  return SV_OK;
+  return t_error.kind;
 }
 
 int sv_abi_version(void) { return 1; }

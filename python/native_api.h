@@ -32,8 +32,9 @@ enum {
   SV_OTHER_ERROR = 6   /* RuntimeError (any other C++ exception) */
 };
 
-/* The last failure on this thread; the strings live until the next failing
- * call on it. rank: the offending world rank (-1: unknown or none). */
+/* The last failure on this thread: returns its kind (SV_OK: none yet); the
+ * strings live until the next failing call on it. rank: the offending
+ * world rank (-1: unknown or none). */
 SV_API int sv_last_error(const char** message, const char** cause, int* rank);
 
 /* The ABI's version: 1. A package with another refuses the library. */
