@@ -9,6 +9,7 @@
 #                      GPU machine has its own; gpu_check.sh finds them)
 #   BUNDLE/openmpi/    Open MPI's plugins and help texts (relocated with
 #                      OPAL_PREFIX and friends by gpu_check.sh)
+#   BUNDLE/pmix/       PMIx's plugins and help texts (PMIX_PREFIX and friends)
 #   BUNDLE/python/     the signvote Python package (its native library is
 #                      plain C ABI + ctypes: any Python 3 loads it)
 #   BUNDLE/scripts/gpu_check*.sh, tests/mpi/, tests/python/, configs/,
@@ -33,7 +34,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIGNVOTE_CUDA=ON -DSIGNVOTE_DNNL=OFF -DSIGNVOTE_PYTHON=ON
 fi
 build=$(cd "$build" && pwd)
-targets=(signvote signvote-bench test_sign_kernels_cuda test_layers_cuda test_model_cuda test_nccl make_cifar_fixture
+targets=(signvote signvote-bench test_sign_kernels_cuda test_layers_cuda test_model_cuda test_nhwc_cuda test_nccl make_cifar_fixture
          signvote_python signvote_test_hooks)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
@@ -44,7 +45,8 @@ exe() {  # a built binary by name, anywhere in the build tree
   echo "$f"
 }
 bins=()
-for b in signvote signvote-bench test_sign_kernels_cuda test_layers_cuda test_model_cuda test_nccl make_cifar_fixture; do
+for b in signvote signvote-bench test_sign_kernels_cuda test_layers_cuda test_model_cuda test_nhwc_cuda test_nccl \
+         make_cifar_fixture; do
   bins+=("$(exe "$b")")
 done
 orterun=$(readlink -f "$(command -v mpirun)")
@@ -66,6 +68,14 @@ done
 cp -r "$pkgdata" "$out/openmpi/share/"
 sysconf=$(ompi_info --path sysconfdir --parsable | sed 's/^path:sysconfdir://')
 cp "$sysconf/openmpi-mca-params.conf" "$out/openmpi/etc/"
+# PMIx's own plugins and help texts (relocated with PMIX_PREFIX and friends).
+libpmix=$(ldd "$pkglib"/*.so 2>/dev/null | awk '$1 ~ /^libpmix\.so/ {print $3}' | sort -u | head -1)
+pmix=$(dirname "$(dirname "$(readlink -f "${libpmix:-/nonexistent/lib/x}")")")
+if [ -d "$pmix/lib/pmix" ]; then
+  mkdir -p "$out/pmix/lib" "$out/pmix/share"
+  cp -r "$pmix/lib/pmix" "$out/pmix/lib/"
+  cp -r "$pmix/share/pmix" "$out/pmix/share/"
+fi
 cp "$repo"/scripts/gpu_check.sh "$repo"/scripts/gpu_check_lib.sh "$repo"/scripts/gpu_check_cases.sh "$out/scripts/"
 cp "$repo/tests/mpi/gpu_checks.sh" "$repo/tests/mpi/net_fixture.sh" "$out/tests/mpi/"
 cp "$repo"/tests/python/*.py "$out/tests/python/"
@@ -80,7 +90,9 @@ find "$build/tests/python" -maxdepth 1 -name '*.so' -exec cp {} "$out/tests/pyth
 # the CUDA libraries.
 skip='^(linux-vdso|ld-linux|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libcuda\.so|libcudart|libcudnn|libcublas|libnccl|libnvrtc|libnvJitLink)'
 natives=("$out"/python/signvote/*.so "$out"/tests/python/*.so)
-mapfile -t libs < <(ldd "${bins[@]}" "$orterun" "$orted" "$out"/openmpi/lib/*/*.so "${natives[@]}" 2>/dev/null |
+plugins=("$out"/openmpi/lib/*/*.so)
+[ ! -d "$out/pmix/lib/pmix" ] || plugins+=("$out"/pmix/lib/pmix/*.so)
+mapfile -t libs < <(ldd "${bins[@]}" "$orterun" "$orted" "${plugins[@]}" "${natives[@]}" 2>/dev/null |
   awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u)
 for l in "${libs[@]}"; do
   name=$(basename "$l")

@@ -6,4 +6,7 @@
 set -euo pipefail
 FLAGS=(--oversubscribe --mca pml ob1 --bind-to none)
 if [ "$(id -u)" -eq 0 ]; then FLAGS+=(--allow-run-as-root); fi
+# Open MPI's rsh launcher refuses to start without ssh or rsh on PATH (a
+# container), even when every rank is on this node: then leave it out.
+if ! command -v ssh >/dev/null && ! command -v rsh >/dev/null; then FLAGS+=(--mca plm ^rsh); fi
 exec mpirun "${FLAGS[@]}" "$@"
