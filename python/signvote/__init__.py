@@ -30,6 +30,7 @@ from ._signvote import (  # noqa: E402
     Worker,
     abort as _abort,
     finalize as _finalize,
+    had_local_failure as _had_local_failure,
     hash_floats,
     isa,
     mpi_running as _mpi_running,
@@ -64,7 +65,10 @@ def _exit():
     #    wait in a collective it will never enter (average_(), say), even
     #    though the server has been told it left.
     # Then end the job instead: every rank exits, and mpirun says which began.
-    if _mpi_running() and world()[1] > 1 and (not _state["joined"] or _state["foreign_error"]):
+    #  - a native call failed on this rank alone (a CUDA or NCCL error in a
+    #    round, say), even if the script caught the signvote.Error.
+    local = _had_local_failure()
+    if _mpi_running() and world()[1] > 1 and (not _state["joined"] or _state["foreign_error"] or local):
         _abort(1)
     _finalize()
 

@@ -77,10 +77,23 @@ _lib = _load()
 _KINDS = {1: Error, 2: JoinError, 3: NoServer, 4: RunStopped, 5: ValueError, 6: RuntimeError}
 
 
+_local_failure = [False]
+
+
+def had_local_failure():
+    """True once a native call failed on this rank alone (kinds 1 and 6:
+    CUDA, NCCL, MPI, I/O), not agreed with the others as RunStopped and
+    JoinError are: the others may be waiting in a collective, so the job is
+    aborted at exit (signvote/__init__.py)."""
+    return _local_failure[0]
+
+
 def _check(status):
     """Raises the Python exception for a non-zero status (native_api.h's kinds)."""
     if status == 0:
         return
+    if status in (1, 6):
+        _local_failure[0] = True
     msg, cause, rank = _c.c_char_p(), _c.c_char_p(), _I()
     _lib.sv_last_error(_c.byref(msg), _c.byref(cause), _c.byref(rank))
     text = (msg.value or b"").decode(errors="replace")

@@ -42,18 +42,6 @@ GpuPlan plan_gpus(const std::vector<std::string>& ids, bool share_allowed, int f
   return plan;
 }
 
-std::string format_gpu_uuid(const unsigned char (&bytes)[16]) {
-  bool any = false;
-  for (unsigned char b : bytes) any = any || b != 0;
-  if (!any) return {};
-  std::string s = "GPU-";
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += fmt::format("{:02x}", bytes[i]);
-  }
-  return s;
-}
-
 std::vector<std::string> allgather_strings(MPI_Comm comm, const std::string& mine) {
   int size = 0;
   SV_MPI_CHECK(MPI_Comm_size(comm, &size));

@@ -4,9 +4,9 @@
 // different one; with several ranks on an unrestricted node, ranks 0 and 2
 // of a 2-GPU node both pick "device 0" and do share it.
 //
-//   identity: cudaDeviceProp::uuid as "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-//             (globally unique), or "<host>/<PCI bus id>" when the driver
-//             reports no UUID (worker/placement.h: gpu_identity)
+//   identity: "<host>/<PCI bus id>", NCCL's own test for a duplicate GPU
+//             (worker/placement.h: gpu_identity; MIG instances of one GPU
+//             share a bus id, so they count as one)
 //   ids[k]:   the identity of worker k's GPU, k = 0..W-1, gathered over
 //             workers_comm, so every worker decides the same plan
 //   shared:   some identity appears twice. NCCL refuses a communicator with
@@ -39,9 +39,6 @@ struct GpuPlan {
 // is a rank without a GPU (it reports its own error): never shared.
 GpuPlan plan_gpus(const std::vector<std::string>& ids, bool share_allowed, int first_rank = 0);
 
-// cudaDeviceProp::uuid's 16 bytes as nvidia-smi prints them:
-// "GPU-" 8-4-4-4-12 lowercase hex digits; "" when all bytes are 0 (no UUID).
-std::string format_gpu_uuid(const unsigned char (&bytes)[16]);
 
 // Collective over `comm`: every rank's string, in rank order (lengths may
 // differ). Each MPI call through SV_MPI_CHECK.

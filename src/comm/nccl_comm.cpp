@@ -3,6 +3,7 @@
 #include "comm/mpi_check.h"
 #include "comm/nccl_check.h"
 
+#include <exception>
 #include <stdexcept>
 #include <thread>
 
@@ -45,7 +46,10 @@ NcclComm::NcclComm(MPI_Comm mpi, int rank, int size, Clock::duration timeout) : 
 
 NcclComm::~NcclComm() {
   if (!comm_) return;
-  if (healthy_) {
+  // ncclCommFinalize is collective within the node: while this rank unwinds
+  // from an exception its peers are not finalizing, so waiting would only
+  // run out the deadline. Abort at once instead.
+  if (healthy_ && std::uncaught_exceptions() == 0) {
     try {
       SV_NCCL_SETTLE(ncclCommFinalize(comm_));  // flushes queued sums, bounded by the deadline
       ncclCommDestroy(comm_);                    // local once finalized; no throw from a destructor

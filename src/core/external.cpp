@@ -76,7 +76,7 @@ ExternalWorker::ExternalWorker(const std::vector<std::string>& settings, const E
     local = e.what();
   }
   impl_->problem = problem.get();
-  impl_->cfg = join_as_worker(settings, mem.dim, local);
+  impl_->cfg = join_as_worker(settings, mem.dim, local, mem.space == MemSpace::cuda ? "cuda" : "cpu");
   joining([&] {
     worker::DeviceScope on(impl_->device);  // the engine's buffers go on the parameters' device
     impl_->job.emplace(impl_->cfg, TrainOptions{}, std::move(problem));

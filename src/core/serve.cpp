@@ -2,6 +2,7 @@
 
 #include "comm/mpi_check.h"
 #include "core/collective.h"
+#include "methods/registry.h"
 #include "signvote/external.h"
 
 #include <fmt/format.h>
@@ -25,7 +26,7 @@ struct Roles {
 // server in its own VOTE): "" when `cfg` is fine.
 std::string serve_limits(const Config& cfg) {
   const auto& a = cfg.aggregation;
-  if (a.method != "majority_vote")
+  if (methods::method_of(cfg).round_kind() != RoundKind::vote)
     return fmt::format("{}: key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", cfg.origin, a.method);
   if (cfg.cluster.hierarchy == "node")
     return fmt::format("{}: key 'cluster.hierarchy' = node is not available to PyTorch workers", cfg.origin);
@@ -132,7 +133,8 @@ Config join_as_server(const std::string& path, const std::vector<std::string>& o
   return run;
 }
 
-Config join_as_worker(const std::vector<std::string>& settings, size_t dim, const std::string& local_error) {
+Config join_as_worker(const std::vector<std::string>& settings, size_t dim, const std::string& local_error,
+                      const std::string& tensors) {
   const Roles roles = gather_roles(false);
   if (!roles.error.empty()) throw JoinError(roles.error, roles.servers == 0);
   int rank = 0;
@@ -152,7 +154,7 @@ Config join_as_worker(const std::vector<std::string>& settings, size_t dim, cons
     cfg = parse_config(text.substr(eol + 1), "the server's " + text.substr(3, eol - 3), all);
     const std::string limit = serve_limits(cfg);  // the workers' settings may not lift them either
     if (!limit.empty()) throw ConfigError(limit);
-    mine = dump_config(cfg);
+    mine = dump_config(cfg) + "tensors: " + tensors + "\n";  // compared below like the settings
   } catch (const std::exception& e) {
     error = fmt::format("rank {}: {}", rank, e.what());
   }

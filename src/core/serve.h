@@ -29,6 +29,9 @@ namespace signvote {
 Config join_as_server(const std::string& path, const std::vector<std::string>& overrides);
 // Worker ranks: their settings and parameter count, and a local error
 // found before the join ("" = none), agreed with the others. Throws JoinError.
-Config join_as_worker(const std::vector<std::string>& settings, size_t dim, const std::string& local_error = "");
+// tensors: where this worker's tensors live ("cpu" | "cuda"); every worker
+// must agree (the host and the cuda engines sum over different collectives).
+Config join_as_worker(const std::vector<std::string>& settings, size_t dim, const std::string& local_error = "",
+                      const std::string& tensors = "cpu");
 
 }  // namespace signvote

@@ -2,14 +2,13 @@
 //
 // Layout: x, y, dx, dy use the context's layout (NCHW or NHWC descriptors);
 // gamma, beta and the statistics are (1, C, 1, 1) in either case.
-// Mode: NCHW trains in CUDNN_BATCHNORM_SPATIAL. NHWC trains in
-// CUDNN_BATCHNORM_SPATIAL_PERSISTENT, cuDNN's NHWC-optimised spatial mode (as
-// PyTorch for channels_last), whose requirements we meet: float or half
-// data, fully packed 4-D tensors, the same mode in the forward-training and
-// backward calls, and non-null savedMean / savedInvVariance in the backward
-// (its statistics come from the forward's saved ones). cuDNN implements no
-// persistent inference, so eval mode uses CUDNN_BATCHNORM_SPATIAL in both
-// layouts. The running variance is the unbiased batch variance in every
+// Mode: CUDNN_BATCHNORM_SPATIAL in both layouts, training and eval. cuDNN's
+// NHWC fast kernel (the "semi-persistent" one behind
+// CUDNN_BATCHNORM_SPATIAL_PERSISTENT) runs only through the ...Ex calls on
+// fully packed NHWC half-precision tensors with a workspace; for float
+// tensors through these calls the persistent mode buys nothing and may
+// lose accuracy, so NHWC computes exactly what NCHW does. The forward-
+// training and backward calls use the same mode, as cuDNN requires. The running variance is the unbiased batch variance in every
 // mode (cuDNN's resultRunningVariance contract; tests/cuda check it).
 #include "batchnorm2d_cuda.h"
 
@@ -63,7 +62,7 @@ void CudaBatchNorm2d::set_shape(const Tensor& x) {
 }
 
 cudnnBatchNormMode_t CudaBatchNorm2d::train_mode() const {
-  return ctx_->layout == Layout::nhwc ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT : CUDNN_BATCHNORM_SPATIAL;
+  return CUDNN_BATCHNORM_SPATIAL;  // float data: see the top of this file
 }
 
 Tensor& CudaBatchNorm2d::scratch(const Tensor& like) {

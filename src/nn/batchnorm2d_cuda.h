@@ -2,8 +2,8 @@
 // semantics and parameter/buffer order: cuDNN spatial batch norm with
 // exponentialAverageFactor = momentum 0.1 and eps 1e-5, which updates the
 // running variance with the unbiased batch variance as the CPU layer does.
-// NCHW or NHWC tensors (the context's layout; NHWC trains in cuDNN's
-// spatial-persistent mode, see batchnorm2d_cuda.cpp).
+// NCHW or NHWC tensors (the context's layout), CUDNN_BATCHNORM_SPATIAL in
+// both (see batchnorm2d_cuda.cpp for why not the persistent mode).
 // fuse_relu applies ReLU in place after the normalisation and masks dy
 // with y > 0 before cuDNN's backward. backward() needs a train-mode
 // forward before it (it uses that pass's saved batch statistics).

@@ -27,14 +27,11 @@ std::string host_name() {
 }  // namespace
 
 #ifdef SIGNVOTE_CUDA_WORKERS
+// NCCL's own rule for "Duplicate GPU detected": same host and same PCI bus
+// id. Not the UUID: MIG instances of one GPU have different UUIDs but one
+// bus id, and NCCL refuses two ranks on them.
 std::string gpu_identity(int device) {
-  cudaDeviceProp p{};
-  SV_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
-  unsigned char bytes[16];
-  for (int i = 0; i < 16; ++i) bytes[i] = static_cast<unsigned char>(p.uuid.bytes[i]);
-  std::string id = comm::format_gpu_uuid(bytes);
-  if (!id.empty()) return id;
-  char bus[32] = {};  // "0000:3b:00.0": unique within a host only
+  char bus[32] = {};  // "0000:3b:00.0": unique within a host
   SV_CUDA_CHECK(cudaDeviceGetPCIBusId(bus, sizeof bus, device));
   return host_name() + "/" + bus;
 }

@@ -27,9 +27,9 @@ namespace signvote::worker {
 int place_on_gpu(const Config& cfg, const comm::Topology& topo, bool failed_here = false);
 
 // A globally unique name of CUDA device `device` (an index among the
-// visible devices): its UUID as nvidia-smi prints it ("GPU-8-4-4-4-12"),
-// or "<host>/<PCI bus id>" when the driver reports no UUID. Throws
-// std::runtime_error (SV_CUDA_CHECK) for a bad index.
+// visible devices) as NCCL tells devices apart: "<host>/<PCI bus id>"
+// (MIG instances of one GPU share it, and NCCL refuses them as duplicates).
+// Throws std::runtime_error (SV_CUDA_CHECK) for a bad index.
 std::string gpu_identity(int device);
 
 }  // namespace signvote::worker

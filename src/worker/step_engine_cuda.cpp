@@ -206,9 +206,19 @@ class CudaEngine final : public StepEngine {
   // are gathered again here, not taken from placement: PyTorch workers
   // (external problems) choose their own device.
   void choose_allreduce() {
-    int device = 0;
-    SV_CUDA_CHECK(cudaGetDevice(&device));
-    const auto ids = comm::allgather_strings(topo_.workers_comm(), gpu_identity(device));
+    std::string id, error;
+    try {  // a rank that fails here still takes part in the gather (empty id), so none waits in it
+      int device = 0;
+      SV_CUDA_CHECK(cudaGetDevice(&device));
+      id = gpu_identity(device);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    const auto ids = comm::allgather_strings(topo_.workers_comm(), id);
+    for (size_t k = 0; k < ids.size(); ++k)  // every worker sees the same ids: all throw alike
+      if (ids[k].empty())
+        throw std::runtime_error(fmt::format("cuda workers: rank {} could not name its GPU{}",
+                                             topo_.worker_rank(static_cast<int>(k)), error.empty() ? "" : ": " + error));
     const comm::GpuPlan plan = comm::plan_gpus(ids, true, topo_.worker_rank(0));
     shared_gpus_ = plan.shared;
     path_chosen_ = true;

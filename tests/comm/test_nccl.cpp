@@ -51,15 +51,17 @@ Result sum_case(int rank, int size) {
   kc::copy_to_device(x.data(), host.data(), n);
   cudaStream_t stream = nullptr;
   SV_CUDA_CHECK(cudaStreamCreate(&stream));
+  bool healthy = false;
   {
     NcclComm comm(MPI_COMM_WORLD, rank, size);
     for (int round = 0; round < 2; ++round) {
       comm.all_reduce_sum(x.data(), n, stream);
       comm.synchronize(stream);
     }
-    if (!comm.healthy()) return {1, "communicator unhealthy after two sums"};
+    healthy = comm.healthy();
   }  // healthy: ncclCommFinalize + ncclCommDestroy
   SV_CUDA_CHECK(cudaStreamDestroy(stream));
+  if (!healthy) return {1, "communicator unhealthy after two sums"};
   kc::copy_to_host(host.data(), x.data(), n);
   const size_t W = static_cast<size_t>(size);
   for (size_t i = 0; i < n; ++i) {
@@ -91,14 +93,20 @@ Result timeout_case() {
                  "); a new communicator sums after it"};
 }
 
-// Every rank on its own GPU (by UUID), else the reason to skip.
+// Every rank on its own GPU (by host and bus id), else the reason to skip.
+// A rank that fails to name its GPU still takes part in the gather.
 std::string place(int rank, int size) {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   std::string why = err != cudaSuccess ? cudaGetErrorString(err) : count == 0 ? "0 devices" : "";
   const int device = why.empty() ? rank % count : -1;
-  if (device >= 0) SV_CUDA_CHECK(cudaSetDevice(device));
-  const auto ids = signvote::comm::allgather_strings(MPI_COMM_WORLD, device >= 0 ? signvote::worker::gpu_identity(device) : "");
+  std::string id;
+  try {
+    if (device >= 0) SV_CUDA_CHECK(cudaSetDevice(device)), id = signvote::worker::gpu_identity(device);
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  const auto ids = signvote::comm::allgather_strings(MPI_COMM_WORLD, id);
   for (const auto& id : ids)
     if (id.empty()) return "no CUDA device visible" + (why.empty() ? std::string(" to some rank") : " (" + why + ")");
   const auto plan = signvote::comm::plan_gpus(ids, true);

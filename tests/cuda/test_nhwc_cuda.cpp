@@ -139,7 +139,10 @@ TEST_CASE("nhwc: the transposes and the image upload are exact", "[cuda][nhwc]")
 
 TEST_CASE("nhwc: cudnn convolution equals nchw and the Eigen convolution", "[cuda][nhwc][conv]") {
   const ConvGeom geoms[] = {
-      {5, 7, 3, 3, 1, 1, 1, 1}, {5, 6, 3, 3, 2, 2, 1, 1}, {4, 9, 1, 1, 2, 2, 0, 0}, {3, 8, 5, 5, 1, 1, 2, 2}};
+      {5, 7, 3, 3, 1, 1, 1, 1}, {5, 6, 3, 3, 2, 2, 1, 1}, {4, 9, 1, 1, 2, 2, 0, 0}, {3, 8, 5, 5, 1, 1, 2, 2},
+      // kh != kw, sh != sw, ph != pw: a swapped R/S order in the KRSC filter
+      // copy, or swapped strides or paddings, cannot pass these
+      {5, 6, 3, 1, 2, 1, 1, 0}, {4, 7, 1, 3, 1, 2, 0, 1}};
   for (const ConvGeom& g : geoms) {
     compare_layouts(
         [&](std::shared_ptr<CudaContext> c) -> std::unique_ptr<Layer> {

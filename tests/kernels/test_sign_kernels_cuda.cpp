@@ -80,6 +80,7 @@ TEST_CASE("cuda pack / momentum_pack equal the CPU kernels", "[kernels][cuda]") 
     CHECK(download(d_nans, 1)[0] == 0u);
 
     cpu.lion_pack(m.data(), g.data(), n, 0.9f, 0.99f, ref.data());  // Lion from the same m
+    gpu::reset_counters(d_nans.data(), 1, nullptr);
     gpu::lion_pack(d_m.data(), d_g.data(), n, 0.9f, 0.99f, d_bits.data(), d_nans.data(), nullptr);
     check_close(download(d_m, n), m);
     CHECK(download(d_bits, ref.size()) == ref);
