@@ -5,6 +5,7 @@
 //   mpiexec -np 3 test_gpu_ids_mpi     (any rank count >= 1)
 //
 // Rank 0 prints "test_gpu_ids_mpi: ok: ..." (exit 0) or "FAILED: ..." (exit 1).
+#include "mpi_world.h"
 #include "comm/gpu_plan.h"
 #include "comm/mpi_check.h"
 
@@ -42,11 +43,8 @@ std::string check(int rank, int size) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const MpiWorld world(&argc, &argv);
+  const int rank = world.rank, size = world.size;
   std::string err;
   try {
     err = check(rank, size);
@@ -58,6 +56,5 @@ int main(int argc, char** argv) {
   if (bad) std::printf("test_gpu_ids_mpi: FAILED: rank %d: %s\n", rank, err.c_str());
   else if (rank == 0 && !any)
     std::printf("test_gpu_ids_mpi: ok: %d ranks gathered %d ids of different lengths, same plan everywhere\n", size, size);
-  MPI_Finalize();
   return any;
 }

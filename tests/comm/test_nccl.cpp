@@ -12,6 +12,7 @@
 // Rank 0 prints one line per case: "test_nccl <case>: ok: ..." or "FAILED:
 // ..." (exit 1), or "Skipped: <reason>" (exit 77, ctest's SKIP_RETURN_CODE)
 // without a CUDA device, or when ranks would share a GPU (NCCL refuses it).
+#include "mpi_world.h"
 #include "comm/gpu_plan.h"
 #include "comm/mpi_check.h"
 #include "comm/nccl_comm.h"
@@ -151,11 +152,8 @@ Result guarded(F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const MpiWorld world(&argc, &argv);
+  const int rank = world.rank, size = world.size;
   std::vector<std::string> cases;
   int want_ranks = 0;
   for (int a = 1; a < argc; ++a) {
@@ -174,6 +172,5 @@ int main(int argc, char** argv) {
   }), rank, size);
   for (size_t i = 0; i < cases.size() && code == 0; ++i)
     code = agree_and_print(cases[i], guarded([&] { return run_case(cases[i], rank, size); }), rank, size);
-  MPI_Finalize();
   return code;
 }
