@@ -3,9 +3,9 @@
  * build serves every Python 3 version (and any torch: a tensor is only a
  * data pointer and a length here).
  *
- * Every function but sv_worker_free returns a
- * status: SV_OK (0) or the error kind, and then sv_last_error() gives this
- * thread's record of it (kind, message, cause, rank). Pointers are plain
+ * Every function but sv_worker_free, sv_last_error and sv_abi_version
+ * returns a status: SV_OK (0) or the error kind, and then sv_last_error()
+ * gives this thread's record of it (kind, message, cause, rank). Pointers are plain
  * addresses: float buffers of n floats, host memory unless the worker was
  * built with device >= 0 (then params and grads are CUDA device memory).
  */
@@ -28,8 +28,10 @@ enum {
   SV_JOIN_ERROR = 2,   /* signvote.JoinError: the job could not start */
   SV_NO_SERVER = 3,    /* signvote.NoServer: no `signvote serve` rank */
   SV_RUN_STOPPED = 4,  /* signvote.RunStopped: cause and rank set */
-  SV_VALUE_ERROR = 5,  /* ValueError (std::invalid_argument) */
-  SV_OTHER_ERROR = 6   /* RuntimeError (any other C++ exception) */
+  SV_VALUE_ERROR = 5,  /* ValueError (std::invalid_argument, domain_error, length_error) */
+  SV_OTHER_ERROR = 6,  /* RuntimeError (any other C++ exception) */
+  SV_INDEX_ERROR = 7,  /* IndexError (std::out_of_range), as pybind11 mapped it */
+  SV_MEMORY_ERROR = 8  /* MemoryError (std::bad_alloc) */
 };
 
 /* The last failure on this thread: returns its kind (SV_OK: none yet); the

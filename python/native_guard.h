@@ -6,6 +6,7 @@
 
 #include "signvote/external.h"
 
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -39,6 +40,10 @@ int guarded(F&& f) noexcept {
     return fail(SV_VALUE_ERROR, e.what());
   } catch (const std::length_error& e) {
     return fail(SV_VALUE_ERROR, e.what());
+  } catch (const std::out_of_range& e) {
+    return fail(SV_INDEX_ERROR, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(SV_MEMORY_ERROR, "out of memory");  // short: kept without allocating
   } catch (const std::runtime_error& e) {  // MPI, I/O, CUDA: still a signvote.Error
     return fail(SV_ERROR, e.what());
   } catch (const std::exception& e) {

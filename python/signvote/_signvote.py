@@ -8,6 +8,7 @@ RunStopped, Worker, world, finalize, mpi_running, abort, hash_floats, isa.
 """
 import ctypes as _c
 import os as _os
+import threading as _threading
 
 _LIB = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "libsignvote_native.so")
 _ABI = 1
@@ -74,15 +75,16 @@ def _load():
 
 
 _lib = _load()
-_KINDS = {1: Error, 2: JoinError, 3: NoServer, 4: RunStopped, 5: ValueError, 6: RuntimeError}
+_KINDS = {1: Error, 2: JoinError, 3: NoServer, 4: RunStopped, 5: ValueError, 6: RuntimeError, 7: IndexError,
+          8: MemoryError}
 
 
 _local_failure = [False]
 
 
 def had_local_failure():
-    """True once a native call failed on this rank alone (kinds 1 and 6:
-    CUDA, NCCL, MPI, I/O), not agreed with the others as RunStopped and
+    """True once a native call failed on this rank alone (kinds 1, 6 and 8:
+    CUDA, NCCL, MPI, I/O, memory), not agreed with the others as RunStopped and
     JoinError are: the others may be waiting in a collective, so the job is
     aborted at exit (signvote/__init__.py)."""
     return _local_failure[0]
@@ -92,7 +94,7 @@ def _check(status):
     """Raises the Python exception for a non-zero status (native_api.h's kinds)."""
     if status == 0:
         return
-    if status in (1, 6):
+    if status in (1, 6, 8):
         _local_failure[0] = True
     msg, cause, rank = _c.c_char_p(), _c.c_char_p(), _I()
     _lib.sv_last_error(_c.byref(msg), _c.byref(cause), _c.byref(rank))
@@ -140,6 +142,14 @@ def isa():
     return name.value.decode()
 
 
+def _unsigned(v, bits, what):
+    # ctypes wraps out-of-range ints silently; refuse them as pybind11 did
+    v = int(v)
+    if not 0 <= v < (1 << bits):
+        raise ValueError(f"signvote: {what} = {v} is not a {bits}-bit unsigned integer")
+    return v
+
+
 def _device_code(device):
     # "cpu" -> -1 (host memory), "cuda" -> -2 (the current CUDA device), "cuda:N" -> N
     if device == "cpu":
@@ -166,10 +176,12 @@ class Worker:
 
     def __del__(self):
         # Once MPI is finalised (at exit) the worker's communicators are gone
-        # with it: the handle is left to the process's end then.
+        # with it: the handle is left to the process's end then. Freeing
+        # makes MPI calls, which MPI_THREAD_FUNNELED allows on the main
+        # thread only: a collector running on another thread leaves it too.
         h, self._h = getattr(self, "_h", None), None
         try:
-            if h and mpi_running():
+            if h and mpi_running() and _threading.current_thread() is _threading.main_thread():
                 _lib.sv_worker_free(h)
         except Exception:  # noqa: BLE001 -- interpreter teardown: nothing to tell
             pass
@@ -177,14 +189,15 @@ class Worker:
     def step(self, loss=0.0, correct=0, samples=0):
         """One round; True when it was the run's last."""
         last = _I()
-        _check(_lib.sv_worker_step(self._h, float(loss), int(correct), int(samples), _c.byref(last)))
+        correct, samples = _unsigned(correct, 32, "correct"), _unsigned(samples, 32, "samples")
+        _check(_lib.sv_worker_step(self._h, float(loss), correct, samples, _c.byref(last)))
         return bool(last.value)
 
     def leave(self):
         _check(_lib.sv_worker_leave(self._h))
 
     def resume(self, step, elapsed_s):
-        _check(_lib.sv_worker_resume(self._h, int(step), float(elapsed_s)))
+        _check(_lib.sv_worker_resume(self._h, _unsigned(step, 64, "step"), float(elapsed_s)))
 
     def momentum_into(self, dst, n):
         _check(_lib.sv_worker_momentum_into(self._h, dst, n))
