@@ -103,7 +103,10 @@ std::string place(int rank, int size) {
   const int device = why.empty() ? rank % count : -1;
   std::string id;
   try {
-    if (device >= 0) SV_CUDA_CHECK(cudaSetDevice(device)), id = signvote::worker::gpu_identity(device);
+    if (device >= 0) {
+      SV_CUDA_CHECK(cudaSetDevice(device));
+      id = signvote::worker::gpu_identity(device);
+    }
   } catch (const std::exception& e) {
     why = e.what();
   }
