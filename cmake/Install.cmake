@@ -12,7 +12,7 @@
 include(CMakePackageConfigHelpers)
 set(SIGNVOTE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/signvote)
 
-set(_sv_libs signvote_kernels signvote_robust signvote_nn signvote_data signvote_core)
+set(_sv_libs signvote_kernels signvote_robust signvote_methods signvote_nn signvote_data signvote_core)
 if(TARGET signvote_kernels_cuda)
   list(APPEND _sv_libs signvote_kernels_cuda)
 endif()

@@ -50,6 +50,8 @@ class DenseAggregator {
 // std::invalid_argument for an unknown method (naming it and listing the
 // valid ones), n_workers < 1, or (multi_krum) options violating the
 // constraints above; the message names `aggregation.f` / `aggregation.m`.
+// For library users: signvote's own runs get their rule from the method
+// object (src/methods), not by name.
 std::unique_ptr<DenseAggregator> make_dense_aggregator(const std::string& method, int n_workers,
                                                        const AggregatorOptions& options);
 

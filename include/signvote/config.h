@@ -13,6 +13,10 @@
 
 namespace signvote {
 
+namespace methods {
+class Method;  // src/methods/method.h: one object per aggregation.method
+}
+
 // One line, names the key/file; every rank exits non-zero on it.
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -92,6 +96,9 @@ struct OptimizerConfig {
 
 struct AggregationConfig {
   std::string method;  // majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign
+  // `method` resolved by parse_config (src/methods/registry.h: method_of);
+  // the run asks this object, never the name.
+  const methods::Method* resolved = nullptr;
   std::string isa = "auto";  // auto | avx512 | avx2 | scalar (CPU kernels)
   int64_t f = 2;             // multi_krum: Byzantine workers tolerated (n > 2f + 2)
   int64_t m = 0;             // multi_krum: rows averaged (0 = n - f)

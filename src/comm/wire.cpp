@@ -26,16 +26,6 @@ const char* error_name(ErrorCode code) {
 
 namespace signvote::comm {
 
-size_t payload_words(size_t length) { return kernels::wire_words(length); }
-size_t fp32_payload_words(size_t length) { return (length + 15) / 16 * 16; }
-size_t bytes_payload_words(size_t bytes) { return fp32_payload_words((bytes + 3) / 4); }
-
-RoundFormat RoundFormat::sign_bits() { return {payload_words, payload_words}; }
-RoundFormat RoundFormat::fp32() { return {fp32_payload_words, fp32_payload_words}; }
-RoundFormat RoundFormat::coded(std::function<size_t(size_t)> bytes) {
-  return {[bytes](size_t n) { return n ? bytes_payload_words(bytes(n)) : 0; }, fp32_payload_words};
-}
-
 Message::Message(size_t words) : buf_(protocol::kHeaderBytes + 4 * words), words_(words) {
   header() = MsgHeader{};
   header().words = words;

@@ -3,6 +3,7 @@
 
 #include "signvote/aligned_buffer.h"
 #include "signvote/protocol.h"
+#include "signvote/sign_layout.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -18,20 +19,25 @@ using protocol::MsgKind;
 // Payload words for `length` coordinates of packed signs: ceil(length/32)
 // rounded up to 16 words, so every slot in a receive buffer starts on a
 // 64-byte boundary.
-size_t payload_words(size_t length);
+// (Header-only with RoundFormat: src/methods uses them without linking comm.)
+inline size_t payload_words(size_t length) { return kernels::wire_words(length); }
 // Payload words for `length` fp32 values, rounded up to 16 words.
-size_t fp32_payload_words(size_t length);
+inline size_t fp32_payload_words(size_t length) { return (length + 15) / 16 * 16; }
 // Payload words for an encoded message of `bytes` bytes, rounded up to 16 words.
-size_t bytes_payload_words(size_t bytes);
+inline size_t bytes_payload_words(size_t bytes) { return fp32_payload_words((bytes + 3) / 4); }
 
 // Payload sizes of one kind of round, as functions of the shard length.
 struct RoundFormat {
   std::function<size_t(size_t)> up_words;    // VOTE payload (worker -> server)
   std::function<size_t(size_t)> down_words;  // RESULT payload (server -> worker)
-  static RoundFormat sign_bits();            // 1 bit per coordinate both ways
-  static RoundFormat fp32();                 // fp32 up, fp32 aggregate down
+  // 1 bit per coordinate both ways
+  static RoundFormat sign_bits() { return {payload_words, payload_words}; }
+  // fp32 up, fp32 aggregate down
+  static RoundFormat fp32() { return {fp32_payload_words, fp32_payload_words}; }
   // An encoded gradient of bytes(length) bytes up, fp32 aggregate down.
-  static RoundFormat coded(std::function<size_t(size_t)> bytes);
+  static RoundFormat coded(std::function<size_t(size_t)> bytes) {
+    return {[bytes](size_t n) { return n ? bytes_payload_words(bytes(n)) : 0; }, fp32_payload_words};
+  }
 };
 
 // One message: header followed by `words` payload words, 64-byte aligned.

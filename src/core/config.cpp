@@ -2,6 +2,7 @@
 #include "signvote/config.h"
 
 #include "core/config_schema.h"
+#include "methods/registry.h"
 
 #include <fmt/format.h>
 
@@ -92,7 +93,7 @@ void check_transport(const Config& c, const Fail& fail) {
   const auto needs = [&](bool ok, const std::string& what) {
     if (!ok) fail("key 'aggregation.transport' = alltoall " + what);
   };
-  needs(c.aggregation.method == "majority_vote", "needs aggregation.method = majority_vote, got " + c.aggregation.method);
+  needs(methods::method_of(c).round_kind() == RoundKind::vote, "needs aggregation.method = majority_vote, got " + c.aggregation.method);
   needs(c.cluster.servers == 1, "needs cluster.servers = 1 (the server only validates reports; the workers tally)");
   needs(c.cluster.hierarchy == "none", "cannot be combined with cluster.hierarchy: node yet");
   needs(!c.aggregation.overlap, "cannot be combined with aggregation.overlap yet (the chunks go in one collective)");
@@ -106,11 +107,12 @@ void check_simulated_attack(const Config& c, const Fail& fail) {
   const std::string& mode = c.adversary.mode;
   if (c.adversaries() == 0 || (mode != "collude" && mode != "alie" && mode != "ipm")) return;
   const std::string& m = c.aggregation.method;
-  const bool dense = m == "mean" || m == "multi_krum" || m == "coordinate_median" || m == "qsgd" || m == "ef_sign";
-  if (mode == "collude" && m != "majority_vote")
+  const RoundKind kind = methods::method_of(c).round_kind();
+  if (mode == "collude" && kind != RoundKind::vote)
     fail(fmt::format("key 'adversary.mode' = collude attacks the vote: it needs aggregation.method = majority_vote, got {}", m));
-  if (mode != "collude" && !dense)
-    fail(fmt::format("key 'adversary.mode' = {} attacks a dense aggregator: it needs aggregation.method = mean | multi_krum | coordinate_median | qsgd | ef_sign, got {}", mode, m));
+  if (mode != "collude" && kind != RoundKind::dense)
+    fail(fmt::format("key 'adversary.mode' = {} attacks a dense aggregator: it needs aggregation.method = {}, got {}", mode,
+                     methods::method_list(RoundKind::dense), m));
   if (c.cluster.hierarchy == "node" || c.cluster.round_deadline_ms > 0 || c.aggregation.transport == "alltoall")
     fail(fmt::format("key 'adversary.mode' = {} is simulated by the server over every worker's row: it cannot be combined with cluster.hierarchy: node, cluster.round_deadline_ms or aggregation.transport: alltoall", mode));
   const int64_t n = c.cluster.workers, f = c.adversaries();
@@ -118,6 +120,24 @@ void check_simulated_attack(const Config& c, const Fail& fail) {
     fail(fmt::format("key 'adversary.mode' = alie needs s = floor(n/2 + 1) - f >= 1 (Baruch et al.), but {} workers with {} adversaries give s = {}", n, f, n / 2 + 1 - f));
   if (mode == "alie" && n < 3)
     fail(fmt::format("key 'adversary.mode' = alie needs at least 3 workers (z = Phi^-1((n - f - s)/(n - f)) is -infinity for n = {})", n));
+}
+
+// What aggregation.method asks of the rest: the optimizer family, one server
+// shard unless it can be sharded, then the method's own checks.
+template <class Fail>
+void check_method(const Config& c, const Fail& fail) {
+  const methods::Method& method = methods::method_of(c);
+  const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum" || c.optimizer.name == "lion";
+  if (method.takes_sign_optimizer() && !sign_opt)
+    fail(fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = {} (use signsgd, signum or lion)",
+                     c.optimizer.name, c.aggregation.method));
+  if (!method.takes_sign_optimizer() && sign_opt)
+    fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
+                     c.optimizer.name, c.aggregation.method));
+  if (c.cluster.servers != 1 && !method.shardable())
+    fail(fmt::format("key 'cluster.servers' must be 1 with aggregation.method = {} ({})", c.aggregation.method,
+                     method.unshardable_reason()));
+  method.check(c, fail);
 }
 
 void check_cross_fields(const Config& c, const std::string& origin) {
@@ -129,33 +149,13 @@ void check_cross_fields(const Config& c, const std::string& origin) {
                      c.adversary.workers.back(), c.cluster.workers));
   if (c.adversary.count > c.cluster.workers)
     fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
-  const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum" || c.optimizer.name == "lion";
-  const bool vote = c.aggregation.method == "majority_vote";
-  if (vote && !sign_opt)
-    fail(fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = majority_vote (use signsgd, signum or lion)", c.optimizer.name));
-  if (!vote && sign_opt)
-    fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
-                     c.optimizer.name, c.aggregation.method));
-  // Sharded: majority_vote, mean, coordinate_median and qsgd aggregate
-  // coordinate blocks independently. Multi-Krum scores whole vectors
-  // (distances over all coordinates), ef_sign keeps one residual and one
-  // scale per vector, and the all-reduce baseline's servers only validate.
-  const std::string& m = c.aggregation.method;
-  if (c.cluster.servers != 1 && (m == "multi_krum" || m == "ef_sign" || m == "allreduce"))
-    fail(fmt::format("key 'cluster.servers' must be 1 with aggregation.method = {} ({})", m,
-                     m == "multi_krum" ? "its scores are distances between whole vectors"
-                     : m == "ef_sign" ? "its scale and residual are per whole vector"
-                                      : "its servers only validate reports"));
-  if (c.aggregation.method == "multi_krum" && c.cluster.workers <= 2 * c.aggregation.f + 2)
-    fail(fmt::format("key 'aggregation.f' = {} needs cluster.workers > 2f + 2 = {} for multi_krum (workers = {})",
-                     c.aggregation.f, 2 * c.aggregation.f + 2, c.cluster.workers));
-  if (c.aggregation.method == "multi_krum" && c.aggregation.m > c.cluster.workers)
-    fail(fmt::format("key 'aggregation.m' = {} exceeds cluster.workers = {}", c.aggregation.m, c.cluster.workers));
+  check_method(c, fail);
   if ((c.model.name == "quadratic" || c.model.name == "external") && (c.probes.every > 0 || !c.probes.epochs.empty()))
     fail(fmt::format("keys 'probes.every' / 'probes.epochs' need a network model built by signvote (model.name = {} has none)", c.model.name));
   if (c.model.name != "quadratic" && c.model.name != "external" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
-  if (c.aggregation.overlap && c.aggregation.method != "majority_vote")
+  const bool vote = methods::method_of(c).round_kind() == RoundKind::vote;
+  if (c.aggregation.overlap && !vote)
     fail(fmt::format("key 'aggregation.overlap' needs aggregation.method = majority_vote, got {}", c.aggregation.method));
   if (c.aggregation.overlap && c.cluster.hierarchy == "node")
     fail("keys 'aggregation.overlap' and 'cluster.hierarchy: node' cannot be combined yet (the node average needs the whole gradient)");
@@ -164,15 +164,15 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail(fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
                      c.adversary.mode));
   check_transport(c, fail);
-  if (c.aggregation.bucket_bytes > 0 && c.aggregation.method != "majority_vote")
+  if (c.aggregation.bucket_bytes > 0 && !vote)
     fail(fmt::format("key 'aggregation.bucket_bytes' needs aggregation.method = majority_vote, got {}", c.aggregation.method));
   if (c.aggregation.bucket_bytes > 0 && c.cluster.round_deadline_ms > 0)
     fail("keys 'aggregation.bucket_bytes' and 'cluster.round_deadline_ms' cannot be combined yet (the deadline is per round, not per bucket)");
   if (c.aggregation.bucket_bytes > 0 && c.aggregation.transport == "alltoall")
     fail("key 'aggregation.bucket_bytes' has no effect with aggregation.transport = alltoall (its chunks go in one collective): remove one");
-  if (c.cluster.hierarchy == "node" && c.aggregation.method != "majority_vote")
+  if (c.cluster.hierarchy == "node" && !vote)
     fail(fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method));
-  if (c.cluster.round_deadline_ms > 0 && c.aggregation.method != "majority_vote")
+  if (c.cluster.round_deadline_ms > 0 && !vote)
     fail(fmt::format("key 'cluster.round_deadline_ms' needs aggregation.method = majority_vote (a late vote abstains; {} has no abstention)",
                      c.aggregation.method));
   if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
@@ -211,6 +211,8 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
     if (auto err = spec.check(cfg))
       throw ConfigError(fmt::format("{}: key '{}' {}", from_set.count(spec.key) ? "--set" : origin, spec.key, *err));
   }
+  // The one lookup by name (schema's one_of has vetted it); the run asks the object.
+  cfg.aggregation.resolved = methods::find_method(cfg.aggregation.method);
   check_cross_fields(cfg, origin);
   // Lion's beta2 default (Chen et al. 2023) differs from Adam's.
   const bool beta2_given = (root.IsMap() && root["optimizer"] && root["optimizer"].IsMap() && root["optimizer"]["beta2"]) ||

@@ -3,6 +3,8 @@
 // every key here is documented there.
 #include "core/config_schema.h"
 
+#include "methods/registry.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -206,7 +208,8 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", within(0, 1e3, true)));
   s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step, step, cosine, linear: linear ramp from lr/warmup to lr over the first steps", at_least<int64_t>(0)));
   // aggregation
-  s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", "majority_vote | allreduce | mean | multi_krum | coordinate_median | qsgd | ef_sign", one_of({"majority_vote", "allreduce", "mean", "multi_krum", "coordinate_median", "qsgd", "ef_sign"})));
+  // The methods and their order come from the registry (src/methods/registry.cpp).
+  s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", methods::method_list(), one_of(methods::method_names())));
   s.push_back(field("aggregation.overlap", &C::aggregation, &AggregationConfig::overlap, "false", "majority_vote: pack and send each server shard as soon as the backward pass has finished its gradients, and apply results as they arrive (needs cluster.servers > 1 to overlap anything)"));
   s.push_back(field("aggregation.bucket_bytes", &C::aggregation, &AggregationConfig::bucket_bytes, "0", "majority_vote: cut each server shard into buckets of about this many fp32 gradient bytes (as PyTorch DDP's bucket_cap_mb counts; the packed message is 1/32 of it), at most 64 per shard, each a message of its own; with aggregation.overlap a bucket is sent as soon as the backward pass has finished it. 0 = one bucket per shard", in_range(0, INT64_C(1) << 40)));
   s.push_back(field("aggregation.transport", &C::aggregation, &AggregationConfig::transport, "\"server\"", "majority_vote: server (votes go to the server shards) | alltoall (worker j tallies chunk j of the coordinates: an all-to-all of sign chunks, then an all-gather; the server only validates header-only reports)", one_of({"server", "alltoall"})));

@@ -1,11 +1,10 @@
 #include "core/run_plan.h"
 
-#include "signvote/compressor.h"
+#include "methods/registry.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-#include <stdexcept>
 
 namespace signvote {
 
@@ -53,13 +52,7 @@ double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s) {
   return std::clamp(p, 0.0, 1.0);
 }
 
-RoundKind round_kind(const Config& cfg) {
-  const std::string& m = cfg.aggregation.method;
-  if (m == "majority_vote") return RoundKind::vote;
-  if (m == "allreduce") return RoundKind::allreduce;
-  if (m == "mean" || m == "multi_krum" || m == "coordinate_median" || m == "qsgd" || m == "ef_sign") return RoundKind::dense;
-  throw std::invalid_argument("unknown aggregation.method '" + m + "'");
-}
+RoundKind round_kind(const Config& cfg) { return methods::method_of(cfg).round_kind(); }
 
 size_t bucket_coords(const Config& cfg) { return static_cast<size_t>(cfg.aggregation.bucket_bytes) / 4; }
 
@@ -68,15 +61,6 @@ bool reports_only(const Config& cfg) {
   return k == RoundKind::allreduce || (k == RoundKind::vote && cfg.aggregation.transport == "alltoall");
 }
 
-comm::RoundFormat round_format(const Config& cfg) {
-  const auto& a = cfg.aggregation;
-  if (a.method == "qsgd") {
-    const int s = static_cast<int>(a.levels);
-    const auto B = static_cast<size_t>(a.bucket);
-    return comm::RoundFormat::coded([s, B](size_t n) { return QsgdCodec::encoded_bytes(n, s, B); });
-  }
-  if (a.method == "ef_sign") return comm::RoundFormat::coded([](size_t n) { return EfSignCodec::encoded_bytes(n); });
-  return round_kind(cfg) == RoundKind::dense ? comm::RoundFormat::fp32() : comm::RoundFormat::sign_bits();
-}
+comm::RoundFormat round_format(const Config& cfg) { return methods::method_of(cfg).round_format(cfg.aggregation); }
 
 }  // namespace signvote

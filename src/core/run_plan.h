@@ -5,6 +5,7 @@
 #pragma once
 
 #include "comm/wire.h"
+#include "methods/method.h"
 #include "signvote/config.h"
 #include "signvote/model.h"
 
@@ -26,14 +27,10 @@ double lr_at(const OptimizerConfig& o, uint64_t step, double progress = 0);
 // The fraction of the budget at `step` after `elapsed_s` seconds of training.
 double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s);
 
-// The round aggregation.method runs, parsed once; the worker's round
+// The round aggregation.method runs (RoundKind, methods/method.h: vote |
+// dense | allreduce), as its method object says; the worker's round
 // strategy (worker/rounds.h) and the server's aggregation
 // (server/aggregation.h) are both chosen from it.
-//   vote       majority_vote: packed signs up, packed majority down
-//   dense      mean | multi_krum | coordinate_median | qsgd | ef_sign:
-//              fp32 or coded gradient up, fp32 aggregate down
-//   allreduce  fp32 all-reduce among the workers; header-only REPORTs
-enum class RoundKind { vote, dense, allreduce };
 RoundKind round_kind(const Config& cfg);
 // The server sees header-only REPORTs (and validates them) while the workers
 // exchange the data among themselves: allreduce, and majority_vote with
@@ -42,7 +39,7 @@ bool reports_only(const Config& cfg);
 // Coordinates per bucket (comm::plan_ranges) from aggregation.bucket_bytes,
 // which counts fp32 gradient bytes as PyTorch DDP's bucket_cap_mb does.
 size_t bucket_coords(const Config& cfg);
-// Payload sizes of the round's VOTE and RESULT messages.
+// Payload sizes of the round's VOTE and RESULT messages (the method's).
 comm::RoundFormat round_format(const Config& cfg);
 
 }  // namespace signvote

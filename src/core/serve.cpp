@@ -2,6 +2,7 @@
 
 #include "comm/mpi_check.h"
 #include "core/collective.h"
+#include "methods/registry.h"
 #include "signvote/external.h"
 
 #include <fmt/format.h>
@@ -25,7 +26,7 @@ struct Roles {
 // server in its own VOTE): "" when `cfg` is fine.
 std::string serve_limits(const Config& cfg) {
   const auto& a = cfg.aggregation;
-  if (a.method != "majority_vote")
+  if (methods::method_of(cfg).round_kind() != RoundKind::vote)
     return fmt::format("{}: key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", cfg.origin, a.method);
   if (cfg.cluster.hierarchy == "node")
     return fmt::format("{}: key 'cluster.hierarchy' = node is not available to PyTorch workers", cfg.origin);

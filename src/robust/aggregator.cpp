@@ -55,6 +55,9 @@ class MeanAggregator final : public DenseAggregator {
 };
 
 }  // namespace
+
+std::unique_ptr<DenseAggregator> make_mean(int n) { return std::make_unique<MeanAggregator>(n); }
+
 }  // namespace robust
 
 std::unique_ptr<DenseAggregator> make_dense_aggregator(const std::string& method, int n_workers,
@@ -62,7 +65,7 @@ std::unique_ptr<DenseAggregator> make_dense_aggregator(const std::string& method
   if (n_workers < 1)
     throw std::invalid_argument("dense aggregator '" + method + "': n_workers = " +
                                 std::to_string(n_workers) + ", need >= 1");
-  if (method == "mean") return std::make_unique<robust::MeanAggregator>(n_workers);
+  if (method == "mean") return robust::make_mean(n_workers);
   if (method == "multi_krum") return robust::make_multi_krum(n_workers, options);
   if (method == "coordinate_median") return robust::make_coordinate_median(n_workers);
   throw std::invalid_argument("unknown dense aggregation method '" + method +

@@ -1,5 +1,6 @@
 // Internals shared by the dense aggregators (aggregator.cpp, multi_krum.cpp,
-// coordinate_median.cpp). Not installed; include "signvote/aggregator.h".
+// coordinate_median.cpp) and src/methods. Not installed; include
+// "signvote/aggregator.h".
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,9 @@ void check_rows(std::span<const float* const> rows, int n, const char* method);
 void average_rows(std::span<const float* const> rows, std::span<const int> which, size_t d,
                   float* out);
 
+// The typed factories (src/methods calls them; make_dense_aggregator picks
+// one by name for library users).
+std::unique_ptr<DenseAggregator> make_mean(int n);
 std::unique_ptr<DenseAggregator> make_multi_krum(int n, const AggregatorOptions& options);
 std::unique_ptr<DenseAggregator> make_coordinate_median(int n);
 

@@ -1,10 +1,10 @@
 #include "server/aggregation.h"
 
+#include "methods/registry.h"
 #include "server/attacks.h"
 #include "signvote/adversary.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/aggregator.h"
-#include "signvote/compressor.h"
 
 #include <memory>
 #include <optional>
@@ -14,11 +14,11 @@ namespace signvote::server {
 
 namespace {
 
-// Decodes (if needed) the W payloads into fp32 rows, then aggregates.
+// Decodes (if the method codes its rows) the W payloads into fp32 rows,
+// then aggregates them with the method's rule.
 struct DenseCombine {
-  std::string method;
   std::shared_ptr<DenseAggregator> agg;
-  std::shared_ptr<QsgdCodec> qsgd;   // set for qsgd
+  std::shared_ptr<const methods::PayloadDecoder> decoder;  // null: fp32 rows as sent
   std::shared_ptr<AlignedBuffer<float>> scratch;  // decoded rows (W, d)
   std::optional<DenseAttack> attack;              // alie | ipm, simulated here (attacks.h)
   std::vector<char> adversary;                    // per row
@@ -27,15 +27,11 @@ struct DenseCombine {
   void operator()(const uint32_t* rows, size_t W, size_t stride, const comm::Shard& shard, uint32_t* out) const {
     const size_t d = shard.length;
     std::vector<const float*> ptr(W);
-    if (method == "qsgd" || method == "ef_sign") {
+    if (decoder) {
       if (scratch->size() < W * d) *scratch = AlignedBuffer<float>(W * d);
       for (size_t k = 0; k < W; ++k) {
-        const auto* in = reinterpret_cast<const std::byte*>(rows + k * stride);
         std::span<float> dst(scratch->data() + k * d, d);
-        if (qsgd)
-          qsgd->decode({in, qsgd->encoded_bytes()}, dst);  // one shard: d == codec dim
-        else
-          EfSignCodec::decode({in, EfSignCodec::encoded_bytes(d)}, dst);
+        decoder->decode(reinterpret_cast<const std::byte*>(rows + k * stride), dst);  // one shard: d == codec dim
         ptr[k] = dst.data();
       }
     } else {
@@ -60,20 +56,16 @@ struct DenseCombine {
 }  // namespace
 
 AggregateFn make_aggregate(const Config& cfg, int workers, size_t shard_length, const kernels::SignOps& ops) {
-  const auto& a = cfg.aggregation;
   std::vector<char> adversary(static_cast<size_t>(workers));
   for (int k = 0; k < workers; ++k) adversary[static_cast<size_t>(k)] = cfg.is_adversary(k) ? 1 : 0;
   const AdversaryMode mode = parse_adversary_mode(cfg.adversary.mode);
   const bool simulated = cfg.adversaries() > 0 && server_simulated(mode);
   if (round_kind(cfg) != RoundKind::dense)
     return simulated && mode == AdversaryMode::collude ? colluding_vote(ops, adversary) : majority_vote(ops);
+  methods::ServerSide side = methods::method_of(cfg).make_server_side(cfg, workers, shard_length);
   DenseCombine c;
-  c.method = a.method;
-  const std::string rule = a.method == "multi_krum" || a.method == "coordinate_median" ? a.method : "mean";
-  c.agg = make_dense_aggregator(rule, workers, {static_cast<int>(a.f), static_cast<int>(a.m)});
-  if (a.method == "qsgd")
-    c.qsgd = std::make_shared<QsgdCodec>(shard_length, static_cast<int>(a.levels), parse_qsgd_norm(a.norm),
-                                         static_cast<size_t>(a.bucket));
+  c.agg = std::move(side.rule);
+  c.decoder = std::move(side.decoder);
   c.scratch = std::make_shared<AlignedBuffer<float>>();
   if (simulated) {
     DenseAttack attack;

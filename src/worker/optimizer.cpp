@@ -5,7 +5,7 @@
 namespace signvote::worker {
 
 DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg, size_t dim)
-    : cfg_(cfg), m_(dim), v_(cfg.name == "adam" ? dim : 0) {}
+    : cfg_(cfg), adam_(cfg.name == "adam"), m_(dim), v_(adam_ ? dim : 0) {}
 
 kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) const {
   kernels::DenseStep s;
@@ -15,7 +15,7 @@ kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) cons
   s.b2 = static_cast<float>(cfg_.beta2);
   s.eps = static_cast<float>(cfg_.eps);
   s.grad_scale = grad_scale;
-  if (cfg_.name == "adam") {
+  if (adam_) {
     const double c1 = 1.0 - std::pow(double(s.mu), double(step)), c2 = 1.0 - std::pow(double(s.b2), double(step));
     s.adam_a = static_cast<float>(double(s.lr) * std::sqrt(c2) / c1);
   }

@@ -28,7 +28,7 @@ class DenseOptimizer {
   void step(std::span<float> x, std::span<const float> g, uint64_t step, float grad_scale = 1.0f);
   // The step's scalars (learning rate, bias correction) for either twin.
   kernels::DenseStep scalars(uint64_t step, float grad_scale) const;
-  bool adam() const { return cfg_.name == "adam"; }
+  bool adam() const { return adam_; }
   // The step's fraction of the run's budget (the RESULT header's progress),
   // set by the round before step() / scalars(): the lr schedule follows it.
   void set_progress(double p) { progress_ = p; }
@@ -37,6 +37,7 @@ class DenseOptimizer {
 
  private:
   OptimizerConfig cfg_;
+  bool adam_;  // optimizer.name == adam, resolved once (else SGD)
   AlignedBuffer<float> m_, v_;
   double progress_ = 0;
 };

@@ -15,9 +15,16 @@ namespace {
 using util::Clock;
 float since(Clock::time_point t0) { return static_cast<float>(util::seconds_since(t0)); }
 
+// The sign rule optimizer.name asks for (Signum's beta, 0 for signSGD;
+// Lion's beta1/beta2), resolved once per run.
+SignRule sign_rule(const OptimizerConfig& o) {
+  if (o.name == "lion") return {static_cast<float>(o.beta1), static_cast<float>(o.beta2), true};
+  return {o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum), 0.f, false};
+}
+
 class RoundBase : public Round {
  public:
-  explicit RoundBase(const RoundParts& p) : p_(p) {}
+  explicit RoundBase(const RoundParts& p) : p_(p), rule_(sign_rule(p.cfg.optimizer)) {}
 
  protected:
   // One round trip with the server; its wall time is this step's t_comm.
@@ -27,13 +34,8 @@ class RoundBase : public Round {
     p_.client.wait();
     p_.report.t_comm = since(t0);
   }
-  // The sign rule (Signum's beta, 0 for signSGD; Lion's beta1/beta2), and
-  // this step's learning rate and weight decay.
-  SignRule rule() const {
-    const auto& o = p_.cfg.optimizer;
-    if (o.name == "lion") return {static_cast<float>(o.beta1), static_cast<float>(o.beta2), true};
-    return {o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum), 0.f, false};
-  }
+  // The sign rule (sign_rule), and this step's learning rate and weight decay.
+  const SignRule& rule() const { return rule_; }
   // The schedule at the budget fraction server 0 sent with range s's RESULT.
   float lr(uint64_t step, size_t s = 0) const {
     return static_cast<float>(lr_at(p_.cfg.optimizer, step, p_.client.progress(s)));
@@ -44,6 +46,7 @@ class RoundBase : public Round {
       p_.report.status = protocol::ErrorCode::nan_gradient, p_.report.err_got = nan;
   }
   RoundParts p_;
+  SignRule rule_;
 };
 
 // Signum (or Lion, SignRule) packed per shard; vote; x -= lr (s + wd x).
