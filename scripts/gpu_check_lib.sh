@@ -26,6 +26,11 @@ jlist() {  # a JSON list of strings
   printf '[%s]' "$out"
 }
 left() { echo $((deadline - SECONDS)); }
+probe_s() {  # probe_s WANT_S: a preflight probe's timeout, out of the budget too (at least 1 s)
+  local room=$(($(left) - reserve))
+  ((room < 1)) && room=1
+  ((room < $1)) && echo "$room" || echo "$1"
+}
 count() {  # count STATUS NAME: the summary's tallies
   case $1 in
     ok) n_ok=$((n_ok + 1)) ;;
@@ -58,11 +63,11 @@ find_cuda_lib() {  # find_cuda_lib SONAME: a path, or nothing
 probe_python() {  # py_version, torch_version, torch_cuda, torch_cuda_version, py_nvidia_dirs
   py_version="" torch_version="" torch_cuda=false torch_cuda_version="" py_nvidia_dirs=()
   [ -n "$py" ] || return 0
-  py_version=$(timeout 20 "$py" -c 'import platform; print(platform.python_version())' 2>/dev/null || true)
+  py_version=$(timeout "$(probe_s 20)" "$py" -c 'import platform; print(platform.python_version())' 2>/dev/null || true)
   local nv t
-  nv=$(timeout 20 "$py" -c 'import nvidia, os; print(" ".join(os.path.join(p, d, "lib") for p in nvidia.__path__ for d in os.listdir(p)))' 2>/dev/null || true)
+  nv=$(timeout "$(probe_s 20)" "$py" -c 'import nvidia, os; print(" ".join(os.path.join(p, d, "lib") for p in nvidia.__path__ for d in os.listdir(p)))' 2>/dev/null || true)
   read -r -a py_nvidia_dirs <<< "$nv"
-  t=$(timeout 90 "$py" -c 'import torch; print(torch.__version__, int(torch.cuda.is_available()), torch.version.cuda or "none")' \
+  t=$(timeout "$(probe_s 90)" "$py" -c 'import torch; print(torch.__version__, int(torch.cuda.is_available()), torch.version.cuda or "none")' \
         2>"$logs/preflight_torch.log" | tail -1 || true)
   if [ -n "$t" ]; then
     read -r torch_version torch_cuda torch_cuda_version <<< "$t"
@@ -73,10 +78,10 @@ probe_nvidia_smi() {  # smi: raw JSON; exclusive: the compute mode when a GPU ta
   exclusive=""
   if ! command -v nvidia-smi >/dev/null; then smi='"not found"'; return; fi
   local head rows line gpus="" driver cuda
-  head=$(timeout 20 nvidia-smi 2>&1 | head -5 || true)
+  head=$(timeout "$(probe_s 20)" nvidia-smi 2>&1 | head -5 || true)
   driver=$(grep -o 'Driver Version: [0-9.]*' <<< "$head" | awk '{print $3}' || true)
   cuda=$(grep -o 'CUDA Version: [0-9.]*' <<< "$head" | awk '{print $3}' || true)
-  rows=$(timeout 20 nvidia-smi --query-gpu=name,compute_mode,uuid,pci.bus_id,memory.total --format=csv,noheader 2>&1 || true)
+  rows=$(timeout "$(probe_s 20)" nvidia-smi --query-gpu=name,compute_mode,uuid,pci.bus_id,memory.total --format=csv,noheader 2>&1 || true)
   while IFS=, read -r name mode uuid bus mem; do
     [ -n "$name" ] || continue
     [[ "$mode" != *Exclusive* ]] || exclusive=${mode# }  # one process per GPU: workers cannot share it
@@ -106,11 +111,11 @@ preflight() {
   local sv dev_json="null"
   sv=$(find_exe signvote || true)
   if [ -n "$sv" ] && [ -z "$(missing_libs "$sv")" ]; then
-    dev_json=$(timeout 30 "$sv" devices --json 2>/dev/null | tail -1 || true)
+    dev_json=$(timeout "$(probe_s 30)" "$sv" devices --json 2>/dev/null | tail -1 || true)
     gpus=$(grep -o '"count": [0-9]*' <<< "$dev_json" | awk '{print $2}' || true)
     [[ "$dev_json" == \{* ]] || dev_json=null
   elif command -v nvidia-smi >/dev/null; then
-    gpus=$(timeout 20 nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+    gpus=$(timeout "$(probe_s 20)" nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
   fi
   gpus=${gpus:-0}
   emit check=preflight bundle="$( [ -f "$here/MANIFEST" ] && head -1 "$here/MANIFEST" || echo "build tree $here")" \

@@ -154,7 +154,8 @@ Config join_as_worker(const std::vector<std::string>& settings, size_t dim, cons
     cfg = parse_config(text.substr(eol + 1), "the server's " + text.substr(3, eol - 3), all);
     const std::string limit = serve_limits(cfg);  // the workers' settings may not lift them either
     if (!limit.empty()) throw ConfigError(limit);
-    mine = dump_config(cfg) + "tensors: " + tensors + "\n";  // compared below like the settings
+    // compared below like the settings; a comment, since the server parses the first worker's text
+    mine = dump_config(cfg) + "# tensors: " + tensors + "\n";
   } catch (const std::exception& e) {
     error = fmt::format("rank {}: {}", rank, e.what());
   }
