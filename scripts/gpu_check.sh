@@ -63,11 +63,12 @@ on_exit() {  # the last line is the summary, even when this script itself breaks
 }
 trap on_exit EXIT
 
+# Without ssh or rsh (a container), Open MPI's rsh launcher refuses to start
+# even for ranks on this node, and so does a singleton MPI_Init (signvote
+# devices in the preflight); the check is one node: leave it out.
+command -v ssh > /dev/null || command -v rsh > /dev/null || export OMPI_MCA_plm=^rsh
 preflight
 glibc_ok || skip_all="glibc $glibc_have is older than the bundle's $glibc_need"
-# Without ssh or rsh (a container), Open MPI's rsh launcher refuses to start
-# even for ranks on this node; the check is one node: leave it out.
-command -v ssh > /dev/null || command -v rsh > /dev/null || export OMPI_MCA_plm=^rsh
 mpirun=("$mpirun_bin" --oversubscribe --mca pml ob1 --bind-to none)
 [ "$(id -u)" -ne 0 ] || mpirun+=(--allow-run-as-root)
 

@@ -111,10 +111,11 @@ preflight() {
   local sv dev_json="null"
   sv=$(find_exe signvote || true)
   if [ -n "$sv" ] && [ -z "$(missing_libs "$sv")" ]; then
-    dev_json=$(timeout "$(probe_s 30)" "$sv" devices --json 2>/dev/null | tail -1 || true)
+    dev_json=$(timeout "$(probe_s 30)" "$sv" devices --json 2> "$logs/preflight_devices.log" | tail -1 || true)
     gpus=$(grep -o '"count": [0-9]*' <<< "$dev_json" | awk '{print $2}' || true)
     [[ "$dev_json" == \{* ]] || dev_json=null
-  elif command -v nvidia-smi >/dev/null; then
+  fi
+  if [ "$dev_json" = null ] && command -v nvidia-smi >/dev/null; then  # signvote missing or broken here
     gpus=$(timeout "$(probe_s 20)" nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
   fi
   gpus=${gpus:-0}

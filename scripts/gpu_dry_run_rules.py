@@ -25,6 +25,8 @@ for lib, path_ in libs.items():
     want_found = not (run == "no_nccl" and lib.startswith("libnccl"))
     if (path_ is not None) != want_found:
         broken.append(f"preflight: {lib} {'not ' if want_found else ''}found")
+if run == "all" and not isinstance(pre.get("signvote_devices"), dict):
+    broken.append("preflight: `signvote devices --json` gave nothing (a singleton MPI_Init that cannot start?)")
 if pre.get("gpus_visible") != 0:
     broken.append(f"preflight: gpus_visible {pre.get('gpus_visible')}, not 0")
 nodev = by.get("mpi_nodevice", {})
