@@ -57,7 +57,7 @@ struct FaultConfig {
 };
 
 struct ModelConfig {
-  std::string name;     // quadratic | resnet18 | small_cnn | mlp
+  std::string name;     // quadratic | resnet18 | small_cnn | mlp | external (signvote serve: PyTorch workers')
   int64_t dim = 0;      // quadratic: number of coordinates
   double init = 1.0;    // quadratic: every coordinate starts here
   int64_t width = 64;   // resnet18: base channel count
@@ -113,7 +113,7 @@ struct AggregationConfig {
 struct AdversaryConfig {
   int64_t count = 0;        // the first `count` workers are adversaries
   std::vector<int64_t> workers;  // or exactly these worker indices (0-based)
-  std::string mode = "invert";  // invert | negative | random | gaussian
+  std::string mode = "invert";  // invert | negative | random | gaussian (the worker's own) | collude | alie | ipm (simulated by the server)
   double scale = 10;        // negative/random: gradient factor; gaussian: noise std
 };
 
