@@ -51,11 +51,15 @@ else
 fi
 py=${GPU_CHECK_PYTHON:-$(command -v python3 || true)}
 
+# The cases' data sets and checkpoints go to a scratch folder, removed at
+# exit: LOG_DIR keeps only what is worth carrying back (logs, check.jsonl).
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/signvote-gpu-check.XXXXXX")
 summary_done=0 broke_at="?"
 set -E
 trap 'broke_at="${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND"' ERR
 on_exit() {  # the last line is the summary, even when this script itself breaks
   local rc=$?
+  rm -rf --one-file-system "$scratch"
   [ "$summary_done" = 1 ] && return
   emit check=summary status=fail error="gpu_check.sh stopped (exit $rc) at $broke_at" \
        seconds:=$((SECONDS - start)) logs="$logs"
@@ -88,7 +92,7 @@ kernels_line
 fixture=$(find_exe make_cifar_fixture || true)
 for mode in nodevice replicas allreduce resume; do
   run_mpi_case "mpi_$mode" 150 "$here/tests/mpi/gpu_checks.sh" "$mode" "$(find_exe signvote || true)" "$fixture" \
-    "$logs/mpi_$mode.work" "${mpirun[@]}"
+    "$scratch/mpi_$mode" "${mpirun[@]}"
 done
 nccl_2rank_case
 binding_case

@@ -87,7 +87,7 @@ binding_case() {
   [ -n "$why" ] || [ "$torch_cuda" = true ] || why="no torch with CUDA (python: ${py:-none}, torch: ${torch_version:-none})"
   if [ -n "$why" ]; then skip "$name" "$why"; return; fi
   run_logged "$name" 150 "$py" "$here/tests/python/run_binding_test.py" cuda --signvote "$sv" \
-    --pythonpath "$pypath" --work "$logs/$name.work" --mpirun "${mpirun[*]}"
+    --pythonpath "$pypath" --work "$scratch/$name" --mpirun "${mpirun[*]}"
   report "$name"
 }
 

@@ -136,6 +136,8 @@ why_not() {
   local name=$1 exe=$2 miss
   if [ -n "$skip_all" ]; then echo "$skip_all"; return; fi
   if [ -n "${GPU_CHECK_ONLY:-}" ] && ! [[ "$name" =~ $GPU_CHECK_ONLY ]]; then echo "not in GPU_CHECK_ONLY"; return; fi
+  # no room left: say so before anything slow (ldd)
+  if [ "$(limit_for 10)" = 0 ]; then echo "budget: $(left) s left of ${budget} s"; return; fi
   if [ -z "$exe" ] || [ ! -x "$exe" ]; then echo "binary not built${exe:+ ($exe)}"; return; fi
   miss=$(missing_libs "$exe")
   [ -z "$miss" ] || echo "missing $miss"

@@ -20,6 +20,7 @@ GPU_CHECK_PYTHON=/usr/bin/python3 GPU_CHECK_BUDGET_S=240 "$repo/scripts/gpu_chec
 cat "$work/full.jsonl"
 DRY_RC=$rc "$repo/scripts/gpu_dry_run_rules.py" all "$work/full.jsonl"
 [ -s "$work/full/mpi_nodevice.log" ] || { echo "FAIL: no log for mpi_nodevice under $work/full"; exit 1; }
+[ -z "$(find "$work/full" -mindepth 1 -type d)" ] || { echo "FAIL: case data left under the log folder"; exit 1; }
 
 t0=$SECONDS rc=0
 GPU_CHECK_PYTHON=/usr/bin/python3 GPU_CHECK_BUDGET_S=14 "$repo/scripts/gpu_check.sh" "$work/short" > "$work/short.jsonl" || rc=$?
