@@ -61,6 +61,25 @@ Pass one_pass(Model& m, const Tensor& images, const std::vector<int>& labels) {
   return p;
 }
 
+// `steps` SGD steps (lr 0.02) of a and b on one fixed batch of 16 images
+// drawn with `seed`; check(step, loss_a, loss_b) after each forward/backward.
+template <class Check>
+void lockstep(Model& a, Model& b, int steps, uint64_t seed, Check check) {
+  std::mt19937_64 rng(seed);
+  const Tensor images = random_tensor({16, 3, 32, 32}, rng);
+  std::vector<int> labels(16);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int(i % 10);
+  for (int step = 0; step < steps; ++step) {
+    a.zero_grads();
+    b.zero_grads();
+    const float la = a.forward_backward(images, labels.data(), 16, nullptr);
+    const float lb = b.forward_backward(images, labels.data(), 16, nullptr);
+    check(step, la, lb);
+    sgd(a, 0.02f);
+    sgd(b, 0.02f);
+  }
+}
+
 // Each parameter tensor against its own scale: a layout bug in one conv's
 // weight gradient moves it by O(its own largest value), which a tolerance
 // scaled by the model's largest gradient (often the fc's) could hide.
@@ -92,21 +111,11 @@ TEST_CASE("a cuda model starts from the cpu model's parameters", "[cuda][model]"
 TEST_CASE("20 ResNet-18 steps on the GPU follow the CPU loss trajectory", "[cuda][model]") {
   auto cpu = make_model(spec("cpu"));
   auto gpu = make_model(spec("cuda"));
-  std::mt19937_64 rng(3);
-  const Tensor images = random_tensor({16, 3, 32, 32}, rng);
-  std::vector<int> labels(16);
-  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int(i % 10);
-  for (int step = 0; step < 20; ++step) {
-    cpu->zero_grads();
-    gpu->zero_grads();
-    const float lc = cpu->forward_backward(images, labels.data(), 16, nullptr);
-    const float lg = gpu->forward_backward(images, labels.data(), 16, nullptr);
+  lockstep(*cpu, *gpu, 20, 3, [](int step, float lc, float lg) {
     INFO("step " << step << " cpu loss " << lc << " gpu loss " << lg);
     if (step == 0) REQUIRE(std::abs(lg - lc) <= 1e-4 * std::abs(lc));
     REQUIRE(std::abs(lg - lc) <= 2e-3 + 2e-2 * std::abs(lc));
-    sgd(*cpu, 0.02f);
-    sgd(*gpu, 0.02f);
-  }
+  });
 }
 
 TEST_CASE("cpu parameters load into a cuda model and back unchanged", "[cuda][model][checkpoint]") {
@@ -152,20 +161,10 @@ TEST_CASE("nhwc models follow the nchw and cpu models (resnet18, small_cnn, mlp)
 TEST_CASE("5 ResNet-18 steps in nhwc follow the nchw trajectory", "[cuda][model][nhwc]") {
   auto nchw = make_model(spec("cuda"));
   auto nhwc = make_model(spec("cuda", "nhwc"));
-  std::mt19937_64 rng(4);
-  const Tensor images = random_tensor({16, 3, 32, 32}, rng);
-  std::vector<int> labels(16);
-  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int(i % 10);
-  for (int step = 0; step < 5; ++step) {
-    nchw->zero_grads();
-    nhwc->zero_grads();
-    const float l1 = nchw->forward_backward(images, labels.data(), 16, nullptr);
-    const float l2 = nhwc->forward_backward(images, labels.data(), 16, nullptr);
+  lockstep(*nchw, *nhwc, 5, 4, [](int step, float l1, float l2) {
     INFO("step " << step << " nchw loss " << l1 << " nhwc loss " << l2);
     REQUIRE(std::abs(l2 - l1) <= 2e-3 + 2e-2 * std::abs(l1));
-    sgd(*nchw, 0.02f);
-    sgd(*nhwc, 0.02f);
-  }
+  });
   const auto x1 = host_copy(*nchw, nchw->params()), x2 = host_copy(*nhwc, nhwc->params());
   require_close(x2, x1, 1e-3, 1e-2, "parameters after 5 steps");
 }
