@@ -30,8 +30,12 @@ int cuda_device_count(std::string* why = nullptr);
 std::string cuda_device_name(int index);
 
 // Synchronous copy of n floats; either side may be host or cuda memory of
-// the current device. Throws std::runtime_error naming the CUDA error, or
+// the current device. stream (a cudaStream_t): the copy is queued on it and
+// that stream is waited for, so it follows the stream's work (PyTorch's
+// streams do not wait for the legacy stream a plain cudaMemcpy uses); null:
+// cudaMemcpy. Throws std::runtime_error naming the CUDA error, or
 // std::logic_error when a cuda side is asked of a build without CUDA.
-void copy_floats(float* dst, MemSpace dst_space, const float* src, MemSpace src_space, size_t n);
+void copy_floats(float* dst, MemSpace dst_space, const float* src, MemSpace src_space, size_t n,
+                 void* stream = nullptr);
 
 }  // namespace signvote

@@ -42,7 +42,7 @@ std::string cuda_device_name(int index) {
   return buf;
 }
 
-void copy_floats(float* dst, MemSpace dst_space, const float* src, MemSpace src_space, size_t n) {
+void copy_floats(float* dst, MemSpace dst_space, const float* src, MemSpace src_space, size_t n, void* stream) {
   if (n == 0) return;
   if (dst_space == MemSpace::host && src_space == MemSpace::host) {
     std::copy_n(src, n, dst);
@@ -51,7 +51,13 @@ void copy_floats(float* dst, MemSpace dst_space, const float* src, MemSpace src_
   const cudaMemcpyKind kind = src_space == MemSpace::host ? cudaMemcpyHostToDevice
                               : dst_space == MemSpace::host ? cudaMemcpyDeviceToHost
                                                             : cudaMemcpyDeviceToDevice;
-  SV_CUDA_CHECK(cudaMemcpy(dst, src, n * sizeof(float), kind));
+  if (stream == nullptr) {
+    SV_CUDA_CHECK(cudaMemcpy(dst, src, n * sizeof(float), kind));
+    return;
+  }
+  const auto s = static_cast<cudaStream_t>(stream);
+  SV_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), kind, s));
+  SV_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
 #else
@@ -68,7 +74,7 @@ int cuda_device_count(std::string* why) {
   return 0;
 }
 std::string cuda_device_name(int) { no_cuda("cuda_device_name"); }
-void copy_floats(float* dst, MemSpace dst_space, const float* src, MemSpace src_space, size_t n) {
+void copy_floats(float* dst, MemSpace dst_space, const float* src, MemSpace src_space, size_t n, void*) {
   if (dst_space == MemSpace::cuda || src_space == MemSpace::cuda) no_cuda("copy_floats");
   std::copy_n(src, n, dst);
 }

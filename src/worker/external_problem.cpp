@@ -16,22 +16,13 @@
 namespace signvote::worker {
 namespace {
 
+#ifndef SIGNVOTE_CUDA_WORKERS
 [[noreturn]] void no_cuda_workers() {
   throw std::invalid_argument("external worker: cuda tensors, but this signvote was built without the cuda workers");
 }
+#endif
 
 #ifdef SIGNVOTE_CUDA_WORKERS
-// n floats between the caller's device buffer and a host mirror, queued on
-// the worker's stream, then that stream is waited for. So the copy follows
-// the round's kernels and whatever the stream was told to wait for
-// (torch.py makes it wait for PyTorch's current stream), which a cudaMemcpy
-// on the legacy stream does not: PyTorch's streams are non-blocking.
-void copy_on_stream(float* dst, const float* src, size_t n, cudaMemcpyKind kind, void* stream) {
-  const auto s = static_cast<cudaStream_t>(stream);
-  SV_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), kind, s));
-  SV_CUDA_CHECK(cudaStreamSynchronize(s));
-}
-
 // Device memory (or managed memory) of device `device`, else why not.
 std::string check_on_device(const float* p, int device, const char* what) {
   cudaPointerAttributes a{};
@@ -59,20 +50,13 @@ class ExternalProblem final : public Problem {
   }
   void* cuda_stream() override { return m_.stream; }
   void pull(Flat f) override {
-    if (host() || f == Flat::buffers) return;
-#ifdef SIGNVOTE_CUDA_WORKERS
-    copy_on_stream(mirror(f), device(f).data(), m_.dim, cudaMemcpyDeviceToHost, m_.stream);
-#else
-    no_cuda_workers();
-#endif
+    // on the worker's stream: after the round's kernels and what torch.py made it wait for
+    if (!host() && f != Flat::buffers)
+      copy_floats(mirror(f), MemSpace::host, device(f).data(), MemSpace::cuda, m_.dim, m_.stream);
   }
   void push(Flat f) override {
-    if (host() || f == Flat::buffers) return;
-#ifdef SIGNVOTE_CUDA_WORKERS
-    copy_on_stream(device(f).data(), mirror(f), m_.dim, cudaMemcpyHostToDevice, m_.stream);
-#else
-    no_cuda_workers();
-#endif
+    if (!host() && f != Flat::buffers)
+      copy_floats(device(f).data(), MemSpace::cuda, mirror(f), MemSpace::host, m_.dim, m_.stream);
   }
   StepResult compute(uint64_t) override { return result_; }
   // The caller keeps its own data order and RNG state.
