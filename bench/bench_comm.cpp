@@ -60,13 +60,13 @@ std::vector<double> timed_rounds(const CommArgs& a, worker::SignSlots& slots, Ex
   for (int r = 0; r < a.reps; ++r) {
     SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
     const double t0 = now_ms();
-    for (size_t s = 0; s < slots.shards(); ++s) {
-      const auto& sh = slots.shard(s);
+    for (size_t s = 0; s < slots.parts(); ++s) {
+      const auto& sh = slots.part(s);
       ops.momentum_pack(m.data() + sh.offset, g.data() + sh.offset, sh.length, 0.9f, slots.out_bits(s));
     }
     exchange(static_cast<uint64_t>(r + 1));
-    for (size_t s = 0; s < slots.shards(); ++s) {
-      const auto& sh = slots.shard(s);
+    for (size_t s = 0; s < slots.parts(); ++s) {
+      const auto& sh = slots.part(s);
       ops.apply(x.data() + sh.offset, sh.length, slots.result_bits(s), 1e-4f, 0.f);
     }
     t[r] = now_ms() - t0;
@@ -89,14 +89,14 @@ std::vector<double> vote_rounds(const comm::Topology& topo, const CommArgs& a, A
   }
   if (!alltoall) {
     worker::VoteClient client(topo, a.dim);
-    return timed_rounds(a, client, [&](uint64_t step) { client.post(step, {}), client.wait(); }, x, g, m);
+    return timed_rounds(a, client, [&](uint64_t step) { client.round_trip(step, {}); }, x, g, m);
   }
   worker::VoteClient reports(topo, 0);
-  worker::AlltoallVote vote(topo, a.dim, kernels::best_ops());
+  worker::AlltoallVote vote(topo, a.dim, kernels::best_ops(), reports);
   return timed_rounds(a, vote, [&](uint64_t step) {
-    worker::WorkerReport rep;
-    rep.status = vote.exchange(step).status;
-    reports.post(step, rep), reports.wait();
+    vote.begin(step);
+    vote.post_rest(step, {});
+    vote.wait_all();
   }, x, g, m);
 }
 

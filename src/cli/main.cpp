@@ -10,6 +10,7 @@
 #include "core/resources.h"
 #include "core/serve.h"
 #include "core/job.h"
+#include "core/combinations.h"
 #include "signvote/config.h"
 #include "signvote/train.h"
 
@@ -109,6 +110,7 @@ int run_serve(const Args& a, int rank) {
 struct Commands {
   CLI::App *train, *serve, *eval, *inspect, *devices, *config;
   bool devices_json = false;
+  bool explain = false;
 };
 
 void add_commands(CLI::App& app, Args& a, Commands& c) {
@@ -140,8 +142,10 @@ void add_commands(CLI::App& app, Args& a, Commands& c) {
   c.inspect->add_option("checkpoint", a.inspect, "checkpoint file or directory")->required();
   auto* devices = c.devices = app.add_subcommand("devices", "the CUDA devices this process sees (CUDA_VISIBLE_DEVICES applies)");
   devices->add_flag("--json", c.devices_json, "print {\"cuda_built\", \"count\", \"why\", \"devices\"}");
-  c.config = app.add_subcommand("config", "print the resolved configuration");
-  add_common(c.config, a);
+  c.config = app.add_subcommand("config", "print the resolved configuration, or with --explain the refused key combinations");
+  c.config->add_option("config", a.config, "YAML config file (see configs/ and docs/configuration.md)");
+  c.config->add_option("--set", a.overrides, "override a key: --set optimizer.lr=1e-3 (repeatable)");
+  c.config->add_flag("--explain", c.explain, "print the combinations of keys signvote refuses, with the reason for each");
 }
 
 }  // namespace
@@ -189,7 +193,10 @@ int main(int argc, char** argv) {
     }
   } else if (config) {
     try {
-      if (rank == 0) std::fputs(signvote::dump_config(signvote::load_config(a.config, a.overrides)).c_str(), stdout);
+      if (!cmd.explain && a.config.empty()) throw CLI::RequiredError("config (a YAML file, or --explain)");
+      if (rank == 0 && cmd.explain) std::fputs(signvote::explain_refusals().c_str(), stdout);
+      if (rank == 0 && !a.config.empty())
+        std::fputs(signvote::dump_config(signvote::load_config(a.config, a.overrides)).c_str(), stdout);
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       code = 1;

@@ -71,6 +71,11 @@ Topology::Topology(int servers, int workers, NodeLayout layout)
     SV_MPI_CHECK(MPI_Comm_rank(node_comm_, &local_index_));
     SV_MPI_CHECK(MPI_Comm_size(node_comm_, &local_count_));
     voter_ = !hierarchy_ || local_index_ == 0;
+    SV_MPI_CHECK(MPI_Comm_split(workers_comm_, voter_ ? 1 : MPI_UNDEFINED, world_rank_, &voters_comm_));
+    if (voters_comm_ != MPI_COMM_NULL) {
+      SV_MPI_CHECK(MPI_Comm_set_errhandler(voters_comm_, MPI_ERRORS_RETURN));
+      SV_MPI_CHECK(MPI_Comm_rank(voters_comm_, &voter_index_));
+    }
   }
   // Every rank learns who votes (the servers size their receives by it).
   std::vector<int> flags(static_cast<size_t>(world_size_));
@@ -84,6 +89,7 @@ Topology::~Topology() {
   int done = 0;
   MPI_Finalized(&done);  // a Python worker's objects may outlive MPI_Finalize at exit
   if (done) return;
+  if (voters_comm_ != MPI_COMM_NULL) MPI_Comm_free(&voters_comm_);
   if (node_comm_ != MPI_COMM_NULL) MPI_Comm_free(&node_comm_);
   if (servers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&servers_comm_);
   if (workers_comm_ != MPI_COMM_NULL) MPI_Comm_free(&workers_comm_);

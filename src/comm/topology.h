@@ -73,12 +73,17 @@ class Topology {
   int voters() const { return static_cast<int>(voters_.size()); }
   int voter_rank(int v) const { return voters_[static_cast<size_t>(v)]; }
   bool is_voter() const { return voter_; }
+  // The voting workers (every worker, or the node leaders), and this one's
+  // index among them; MPI_COMM_NULL / -1 on servers and non-voters.
+  MPI_Comm voters_comm() const { return voters_comm_; }
+  int voter_index() const { return voter_index_; }
   bool hierarchical() const { return hierarchy_; }
 
  private:
   int world_rank_ = 0, world_size_ = 0, servers_ = 0, workers_ = 0;
   MPI_Comm workers_comm_ = MPI_COMM_NULL, node_comm_ = MPI_COMM_NULL, servers_comm_ = MPI_COMM_NULL;
-  int local_index_ = 0, local_count_ = 0;
+  MPI_Comm voters_comm_ = MPI_COMM_NULL;
+  int local_index_ = 0, local_count_ = 0, voter_index_ = -1;
   std::vector<int> voters_;
   bool voter_ = false, hierarchy_ = false;
 };

@@ -48,6 +48,14 @@ class Transport {
       for (auto& s : st) s.MPI_ERROR = MPI_SUCCESS;
     return rc;
   }
+  // Waits for one of `reqs` to complete: its index, or -1 when none is
+  // active. Its status goes to *st (errors throw: nothing else can name it).
+  static int wait_any(std::vector<MPI_Request>& reqs, MPI_Status* st) {
+    int idx = MPI_UNDEFINED;
+    SV_MPI_CHECK(MPI_Waitany(static_cast<int>(reqs.size()), reqs.data(), &idx, st));
+    st->MPI_ERROR = MPI_SUCCESS;  // MPI_Waitany returned success
+    return idx == MPI_UNDEFINED ? -1 : idx;
+  }
   static void wait(MPI_Request* req, MPI_Status* st = MPI_STATUS_IGNORE) {
     SV_MPI_CHECK(MPI_Wait(req, st));
     if (st != MPI_STATUS_IGNORE) st->MPI_ERROR = MPI_SUCCESS;  // MPI_Wait returned success

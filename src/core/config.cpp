@@ -1,6 +1,7 @@
 // YAML + --set parsing with one-line errors that name the key and the file.
 #include "signvote/config.h"
 
+#include "core/combinations.h"
 #include "core/config_schema.h"
 #include "methods/registry.h"
 
@@ -85,59 +86,15 @@ std::string apply_override(Config& cfg, const std::string& kv) {
   return key;
 }
 
-// aggregation.transport: alltoall is a collective among the workers: one
-// flat vote, every worker present every round, the server on reports only.
+// adversary.mode = alie: Baruch et al.'s s and z need enough workers.
 template <class Fail>
-void check_transport(const Config& c, const Fail& fail) {
-  if (c.aggregation.transport != "alltoall") return;
-  const auto needs = [&](bool ok, const std::string& what) {
-    if (!ok) fail("key 'aggregation.transport' = alltoall " + what);
-  };
-  needs(methods::method_of(c).round_kind() == RoundKind::vote, "needs aggregation.method = majority_vote, got " + c.aggregation.method);
-  needs(c.cluster.servers == 1, "needs cluster.servers = 1 (the server only validates reports; the workers tally)");
-  needs(c.cluster.hierarchy == "none", "cannot be combined with cluster.hierarchy: node yet");
-  needs(!c.aggregation.overlap, "cannot be combined with aggregation.overlap yet (the chunks go in one collective)");
-  needs(c.cluster.round_deadline_ms == 0, "cannot be combined with cluster.round_deadline_ms (a collective has no deadline: every worker takes part in every round)");
-}
-
-// adversary.mode collude | alie | ipm: the server forges the adversaries'
-// rows, so it must see every worker's row of the method the attack targets.
-template <class Fail>
-void check_simulated_attack(const Config& c, const Fail& fail) {
-  const std::string& mode = c.adversary.mode;
-  if (c.adversaries() == 0 || (mode != "collude" && mode != "alie" && mode != "ipm")) return;
-  const std::string& m = c.aggregation.method;
-  const RoundKind kind = methods::method_of(c).round_kind();
-  if (mode == "collude" && kind != RoundKind::vote)
-    fail(fmt::format("key 'adversary.mode' = collude attacks the vote: it needs aggregation.method = majority_vote, got {}", m));
-  if (mode != "collude" && kind != RoundKind::dense)
-    fail(fmt::format("key 'adversary.mode' = {} attacks a dense aggregator: it needs aggregation.method = {}, got {}", mode,
-                     methods::method_list(RoundKind::dense), m));
-  if (c.cluster.hierarchy == "node" || c.cluster.round_deadline_ms > 0 || c.aggregation.transport == "alltoall")
-    fail(fmt::format("key 'adversary.mode' = {} is simulated by the server over every worker's row: it cannot be combined with cluster.hierarchy: node, cluster.round_deadline_ms or aggregation.transport: alltoall", mode));
+void check_alie(const Config& c, const Fail& fail) {
+  if (c.adversaries() == 0 || c.adversary.mode != "alie") return;
   const int64_t n = c.cluster.workers, f = c.adversaries();
-  if (mode == "alie" && n / 2 + 1 - f < 1)
+  if (n / 2 + 1 - f < 1)
     fail(fmt::format("key 'adversary.mode' = alie needs s = floor(n/2 + 1) - f >= 1 (Baruch et al.), but {} workers with {} adversaries give s = {}", n, f, n / 2 + 1 - f));
-  if (mode == "alie" && n < 3)
+  if (n < 3)
     fail(fmt::format("key 'adversary.mode' = alie needs at least 3 workers (z = Phi^-1((n - f - s)/(n - f)) is -infinity for n = {})", n));
-}
-
-// What aggregation.method asks of the rest: the optimizer family, one server
-// shard unless it can be sharded, then the method's own checks.
-template <class Fail>
-void check_method(const Config& c, const Fail& fail) {
-  const methods::Method& method = methods::method_of(c);
-  const bool sign_opt = c.optimizer.name == "signsgd" || c.optimizer.name == "signum" || c.optimizer.name == "lion";
-  if (method.takes_sign_optimizer() && !sign_opt)
-    fail(fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = {} (use signsgd, signum or lion)",
-                     c.optimizer.name, c.aggregation.method));
-  if (!method.takes_sign_optimizer() && sign_opt)
-    fail(fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
-                     c.optimizer.name, c.aggregation.method));
-  if (c.cluster.servers != 1 && !method.shardable())
-    fail(fmt::format("key 'cluster.servers' must be 1 with aggregation.method = {} ({})", c.aggregation.method,
-                     method.unshardable_reason()));
-  method.check(c, fail);
 }
 
 void check_cross_fields(const Config& c, const std::string& origin) {
@@ -149,45 +106,19 @@ void check_cross_fields(const Config& c, const std::string& origin) {
                      c.adversary.workers.back(), c.cluster.workers));
   if (c.adversary.count > c.cluster.workers)
     fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
-  check_method(c, fail);
+  if (const Refusal* r = refused(c)) fail(r->message(c));  // core/combinations.cpp: the one table
+  methods::method_of(c).check(c, fail);                      // the method's own checks
   if ((c.model.name == "quadratic" || c.model.name == "external") && (c.probes.every > 0 || !c.probes.epochs.empty()))
     fail(fmt::format("keys 'probes.every' / 'probes.epochs' need a network model built by signvote (model.name = {} has none)", c.model.name));
   if (c.model.name != "quadratic" && c.model.name != "external" && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
-  const bool vote = methods::method_of(c).round_kind() == RoundKind::vote;
-  if (c.aggregation.overlap && !vote)
-    fail(fmt::format("key 'aggregation.overlap' needs aggregation.method = majority_vote, got {}", c.aggregation.method));
-  if (c.aggregation.overlap && c.cluster.hierarchy == "node")
-    fail("keys 'aggregation.overlap' and 'cluster.hierarchy: node' cannot be combined yet (the node average needs the whole gradient)");
-  check_simulated_attack(c, fail);
-  if (c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode != "invert" && c.adversary.mode != "collude")
-    fail(fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
-                     c.adversary.mode));
-  check_transport(c, fail);
-  if (c.aggregation.bucket_bytes > 0 && !vote)
-    fail(fmt::format("key 'aggregation.bucket_bytes' needs aggregation.method = majority_vote, got {}", c.aggregation.method));
-  if (c.aggregation.bucket_bytes > 0 && c.cluster.round_deadline_ms > 0)
-    fail("keys 'aggregation.bucket_bytes' and 'cluster.round_deadline_ms' cannot be combined yet (the deadline is per round, not per bucket)");
-  if (c.aggregation.bucket_bytes > 0 && c.aggregation.transport == "alltoall")
-    fail("key 'aggregation.bucket_bytes' has no effect with aggregation.transport = alltoall (its chunks go in one collective): remove one");
-  if (c.cluster.hierarchy == "node" && !vote)
-    fail(fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method));
-  if (c.cluster.round_deadline_ms > 0 && !vote)
-    fail(fmt::format("key 'cluster.round_deadline_ms' needs aggregation.method = majority_vote (a late vote abstains; {} has no abstention)",
-                     c.aggregation.method));
+  check_alie(c, fail);
   if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
     fail(fmt::format("key 'faults.delay_rank' = {} is not a worker rank ({}..{})", c.faults.delay_rank, c.cluster.servers,
                      c.world_size() - 1));
-  if (c.faults.wrong_step_rank >= 0 && (c.cluster.hierarchy == "node" || c.aggregation.transport == "alltoall"))
-    fail("key 'faults.wrong_step_rank' needs every worker to send its own votes to the servers (not cluster.hierarchy: node or aggregation.transport: alltoall)");
   if (c.faults.wrong_step_rank >= 0 && (c.faults.wrong_step_rank < c.cluster.servers || c.faults.wrong_step_rank >= c.world_size()))
     fail(fmt::format("key 'faults.wrong_step_rank' = {} is not a worker rank ({}..{})", c.faults.wrong_step_rank,
                      c.cluster.servers, c.world_size() - 1));
-  if (c.model.device == "cuda" && c.model.name == "quadratic")
-    fail("key 'model.device' = cuda needs a network (model.name = resnet18 | small_cnn | mlp); the quadratic runs on the CPU");
-  if (c.model.layout == "nhwc" && c.model.device != "cuda")
-    fail(fmt::format("key 'model.layout' = nhwc needs model.device = cuda (the CPU layers are nchw), got model.device = {}",
-                     c.model.device));
 }
 
 }  // namespace

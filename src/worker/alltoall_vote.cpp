@@ -1,17 +1,19 @@
 #include "worker/alltoall_vote.h"
 
-#include "comm/mpi_check.h"
+#include "comm/collectives.h"
 #include "comm/wire.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace signvote::worker {
 
 using protocol::MsgHeader;
 using protocol::MsgKind;
 
-AlltoallVote::AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops)
-    : topo_(topo), ops_(ops), chunks_(comm::plan_shards(d, topo.workers())) {
+AlltoallVote::AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, VoteClient& report)
+    : topo_(topo), ops_(ops), report_(report), chunks_(comm::plan_shards(d, topo.voters())) {
+  posted_.assign(chunks_.size(), 0);
   for (const auto& c : chunks_) slot_words_ = std::max(slot_words_, comm::payload_words(c.length));
   slot_bytes_ = protocol::kHeaderBytes + 4 * slot_words_;  // a multiple of 64: every slot stays aligned
   const size_t W = chunks_.size();
@@ -48,14 +50,14 @@ void AlltoallVote::fill_headers(uint64_t step) {
 // Worker j's part: validate the W votes of its chunk and tally them into
 // mine_'s payload. Returns the RESULT header (an error names the sender).
 MsgHeader AlltoallVote::tally(uint64_t step) {
-  const size_t me = static_cast<size_t>(topo_.worker_index()), W = chunks_.size();
+  const size_t me = static_cast<size_t>(topo_.voter_index()), W = chunks_.size();
   const comm::Shard& c = chunks_[me];
   MsgHeader out, first;
   const comm::Expect want{MsgKind::vote, step, c.length, c.offset, slot_words_};
   size_t bad = 0;
   for (size_t i = 0; i < W; ++i) {
     MsgHeader v;
-    if (comm::validate(header(recv_, i), want, slot_bytes_, topo_.worker_rank(static_cast<int>(i)), v)) continue;
+    if (comm::validate(header(recv_, i), want, slot_bytes_, topo_.voter_rank(static_cast<int>(i)), v)) continue;
     if (bad++ == 0) first = v;
   }
   if (2 * bad > W) {  // most senders agree with each other, not with this worker: it is the odd one
@@ -88,18 +90,50 @@ MsgHeader AlltoallVote::check_results(uint64_t step) const {
   MsgHeader verdict;
   for (size_t j = 0; j < chunks_.size(); ++j) {
     const comm::Expect want{MsgKind::result, step, chunks_[j].length, chunks_[j].offset, slot_words_};
-    if (!comm::validate(slot(j), want, slot_bytes_, topo_.worker_rank(static_cast<int>(j)), verdict)) break;
+    if (!comm::validate(slot(j), want, slot_bytes_, topo_.voter_rank(static_cast<int>(j)), verdict)) break;
   }
   return verdict;
 }
 
-MsgHeader AlltoallVote::exchange(uint64_t step) {
-  const int n = static_cast<int>(slot_bytes_);
+MsgHeader AlltoallVote::vote(uint64_t step) {
   fill_headers(step);
-  SV_MPI_CHECK(MPI_Alltoall(send_.data(), n, MPI_BYTE, recv_.data(), n, MPI_BYTE, topo_.workers_comm()));
+  comm::alltoall(send_.data(), recv_.data(), slot_bytes_, topo_.voters_comm());
   *reinterpret_cast<MsgHeader*>(mine_.data()) = tally(step);
-  SV_MPI_CHECK(MPI_Allgather(mine_.data(), n, MPI_BYTE, results_.data(), n, MPI_BYTE, topo_.workers_comm()));
+  comm::allgather(mine_.data(), results_.data(), slot_bytes_, topo_.voters_comm());
   return check_results(step);
+}
+
+void AlltoallVote::begin(uint64_t step) {
+  step_ = step;
+  next_ = SIZE_MAX;
+  std::fill(posted_.begin(), posted_.end(), 0);
+}
+
+void AlltoallVote::post(uint64_t step, size_t j, const WorkerReport& r) {
+  if (step != step_) begin(step);
+  posted_[j] = 1;
+  mine_report_ = r;
+}
+
+// The vote, then the REPORT, which carries any failure (NaN, a failed
+// worker, a diverged hash, a header the all-to-all rejected: every voter
+// holds the same verdict) to the server; it stops the run naming the rank,
+// or marks the last round, before anyone applies.
+size_t AlltoallVote::wait_next() {
+  if (next_ == SIZE_MAX) {
+    if (std::find(posted_.begin(), posted_.end(), 0) != posted_.end())
+      throw std::logic_error("AlltoallVote::wait_next: a chunk was not posted");
+    const MsgHeader verdict = vote(step_);
+    if (verdict.status != protocol::ErrorCode::ok && mine_report_.status == protocol::ErrorCode::ok) {
+      mine_report_.status = verdict.status;
+      mine_report_.err_rank = verdict.err_rank;
+      mine_report_.err_expected = verdict.err_expected;
+      mine_report_.err_got = verdict.err_got;
+    }
+    report_.round_trip(step_, mine_report_);
+    next_ = 0;
+  }
+  return next_ < chunks_.size() ? next_++ : chunks_.size();
 }
 
 }  // namespace signvote::worker

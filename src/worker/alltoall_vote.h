@@ -1,6 +1,9 @@
 // The vote without server ranks in the data path (aggregation.transport:
-// alltoall; DeepSpeed's compressed all-reduce has this shape): worker j
-// tallies chunk j of the coordinates, comm::plan_shards(d, W)[j].
+// alltoall; DeepSpeed's compressed all-reduce has this shape), an Exchange
+// (worker/exchange.h) whose part j is chunk j of the coordinates,
+// comm::plan_shards(d, W)[j], tallied by voter j. W = the voters: every
+// worker, or the node leaders under the hierarchy (NodeExchange around it).
+// The collective runs once every part is posted, at the first wait_next().
 //
 //   every slot = 128-byte header + slot_words packed words (the largest
 //   chunk's payload_words; shorter chunks leave zero words after theirs)
@@ -20,13 +23,18 @@
 //   it); the all-gather hands it to everyone, so every worker returns the
 //   same verdict and reports it to the server, which stops the run naming
 //   the rank. Nobody hangs in a collective and nobody applies the round.
+//
+//   4. the header-only REPORT round trip to the server (`report`), with the
+//      verdict in its header; its RESULT says stop / go on / the budget
+//      fraction, as for every other exchange.
 #pragma once
 
 #include "comm/topology.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/protocol.h"
 #include "signvote/sign_kernels.h"
-#include "worker/sign_slots.h"
+#include "worker/exchange.h"
+#include "worker/vote_client.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -34,17 +42,25 @@
 
 namespace signvote::worker {
 
-class AlltoallVote final : public SignSlots {
+class AlltoallVote final : public Exchange {
  public:
-  // Workers only; d = parameters, tallied with `ops` (aggregation.isa).
-  AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops);
-  size_t shards() const override { return chunks_.size(); }
-  const comm::Shard& shard(size_t j) const override { return chunks_[j]; }
+  // Voters only; d = parameters, tallied with `ops` (aggregation.isa);
+  // `report`: the header-only (dim = 0) server exchange.
+  AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, VoteClient& report);
+  size_t parts() const override { return chunks_.size(); }
+  const comm::Shard& part(size_t j) const override { return chunks_[j]; }
   uint32_t* out_bits(size_t j) override { return words(send_, j); }
   const uint32_t* result_bits(size_t j) const override { return words(results_, j); }
-  // Steps 1-3 for round `step`; collective over the workers. Returns the
-  // verdict: status ok, or the first error with err_rank the offender.
-  protocol::MsgHeader exchange(uint64_t step);
+  void begin(uint64_t step) override;
+  // Marks chunk j ready; the report of the last post goes to the server.
+  void post(uint64_t step, size_t j, const WorkerReport& r) override;
+  bool posted(size_t j) const override { return posted_[j] != 0; }
+  // The first call runs steps 1-4 (every chunk must be posted); then the
+  // chunks in order, then parts(). Throws RoundError when the server stops.
+  size_t wait_next() override;
+  double progress(size_t) const override { return report_.progress(0); }
+  double elapsed_s() const override { return report_.elapsed_s(); }
+  bool stop_requested() const override { return report_.stop_requested(); }
   // Bytes this worker sent to / received from the other workers this round.
   uint64_t bytes_each_way() const { return 2 * (chunks_.size() - 1) * slot_bytes_; }
 
@@ -55,9 +71,17 @@ class AlltoallVote final : public SignSlots {
   void fill_headers(uint64_t step);
   protocol::MsgHeader tally(uint64_t step);
   protocol::MsgHeader check_results(uint64_t step) const;
+  // Steps 1-3 for round `step`; collective over the voters. Returns the
+  // verdict: status ok, or the first error with err_rank the offender.
+  protocol::MsgHeader vote(uint64_t step);
 
   const comm::Topology& topo_;
   const kernels::SignOps& ops_;
+  VoteClient& report_;
+  WorkerReport mine_report_;  // the last post's, with the verdict added
+  std::vector<char> posted_;
+  uint64_t step_ = 0;
+  size_t next_ = SIZE_MAX;  // the next chunk wait_next() hands out; SIZE_MAX: not voted yet
   std::vector<comm::Shard> chunks_;
   size_t slot_words_ = 0, slot_bytes_ = 0;
   AlignedBuffer<std::byte> send_, recv_, mine_, results_;  // W slots each (mine_: one)

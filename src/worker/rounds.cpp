@@ -1,8 +1,8 @@
 // The round strategies (rounds.h).
 #include "worker/rounds.h"
 
-#include "comm/mpi_check.h"
 #include "worker/alltoall_vote.h"
+#include "worker/node_exchange.h"
 #include "util/timer.h"
 
 #include <spdlog/spdlog.h>
@@ -25,20 +25,14 @@ SignRule sign_rule(const OptimizerConfig& o) {
 class RoundBase : public Round {
  public:
   explicit RoundBase(const RoundParts& p) : p_(p), rule_(sign_rule(p.cfg.optimizer)) {}
+  const Exchange& exchange() const override { return p_.client; }
 
  protected:
-  // One round trip with the server; its wall time is this step's t_comm.
-  void exchange(uint64_t step) {
-    const auto t0 = Clock::now();
-    p_.client.post(step, p_.report);
-    p_.client.wait();
-    p_.report.t_comm = since(t0);
-  }
   // The sign rule (sign_rule), and this step's learning rate and weight decay.
   const SignRule& rule() const { return rule_; }
-  // The schedule at the budget fraction server 0 sent with range s's RESULT.
-  float lr(uint64_t step, size_t s = 0) const {
-    return static_cast<float>(lr_at(p_.cfg.optimizer, step, p_.client.progress(s)));
+  // The schedule at the budget fraction server 0 sent with a RESULT.
+  float lr(uint64_t step, double progress) const {
+    return static_cast<float>(lr_at(p_.cfg.optimizer, step, progress));
   }
   float wd() const { return static_cast<float>(p_.cfg.optimizer.weight_decay); }
   void flag_nan(size_t nan) {
@@ -49,154 +43,127 @@ class RoundBase : public Round {
   SignRule rule_;
 };
 
-// Signum (or Lion, SignRule) packed per shard; vote; x -= lr (s + wd x).
-class VoteRound final : public RoundBase {
+// The vote's exchange stack (exchange.h): the server shards or the
+// all-to-all, inside NodeExchange with the hierarchy.
+class SignExchange {
  public:
-  using RoundBase::RoundBase;
-  void run(uint64_t step) override {
-    auto t0 = Clock::now();
-    flag_nan(p_.engine.momentum_pack(p_.client, rule(), p_.invert_signs));
-    p_.report.t_pack = since(t0);
-    exchange(step);
-    t0 = Clock::now();
-    p_.engine.apply(p_.client, lr(step), wd());
-    p_.report.t_apply = since(t0);
-    spdlog::debug("step {} bytes sent {} recv {}", step, p_.client.bytes_sent(), p_.client.bytes_recv());
-  }
-};
-
-// aggregation.transport: alltoall. The vote among the workers first, then
-// the REPORT round trip, which carries any failure (NaN, a failed worker, a
-// diverged hash, a header the all-to-all rejected: every worker holds the
-// same verdict) to the server; it stops the run naming the rank, or marks
-// the last round, before anyone applies. t_comm covers both.
-class AlltoallVoteRound final : public RoundBase {
- public:
-  explicit AlltoallVoteRound(const RoundParts& p) : RoundBase(p), vote_(p.topo, p.problem.params().size(), p.ops) {}
-  void run(uint64_t step) override {
-    auto t0 = Clock::now();
-    flag_nan(p_.engine.momentum_pack(vote_, rule(), p_.invert_signs));
-    p_.report.t_pack = since(t0);
-    t0 = Clock::now();
-    const protocol::MsgHeader verdict = vote_.exchange(step);
-    if (verdict.status != protocol::ErrorCode::ok && p_.report.status == protocol::ErrorCode::ok) {
-      p_.report.status = verdict.status;
-      p_.report.err_rank = verdict.err_rank;
-      p_.report.err_expected = verdict.err_expected;
-      p_.report.err_got = verdict.err_got;
+  explicit SignExchange(const RoundParts& p) {
+    top_ = &p.client;
+    if (p.cfg.aggregation.transport == "alltoall") {
+      alltoall_ = std::make_unique<AlltoallVote>(p.topo, p.problem.params().size(), p.ops, p.client);
+      top_ = alltoall_.get();
     }
-    exchange(step);  // the REPORT
-    p_.report.t_comm = since(t0);
-    t0 = Clock::now();
-    p_.engine.apply(vote_, lr(step), wd());
-    p_.report.t_apply = since(t0);
-    spdlog::debug("step {} bytes sent {} recv {}", step, vote_.bytes_each_way(), vote_.bytes_each_way());
+    if (p.topo.hierarchical()) {
+      node_ = std::make_unique<NodeExchange>(p.topo, *top_);
+      top_ = node_.get();
+    }
   }
+  Exchange& top() const { return *top_; }
+  NodeExchange* node() const { return node_.get(); }
 
  private:
-  AlltoallVote vote_;
+  std::unique_ptr<AlltoallVote> alltoall_;  // on every worker: a follower's parts are its leader's
+  std::unique_ptr<NodeExchange> node_;
+  Exchange* top_;
 };
 
-// aggregation.overlap: the backward pass finishes gradients last layer
-// first, so the highest shards are final first. The model's gradient-ready
-// hook packs and sends each shard s >= 1 the moment [offset_s, d) is final,
-// while the backward pass goes on; shard 0 (server 0, which logs the run)
-// goes after the pass with the step's loss and status. Results are applied
-// in the order they arrive. t_comm is the EXPOSED communication: the time
-// after the pass spent waiting for results.
-class OverlapVoteRound final : public RoundBase {
+// Signum (or Lion, SignRule) packed per part; the exchange; x -= lr (s + wd x).
+// Hierarchy: every part is first averaged in the node (StepEngine), and the
+// node's failures and hashes are agreed before the last part goes; only the
+// leader packs and sends (ex.sends()).
+//
+// aggregation.overlap: the backward pass finishes gradients last layer first,
+// so the highest parts are final first. The model's gradient-ready hook
+// averages, packs and sends each part p >= 1 the moment [offset_p, d) is
+// final, while the backward pass goes on; part 0 (server 0, which logs the
+// run) goes after the pass with the step's loss and status. Results are
+// applied in the order they arrive. Every rank of a node meets the node's
+// collectives in the same order (parts last to first, then the agreement),
+// whether its hook or run() makes them, even when its backward pass failed.
+// t_comm is then the EXPOSED communication: the time after the pass spent
+// waiting for results.
+class SignRound final : public RoundBase {
  public:
-  using RoundBase::RoundBase;
+  explicit SignRound(const RoundParts& p)
+      : RoundBase(p), stack_(p), ex_(stack_.top()), node_(stack_.node()), overlap_(p.cfg.aggregation.overlap) {}
+  const Exchange& exchange() const override { return ex_; }
+
   void before_compute(uint64_t step) override {
-    p_.client.begin(step);  // nothing posted yet, whatever the hook does
-    next_ = p_.client.shards() - 1;
+    ex_.begin(step);  // nothing posted yet, whatever the hook does
+    next_ = ex_.parts() - 1;
     nan_ = 0;
     early_pack_s_ = 0;
+    if (!overlap_) return;
     p_.problem.set_grad_ready_hook([this, step](size_t first) {
-      while (next_ >= 1 && p_.client.shard(next_).offset >= first) {
+      while (next_ >= 1 && ex_.part(next_).offset >= first) {
         const auto t0 = Clock::now();
-        nan_ += p_.engine.momentum_pack_shard(p_.client, next_, rule(), p_.invert_signs);
-        p_.client.post_shard(step, next_, p_.report);
+        prepare_part(next_);
+        ex_.post(step, next_, p_.report);
         early_pack_s_ += since(t0);
-        spdlog::debug("step {}: shard {} sent during the backward pass ([{}, d) final)", step, next_, first);
+        spdlog::debug("step {}: part {} sent during the backward pass ([{}, d) final)", step, next_, first);
         --next_;
       }
     });
   }
+
   void run(uint64_t step) override {
-    p_.problem.set_grad_ready_hook({});
+    if (overlap_) p_.problem.set_grad_ready_hook({});
     auto t0 = Clock::now();
-    for (size_t s = 0; s <= next_; ++s) nan_ += p_.engine.momentum_pack_shard(p_.client, s, rule(), p_.invert_signs);
+    pack_rest();
     flag_nan(nan_);
     p_.report.t_pack = since(t0) + early_pack_s_;
-    p_.client.post_rest(step, p_.report);
-    float wait = 0, apply = 0;
+    t0 = Clock::now();
+    ex_.post_rest(step, p_.report);
+    if (overlap_) return wait_and_apply_each(step, since(t0));
+    ex_.wait_all();
+    p_.report.t_comm = since(t0);
+    t0 = Clock::now();
+    p_.engine.apply(ex_, lr(step, ex_.progress(0)), wd());
+    p_.report.t_apply = since(t0);
+  }
+
+ private:
+  // Part s, once its gradients are final: the node average, then the sign
+  // rule into its outgoing words (the node leader's, or every voter's).
+  void prepare_part(size_t s) {
+    if (node_) p_.engine.node_average(ex_.part(s).offset, ex_.part(s).length);
+    if (ex_.sends()) nan_ += p_.engine.momentum_pack_part(ex_, s, rule(), p_.invert_signs);
+  }
+  // The parts the hook did not send. Whole schedule: one node average and
+  // one fused pack over every part.
+  void pack_rest() {
+    if (!overlap_) {
+      if (node_) node_->agree(p_.report), p_.engine.node_average();
+      if (ex_.sends()) nan_ += p_.engine.momentum_pack(ex_, rule(), p_.invert_signs);
+      return;
+    }
+    for (size_t s = next_ + 1; s-- > 0;)
+      if (node_) p_.engine.node_average(ex_.part(s).offset, ex_.part(s).length);
+    if (node_) node_->agree(p_.report);
+    for (size_t s = 0; s <= next_; ++s)
+      if (ex_.sends()) nan_ += p_.engine.momentum_pack_part(ex_, s, rule(), p_.invert_signs);
+  }
+  void wait_and_apply_each(uint64_t step, float posting_s) {
+    float wait = posting_s, apply = 0;
     for (;;) {
-      t0 = Clock::now();
-      const size_t s = p_.client.wait_next();
+      auto t0 = Clock::now();
+      const size_t s = ex_.wait_next();
       wait += since(t0);
-      if (s == p_.client.shards()) break;
+      if (s == ex_.parts()) break;
       t0 = Clock::now();
-      p_.engine.apply_shard(p_.client, s, lr(step, s), wd());
+      p_.engine.apply_part(ex_, s, lr(step, ex_.progress(s)), wd());
       apply += since(t0);
     }
     p_.report.t_comm = wait;
     p_.report.t_apply = apply;
   }
 
- private:
-  size_t next_ = 0, nan_ = 0;  // the highest shard not yet sent; NaNs met so far
+  SignExchange stack_;
+  Exchange& ex_;
+  NodeExchange* node_;
+  bool overlap_;
+  size_t next_ = 0, nan_ = 0;  // the highest part not yet sent; NaNs met so far
   float early_pack_s_ = 0;     // packing done inside the backward pass
-};
-
-// The hierarchical vote (cluster.hierarchy: node; the authors' poster): the
-// node's workers average g (fp32: MPI on the node's communicator, NCCL on
-// cuda workers; StepEngine::node_average), the node leader alone runs Signum on
-// the average and votes, and hands the RESULTs to the others, who apply the
-// same update. Local failures and weight hashes are agreed in the node
-// first, so the leader reports them for the node.
-class NodeVoteRound final : public RoundBase {
- public:
-  using RoundBase::RoundBase;
-  void run(uint64_t step) override {
-    const MPI_Comm node = p_.topo.node_comm();
-    const bool leader = p_.topo.is_voter();
-    auto t0 = Clock::now();
-    agree_in_node(node);
-    p_.engine.node_average();
-    if (leader) flag_nan(p_.engine.momentum_pack(p_.client, rule(), p_.invert_signs));
-    p_.report.t_pack = since(t0);
-    t0 = Clock::now();
-    if (leader) {
-      p_.client.post(step, p_.report);
-      try {
-        p_.client.wait();
-      } catch (const RoundError&) {
-        p_.client.share(step, node, true);  // the node learns the error too
-        throw;
-      }
-    }
-    p_.client.share(step, node, leader);
-    p_.report.t_comm = since(t0);
-    t0 = Clock::now();
-    p_.engine.apply(p_.client, lr(step), wd());
-    p_.report.t_apply = since(t0);
-  }
-
- private:
-  // A failure anywhere in the node, or weights that differ inside it, goes
-  // into the leader's report (the server then stops the run naming it).
-  void agree_in_node(MPI_Comm node) {
-    int status = static_cast<int>(p_.report.status);
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &status, 1, MPI_INT, MPI_MAX, node));
-    uint64_t lo = p_.report.weight_hash, hi = lo;
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, node));
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, node));
-    if (status != 0 && p_.report.status == protocol::ErrorCode::ok)
-      p_.report.status = static_cast<protocol::ErrorCode>(status);
-    if (lo != hi && p_.report.status == protocol::ErrorCode::ok)
-      p_.report.status = protocol::ErrorCode::hash_mismatch, p_.report.err_got = lo ^ hi;
-  }
 };
 
 // Dense methods through the server: encode, aggregate there, SGD/Adam here
@@ -205,27 +172,29 @@ class NodeVoteRound final : public RoundBase {
 // fp32 results are gathered into one gradient for the update.
 class DenseRound final : public RoundBase {
  public:
-  explicit DenseRound(const RoundParts& p) : RoundBase(p), agg_(p.client.shards() > 1 ? p.problem.params().size() : 0) {}
+  explicit DenseRound(const RoundParts& p) : RoundBase(p), agg_(p.client.parts() > 1 ? p.problem.params().size() : 0) {}
   void run(uint64_t step) override {
     auto t0 = Clock::now();
     p_.problem.pull(Flat::grads);
     const auto g = p_.problem.grads();
     size_t nan = 0;
-    for (size_t s = 0; s < p_.client.shards(); ++s) {
-      const auto& sh = p_.client.shard(s);
+    for (size_t s = 0; s < p_.client.parts(); ++s) {
+      const auto& sh = p_.client.part(s);
       nan += p_.encoder.encode(s, g.subspan(sh.offset, sh.length), step, p_.client.out_bits(s));
     }
     flag_nan(nan);
     p_.report.t_pack = since(t0);
-    exchange(step);
+    t0 = Clock::now();
+    p_.client.round_trip(step, p_.report);
+    p_.report.t_comm = since(t0);
     t0 = Clock::now();
     p_.problem.pull(Flat::params);
     auto x = p_.problem.params();
-    p_.dense.set_progress(p_.client.progress());
+    p_.dense.set_progress(p_.client.progress(0));
     const float* result = p_.client.result_floats(0);
-    if (p_.client.shards() > 1) {
-      for (size_t s = 0; s < p_.client.shards(); ++s) {
-        const auto& sh = p_.client.shard(s);
+    if (p_.client.parts() > 1) {
+      for (size_t s = 0; s < p_.client.parts(); ++s) {
+        const auto& sh = p_.client.part(s);
         std::copy_n(p_.client.result_floats(s), sh.length, agg_.data() + sh.offset);
       }
       result = agg_.data();
@@ -248,12 +217,11 @@ class AllreduceRound final : public RoundBase {
     flag_nan(p_.engine.count_nan_grads());
     p_.report.t_pack = 0;
     auto t0 = Clock::now();
-    p_.client.post(step, p_.report);
-    p_.client.wait();
+    p_.client.round_trip(step, p_.report);
     p_.engine.allreduce_grads();
     p_.report.t_comm = since(t0);
     t0 = Clock::now();
-    p_.dense.set_progress(p_.client.progress());
+    p_.dense.set_progress(p_.client.progress(0));
     p_.engine.dense_step(p_.dense, step, 1.f / static_cast<float>(p_.topo.workers()));
     p_.report.t_apply = since(t0);
     const size_t bytes = 4 * p_.problem.params().size();
@@ -265,11 +233,7 @@ class AllreduceRound final : public RoundBase {
 
 std::unique_ptr<Round> make_round(RoundKind kind, const RoundParts& parts) {
   switch (kind) {
-    case RoundKind::vote:
-      if (parts.topo.hierarchical()) return std::make_unique<NodeVoteRound>(parts);
-      if (parts.cfg.aggregation.overlap) return std::make_unique<OverlapVoteRound>(parts);
-      if (parts.cfg.aggregation.transport == "alltoall") return std::make_unique<AlltoallVoteRound>(parts);
-      return std::make_unique<VoteRound>(parts);
+    case RoundKind::vote: return std::make_unique<SignRound>(parts);
     case RoundKind::dense: return std::make_unique<DenseRound>(parts);
     case RoundKind::allreduce: return std::make_unique<AllreduceRound>(parts);
   }

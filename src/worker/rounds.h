@@ -1,17 +1,21 @@
 // The worker's side of one round, as a strategy chosen once from the
-// config's RoundKind (core/run_plan.h) -- the same choice that picks the
+// config's RoundKind (config/run_plan.h) -- the same choice that picks the
 // server's aggregation (server/aggregation.h):
 //
-//   VoteRound       Signum momentum + packed signs per shard, the vote, the
-//                   fused apply of the majority (StepEngine: host or device)
-//   NodeVoteRound   the same with cluster.hierarchy: node -- g averaged in
-//                   the node, the leader votes, the node applies its result
-//   OverlapVoteRound  the same with aggregation.overlap: each shard is packed
-//                   and sent as soon as the backward pass has finished its
-//                   gradients (last shard first), and applied as it arrives
-//   AlltoallVoteRound  the same with aggregation.transport: alltoall -- a
-//                   header-only REPORT the server validates first, then the
-//                   workers tally the chunks among themselves (AlltoallVote)
+//   SignRound       Signum (or Lion) momentum + packed signs per part, the
+//                   exchange, the fused apply of the majority (StepEngine:
+//                   host or device). Its exchange is a stack built once
+//                   (worker/exchange.h):
+//                     VoteClient (server shards) | AlltoallVote (the workers
+//                     tally, aggregation.transport: alltoall)
+//                     wrapped in NodeExchange with cluster.hierarchy: node
+//                   and its schedule of parts is one of
+//                     whole    pack every part, post, wait, apply
+//                     overlap  (aggregation.overlap) each part is averaged
+//                              in the node, packed and posted as soon as the
+//                              backward pass has finished its gradients
+//                              (last part first), and applied as it arrives
+//                   aggregation.bucket_bytes only makes the parts smaller.
 //   DenseRound      encode g (fp32, QSGD or EF-sign) for the server's robust
 //                   aggregation, then SGD/Adam on its fp32 result
 //   AllreduceRound  a header-only REPORT the server validates first, then the
@@ -22,6 +26,7 @@
 
 #include "comm/topology.h"
 #include "core/run_plan.h"
+#include "worker/exchange.h"
 #include "worker/encoder.h"
 #include "worker/optimizer.h"
 #include "worker/problem.h"
@@ -38,7 +43,7 @@ struct RoundParts {
   const Config& cfg;
   const comm::Topology& topo;
   Problem& problem;
-  VoteClient& client;
+  VoteClient& client;  // the server exchange (dense, REPORTs; the vote's base)
   StepEngine& engine;
   DenseOptimizer& dense;
   DenseEncoder& encoder;
@@ -53,6 +58,9 @@ class Round {
   // Called before the step's gradient is computed (overlap: arms the hook).
   virtual void before_compute(uint64_t step) {}
   virtual void run(uint64_t step) = 0;
+  // The exchange whose results the worker applied: the server's budget
+  // clock and stop flag of the last round.
+  virtual const Exchange& exchange() const = 0;
 };
 
 std::unique_ptr<Round> make_round(RoundKind kind, const RoundParts& parts);

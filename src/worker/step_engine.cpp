@@ -1,12 +1,13 @@
-// The host StepEngine (step_engine.h): CPU sign kernels and MPI_Allreduce.
+// The host StepEngine (step_engine.h): CPU sign kernels, sums over MPI.
 #include "worker/step_engine.h"
 
-#include "comm/mpi_check.h"
+#include "comm/collectives.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/sign_kernels.h"
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace signvote::worker {
@@ -19,16 +20,16 @@ class HostEngine final : public StepEngine {
 
   size_t momentum_pack(SignSlots& c, const SignRule& rule, bool invert) override {
     size_t nan = 0;
-    for (size_t s = 0; s < c.shards(); ++s) nan += momentum_pack_shard(c, s, rule, invert);
+    for (size_t s = 0; s < c.parts(); ++s) nan += momentum_pack_part(c, s, rule, invert);
     return nan;
   }
 
   void apply(const SignSlots& c, float lr, float wd) override {
-    for (size_t s = 0; s < c.shards(); ++s) apply_shard(c, s, lr, wd);
+    for (size_t s = 0; s < c.parts(); ++s) apply_part(c, s, lr, wd);
   }
 
-  size_t momentum_pack_shard(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
-    const auto& sh = c.shard(s);
+  size_t momentum_pack_part(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
+    const auto& sh = c.part(s);
     float* m = momentum_.data() + sh.offset;
     const float* g = p_.grads().data() + sh.offset;
     const size_t nan = rule.lion ? ops_.lion_pack(m, g, sh.length, rule.beta1, rule.beta2, c.out_bits(s))
@@ -37,8 +38,8 @@ class HostEngine final : public StepEngine {
     return nan;
   }
 
-  void apply_shard(const SignSlots& c, size_t s, float lr, float wd) override {
-    const auto& sh = c.shard(s);
+  void apply_part(const SignSlots& c, size_t s, float lr, float wd) override {
+    const auto& sh = c.part(s);
     ops_.apply(p_.params().data() + sh.offset, sh.length, c.result_bits(s), lr, wd);
   }
 
@@ -48,8 +49,12 @@ class HostEngine final : public StepEngine {
     return nan;
   }
 
-  void node_average() override { sum_grads(topo_.node_comm(), 1.f / static_cast<float>(topo_.local_workers())); }
-  void allreduce_grads() override { sum_grads(topo_.workers_comm(), 1.f); }
+  void node_average(size_t offset, size_t length) override {
+    const auto g = p_.grads();
+    sum(g.subspan(offset, std::min(length, g.size() - offset)), topo_.node_comm(),
+        1.f / static_cast<float>(topo_.local_workers()));
+  }
+  void allreduce_grads() override { sum(p_.grads(), topo_.workers_comm(), 1.f); }
   void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
     opt.step(p_.params(), p_.grads(), step, grad_scale);
   }
@@ -57,9 +62,8 @@ class HostEngine final : public StepEngine {
   std::span<float> momentum() override { return momentum_.span(); }
 
   // g = scale * (sum of g over the ranks of `comm`).
-  void sum_grads(MPI_Comm comm, float scale) {
-    const auto g = p_.grads();
-    SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(g.size()), MPI_FLOAT, MPI_SUM, comm));
+  static void sum(std::span<float> g, MPI_Comm comm, float scale) {
+    comm::allreduce(g, comm::Op::sum, comm);
     if (scale != 1.f) for (float& v : g) v *= scale;
   }
   void sync_to_host() override {}

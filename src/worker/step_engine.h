@@ -19,6 +19,7 @@
 #include "signvote/sign_kernels.h"
 #include "worker/optimizer.h"
 #include "worker/problem.h"
+#include "worker/exchange.h"
 #include "worker/vote_client.h"
 
 #include <memory>
@@ -41,17 +42,18 @@ class StepEngine {
   // outgoing words (invert: the adversary's sign flip), m is updated.
   // Returns the number of NaNs met.
   virtual size_t momentum_pack(SignSlots& client, const SignRule& rule, bool invert) = 0;
-  // x -= lr (s + wd x) with the voted words of every shard.
+  // x -= lr (s + wd x) with the voted words of every part.
   virtual void apply(const SignSlots& client, float lr, float wd) = 0;
-  // The same for shard s alone (aggregation.overlap: shards are packed as
+  // The same for part s alone (aggregation.overlap: parts are packed as
   // their gradients become final and applied as their results arrive).
-  virtual size_t momentum_pack_shard(SignSlots& client, size_t s, const SignRule& rule, bool invert) = 0;
-  virtual void apply_shard(const SignSlots& client, size_t s, float lr, float wd) = 0;
+  virtual size_t momentum_pack_part(SignSlots& client, size_t s, const SignRule& rule, bool invert) = 0;
+  virtual void apply_part(const SignSlots& client, size_t s, float lr, float wd) = 0;
   // NaNs in g (the fp32 baseline checks before summing).
   virtual size_t count_nan_grads() = 0;
-  // Hierarchy: g = mean of g over the node's workers (collective over
-  // topo.node_comm(); cuda: NCCL on the device unless GPUs are shared).
-  virtual void node_average() = 0;
+  // Hierarchy: g[offset, offset + length) = its mean over the node's workers
+  // (collective over topo.node_comm(); cuda: NCCL on the device unless GPUs
+  // are shared). length = SIZE_MAX: to the end.
+  virtual void node_average(size_t offset = 0, size_t length = SIZE_MAX) = 0;
   // fp32 baseline: g = sum of g over the workers (collective over them),
   // then opt's update with g * grad_scale (1/W).
   virtual void allreduce_grads() = 0;

@@ -2,7 +2,7 @@
 // fp32 baseline on the device of the worker's model.
 #include "comm/cuda_aware.h"
 #include "comm/gpu_plan.h"
-#include "comm/mpi_check.h"
+#include "comm/collectives.h"
 #include "comm/nccl_comm.h"
 #include "kernels/dense_kernels_cuda.h"
 #include "kernels/device_buffer.h"
@@ -28,7 +28,7 @@ using kernels::packed_words;
 // chunks (one per worker), whichever transport the round uses, plus one.
 // The pack kernels add to them; read_nans zeroes the slots it read.
 size_t slot_count(const VoteClient& client, const comm::Topology& topo) {
-  return std::max<size_t>(client.shards(), static_cast<size_t>(topo.workers())) + 1;
+  return std::max<size_t>(client.parts(), static_cast<size_t>(topo.workers())) + 1;
 }
 
 class CudaEngine final : public StepEngine {
@@ -66,38 +66,38 @@ class CudaEngine final : public StepEngine {
   // into / out of the shards' messages.
   size_t momentum_pack(SignSlots& c, const SignRule& rule, bool invert) override {
     float* g = p_.device(Flat::grads).data();
-    for (size_t s = 0; s < c.shards(); ++s) {
-      const auto& sh = c.shard(s);
+    for (size_t s = 0; s < c.parts(); ++s) {
+      const auto& sh = c.part(s);
       std::uint32_t* w = bits_.data() + sh.offset / kernels::kBitsPerWord;
       pack_rule(rule, sh.offset, sh.length, g, w, nans_.data() + s);
       if (invert) kc::invert_signs(w, sh.length, stream_);
     }
     copy_async(host_bits_.data(), bits_.data(), bits_.size(), cudaMemcpyDeviceToHost);
-    const size_t nan = read_nans(c.shards());  // waits for the copy too
-    for (size_t s = 0; s < c.shards(); ++s) {
-      const auto& sh = c.shard(s);
+    const size_t nan = read_nans(c.parts());  // waits for the copy too
+    for (size_t s = 0; s < c.parts(); ++s) {
+      const auto& sh = c.part(s);
       std::copy_n(host_bits_.data() + sh.offset / kernels::kBitsPerWord, packed_words(sh.length), c.out_bits(s));
     }
     return nan;
   }
 
   void apply(const SignSlots& c, float lr, float wd) override {
-    for (size_t s = 0; s < c.shards(); ++s) {
-      const auto& sh = c.shard(s);
+    for (size_t s = 0; s < c.parts(); ++s) {
+      const auto& sh = c.part(s);
       std::copy_n(c.result_bits(s), packed_words(sh.length), host_bits_.data() + sh.offset / kernels::kBitsPerWord);
     }
     copy_async(bits_.data(), host_bits_.data(), bits_.size(), cudaMemcpyHostToDevice);
     float* x = p_.device(Flat::params).data();
-    for (size_t s = 0; s < c.shards(); ++s) {
-      const auto& sh = c.shard(s);
+    for (size_t s = 0; s < c.parts(); ++s) {
+      const auto& sh = c.part(s);
       kc::apply(x + sh.offset, sh.length, bits_.data() + sh.offset / kernels::kBitsPerWord, lr, wd, stream_);
     }
     // host_bits_ is refilled by the next round's pack: wait for this copy.
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
-  size_t momentum_pack_shard(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
-    const auto& sh = c.shard(s);
+  size_t momentum_pack_part(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
+    const auto& sh = c.part(s);
     const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
     pack_rule(rule, sh.offset, sh.length, p_.device(Flat::grads).data(), bits_.data() + w0, nans_.data());
     if (invert) kc::invert_signs(bits_.data() + w0, sh.length, stream_);
@@ -107,8 +107,8 @@ class CudaEngine final : public StepEngine {
     return nan;
   }
 
-  void apply_shard(const SignSlots& c, size_t s, float lr, float wd) override {
-    const auto& sh = c.shard(s);
+  void apply_part(const SignSlots& c, size_t s, float lr, float wd) override {
+    const auto& sh = c.part(s);
     const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
     std::copy_n(c.result_bits(s), words, host_bits_.data() + w0);
     copy_async(bits_.data() + w0, host_bits_.data() + w0, words, cudaMemcpyHostToDevice);
@@ -124,16 +124,16 @@ class CudaEngine final : public StepEngine {
   // The node's workers sum g with NCCL on the device (their own
   // communicator, bootstrapped over the node's MPI communicator), then
   // scale by 1/count; through the host and MPI when GPUs are shared.
-  void node_average() override {
+  void node_average(size_t offset, size_t length) override {
     sum_grads(topo_.node_comm(), topo_.local_worker_index(), topo_.local_workers(), node_nccl_,
-              1.f / static_cast<float>(topo_.local_workers()));
+              1.f / static_cast<float>(topo_.local_workers()), offset, std::min(length, d_ - offset));
   }
 
   // NCCL needs one GPU per rank ("Duplicate GPU detected" otherwise): when
   // two worker ranks hold one GPU (model.share_gpus), the sum goes through
   // the host and MPI instead.
   void allreduce_grads() override {
-    sum_grads(topo_.workers_comm(), topo_.worker_index(), topo_.workers(), nccl_, 1.f);
+    sum_grads(topo_.workers_comm(), topo_.worker_index(), topo_.workers(), nccl_, 1.f, 0, d_);
   }
 
   void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
@@ -178,24 +178,25 @@ class CudaEngine final : public StepEngine {
     for (size_t i = 0; i < n; ++i) total += host_nans_.data()[i];
     return total;
   }
-  // g = scale * (sum of g over the ranks of `mpi`, this one `rank` of
-  // `size`): NCCL on the device (its communicator made at the first call),
-  // or MPI through the host mirror when GPUs are shared. NCCL failures and
-  // timeouts abort the communicator and throw (comm/nccl_comm.h).
-  void sum_grads(MPI_Comm mpi, int rank, int size, std::optional<comm::NcclComm>& nccl, float scale) {
+  // g[offset, offset + n) = scale * (its sum over the ranks of `mpi`, this
+  // one `rank` of `size`): NCCL on the device (its communicator made at the
+  // first call), or MPI through the host mirror when GPUs are shared. NCCL
+  // failures and timeouts abort the communicator and throw (comm/nccl_comm.h).
+  void sum_grads(MPI_Comm mpi, int rank, int size, std::optional<comm::NcclComm>& nccl, float scale, size_t offset,
+                 size_t n) {
     if (!path_chosen_) choose_allreduce();
     if (shared_gpus_) {
       p_.pull(Flat::grads);
-      const auto h = p_.grads();
-      SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, h.data(), static_cast<int>(h.size()), MPI_FLOAT, MPI_SUM, mpi));
+      const auto h = p_.grads().subspan(offset, n);
+      comm::allreduce(h, comm::Op::sum, mpi);
       if (scale != 1.f) for (float& v : h) v *= scale;
       p_.push(Flat::grads);
       return;
     }
     if (!nccl) nccl.emplace(mpi, rank, size);
-    float* g = p_.device(Flat::grads).data();
-    nccl->all_reduce_sum(g, d_, stream_);
-    if (scale != 1.f) kc::scale(g, d_, scale, stream_);
+    float* g = p_.device(Flat::grads).data() + offset;
+    nccl->all_reduce_sum(g, n, stream_);
+    if (scale != 1.f) kc::scale(g, n, scale, stream_);
     nccl->synchronize(stream_);  // the stream's work, polled with NCCL's error state and a deadline
   }
 

@@ -1,6 +1,5 @@
 #include "worker/vote_client.h"
 
-#include "comm/mpi_check.h"
 
 #include <fmt/format.h>
 
@@ -30,17 +29,7 @@ void VoteClient::begin(uint64_t step) {
   std::fill(posted_.begin(), posted_.end(), 0);
 }
 
-void VoteClient::post(uint64_t step, const WorkerReport& r) {
-  begin(step);
-  post_rest(step, r);
-}
-
-void VoteClient::post_rest(uint64_t step, const WorkerReport& r) {
-  for (size_t s = 0; s < shards_.size(); ++s)
-    if (!posted_[s]) post_shard(step, s, r);
-}
-
-void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
+void VoteClient::post(uint64_t step, size_t s, const WorkerReport& r) {
   if (step != step_) begin(step);  // the first shard of a new round
   auto& h = out_[s].header();
   h = protocol::MsgHeader{};
@@ -82,10 +71,9 @@ void VoteClient::post_shard(uint64_t step, size_t s, const WorkerReport& r) {
 size_t VoteClient::wait_next() {
   std::vector<MPI_Request> recvs(shards_.size());
   for (size_t s = 0; s < shards_.size(); ++s) recvs[s] = reqs_[2 * s];
-  int idx = MPI_UNDEFINED;
   MPI_Status st;
-  SV_MPI_CHECK(MPI_Waitany(static_cast<int>(recvs.size()), recvs.data(), &idx, &st));
-  if (idx == MPI_UNDEFINED) {  // all arrived: the sends must be done too
+  const int idx = comm::Transport::wait_any(recvs, &st);
+  if (idx < 0) {  // all arrived: the sends must be done too
     std::vector<MPI_Request> sends(shards_.size());
     for (size_t s = 0; s < shards_.size(); ++s) sends[s] = reqs_[2 * s + 1];
     std::vector<MPI_Status> sst;
@@ -95,7 +83,6 @@ size_t VoteClient::wait_next() {
   }
   const auto s = static_cast<size_t>(idx);
   reqs_[2 * s] = MPI_REQUEST_NULL;
-  st.MPI_ERROR = MPI_SUCCESS;
   counts_[s] = comm::Transport::received_bytes(st);
   if (counts_[s] < 0)
     throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
@@ -119,19 +106,6 @@ void VoteClient::wait() {
     bytes_recv_ += static_cast<uint64_t>(count);
   }
   check_results();
-}
-
-// Node leader -> the node's other workers: the RESULT messages as received
-// (header and payload, so errors and the stop flag travel too), then the
-// same checks as wait(). The leader calls it after wait(), even when wait()
-// threw, so that nobody in the node is left waiting.
-void VoteClient::share(uint64_t step, MPI_Comm node, bool root) {
-  step_ = step;
-  for (size_t s = 0; s < shards_.size(); ++s) {
-    SV_MPI_CHECK(MPI_Bcast(&counts_[s], 1, MPI_INT, 0, node));
-    SV_MPI_CHECK(MPI_Bcast(in_[s].data(), static_cast<int>(in_[s].bytes()), MPI_BYTE, 0, node));
-  }
-  if (!root) check_results();
 }
 
 void VoteClient::check_results() const {

@@ -33,7 +33,7 @@ CsvMode csv_mode(const TrainOptions& opt) { return {opt.overwrite, !opt.resume.e
 
 std::vector<size_t> shard_lengths(const VoteClient& c) {
   std::vector<size_t> n;
-  for (size_t s = 0; s < c.shards(); ++s) n.push_back(c.shard(s).length);
+  for (size_t s = 0; s < c.parts(); ++s) n.push_back(c.part(s).length);
   return n;
 }
 
@@ -82,7 +82,7 @@ class Worker final : public WorkerLoop {
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
       if (!cfg_.run.checkpoint_dir.empty() && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0))) {
         problem_->pull(Flat::params), problem_->pull(Flat::buffers), engine_->sync_to_host();
-        save_run_checkpoint(cfg_, topo_, {step, run_id_, client_.elapsed_s()}, *problem_, state(),
+        save_run_checkpoint(cfg_, topo_, {step, run_id_, round_->exchange().elapsed_s()}, *problem_, state(),
                             topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
       }
       if (stop) break;
@@ -112,7 +112,7 @@ class Worker final : public WorkerLoop {
     return problem_->epoch_ended();
   }
 
-  double clock_s() const override { return client_.elapsed_s(); }
+  double clock_s() const override { return round_->exchange().elapsed_s(); }
 
   void sync_state(bool to_device) override {
     if (to_device) engine_->sync_to_device(); else engine_->sync_to_host();
@@ -122,8 +122,7 @@ class Worker final : public WorkerLoop {
     report_ = WorkerReport{};
     report_.status = protocol::ErrorCode::worker_left;
     client_.set_leaving();
-    client_.post(step, report_);
-    client_.wait();  // RoundError unless every worker left at this step
+    client_.round_trip(step, report_);  // RoundError unless every worker left at this step
     if (!client_.everyone_left()) throw RoundError(fmt::format("rank {}: left at step {}, but the server went on", topo_.world_rank(), step));
   }
 
@@ -137,7 +136,7 @@ class Worker final : public WorkerLoop {
     // faults.wrong_step_*: one wrong header, seen by the last shard alone
     // (armed before the step, so an overlapped round sends it this step).
     if (cfg_.faults.wrong_step_rank == topo_.world_rank() && cfg_.faults.wrong_step_at == static_cast<int64_t>(step))
-      client_.inject_wrong_header(client_.shards() - 1, cfg_.faults.wrong_field);
+      client_.inject_wrong_header(client_.parts() - 1, cfg_.faults.wrong_field);
     round_->before_compute(step);
     try {
       const StepResult r = problem_->compute(step);
@@ -161,7 +160,7 @@ class Worker final : public WorkerLoop {
     inject_delay(step);
     round_->run(step);
     if (!local_error.empty()) throw RoundError(local_error);  // reported and logged above
-    return client_.stop_requested();
+    return round_->exchange().stop_requested();
   }
 
   // faults.delay_*: a test's straggler, late on every `every`-th step.

@@ -19,6 +19,7 @@
 #include "server/vote_server.h"
 #include "util/rng.h"
 #include "worker/alltoall_vote.h"
+#include "worker/node_exchange.h"
 #include "worker/vote_client.h"
 
 #include <mpi.h>
@@ -76,22 +77,24 @@ void estimate(std::vector<float>& x, int k, uint64_t t, int W) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = vote_of(k, i, t, W) ? 0.5f : -0.5f;
 }
 
-// Packs sign(x) per shard, votes in round t and waits for the results.
-void vote(worker::VoteClient& client, const std::vector<float>& x, uint64_t t) {
-  for (size_t s = 0; s < client.shards(); ++s) {
-    const auto& sh = client.shard(s);
-    kernels::best_ops().pack(x.data() + sh.offset, sh.length, client.out_bits(s));
+// Packs sign(x) per part (when this rank sends), votes in round t through
+// any exchange and waits for the results.
+void vote(worker::Exchange& ex, const std::vector<float>& x, uint64_t t) {
+  for (size_t s = 0; s < ex.parts() && ex.sends(); ++s) {
+    const auto& sh = ex.part(s);
+    kernels::best_ops().pack(x.data() + sh.offset, sh.length, ex.out_bits(s));
   }
-  client.post(t, {});
-  client.wait();
+  ex.begin(t);
+  ex.post_rest(t, {});
+  ex.wait_all();
 }
 
 // Coordinates whose voted bit differs from expected(i), over every shard.
 template <class Expected>
 size_t wrong_bits(const worker::SignSlots& client, const Expected& expected) {
   size_t wrong = 0;
-  for (size_t s = 0; s < client.shards(); ++s) {
-    const auto& sh = client.shard(s);
+  for (size_t s = 0; s < client.parts(); ++s) {
+    const auto& sh = client.part(s);
     for (size_t j = 0; j < sh.length; ++j) {
       const bool got = (client.result_bits(s)[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
       wrong += got != expected(sh.offset + j);
@@ -125,7 +128,7 @@ void closed_form(int servers, size_t dim, uint64_t rounds, size_t bucket_coords)
 
 // The hierarchical vote: workers in nodes of `rpn` consecutive ranks sum
 // their +-0.5 estimates in the node (never 0: rpn is odd), the leader packs
-// the sign of the sum and votes, and shares the RESULT. Closed form: node n
+// the sign of the sum and votes, and NodeExchange shares the RESULT. Closed form: node n
 // votes +1 iff most of its workers do; the result is +1 iff at least half
 // the nodes vote +1 (ties -> +1). Every worker checks every coordinate.
 bool node_vote(int n, int rpn, size_t i, uint64_t t, int W) {
@@ -142,14 +145,15 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
   EXPECT(topo.voters() == nodes);
   if (topo.is_server()) return serve(topo, dim, rounds);
   worker::VoteClient client(topo, dim);
+  worker::NodeExchange node(topo, client);
+  EXPECT(node.sends() == topo.is_voter());
   const int k = topo.worker_index();
   std::vector<float> x(dim);
   for (uint64_t t = 1; t <= rounds; ++t) {
     estimate(x, k, t, W);
     SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x.data(), static_cast<int>(dim), MPI_FLOAT, MPI_SUM, topo.node_comm()));
-    if (topo.is_voter()) vote(client, x, t);
-    client.share(t, topo.node_comm(), topo.is_voter());
-    EXPECT(wrong_bits(client, [&](size_t i) {
+    vote(node, x, t);
+    EXPECT(wrong_bits(node, [&](size_t i) {
              int plus = 0;
              for (int n = 0; n < nodes; ++n) plus += node_vote(n, rpn, i, t, W);
              return 2 * plus >= nodes;
@@ -179,8 +183,7 @@ void lion(size_t dim) {
   for (size_t i = 0; i < dim; ++i) m[i] = lion_value(k, i, 1), g[i] = lion_value(k, i, 2);
   worker::VoteClient client(topo, dim);
   EXPECT(kernels::best_ops().lion_pack(m.data(), g.data(), dim, b1, b2, client.out_bits(0)) == 0);
-  client.post(1, {});
-  client.wait();
+  client.round_trip(1, {});
   kernels::best_ops().apply(x.data(), dim, client.result_bits(0), lr, wd);
   size_t wrong_m = 0, wrong_x = 0;
   for (size_t i = 0; i < dim; ++i) {
@@ -212,18 +215,13 @@ void alltoall(size_t dim, uint64_t rounds, bool bad_length) {
       for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
     } else {
       worker::VoteClient reports(topo, 0);
-      worker::AlltoallVote chunks(topo, bad_length && topo.world_rank() == 2 ? dim + 10 : dim, kernels::best_ops());
-      EXPECT(chunks.shards() == static_cast<size_t>(W));
+      worker::AlltoallVote chunks(topo, bad_length && topo.world_rank() == 2 ? dim + 10 : dim, kernels::best_ops(),
+                                  reports);
+      EXPECT(chunks.parts() == static_cast<size_t>(W));
       std::vector<float> x(dim);
       for (uint64_t t = 1; t <= rounds; ++t) {
         estimate(x, topo.worker_index(), t, W);
-        for (size_t s = 0; s < chunks.shards(); ++s)
-          kernels::best_ops().pack(x.data() + chunks.shard(s).offset, chunks.shard(s).length, chunks.out_bits(s));
-        const protocol::MsgHeader v = chunks.exchange(t);
-        worker::WorkerReport rep;
-        rep.status = v.status, rep.err_rank = v.err_rank, rep.err_expected = v.err_expected, rep.err_got = v.err_got;
-        reports.post(t, rep);
-        reports.wait();
+        vote(chunks, x, t);
         EXPECT(wrong_bits(chunks, [&](size_t i) { return expected_majority(i, t, W); }) == 0);
       }
     }
@@ -257,15 +255,14 @@ void misbehave(const std::string& scenario) {
       const bool me = topo.world_rank() == bad;
       // dim + 10 pads to the same number of words: only the header disagrees.
       worker::VoteClient client(topo, scenario == "mismatch_length" && me ? dim + 10 : dim);
-      std::vector<float> x(client.shard(0).length, 1.0f);
+      std::vector<float> x(client.part(0).length, 1.0f);
       for (uint64_t t = 1; t <= 2; ++t) {
         worker::WorkerReport rep;
         rep.weight_hash = scenario == "diverged_hash" ? (me && t == 2 ? 0xBAD : 0x600D) : 0;
         if (scenario == "nan" && me && t == 2) x[17] = std::numeric_limits<float>::quiet_NaN();
         const size_t nan = kernels::best_ops().pack(x.data(), x.size(), client.out_bits(0));
         if (nan) rep.status = protocol::ErrorCode::nan_gradient, rep.err_got = nan;
-        client.post(scenario == "mismatch_step" && me && t == 2 ? 3 : t, rep);
-        client.wait();
+        client.round_trip(scenario == "mismatch_step" && me && t == 2 ? 3 : t, rep);
       }
     }
   } catch (const std::exception& e) {

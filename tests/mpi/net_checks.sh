@@ -14,6 +14,12 @@
 #           buckets of 16 KB of gradient (aggregation.bucket_bytes).
 #   alltoall: the server-less vote (aggregation.transport: alltoall, the
 #           workers tally chunks) ends bit-identical to the server's vote.
+#   compose: the exchanges and schedules compose (worker/exchange.h). With
+#           2 nodes of 2 workers (cluster.hierarchy: node), the overlapped
+#           schedule, with and without buckets, ends bit-identical to the
+#           whole one; so do the all-to-all under the hierarchy, with and
+#           without overlap, against the hierarchy's server vote; and the
+#           overlapped all-to-all against the server's vote.
 #   probes: a run with gradient probes trains exactly like one without
 #           (same losses, accuracies and validation), and writes one SNR row
 #           per layer and pass and one gradient row per weight and batch.
@@ -64,6 +70,36 @@ case $mode in
     "$sv" inspect "$work/alltoall" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/b.txt"
     grep -q "scalar step = 16" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: the all-to-all vote is bit-identical to the server's"
+    ;;
+  compose)
+    short=(--set run.steps=12 --set run.checkpoint_every=0)
+    node=(--set cluster.workers=4 --set cluster.hierarchy=node --set cluster.ranks_per_node=2)
+    same() {  # same REF DIR: DIR's checkpoint is REF's, bit for bit
+      "$sv" inspect "$work/$1" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/$1.txt"
+      "$sv" inspect "$work/$2" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/$2.txt"
+      grep -q "scalar step = 12" "$work/$2.txt"
+      diff "$work/$1.txt" "$work/$2.txt"
+      echo "same: $2 = $1"
+    }
+    run() {  # run NP DIR ARGS...
+      local np=$1 dir=$2
+      shift 2
+      "${mpirun[@]}" -np "$np" "$sv" "${cfg[@]}" "${short[@]}" "$@" --checkpoint-dir "$work/$dir"
+    }
+    run 6 node "${node[@]}" --set cluster.servers=2
+    run 6 node_overlap "${node[@]}" --set cluster.servers=2 --set aggregation.overlap=true
+    run 6 node_buckets "${node[@]}" --set cluster.servers=2 --set aggregation.overlap=true --set aggregation.bucket_bytes=16384
+    run 5 node_1 "${node[@]}"
+    run 5 node_a2a "${node[@]}" --set aggregation.transport=alltoall
+    run 5 node_a2a_overlap "${node[@]}" --set aggregation.transport=alltoall --set aggregation.overlap=true
+    run 4 server
+    run 4 a2a_overlap --set aggregation.transport=alltoall --set aggregation.overlap=true
+    same node node_overlap
+    same node node_buckets
+    same node_1 node_a2a
+    same node_1 node_a2a_overlap
+    same server a2a_overlap
+    echo "PASS: every composed exchange and schedule is bit-identical to its plain twin"
     ;;
   eval)
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=24 --checkpoint-dir "$work/c" --metrics "$work/m.csv"

@@ -1,0 +1,161 @@
+#include "core/combinations.h"
+
+#include "methods/registry.h"
+
+#include <fmt/format.h>
+
+namespace signvote {
+namespace {
+
+bool vote(const Config& c) { return methods::method_of(c).round_kind() == RoundKind::vote; }
+bool alltoall(const Config& c) { return c.aggregation.transport == "alltoall"; }
+bool node(const Config& c) { return c.cluster.hierarchy == "node"; }
+bool deadline(const Config& c) { return c.cluster.round_deadline_ms > 0; }
+bool simulated(const Config& c) {
+  const std::string& m = c.adversary.mode;
+  return c.adversaries() > 0 && (m == "collude" || m == "alie" || m == "ipm");
+}
+// "key 'K' needs aggregation.method = majority_vote, got M"
+std::string needs_vote(const char* key, const Config& c) {
+  return fmt::format("key '{}' needs aggregation.method = majority_vote, got {}", key, c.aggregation.method);
+}
+
+bool sign_optimizer(const Config& c) {
+  return c.optimizer.name == "signsgd" || c.optimizer.name == "signum" || c.optimizer.name == "lion";
+}
+
+const std::vector<Refusal> kTable = {
+    {"optimizer.name=sgd|adam + aggregation.method=majority_vote",
+     "the vote carries signs: the worker's optimizer is the sign rule (signsgd, signum or lion)",
+     [](const Config& c) { return methods::method_of(c).takes_sign_optimizer() && !sign_optimizer(c); },
+     [](const Config& c) {
+       return fmt::format("key 'optimizer.name' = {} cannot be used with aggregation.method = {} (use signsgd, signum or lion)",
+                          c.optimizer.name, c.aggregation.method);
+     }},
+    {"optimizer.name=signsgd|signum|lion + a dense method",
+     "dense methods return an fp32 gradient, which SGD or Adam applies",
+     [](const Config& c) { return !methods::method_of(c).takes_sign_optimizer() && sign_optimizer(c); },
+     [](const Config& c) {
+       return fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
+                          c.optimizer.name, c.aggregation.method);
+     }},
+    {"cluster.servers>1 + a method that cannot be sharded (multi_krum, coordinate_median, allreduce, ...)",
+     "the method's rule needs every coordinate of a worker's gradient on one server (its own reason is printed)",
+     [](const Config& c) { return c.cluster.servers != 1 && !methods::method_of(c).shardable(); },
+     [](const Config& c) {
+       return fmt::format("key 'cluster.servers' must be 1 with aggregation.method = {} ({})", c.aggregation.method,
+                          methods::method_of(c).unshardable_reason());
+     }},
+    {"adversary.mode=collude + a dense method; adversary.mode=alie|ipm + majority_vote",
+     "a simulated attack forges rows of the method it targets: collude the vote, alie and ipm a dense aggregator",
+     [](const Config& c) {
+       const RoundKind kind = methods::method_of(c).round_kind();
+       return simulated(c) && (c.adversary.mode == "collude" ? kind != RoundKind::vote : kind != RoundKind::dense);
+     },
+     [](const Config& c) {
+       if (c.adversary.mode == "collude")
+         return fmt::format("key 'adversary.mode' = collude attacks the vote: it needs aggregation.method = majority_vote, got {}",
+                            c.aggregation.method);
+       return fmt::format("key 'adversary.mode' = {} attacks a dense aggregator: it needs aggregation.method = {}, got {}",
+                          c.adversary.mode, methods::method_list(RoundKind::dense), c.aggregation.method);
+     }},
+    {"aggregation.overlap | aggregation.bucket_bytes | aggregation.transport=alltoall | cluster.hierarchy=node + a dense method",
+     "the parts, the exchanges and the node's leader carry packed signs; dense methods send fp32 or QSGD payloads to a server",
+     [](const Config& c) {
+       return !vote(c) && (c.aggregation.overlap || c.aggregation.bucket_bytes > 0 || alltoall(c) || node(c));
+     },
+     [](const Config& c) {
+       if (c.aggregation.overlap) return needs_vote("aggregation.overlap", c);
+       if (alltoall(c))
+         return fmt::format("key 'aggregation.transport' = alltoall needs aggregation.method = majority_vote, got {}", c.aggregation.method);
+       if (c.aggregation.bucket_bytes > 0) return needs_vote("aggregation.bucket_bytes", c);
+       return fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method);
+     }},
+    {"cluster.round_deadline_ms + a dense method",
+     "a late vote abstains; a dense aggregator has no abstention",
+     [](const Config& c) { return deadline(c) && !vote(c); },
+     [](const Config& c) {
+       return fmt::format("key 'cluster.round_deadline_ms' needs aggregation.method = majority_vote (a late vote abstains; {} has no abstention)",
+                          c.aggregation.method);
+     }},
+    {"aggregation.transport=alltoall + cluster.servers>1",
+     "the server only validates the workers' reports; the workers tally",
+     [](const Config& c) { return alltoall(c) && c.cluster.servers != 1; },
+     [](const Config&) -> std::string {
+       return "key 'aggregation.transport' = alltoall needs cluster.servers = 1 (the server only validates reports; the workers tally)";
+     }},
+    {"aggregation.transport=alltoall + cluster.round_deadline_ms",
+     "a collective has no deadline: every worker takes part in every round",
+     [](const Config& c) { return alltoall(c) && deadline(c); },
+     [](const Config&) -> std::string {
+       return "key 'aggregation.transport' = alltoall cannot be combined with cluster.round_deadline_ms (a collective has no deadline: every worker takes part in every round)";
+     }},
+    {"aggregation.transport=alltoall + aggregation.bucket_bytes",
+     "the chunks go in one collective: buckets would change nothing",
+     [](const Config& c) { return alltoall(c) && c.aggregation.bucket_bytes > 0; },
+     [](const Config&) -> std::string {
+       return "key 'aggregation.bucket_bytes' has no effect with aggregation.transport = alltoall (its chunks go in one collective): remove one";
+     }},
+    {"aggregation.bucket_bytes + cluster.round_deadline_ms",
+     "the server's deadline is per round, not per bucket",
+     [](const Config& c) { return c.aggregation.bucket_bytes > 0 && deadline(c); },
+     [](const Config&) -> std::string {
+       return "keys 'aggregation.bucket_bytes' and 'cluster.round_deadline_ms' cannot be combined yet (the deadline is per round, not per bucket)";
+     }},
+    {"adversary.mode=collude|alie|ipm + cluster.hierarchy=node | cluster.round_deadline_ms | aggregation.transport=alltoall",
+     "the server simulates these attacks over every worker's row, so it must receive every worker's row every round",
+     [](const Config& c) { return simulated(c) && (node(c) || deadline(c) || alltoall(c)); },
+     [](const Config& c) {
+       return fmt::format("key 'adversary.mode' = {} is simulated by the server over every worker's row: it cannot be combined with cluster.hierarchy: node, cluster.round_deadline_ms or aggregation.transport: alltoall",
+                          c.adversary.mode);
+     }},
+    {"aggregation.overlap + adversary.mode=negative|random|gaussian|alie|ipm",
+     "these corrupt the whole gradient after the backward pass, when overlapped parts have already been sent",
+     [](const Config& c) {
+       return c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode != "invert" && c.adversary.mode != "collude";
+     },
+     [](const Config& c) {
+       return fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
+                          c.adversary.mode);
+     }},
+    {"faults.wrong_step_rank + cluster.hierarchy=node | aggregation.transport=alltoall",
+     "the fault forges one worker's own VOTE header to a server; there the node leader or the all-to-all sends for it",
+     [](const Config& c) { return c.faults.wrong_step_rank >= 0 && (node(c) || alltoall(c)); },
+     [](const Config&) -> std::string {
+       return "key 'faults.wrong_step_rank' needs every worker to send its own votes to the servers (not cluster.hierarchy: node or aggregation.transport: alltoall)";
+     }},
+    {"model.device=cuda + model.name=quadratic",
+     "the toy quadratic runs on the CPU",
+     [](const Config& c) { return c.model.device == "cuda" && c.model.name == "quadratic"; },
+     [](const Config&) -> std::string {
+       return "key 'model.device' = cuda needs a network (model.name = resnet18 | small_cnn | mlp); the quadratic runs on the CPU";
+     }},
+    {"model.layout=nhwc + model.device=cpu",
+     "the CPU layers are NCHW",
+     [](const Config& c) { return c.model.layout == "nhwc" && c.model.device != "cuda"; },
+     [](const Config& c) {
+       return fmt::format("key 'model.layout' = nhwc needs model.device = cuda (the CPU layers are nchw), got model.device = {}",
+                          c.model.device);
+     }},
+};
+
+}  // namespace
+
+const std::vector<Refusal>& refusals() { return kTable; }
+
+const Refusal* refused(const Config& c) {
+  for (const Refusal& r : kTable)
+    if (r.refuses(c)) return &r;
+  return nullptr;
+}
+
+std::string explain_refusals() {
+  std::string out =
+      "signvote refuses these combinations of keys (everything else composes: server shards or alltoall,\n"
+      "with or without cluster.hierarchy: node, aggregation.overlap and aggregation.bucket_bytes):\n";
+  for (const Refusal& r : kTable) out += fmt::format("  {}\n      {}\n", r.keys, r.why);
+  out += "Each method adds its own checks (optimizer family, cluster.servers): see docs/extending.md.\n";
+  return out;
+}
+
+}  // namespace signvote
