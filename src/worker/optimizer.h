@@ -4,7 +4,7 @@
 // state beyond the momentum buffer.
 #pragma once
 
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 #include "kernels/dense_update.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/config.h"

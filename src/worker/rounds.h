@@ -21,7 +21,7 @@
 #pragma once
 
 #include "comm/topology.h"
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 #include "worker/encoder.h"
 #include "worker/optimizer.h"
 #include "worker/problem.h"

@@ -1,7 +1,7 @@
 // YAML + --set parsing with one-line errors that name the key and the file.
 #include "signvote/config.h"
 
-#include "core/config_schema.h"
+#include "config/config_schema.h"
 #include "methods/registry.h"
 
 #include <fmt/format.h>
