@@ -7,12 +7,16 @@
 #   P/share/doc/signvote/                        README and docs
 # find_package(signvote) gives signvote::signvote (the whole engine: config,
 # train(), server and worker), signvote::kernels (the sign kernels alone),
-# signvote::nn, signvote::data, signvote::robust; the config file finds
+# signvote::nn, signvote::data, signvote::robust and one target per layer
+# (signvote::comm, ::formats, ::config, ::server, ::worker, ::methods); the config file finds
 # their dependencies itself.
 include(CMakePackageConfigHelpers)
 set(SIGNVOTE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/signvote)
 
-set(_sv_libs signvote_kernels signvote_robust signvote_methods signvote_nn signvote_data signvote_core)
+# Every layer library (src/CMakeLists.txt): a static library needs the ones it
+# links in the same export set.
+set(_sv_libs signvote_kernels signvote_comm signvote_formats signvote_robust signvote_methods signvote_nn
+    signvote_data signvote_config signvote_server signvote_worker signvote_core)
 if(TARGET signvote_kernels_cuda)
   list(APPEND _sv_libs signvote_kernels_cuda)
 endif()

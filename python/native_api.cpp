@@ -3,11 +3,10 @@
 #include "native_api.h"
 #include "native_guard.h"
 
-#include "comm/mpi_check.h"
+#include "signvote/mpi_session.h"
 #include "signvote/sign_kernels.h"
 
 #include <fmt/format.h>
-#include <mpi.h>
 #include <spdlog/spdlog.h>
 
 #include <string>
@@ -23,29 +22,14 @@ struct LastError {
 thread_local LastError t_error;
 
 // MPI_Init_thread once per process (a script that already initialised MPI,
-// with mpi4py say, is left alone).
+// with mpi4py say, is left alone): signvote/mpi_session.h.
 bool g_we_initialised = false;
-
-bool mpi_running() {
-  int up = 0, down = 0;
-  SV_MPI_CHECK(MPI_Initialized(&up));
-  SV_MPI_CHECK(MPI_Finalized(&down));
-  return up && !down;
-}
 
 }  // namespace
 
 void ensure_mpi() {
-  int up = 0;
-  SV_MPI_CHECK(MPI_Initialized(&up));
-  if (up) return;
-  int provided = 0;  // checked by hand: the usual cause deserves its own message
-  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
-    throw std::runtime_error("signvote: MPI_Init_thread failed (run under mpirun)");
-  SV_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
-  int rank = 0;
-  SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
-  spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [rank {}] [%l] %v", rank));
+  if (!signvote::mpi::ensure_initialised()) return;
+  spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [rank {}] [%l] %v", signvote::mpi::world_rank()));
   g_we_initialised = true;
 }
 
@@ -73,23 +57,23 @@ int sv_world(int* rank, int* size) {
   return guarded([&] {
     need(rank, "rank"), need(size, "size");
     ensure_mpi();
-    SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, rank));
-    SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, size));
+    *rank = signvote::mpi::world_rank();
+    *size = signvote::mpi::world_size();
   });
 }
 
 int sv_finalize(void) {
   return guarded([] {
-    if (g_we_initialised && mpi_running()) SV_MPI_CHECK(MPI_Finalize());
+    if (g_we_initialised && signvote::mpi::running()) signvote::mpi::finalize();
   });
 }
 
 int sv_mpi_running(int* running) {
-  return guarded([&] { need(running, "running"), *running = mpi_running() ? 1 : 0; });
+  return guarded([&] { need(running, "running"), *running = signvote::mpi::running() ? 1 : 0; });
 }
 
 int sv_abort(int code) {
-  return guarded([&] { SV_MPI_CHECK(MPI_Abort(MPI_COMM_WORLD, code)); });
+  return guarded([&] { signvote::mpi::abort(code); });
 }
 
 int sv_hash_floats(const float* x, size_t n, uint64_t* hash) {

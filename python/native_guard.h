@@ -15,7 +15,8 @@ namespace signvote::native {
 // Records (message, cause, rank) for sv_last_error; returns kind.
 int fail(int kind, const char* message, std::string cause = {}, int rank = -1);
 
-// MPI_Init_thread (FUNNELED) unless MPI is up already; MPI_ERRORS_RETURN.
+// MPI up (signvote::mpi::ensure_initialised: FUNNELED unless MPI is up
+// already; MPI_ERRORS_RETURN), the log lines tagged with the rank.
 void ensure_mpi();
 
 // Throws std::invalid_argument naming `what` when p is null.

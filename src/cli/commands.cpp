@@ -1,9 +1,9 @@
 #include "cli/commands.h"
 
-#include "core/run_plan.h"
-#include "data/checkpoint.h"
+#include "config/run_plan.h"
+#include "formats/checkpoint.h"
 #include "data/cifar10.h"
-#include "data/hash.h"
+#include "formats/hash.h"
 #include "data/loader.h"
 #include "signvote/config.h"
 #include "signvote/model.h"

@@ -6,16 +6,16 @@
 //   build/signvote inspect CHECKPOINT                                    (sections and hashes)
 //   build/signvote devices [--json]                                      (CUDA devices this process sees)
 #include "cli/commands.h"
-#include "core/collective.h"
+#include "comm/agreement.h"
+#include "comm/mpi_calls.h"
 #include "core/resources.h"
 #include "core/serve.h"
 #include "core/job.h"
-#include "core/combinations.h"
+#include "config/combinations.h"
 #include "signvote/config.h"
 #include "signvote/train.h"
 
 #include <CLI/CLI.hpp>
-#include <mpi.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -57,8 +57,7 @@ int run_train(const Args& a, int rank) {
         spdlog::warn("--resume {}: a file, so no checkpoints will be written (pass --checkpoint-dir DIR)",
                      a.train.resume);
     }
-    int size = 0;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const int size = signvote::comm::size(signvote::comm::world());
     if (size != cfg.world_size())
       throw signvote::ConfigError(fmt::format(
           "{}: key 'cluster.workers' = {} with cluster.servers = {} needs mpirun -np {}, but -np is {}", cfg.origin,
@@ -151,10 +150,8 @@ void add_commands(CLI::App& app, Args& a, Commands& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  signvote::comm::init(&argc, &argv);  // MPI_ERRORS_RETURN: SV_MPI_CHECK sees every error
+  const int rank = signvote::comm::rank(signvote::comm::world());
   spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [rank {}] [%l] %v", rank));
 
   CLI::App app{"signvote: signSGD / Signum with majority vote over MPI"};
@@ -169,7 +166,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     code = rank == 0 ? app.exit(e) : (e.get_exit_code() != 0);
-    MPI_Finalize();
+    signvote::comm::finalize();
     return code;
   }
   spdlog::set_level(spdlog::level::from_str(a.log_level));
@@ -202,6 +199,6 @@ int main(int argc, char** argv) {
       code = 1;
     }
   }
-  MPI_Finalize();
+  signvote::comm::finalize();
   return code;
 }

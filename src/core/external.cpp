@@ -2,11 +2,11 @@
 // whose worker computes nothing itself (worker/external_problem.h).
 #include "signvote/external.h"
 
-#include "comm/mpi_check.h"
-#include "core/collective.h"
+#include "comm/mpi_calls.h"
+#include "comm/agreement.h"
 #include "core/serve.h"
 #include "core/job.h"
-#include "data/hash.h"
+#include "formats/hash.h"
 #include "worker/external_problem.h"
 #include "worker/vote_client.h"
 
@@ -155,7 +155,7 @@ void ExternalWorker::average(float* x, size_t n) {
   const auto& topo = impl_->job->topology();
   worker::DeviceScope on(impl_->device);  // x is host memory, but a CUDA-aware MPI may look at the device
   if (n > static_cast<size_t>(INT_MAX)) throw std::invalid_argument("average: more than 2^31-1 values");
-  SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x, static_cast<int>(n), MPI_FLOAT, MPI_SUM, topo.workers_comm()));
+  comm::allreduce(std::span<float>(x, n), comm::Op::sum, topo.workers_comm());
   const float w = 1.f / static_cast<float>(topo.workers());
   for (size_t i = 0; i < n; ++i) x[i] *= w;
 }

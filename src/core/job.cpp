@@ -1,8 +1,8 @@
 // Job (job.h) and train(), the entry point of `signvote train`.
 #include "signvote/train.h"
 
-#include "comm/mpi_check.h"
-#include "core/collective.h"
+#include "comm/mpi_calls.h"
+#include "comm/agreement.h"
 #include "core/resources.h"
 #include "core/job.h"
 #include "server/vote_server.h"
@@ -40,11 +40,11 @@ Job::~Job() = default;
 void Job::start(uint64_t first_step, double elapsed_s) {
   // Resumed workers agree on the first step; the server learns it here.
   uint64_t mine = wrk_ ? std::max(first_step, wrk_->first_step()) : 0;
-  SV_MPI_CHECK(MPI_Allreduce(&mine, &first_, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
+  first_ = comm::allreduce_one(mine, comm::Op::max, comm::world());
   const uint64_t low = wrk_ ? mine : UINT64_MAX;  // the servers have no say
-  SV_MPI_CHECK(MPI_Allreduce(&low, &first_min_, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD));
+  first_min_ = comm::allreduce_one(low, comm::Op::min, comm::world());
   double spent = wrk_ ? std::max(elapsed_s, wrk_->elapsed_s()) : 0;  // the time budget already used (resume)
-  SV_MPI_CHECK(MPI_Allreduce(&spent, &elapsed_, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+  elapsed_ = comm::allreduce_one(spent, comm::Op::max, comm::world());
 }
 
 void Job::run() {

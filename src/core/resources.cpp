@@ -1,7 +1,7 @@
 #include "core/resources.h"
 
-#include "comm/mpi_check.h"
-#include "core/run_plan.h"
+#include "comm/mpi_calls.h"
+#include "config/run_plan.h"
 
 #include <fmt/format.h>
 #include <sched.h>
@@ -51,25 +51,9 @@ void require_memory(uint64_t bytes, const std::string& what) {
 
 namespace {
 
-uint64_t model_params(const Config& cfg) {
-  if (cfg.model.name == "quadratic" || cfg.model.name == "external") return static_cast<uint64_t>(cfg.model.dim);
-  if (cfg.model.name == "resnet18") return resnet18_params(static_cast<uint64_t>(cfg.model.width));
-  return model_dim(cfg);  // small_cnn, mlp: small enough to build
-}
+uint64_t model_params(const Config& cfg) { return static_cast<uint64_t>(model_dim(cfg)); }  // from the spec
 
 }  // namespace
-
-uint64_t resnet18_params(uint64_t w, uint64_t classes) {
-  uint64_t total = 3 * w * 9 + 2 * w, cin = w;  // stem conv + BN
-  for (int stage = 0; stage < 4; ++stage) {
-    const uint64_t c = w << stage;
-    total += cin * c * 9 + 2 * c + c * c * 9 + 2 * c;  // block 1
-    if (stage > 0 || cin != c) total += cin * c + 2 * c;  // 1x1 shortcut + BN
-    total += 2 * (c * c * 9 + 2 * c);                    // block 2
-    cin = c;
-  }
-  return total + cin * classes + classes;  // linear
-}
 
 uint64_t estimate_rank_bytes(const Config& cfg, bool server) {
   const uint64_t d = model_params(cfg), W = static_cast<uint64_t>(cfg.cluster.workers);
@@ -98,13 +82,10 @@ std::string check_resources(const Config& cfg, bool server) {
   } catch (const std::exception& e) {
     if (error.empty()) error = e.what();
   }
-  MPI_Comm node = MPI_COMM_NULL;
-  SV_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
-  uint64_t total = 0;
-  int ranks = 0, one = 1;
-  SV_MPI_CHECK(MPI_Allreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, node));
-  SV_MPI_CHECK(MPI_Allreduce(&one, &ranks, 1, MPI_INT, MPI_SUM, node));
-  SV_MPI_CHECK(MPI_Comm_free(&node));
+  MPI_Comm node = comm::split_node(comm::world());
+  const uint64_t total = comm::allreduce_one(mine, comm::Op::sum, node);
+  const int ranks = comm::allreduce_one(1, comm::Op::sum, node);
+  comm::free_comm(node);
   const uint64_t avail = mem_available();
   if (error.empty() && avail > 0 && total > avail)
     error = fmt::format("{}: this run needs about {} of memory on this node ({} ranks; this rank {}: model.name = {}, "

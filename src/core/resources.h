@@ -15,10 +15,6 @@ namespace signvote {
 // optimiser state, activations, data). An estimate, not an exact count.
 uint64_t estimate_rank_bytes(const Config& cfg, bool server);
 
-// ResNet-18 (CIFAR variant) parameter count for base width w, without
-// building the model: 11,173,962 at w = 64.
-uint64_t resnet18_params(uint64_t width, uint64_t classes = 10);
-
 // Collective over MPI_COMM_WORLD: sums the estimate over the ranks that share
 // this node and compares it with the node's MemAvailable; checks run.threads
 // against the CPUs a worker may use. Returns this rank's error ("" = ok),

@@ -1,7 +1,7 @@
 #include "core/serve.h"
 
-#include "comm/mpi_check.h"
-#include "core/collective.h"
+#include "comm/mpi_calls.h"
+#include "comm/agreement.h"
 #include "methods/registry.h"
 #include "signvote/external.h"
 
@@ -44,10 +44,9 @@ std::string serve_limits(const Config& cfg) {
 
 // 1. Who is who (every rank computes the same verdict from the same data).
 Roles gather_roles(bool server) {
-  int size = 0, mine = server ? 1 : 0;
-  SV_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
+  const int size = comm::size(comm::world()), mine = server ? 1 : 0;
   std::vector<int> all(static_cast<size_t>(size));
-  SV_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, all.data(), 1, MPI_INT, MPI_COMM_WORLD));
+  comm::allgather(&mine, all.data(), 1, comm::world());
   Roles r;
   for (int is_server : all) (is_server ? r.servers : r.workers)++;
   const std::string launch = "launch as: mpirun -np 1 signvote serve cfg.yaml : -np 4 python3 train.py";
@@ -64,9 +63,9 @@ Roles gather_roles(bool server) {
 
 void bcast_string(std::string& s, int root) {
   uint64_t n = s.size();
-  SV_MPI_CHECK(MPI_Bcast(&n, 1, MPI_UINT64_T, root, MPI_COMM_WORLD));
+  comm::bcast_one(n, root, comm::world());
   s.resize(n);
-  SV_MPI_CHECK(MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD));
+  comm::bcast(std::span<char>(s.data(), n), root, comm::world());
 }
 
 // The first line where two resolved configs differ, for the error.
@@ -101,8 +100,7 @@ Config load_server_config(const std::string& path, const std::vector<std::string
 Config join_as_server(const std::string& path, const std::vector<std::string>& overrides) {
   const Roles roles = gather_roles(true);
   if (!roles.error.empty()) throw ConfigError(roles.error);
-  int rank = 0;
-  SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  const int rank = comm::rank(comm::world());
   std::string error;
   Config cfg;
   try {
@@ -137,8 +135,7 @@ Config join_as_worker(const std::vector<std::string>& settings, size_t dim, cons
                       const std::string& tensors) {
   const Roles roles = gather_roles(false);
   if (!roles.error.empty()) throw JoinError(roles.error, roles.servers == 0);
-  int rank = 0;
-  SV_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  const int rank = comm::rank(comm::world());
   std::string text;
   bcast_string(text, 0);
   if (text.rfind("error\n", 0) == 0) throw JoinError(text.substr(6), false);

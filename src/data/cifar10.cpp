@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "data/io_util.h"
+#include "formats/io_util.h"
 
 namespace signvote::data {
 namespace fs = std::filesystem;

@@ -30,7 +30,7 @@
 
 namespace signvote {
 
-// The round a method runs (core/run_plan.h, worker/rounds.h):
+// The round a method runs (config/run_plan.h, worker/rounds.h):
 //   vote       packed signs up, packed majority down (the server tallies)
 //   dense      fp32 or coded gradient up, fp32 aggregate down
 //   allreduce  fp32 all-reduce among the workers; header-only REPORTs

@@ -14,7 +14,7 @@
 #pragma once
 
 #include "comm/wire.h"
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 #include "signvote/sign_kernels.h"
 #include "server/vote_server.h"
 #include "signvote/config.h"

@@ -14,7 +14,7 @@
 //             the run naming it
 //   limit:    a worker late cluster.max_missed_rounds rounds in a row stops
 //             the run (ErrorCode::worker_late naming it)
-#include "comm/mpi_check.h"
+#include "comm/mpi_calls.h"
 #include "server/vote_server.h"
 
 #include <fmt/format.h>
@@ -41,15 +41,11 @@ bool VoteServer::is_stale(int k, int count, uint64_t step) const {
 }
 
 VoteServer::~VoteServer() {
-  for (auto& r : reqs_) {
-    if (r == MPI_REQUEST_NULL) continue;
-    MPI_Cancel(&r);  // no throw from a destructor
-    MPI_Wait(&r, MPI_STATUS_IGNORE);
-  }
+  for (auto& r : reqs_) comm::cancel_and_wait(r);  // no throw from a destructor; null requests skipped
   for (auto& box : outbox_)
     for (auto& o : box) {
       if (o.req == MPI_REQUEST_NULL) continue;
-      MPI_Request_free(&o.req);                         // completes in the background...
+      comm::release(o.req);                                  // completes in the background...
       new std::shared_ptr<comm::Message>(std::move(o.msg));  // ...from a buffer deliberately kept
     }
 }

@@ -1,7 +1,7 @@
 // Server 0's outputs: the metrics CSV and the ~1 s progress line.
 #pragma once
 
-#include "data/csv_file.h"
+#include "formats/csv_file.h"
 #include "server/vote_server.h"
 
 #include <chrono>

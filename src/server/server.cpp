@@ -1,14 +1,14 @@
 #include "server/server.h"
 
-#include "comm/mpi_check.h"
+#include "comm/mpi_calls.h"
 #include "util/timer.h"
 
 #include "signvote/sign_kernels.h"
-#include "core/collective.h"
+#include "comm/agreement.h"
 #include "server/aggregation.h"
 #include "server/buckets.h"
 #include "server/metrics.h"
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -104,7 +104,7 @@ class Server final : public ServerLoop {
   // reason (main prints it once), the others leave quietly.
   // The OR of every shard's failure bits (this shard's alone when S = 1).
   int agree(int failed) const {
-    if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_BOR, topo_.servers_comm()));
+    if (topo_.servers() > 1) failed = comm::allreduce_bit_or(failed, topo_.servers_comm());
     return failed;
   }
 
@@ -119,7 +119,7 @@ class Server final : public ServerLoop {
   // small broadcast per round with several servers). `elapsed` counts the
   // training time before a resume too.
   RoundMark mark_for(uint64_t step, uint64_t steps, double elapsed) const {
-    if (topo_.servers() > 1) SV_MPI_CHECK(MPI_Bcast(&elapsed, 1, MPI_DOUBLE, 0, topo_.servers_comm()));
+    if (topo_.servers() > 1) comm::bcast_one(elapsed, 0, topo_.servers_comm());
     RoundMark m;
     m.elapsed_s = elapsed;
     if (cfg_.run.time_limit_s > 0 && elapsed >= cfg_.run.time_limit_s && step < steps) m.flags = protocol::kFlagStop;

@@ -1,6 +1,6 @@
 #include "worker/checkpointing.h"
 
-#include "comm/mpi_check.h"
+#include "comm/mpi_calls.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,20 +16,18 @@ namespace {
 // Gathers `local` (n,) from every worker to worker 0: (W*n,) there.
 std::vector<float> gather(std::span<const float> local, const comm::Topology& topo) {
   std::vector<float> all(topo.worker_index() == 0 ? local.size() * topo.workers() : 0);
-  SV_MPI_CHECK(MPI_Gather(local.data(), static_cast<int>(local.size()), MPI_FLOAT, all.data(),
-                          static_cast<int>(local.size()), MPI_FLOAT, 0, topo.workers_comm()));
+  comm::gather(local.data(), all.data(), local.size(), 0, topo.workers_comm());
   return all;
 }
 
 std::vector<std::string> gather_strings(const std::string& mine, const comm::Topology& topo) {
   int len = static_cast<int>(mine.size());
   std::vector<int> lens(topo.workers()), displs(topo.workers());
-  SV_MPI_CHECK(MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, topo.workers_comm()));
+  comm::gather(&len, lens.data(), 1, 0, topo.workers_comm());
   int total = 0;
   for (int k = 0; k < topo.workers(); ++k) displs[k] = total, total += lens[k];
   std::string all(static_cast<size_t>(total), '\0');
-  SV_MPI_CHECK(MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, 0,
-                           topo.workers_comm()));
+  comm::gatherv(std::span<const char>(mine), all.data(), lens.data(), displs.data(), 0, topo.workers_comm());
   std::vector<std::string> out;
   if (topo.worker_index() == 0)
     for (int k = 0; k < topo.workers(); ++k) out.push_back(all.substr(displs[k], lens[k]));

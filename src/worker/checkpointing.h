@@ -12,7 +12,7 @@
 #pragma once
 
 #include "comm/topology.h"
-#include "data/checkpoint.h"
+#include "formats/checkpoint.h"
 #include "signvote/config.h"
 #include "worker/problem.h"
 

@@ -1,6 +1,6 @@
 #include "worker/evaluation.h"
 
-#include "comm/mpi_check.h"
+#include "comm/mpi_calls.h"
 #include "util/timer.h"
 
 #include <fmt/format.h>
@@ -28,14 +28,14 @@ ValResult Evaluator::run(Problem& p, uint64_t step) {
   const auto b = p.buffers();
   std::vector<float> own(b.begin(), b.end());
   const float inv = 1.f / static_cast<float>(topo_.workers());
-  SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, b.data(), static_cast<int>(b.size()), MPI_FLOAT, MPI_SUM, topo_.workers_comm()));
+  comm::allreduce(b, comm::Op::sum, topo_.workers_comm());
   for (auto& v : b) v *= inv;
   p.push(Flat::buffers);
   const EvalSums mine = p.evaluate(topo_.worker_index(), topo_.workers());
   std::copy(own.begin(), own.end(), b.begin());
   p.push(Flat::buffers);
   double sums[3] = {mine.loss_sum, mine.correct, mine.count};
-  SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, topo_.workers_comm()));
+  comm::allreduce(std::span<double>(sums), comm::Op::sum, topo_.workers_comm());
   last_ = {sums[2] > 0 ? sums[1] / sums[2] : 0.0, sums[2] > 0 ? sums[0] / sums[2] : 0.0, sums[2]};
   if (topo_.worker_index() == 0) {
     spdlog::info("step {} (epoch {}): val accuracy {:.2f}% loss {:.4f} on {:.0f} images", step, p.epoch(),

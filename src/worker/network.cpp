@@ -3,7 +3,7 @@
 #include "data/cifar10.h"
 #include "data/loader.h"
 #include "signvote/model.h"
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 #include "signvote/aligned_buffer.h"
 #include "worker/problem.h"
 

@@ -1,10 +1,10 @@
 // The fp32 update rules of the all-reduce baseline (the learning-rate
-// schedule, lr_at, is in core/run_plan.h: the server logs it too). The sign
+// schedule, lr_at, is in config/run_plan.h: the server logs it too). The sign
 // update itself is the fused kernel `apply` (src/kernels), which needs no
 // state beyond the momentum buffer.
 #pragma once
 
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 #include "kernels/dense_update.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/config.h"

@@ -1,7 +1,7 @@
 #include "worker/placement.h"
 
 #include "comm/gpu_plan.h"
-#include "comm/mpi_check.h"
+#include "comm/mpi_calls.h"
 #include "signvote/device.h"
 
 #include <fmt/format.h>
@@ -17,12 +17,7 @@
 namespace signvote::worker {
 namespace {
 
-std::string host_name() {
-  char name[MPI_MAX_PROCESSOR_NAME];
-  int len = 0;
-  SV_MPI_CHECK(MPI_Get_processor_name(name, &len));
-  return std::string(name, static_cast<size_t>(len));
-}
+std::string host_name() { return comm::processor_name(); }
 
 }  // namespace
 

@@ -1,7 +1,7 @@
 // Gradient probes: formulas and CSV layouts in probes.h.
 #include "worker/probes.h"
 
-#include "comm/mpi_check.h"
+#include "comm/mpi_calls.h"
 #include "util/timer.h"
 
 #include <fmt/format.h>
@@ -82,22 +82,19 @@ void Prober::pass(Problem& p, uint64_t done_steps, uint64_t epoch, bool full) {
       for (uint64_t i : chosen_) samples.push_back(g[i]);
   });
   // Sum the moments on worker 0 (rank 0 of the workers' communicator).
-  const MPI_Comm comm = topo_.workers_comm();
+  const MPI_Comm wc = topo_.workers_comm();
   const bool root = topo_.worker_index() == 0;
-  auto reduce = [&](std::span<double> v) {
-    SV_MPI_CHECK(MPI_Reduce(root ? MPI_IN_PLACE : v.data(), v.data(), static_cast<int>(v.size()), MPI_DOUBLE,
-                            MPI_SUM, 0, comm));
-  };
+  auto reduce = [&](std::span<double> v) { comm::reduce(v, comm::Op::sum, 0, wc); };
   reduce(m.sum());
   reduce(m.sq_norms());
   reduce(m.batch_count());
   // Gather the chosen weights' samples (worker w's count first).
   int mine = static_cast<int>(samples.size());
   std::vector<int> counts(root ? topo_.workers() : 0), displs(counts.size());
-  SV_MPI_CHECK(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm));
+  comm::gather(&mine, counts.data(), 1, 0, wc);
   for (size_t w = 1; w < counts.size(); ++w) displs[w] = displs[w - 1] + counts[w - 1];
   std::vector<float> all(root ? static_cast<size_t>(displs.back() + counts.back()) : 0);
-  SV_MPI_CHECK(MPI_Gatherv(samples.data(), mine, MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, 0, comm));
+  comm::gatherv(std::span<const float>(samples), all.data(), counts.data(), displs.data(), 0, wc);
   if (!root) return;
   write_snr(m, done_steps, epoch, full);
   if (grads_csv_ && full) {

@@ -25,7 +25,7 @@
 #pragma once
 
 #include "comm/topology.h"
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 #include "worker/exchange.h"
 #include "worker/encoder.h"
 #include "worker/optimizer.h"

@@ -4,7 +4,7 @@
 // replaces; otherwise an existing file is an error, so no data is lost.
 #pragma once
 
-#include "data/csv_file.h"
+#include "formats/csv_file.h"
 
 #include <string>
 

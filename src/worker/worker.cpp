@@ -1,7 +1,7 @@
 #include "worker/worker.h"
 
 #include "comm/mpi_check.h"
-#include "data/hash.h"
+#include "formats/hash.h"
 #include "signvote/sign_kernels.h"
 #include "signvote/adversary.h"
 #include "worker/checkpointing.h"

@@ -1,8 +1,8 @@
-// The one table of refused key combinations (core/combinations.h): every
+// The one table of refused key combinations (config/combinations.h): every
 // entry fires on a config made to hit it, with the line parse_config prints;
 // every entry is documented; and the combinations the exchanges made
 // possible parse.
-#include "core/combinations.h"
+#include "config/combinations.h"
 #include "signvote/config.h"
 
 #include <catch2/catch.hpp>

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "data/cifar10.h"
-#include "data/crc32.h"
-#include "data/hash.h"
+#include "formats/crc32.h"
+#include "formats/hash.h"
 #include "data/loader.h"
 
 using namespace signvote::data;

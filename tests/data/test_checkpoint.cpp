@@ -5,9 +5,9 @@
 #include <cstring>
 #include <limits>
 
-#include "data/checkpoint.h"
-#include "data/crc32.h"
-#include "data/csv_file.h"
+#include "formats/checkpoint.h"
+#include "formats/crc32.h"
+#include "formats/csv_file.h"
 #include "test_util.h"
 
 using namespace signvote::data;

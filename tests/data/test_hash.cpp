@@ -5,7 +5,7 @@
 #include <random>
 #include <set>
 
-#include "data/hash.h"
+#include "formats/hash.h"
 
 using signvote::data::hash_bytes;
 using signvote::data::hash_floats;

@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "data/checkpoint.h"
-#include "data/crc32.h"
+#include "formats/checkpoint.h"
+#include "formats/crc32.h"
 #include "fuzz_util.h"
 
 namespace {

@@ -1,7 +1,7 @@
 // The method objects (src/methods) and their registry: what each method
 // says, the one lookup by name, and the worked example of docs/extending.md
 // (tests/methods/trimmed_mean.h) run through the server's combine step.
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 #include "methods/registry.h"
 #include "server/aggregation.h"
 #include "signvote/compressor.h"

@@ -1,8 +1,8 @@
 // YAML + --set parsing with one-line errors that name the key and the file.
 #include "signvote/config.h"
 
-#include "core/combinations.h"
-#include "core/config_schema.h"
+#include "config/combinations.h"
+#include "config/config_schema.h"
 #include "methods/registry.h"
 
 #include <fmt/format.h>
@@ -106,7 +106,7 @@ void check_cross_fields(const Config& c, const std::string& origin) {
                      c.adversary.workers.back(), c.cluster.workers));
   if (c.adversary.count > c.cluster.workers)
     fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
-  if (const Refusal* r = refused(c)) fail(r->message(c));  // core/combinations.cpp: the one table
+  if (const Refusal* r = refused(c)) fail(r->message(c));  // config/combinations.cpp: the one table
   methods::method_of(c).check(c, fail);                      // the method's own checks
   if ((c.model.name == "quadratic" || c.model.name == "external") && (c.probes.every > 0 || !c.probes.epochs.empty()))
     fail(fmt::format("keys 'probes.every' / 'probes.epochs' need a network model built by signvote (model.name = {} has none)", c.model.name));

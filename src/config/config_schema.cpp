@@ -1,7 +1,7 @@
 // The one table of configuration keys: type, default, range and doc line.
 // docs/configuration.md mirrors it; tests/core/test_config.cpp checks that
 // every key here is documented there.
-#include "core/config_schema.h"
+#include "config/config_schema.h"
 
 #include "methods/registry.h"
 

@@ -1,5 +1,6 @@
-#include "core/run_plan.h"
+#include "config/run_plan.h"
 
+#include "config/param_count.h"
 #include "methods/registry.h"
 
 #include <algorithm>
@@ -23,10 +24,7 @@ nn::ModelSpec model_spec(const Config& cfg) {
 
 size_t model_dim(const Config& cfg) {
   if (cfg.model.name == "quadratic" || cfg.model.name == "external") return static_cast<size_t>(cfg.model.dim);
-  nn::ModelSpec spec = model_spec(cfg);
-  spec.device = "cpu";  // same parameters on either device and layout; servers have no GPU
-  spec.layout = "nchw";
-  return nn::make_model(spec)->num_params();
+  return static_cast<size_t>(count_params(model_spec(cfg)));  // from the architecture: no model is built
 }
 
 double lr_at(const OptimizerConfig& o, uint64_t step, double progress) {

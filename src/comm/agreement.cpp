@@ -1,4 +1,4 @@
-#include "core/collective.h"
+#include "comm/agreement.h"
 
 #include "comm/mpi_check.h"
 

@@ -1,4 +1,4 @@
-#include "data/crc32.h"
+#include "formats/crc32.h"
 
 #include <array>
 #include <cstring>

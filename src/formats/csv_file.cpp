@@ -1,4 +1,4 @@
-#include "data/csv_file.h"
+#include "formats/csv_file.h"
 
 #include <unistd.h>
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "data/checkpoint.h"
-#include "data/io_util.h"
+#include "formats/checkpoint.h"
+#include "formats/io_util.h"
 
 namespace signvote::data {
 namespace fs = std::filesystem;

@@ -17,7 +17,8 @@ namespace signvote {
 // The network `cfg` names (model.name other than quadratic): same seed on
 // every worker, so the initial weights are identical.
 nn::ModelSpec model_spec(const Config& cfg);
-// Parameters d: model.dim for the quadratic, else the network's count.
+// Parameters d: model.dim for the quadratic (and external), else the
+// network's count from its spec (param_count.h; no model is built).
 size_t model_dim(const Config& cfg);
 // optimizer.lr under optimizer.schedule at a 1-based step. `progress` is
 // the fraction of the run's budget used at that step, in [0, 1] (RESULT

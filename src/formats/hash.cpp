@@ -1,9 +1,9 @@
-#include "data/hash.h"
+#include "formats/hash.h"
+
+#include "util/rng.h"
 
 #include <bit>
 #include <cstring>
-
-#include "data/rng.h"
 
 namespace signvote::data {
 namespace {
@@ -29,7 +29,7 @@ std::uint64_t load(const unsigned char* p) {
 std::uint64_t hash_bytes(const void* data, std::size_t n_bytes) {
   const auto* p = static_cast<const unsigned char*>(data);
   const auto n = static_cast<std::uint64_t>(n_bytes);
-  std::uint64_t v[4] = {rng::mix64(n), rng::mix64(n + 1), rng::mix64(n + 2), rng::mix64(n + 3)};
+  std::uint64_t v[4] = {util::mix64(n), util::mix64(n + 1), util::mix64(n + 2), util::mix64(n + 3)};
   std::size_t i = 0;
   for (; i + 32 <= n_bytes; i += 32) {  // 4 words, one per lane
     v[0] = lane_round(v[0], load(p + i));
@@ -44,7 +44,7 @@ std::uint64_t hash_bytes(const void* data, std::size_t n_bytes) {
     std::memcpy(&w, p + i, n_bytes - i);
     v[lane] = lane_round(v[lane], w);
   }
-  return rng::mix64(lane_round(lane_round(lane_round(v[0], v[1]), v[2]), v[3]));
+  return util::mix64(lane_round(lane_round(lane_round(v[0], v[1]), v[2]), v[3]));
 }
 
 }  // namespace signvote::data

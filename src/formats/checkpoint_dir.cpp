@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "data/checkpoint.h"
-#include "data/io_util.h"
+#include "formats/checkpoint.h"
+#include "formats/io_util.h"
 
 namespace signvote::data {
 namespace fs = std::filesystem;

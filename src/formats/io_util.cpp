@@ -1,4 +1,4 @@
-#include "data/io_util.h"
+#include "formats/io_util.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,12 +1,12 @@
-#include "data/checkpoint.h"
+#include "formats/checkpoint.h"
 
 #include <bit>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
-#include "data/crc32.h"
-#include "data/io_util.h"
+#include "formats/crc32.h"
+#include "formats/io_util.h"
 
 namespace signvote::data {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/combinations.h"
+#include "config/combinations.h"
 
 #include "methods/registry.h"
 
