@@ -90,7 +90,7 @@ kernels_line
 
 # --- MPI: 1 server + 2 cuda workers, NCCL across 2 GPUs, the PyTorch binding --
 fixture=$(find_exe make_cifar_fixture || true)
-for mode in nodevice replicas allreduce resume; do
+for mode in nodevice replicas allreduce resume compose; do
   run_mpi_case "mpi_$mode" 150 "$here/tests/mpi/gpu_checks.sh" "$mode" "$(find_exe signvote || true)" "$fixture" \
     "$scratch/mpi_$mode" "${mpirun[@]}"
 done

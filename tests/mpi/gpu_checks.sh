@@ -12,6 +12,10 @@
 #   resume:    a CPU run's checkpoint resumed on cuda workers: the run goes on
 #              from step 11 to 16, and `signvote eval` of the CPU checkpoint
 #              on cpu and on cuda agrees (accuracy equal, loss within 1e-3).
+#   compose:   4 cuda workers in 2 "nodes" (cluster.hierarchy: node): the
+#              overlapped schedule (per-part node averages: NCCL, or MPI
+#              through the host when GPUs are shared) ends bit-identical to
+#              the whole one.
 # Modes other than nodevice exit 77 (ctest: skipped) with the reason when
 # no CUDA device is visible; several worker ranks share one GPU there
 # (model.share_gpus) so a one-GPU machine runs them.
@@ -50,6 +54,19 @@ case $mode in
     grep -q "step 20/20" "$work/out.txt"
     grep -o "fp32 sums (all-reduce baseline, node average) through [A-Z]*" "$work/out.txt"
     echo "PASS: all-reduce baseline on cuda workers, replicas bit-identical"
+    ;;
+  compose)
+    node=(--set model.device=cuda --set run.steps=12 --set cluster.workers=4 --set cluster.hierarchy=node
+          --set cluster.ranks_per_node=2 --set cluster.servers=2)
+    "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${node[@]}" --checkpoint-dir "$work/whole"
+    "${mpirun[@]}" -np 6 "$sv" "${cfg[@]}" "${node[@]}" --set aggregation.overlap=true --checkpoint-dir "$work/overlap" \
+      2>&1 | tee "$work/out.txt"
+    grep -q "step 12/12" "$work/out.txt"
+    for d in whole overlap; do
+      "$sv" inspect "$work/$d" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/$d.txt"
+    done
+    diff "$work/whole.txt" "$work/overlap.txt"
+    echo "PASS: the hierarchy's overlapped schedule on cuda workers is bit-identical to the whole one"
     ;;
   resume)
     "${mpirun[@]}" -np 3 "$sv" "${cfg[@]}" --set run.steps=10 --checkpoint-dir "$work/cpu"
