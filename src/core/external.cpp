@@ -162,18 +162,20 @@ void ExternalWorker::average(float* x, size_t n) {
 
 std::vector<float> ExternalWorker::momentum() {
   worker::DeviceScope on(impl_->device);
-  impl_->wrk().sync_state(false);
-  const auto m = impl_->wrk().state().m;
+  auto& state = impl_->wrk().optimizer_state();
+  state.to_host();
+  const auto m = state.m();
   return {m.begin(), m.end()};
 }
 
 void ExternalWorker::set_momentum(const float* m, size_t n) {
   worker::DeviceScope on(impl_->device);
-  const auto dst = impl_->wrk().state().m;
+  auto& state = impl_->wrk().optimizer_state();
+  const auto dst = state.m();
   if (n != dst.size())
     throw std::invalid_argument(fmt::format("momentum of {} values, but the parameters have {}", n, dst.size()));
   std::copy_n(m, n, dst.data());
-  impl_->wrk().sync_state(true);
+  state.to_device();
 }
 
 double ExternalWorker::elapsed_s() const {

@@ -65,41 +65,59 @@ uint64_t new_run_id() {
 }
 
 uint64_t checkpoint_bytes(Problem& p, const OptimizerState& opt, int workers) {
-  const uint64_t per_worker = opt.m.size() + opt.v.size() + opt.e.size() + p.buffers().size();
+  const uint64_t per_worker = opt.floats() + p.buffers().size();
   return 4 * (p.params().size() + uint64_t(workers) * per_worker + p.buffers().size()) + (1u << 20);
 }
 
-void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
-                         const OptimizerState& opt, data::CheckpointDir* dir) {
-  const uint64_t step = at.step;
-  const int W = topo.workers();
-  auto momenta = gather(opt.m, topo);
-  auto second = gather(opt.v, topo);
-  auto residual = gather(opt.e, topo);
-  auto buffers = gather(p.buffers(), topo);
-  auto states = gather_strings(p.save_state(), topo);
-  if (topo.worker_index() != 0) return;
+data::Checkpoint make_checkpoint(const Config& cfg, const RunPoint& at, std::span<const float> params,
+                                 OptimizerState& opt, const Gathered& g, int W) {
   data::Checkpoint c;
-  const auto x = p.params();
-  c.arrays["params"] = std::vector<float>(x.begin(), x.end());
-  put_per_worker(c, "momentum", momenta, opt.m.size(), W);
-  if (!opt.v.empty()) put_per_worker(c, "adam_v", second, opt.v.size(), W);
-  if (!opt.e.empty()) put_per_worker(c, "ef_residual", residual, opt.e.size(), W);
-  const size_t nb = p.buffers().size();
-  put_per_worker(c, "buffers", buffers, nb, W);
+  c.arrays["params"] = std::vector<float>(params.begin(), params.end());
+  const auto arrays = opt.arrays();
+  for (size_t i = 0; i < arrays.size(); ++i)
+    if (arrays[i].always || !arrays[i].values.empty())
+      put_per_worker(c, arrays[i].name, g.state.at(i), arrays[i].values.size(), W);
+  const size_t nb = g.buffers.size() / static_cast<size_t>(W);
+  put_per_worker(c, "buffers", g.buffers, nb, W);
   std::vector<float> mean(nb, 0.f);
   for (int k = 0; k < W; ++k)
-    for (size_t i = 0; i < nb; ++i) mean[i] += buffers[k * nb + i] / static_cast<float>(W);
+    for (size_t i = 0; i < nb; ++i) mean[i] += g.buffers[k * nb + i] / static_cast<float>(W);
   c.arrays["buffers.mean"] = std::move(mean);
-  c.scalars["step"] = step;
+  c.scalars["step"] = at.step;
   c.scalars["workers"] = static_cast<uint64_t>(W);
-  c.scalars["dim"] = x.size();
+  c.scalars["dim"] = params.size();
   c.scalars["run_id"] = at.run_id;
   c.scalars["elapsed_ms"] = static_cast<uint64_t>(at.elapsed_s * 1000.0);  // the time budget spent
   c.blobs["config"] = dump_config(cfg);
-  for (int k = 0; k < W; ++k) c.blobs[fmt::format("state.{}", k)] = states[k];
-  const auto file = dir->save(c, step);
-  spdlog::info("step {}: checkpoint {}", step, file.string());
+  for (int k = 0; k < W; ++k) c.blobs[fmt::format("state.{}", k)] = g.states.at(k);
+  return c;
+}
+
+void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
+                         OptimizerState& opt, data::CheckpointDir* dir) {
+  p.pull(Flat::params), p.pull(Flat::buffers), opt.to_host();
+  Gathered g;
+  for (const StateArray& a : opt.arrays()) g.state.push_back(gather(a.values, topo));  // every array, empty or not
+  g.buffers = gather(p.buffers(), topo);
+  g.states = gather_strings(p.save_state(), topo);
+  if (topo.worker_index() != 0) return;
+  const auto file = dir->save(make_checkpoint(cfg, at, p.params(), opt, g, topo.workers()), at.step);
+  spdlog::info("step {}: checkpoint {}", at.step, file.string());
+}
+
+void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file, int k, Problem& p,
+                    OptimizerState& opt) {
+  auto copy = [&](std::span<float> dst, const std::string& name) {
+    const auto& src = array(c, name, dst.size(), file);
+    std::copy(src.begin(), src.end(), dst.begin());
+  };
+  copy(p.params(), "params");
+  for (const StateArray& a : opt.arrays())
+    if (a.always || !a.values.empty()) copy(a.values, fmt::format("{}.{}", a.name, k));
+  copy(p.buffers(), fmt::format("buffers.{}", k));
+  auto st = c.blobs.find(fmt::format("state.{}", k));
+  if (st == c.blobs.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no state for worker {}", file.string(), k));
+  p.restore_state(st->second);
 }
 
 std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
@@ -114,10 +132,9 @@ std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
 }
 
 ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
-                                Problem& p, const OptimizerState& opt) {
+                                Problem& p, OptimizerState& opt) {
   const auto file = resolve_checkpoint(path);
   const data::Checkpoint c = data::read_checkpoint(file);
-  const int k = topo.worker_index();
   const uint64_t step = scalar(c, "step", file);
   if (cfg.run.steps <= 0 || static_cast<uint64_t>(cfg.run.steps) <= step)
     throw std::runtime_error(fmt::format("key 'run.steps' = {} is not beyond step {} of checkpoint '{}': nothing "
@@ -127,18 +144,8 @@ ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config&
   if (workers != static_cast<uint64_t>(topo.workers()))
     throw std::runtime_error(fmt::format("checkpoint '{}' was written by {} workers; key 'cluster.workers' is {}",
                                          file.string(), workers, topo.workers()));
-  auto copy = [&](std::span<float> dst, const std::string& name) {
-    const auto& src = array(c, name, dst.size(), file);
-    std::copy(src.begin(), src.end(), dst.begin());
-  };
-  copy(p.params(), "params");
-  copy(opt.m, fmt::format("momentum.{}", k));
-  if (!opt.v.empty()) copy(opt.v, fmt::format("adam_v.{}", k));
-  if (!opt.e.empty()) copy(opt.e, fmt::format("ef_residual.{}", k));
-  copy(p.buffers(), fmt::format("buffers.{}", k));
-  auto st = c.blobs.find(fmt::format("state.{}", k));
-  if (st == c.blobs.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no state for worker {}", file.string(), k));
-  p.restore_state(st->second);
+  restore_worker(c, file, topo.worker_index(), p, opt);
+  p.push(Flat::params), p.push(Flat::buffers), opt.to_device();
   const auto id = c.scalars.find("run_id");
   const auto ms = c.scalars.find("elapsed_ms");  // absent in checkpoints written before it
   return {file, step, id == c.scalars.end() ? 0 : id->second, ms == c.scalars.end() ? 0.0 : double(ms->second) / 1000.0};

@@ -2,32 +2,28 @@
 // every worker's non-voted state (see docs/checkpoint.md for the format).
 //
 //   arrays   params (d,)            identical on every worker
-//            momentum.K (d,)        worker K's Signum / SGD / Adam-m buffer
-//            adam_v.K (d,)          worker K's Adam second moment (adam only)
-//            ef_residual.K (d,)     worker K's error-feedback residual (ef_sign only)
+//            momentum.K (d,)        worker K's OptimizerState m: Signum / SGD / Adam-m buffer
+//            adam_v.K (d,)          its v: Adam's second moment (adam only)
+//            ef_residual.K (d,)     its e: the error-feedback residual (ef_sign only)
 //            buffers.K (b,)         worker K's BatchNorm running statistics
 //            buffers.mean (b,)      their mean over workers (used by `eval`)
-//   scalars  step, workers, dim, run_id
+//   scalars  step, workers, dim, run_id, elapsed_ms
 //   blobs    config (resolved YAML), state.K (worker K's RNG / data order)
 #pragma once
 
 #include "comm/topology.h"
 #include "formats/checkpoint.h"
 #include "signvote/config.h"
+#include "worker/optimizer_state.h"
 #include "worker/problem.h"
 
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace signvote::worker {
-
-// The optimiser state a worker owns besides the problem.
-struct OptimizerState {
-  std::span<float> m;  // momentum (may be empty)
-  std::span<float> v;  // adam second moment (may be empty)
-  std::span<float> e;  // error-feedback residual (ef_sign; may be empty)
-};
 
 // Where a checkpoint sits in its run.
 struct RunPoint {
@@ -36,10 +32,11 @@ struct RunPoint {
   double elapsed_s = 0;  // training seconds so far (the RESULT header's elapsed_s)
 };
 
-// Collective over the workers. Worker 0 writes DIR/ckpt-<step>.ckpt and
-// points DIR/latest.ckpt at it.
+// Collective over the workers. Brings the model's params and buffers and the
+// optimizer state to the host (Problem::pull, OptimizerState::to_host), then
+// worker 0 writes DIR/ckpt-<step>.ckpt and points DIR/latest.ckpt at it.
 void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
-                         const OptimizerState& opt, data::CheckpointDir* dir);
+                         OptimizerState& opt, data::CheckpointDir* dir);
 
 // Bytes of one checkpoint of this run (free-space check before round 1).
 uint64_t checkpoint_bytes(Problem& p, const OptimizerState& opt, int workers);
@@ -51,10 +48,29 @@ struct ResumePoint {
   double elapsed_s = 0;        // training seconds up to that step (server 0's clock; 0 if not recorded)
 };
 
-// Every worker reads `path` (a file, or a directory holding latest.ckpt) and
-// restores its own part. Throws if key 'run.steps' is not beyond its step.
+// Every worker reads `path` (a file, or a directory holding latest.ckpt),
+// restores its own part and sends it to the device (Problem::push,
+// OptimizerState::to_device). Throws if key 'run.steps' is not beyond its step.
 ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
-                                Problem& p, const OptimizerState& opt);
+                                Problem& p, OptimizerState& opt);
+
+// The two halves without MPI (tests/worker/test_checkpointing.cpp checks them
+// against the layout above, which checkpoints written before the
+// OptimizerState class share):
+// What worker 0 gathered, in gather order: each of opt.arrays() (W*n floats),
+// the buffers (W*b floats), the problems' states (W blobs).
+struct Gathered {
+  std::vector<std::vector<float>> state;
+  std::vector<float> buffers;
+  std::vector<std::string> states;
+};
+data::Checkpoint make_checkpoint(const Config& cfg, const RunPoint& at, std::span<const float> params,
+                                 OptimizerState& opt, const Gathered& g, int workers);
+// Worker k's part of `c` into p's host spans (params, buffers, state) and
+// opt's buffers; throws naming `file` and the array that is missing or of
+// the wrong size.
+void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file, int k, Problem& p,
+                    OptimizerState& opt);
 
 // A fresh run id (64 random bits, never 0).
 uint64_t new_run_id();

@@ -4,8 +4,7 @@
 
 namespace signvote::worker {
 
-DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg, size_t dim)
-    : cfg_(cfg), adam_(cfg.name == "adam"), m_(dim), v_(adam_ ? dim : 0) {}
+DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg) : cfg_(cfg), adam_(cfg.name == "adam") {}
 
 kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) const {
   kernels::DenseStep s;
@@ -22,15 +21,16 @@ kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) cons
   return s;
 }
 
-void DenseOptimizer::step(std::span<float> x, std::span<const float> g, uint64_t step, float grad_scale) {
+void DenseOptimizer::step(std::span<float> x, std::span<const float> g, OptimizerState& state, uint64_t step,
+                          float grad_scale) const {
   const kernels::DenseStep s = scalars(step, grad_scale);
   const size_t n = x.size();
-  float* m = m_.data();
+  float* m = state.m().data();
   if (!adam()) {
     for (size_t i = 0; i < n; ++i) kernels::sgd_update(x[i], m[i], g[i], s);
     return;
   }
-  float* v = v_.data();
+  float* v = state.v().data();
   for (size_t i = 0; i < n; ++i) kernels::adam_update(x[i], m[i], v[i], g[i], s);
 }
 

@@ -1,13 +1,14 @@
-// The fp32 update rules of the all-reduce baseline (the learning-rate
-// schedule, lr_at, is in config/run_plan.h: the server logs it too). The sign
-// update itself is the fused kernel `apply` (src/kernels), which needs no
-// state beyond the momentum buffer.
+// The fp32 update rules of the dense rounds and the all-reduce baseline (the
+// learning-rate schedule, lr_at, is in config/run_plan.h: the server logs it
+// too). The rules hold no buffers: m and v are the worker's OptimizerState
+// (optimizer_state.h). The sign update itself is the fused kernel `apply`
+// (src/kernels), which needs no state beyond the momentum.
 #pragma once
 
 #include "config/run_plan.h"
 #include "kernels/dense_update.h"
-#include "signvote/aligned_buffer.h"
 #include "signvote/config.h"
+#include "worker/optimizer_state.h"
 
 #include <cstdint>
 #include <span>
@@ -21,24 +22,23 @@ using signvote::lr_at;  // constant | step (lr * gamma^#milestones passed) | war
 // Adam (weight decay coupled, bias-corrected, beta1 = momentum).
 class DenseOptimizer {
  public:
-  DenseOptimizer(const OptimizerConfig& cfg, size_t dim);
-  // x (d,), g (d,) the gradient (times grad_scale: 1/W after a sum);
-  // `step` is 1-based. Element rules: kernels/dense_update.h (CUDA twin:
-  // kernels/dense_kernels_cuda.h, driven by the worker's device engine).
-  void step(std::span<float> x, std::span<const float> g, uint64_t step, float grad_scale = 1.0f);
+  explicit DenseOptimizer(const OptimizerConfig& cfg);
+  // x (d,), g (d,) the gradient (times grad_scale: 1/W after a sum), s's m
+  // and v (Adam) (d,) updated; `step` is 1-based. Element rules:
+  // kernels/dense_update.h (CUDA twin: kernels/dense_kernels_cuda.h, driven
+  // by the worker's device engine).
+  void step(std::span<float> x, std::span<const float> g, OptimizerState& s, uint64_t step,
+            float grad_scale = 1.0f) const;
   // The step's scalars (learning rate, bias correction) for either twin.
   kernels::DenseStep scalars(uint64_t step, float grad_scale) const;
   bool adam() const { return adam_; }
   // The step's fraction of the run's budget (the RESULT header's progress),
   // set by the round before step() / scalars(): the lr schedule follows it.
   void set_progress(double p) { progress_ = p; }
-  std::span<float> state1() { return m_.span(); }
-  std::span<float> state2() { return v_.span(); }
 
  private:
   OptimizerConfig cfg_;
   bool adam_;  // optimizer.name == adam, resolved once (else SGD)
-  AlignedBuffer<float> m_, v_;
   double progress_ = 0;
 };
 

@@ -199,7 +199,7 @@ class DenseRound final : public RoundBase {
       }
       result = agg_.data();
     }
-    p_.dense.step(x, {result, x.size()}, step);
+    p_.dense.step(x, {result, x.size()}, p_.state, step);
     p_.problem.push(Flat::params);
     p_.report.t_apply = since(t0);
   }

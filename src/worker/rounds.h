@@ -29,6 +29,7 @@
 #include "worker/exchange.h"
 #include "worker/encoder.h"
 #include "worker/optimizer.h"
+#include "worker/optimizer_state.h"
 #include "worker/problem.h"
 #include "worker/step_engine.h"
 #include "worker/vote_client.h"
@@ -45,11 +46,12 @@ struct RoundParts {
   Problem& problem;
   VoteClient& client;  // the server exchange (dense, REPORTs; the vote's base)
   StepEngine& engine;
-  DenseOptimizer& dense;
+  DenseOptimizer& dense;  // the SGD/Adam rule (dense rounds, the baseline)
   DenseEncoder& encoder;
+  OptimizerState& state;  // what the round updates: m, v, e (optimizer_state.h)
   WorkerReport& report;
   const kernels::SignOps& ops;  // aggregation.isa (the all-to-all tally)
-  bool invert_signs = false;  // an "invert" adversary in the vote
+  bool invert_signs = false;  // an "invert" adversary in the vote (StepHooks::invert_signs)
 };
 
 class Round {

@@ -2,7 +2,6 @@
 #include "worker/step_engine.h"
 
 #include "comm/collectives.h"
-#include "signvote/aligned_buffer.h"
 #include "signvote/sign_kernels.h"
 
 #include <mpi.h>
@@ -15,8 +14,8 @@ namespace {
 
 class HostEngine final : public StepEngine {
  public:
-  HostEngine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops, bool vote)
-      : p_(p), topo_(topo), ops_(ops), momentum_(vote ? p.params().size() : 0) {}
+  HostEngine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops, OptimizerState& state)
+      : p_(p), topo_(topo), ops_(ops), state_(state) {}
 
   size_t momentum_pack(SignSlots& c, const SignRule& rule, bool invert) override {
     size_t nan = 0;
@@ -30,7 +29,7 @@ class HostEngine final : public StepEngine {
 
   size_t momentum_pack_part(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
     const auto& sh = c.part(s);
-    float* m = momentum_.data() + sh.offset;
+    float* m = state_.m().data() + sh.offset;
     const float* g = p_.grads().data() + sh.offset;
     const size_t nan = rule.lion ? ops_.lion_pack(m, g, sh.length, rule.beta1, rule.beta2, c.out_bits(s))
                                  : ops_.momentum_pack(m, g, sh.length, rule.beta1, c.out_bits(s));
@@ -55,36 +54,32 @@ class HostEngine final : public StepEngine {
         1.f / static_cast<float>(topo_.local_workers()));
   }
   void allreduce_grads() override { sum(p_.grads(), topo_.workers_comm(), 1.f); }
-  void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
-    opt.step(p_.params(), p_.grads(), step, grad_scale);
+  void dense_step(const DenseOptimizer& opt, uint64_t step, float grad_scale) override {
+    opt.step(p_.params(), p_.grads(), state_, step, grad_scale);
   }
-
-  std::span<float> momentum() override { return momentum_.span(); }
 
   // g = scale * (sum of g over the ranks of `comm`).
   static void sum(std::span<float> g, MPI_Comm comm, float scale) {
     comm::allreduce(g, comm::Op::sum, comm);
     if (scale != 1.f) for (float& v : g) v *= scale;
   }
-  void sync_to_host() override {}
-  void sync_to_device() override {}
 
  private:
   Problem& p_;
   const comm::Topology& topo_;
   const kernels::SignOps& ops_;
-  AlignedBuffer<float> momentum_;
+  OptimizerState& state_;  // m: the momentum the sign rule updates
 };
 
 }  // namespace
 
 std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops,
-                                             bool vote) {
-  return std::make_unique<HostEngine>(p, topo, ops, vote);
+                                             OptimizerState& state) {
+  return std::make_unique<HostEngine>(p, topo, ops, state);
 }
 
 #ifndef SIGNVOTE_CUDA_WORKERS
-std::unique_ptr<StepEngine> make_cuda_engine(Problem&, const comm::Topology&, VoteClient&, bool, bool, DenseOptimizer&) {
+std::unique_ptr<StepEngine> make_cuda_engine(Problem&, const comm::Topology&, VoteClient&, OptimizerState&, bool, bool) {
   throw std::invalid_argument("model.device: cuda, but this signvote was built without the cuda workers (CUDA, cuDNN, NCCL)");
 }
 #endif

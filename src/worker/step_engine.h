@@ -10,14 +10,15 @@
 //           RESULT message --> page-locked words --copy--> device --apply--> x
 //         The fp32 baseline sums g with NCCL (bootstrapped over MPI) and
 //         runs the CUDA twin of the host SGD/Adam.
-// Both keep the checkpointed optimizer state in host spans (the cuda
-// engine's are mirrors: sync_to_host() before reading them, and
-// sync_to_device() after writing them).
+// Both update the worker's OptimizerState (optimizer_state.h): the host
+// engine its host buffers, the cuda engine its device copy, attached to the
+// state, which is the one sync point (to_host / to_device).
 #pragma once
 
 #include "comm/topology.h"
 #include "signvote/sign_kernels.h"
 #include "worker/optimizer.h"
+#include "worker/optimizer_state.h"
 #include "worker/problem.h"
 #include "worker/exchange.h"
 #include "worker/vote_client.h"
@@ -39,7 +40,8 @@ class StepEngine {
  public:
   virtual ~StepEngine() = default;
   // The sign rule for every range of `client`: the packed signs go into the
-  // outgoing words (invert: the adversary's sign flip), m is updated.
+  // outgoing words (invert: the adversary's sign flip), the state's m is
+  // updated.
   // Returns the number of NaNs met.
   virtual size_t momentum_pack(SignSlots& client, const SignRule& rule, bool invert) = 0;
   // x -= lr (s + wd x) with the voted words of every part.
@@ -55,24 +57,20 @@ class StepEngine {
   // are shared). length = SIZE_MAX: to the end.
   virtual void node_average(size_t offset = 0, size_t length = SIZE_MAX) = 0;
   // fp32 baseline: g = sum of g over the workers (collective over them),
-  // then opt's update with g * grad_scale (1/W).
+  // then opt's update of x and the state with g * grad_scale (1/W).
   virtual void allreduce_grads() = 0;
-  virtual void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) = 0;
-  // Signum / Lion momentum (d,) on the host (empty unless sized for the vote).
-  // sync_*: momentum and the device SGD/Adam state <-> host.
-  virtual std::span<float> momentum() = 0;
-  virtual void sync_to_host() = 0;
-  virtual void sync_to_device() = 0;
+  virtual void dense_step(const DenseOptimizer& opt, uint64_t step, float grad_scale) = 0;
 };
 
-// vote: size the momentum for majority_vote.
+// state: the worker's (m is the vote's momentum, or the baseline's SGD/Adam m).
 std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops,
-                                             bool vote);
-// device_dense: the all-reduce baseline, whose SGD/Adam state the engine
-// keeps on the device (the server-aggregated dense methods update on the
-// host, through the problem's mirrors, with opt's own host state).
-// Throws std::invalid_argument in a build without the cuda workers.
-std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote,
-                                             bool device_dense, DenseOptimizer& opt);
+                                             OptimizerState& state);
+// The cuda engine keeps a device copy of the state's m (and v) when it
+// updates them: in the vote, and with device_dense, the all-reduce baseline
+// (the server-aggregated dense methods update on the host, through the
+// problem's mirrors and the state's host buffers). It attaches that copy to
+// `state`. Throws std::invalid_argument in a build without the cuda workers.
+std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client,
+                                             OptimizerState& state, bool vote, bool device_dense);
 
 }  // namespace signvote::worker

@@ -31,33 +31,33 @@ size_t slot_count(const VoteClient& client, const comm::Topology& topo) {
   return std::max<size_t>(client.parts(), static_cast<size_t>(topo.workers())) + 1;
 }
 
-class CudaEngine final : public StepEngine {
+class CudaEngine final : public StepEngine, public DeviceCopy {
  public:
-  CudaEngine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote, bool device_dense,
-             DenseOptimizer& opt)
-      : p_(p), topo_(topo), opt_(opt), stream_(static_cast<cudaStream_t>(p.cuda_stream())), d_(p.params().size()),
+  CudaEngine(Problem& p, const comm::Topology& topo, VoteClient& client, OptimizerState& state, bool vote,
+             bool device_dense)
+      : p_(p), topo_(topo), state_(state), stream_(static_cast<cudaStream_t>(p.cuda_stream())), d_(p.params().size()),
         bits_(packed_words(d_)), host_bits_(packed_words(d_)), nans_(slot_count(client, topo)),
         host_nans_(slot_count(client, topo)) {
     kc::reset_counters(nans_.data(), nans_.size(), stream_);
-    if (vote) {
-      m_ = kc::DeviceBuffer<float>(d_), hm_ = AlignedBuffer<float>(d_);
-      SV_CUDA_CHECK(cudaMemsetAsync(m_.data(), 0, d_ * sizeof(float), stream_));
-    } else if (device_dense) {  // all-reduce baseline: SGD/Adam state on the device
-      dm_ = kc::DeviceBuffer<float>(opt.state1().size());
-      dv_ = kc::DeviceBuffer<float>(opt.state2().size());
-      sync_to_device();
+    if (vote || device_dense) {  // the vote's momentum; the all-reduce baseline's SGD/Adam state
+      dm_ = kc::DeviceBuffer<float>(state.m().size());
+      dv_ = kc::DeviceBuffer<float>(state.v().size());
+      state.attach(this);
+      state.to_device();  // zeros at the start of a run
     }
     if (topo.worker_index() == 0)
       spdlog::info("cuda workers: CUDA-aware MPI {}; votes are staged through page-locked host memory ({} bytes each way)",
                    comm::mpi_cuda_aware() ? "reported" : "not reported", 4 * packed_words(d_));
   }
+  ~CudaEngine() override { state_.attach(nullptr); }
+
   // Signum or Lion on the device for [offset, offset + n) of m and g.
   void pack_rule(const SignRule& rule, size_t offset, size_t n, const float* g, std::uint32_t* words,
                  unsigned long long* nans) {
     if (rule.lion)
-      kc::lion_pack(m_.data() + offset, g + offset, n, rule.beta1, rule.beta2, words, nans, stream_);
+      kc::lion_pack(dm_.data() + offset, g + offset, n, rule.beta1, rule.beta2, words, nans, stream_);
     else
-      kc::momentum_pack(m_.data() + offset, g + offset, n, rule.beta1, words, nans, stream_);
+      kc::momentum_pack(dm_.data() + offset, g + offset, n, rule.beta1, words, nans, stream_);
   }
 
   // Shard s's words start at word offset/32 of bits_ (shards start on
@@ -136,7 +136,7 @@ class CudaEngine final : public StepEngine {
     sum_grads(topo_.workers_comm(), topo_.worker_index(), topo_.workers(), nccl_, 1.f, 0, d_);
   }
 
-  void dense_step(DenseOptimizer& opt, uint64_t step, float grad_scale) override {
+  void dense_step(const DenseOptimizer& opt, uint64_t step, float grad_scale) override {
     const kernels::DenseStep s = opt.scalars(step, grad_scale);
     float* x = p_.device(Flat::params).data();
     const float* g = p_.device(Flat::grads).data();
@@ -145,17 +145,15 @@ class CudaEngine final : public StepEngine {
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
-  std::span<float> momentum() override { return hm_.span(); }
-
-  void sync_to_host() override {
-    copy_to(hm_.data(), m_.data(), hm_.size(), cudaMemcpyDeviceToHost);
-    copy_to(opt_.state1().data(), dm_.data(), dm_.size(), cudaMemcpyDeviceToHost);
-    copy_to(opt_.state2().data(), dv_.data(), dv_.size(), cudaMemcpyDeviceToHost);
+  // DeviceCopy: the state's host m, v <-> dm_, dv_ (OptimizerState::to_host
+  // / to_device, the one sync point).
+  void download(std::span<float> m, std::span<float> v) override {
+    copy_to(m.data(), dm_.data(), dm_.size(), cudaMemcpyDeviceToHost);
+    copy_to(v.data(), dv_.data(), dv_.size(), cudaMemcpyDeviceToHost);
   }
-  void sync_to_device() override {
-    copy_to(m_.data(), hm_.data(), hm_.size(), cudaMemcpyHostToDevice);
-    copy_to(dm_.data(), opt_.state1().data(), dm_.size(), cudaMemcpyHostToDevice);
-    copy_to(dv_.data(), opt_.state2().data(), dv_.size(), cudaMemcpyHostToDevice);
+  void upload(std::span<const float> m, std::span<const float> v) override {
+    copy_to(dm_.data(), m.data(), dm_.size(), cudaMemcpyHostToDevice);
+    copy_to(dv_.data(), v.data(), dv_.size(), cudaMemcpyHostToDevice);
   }
 
  private:
@@ -234,24 +232,23 @@ class CudaEngine final : public StepEngine {
 
   Problem& p_;
   const comm::Topology& topo_;
-  DenseOptimizer& opt_;
+  OptimizerState& state_;  // its m, v: host copies of dm_, dv_
   cudaStream_t stream_;
   size_t d_;
   kc::DeviceBuffer<std::uint32_t> bits_;  // packed words of all shards (d/32)
   kc::PinnedBuffer<std::uint32_t> host_bits_;
   kc::DeviceBuffer<unsigned long long> nans_;
   kc::PinnedBuffer<unsigned long long> host_nans_;
-  kc::DeviceBuffer<float> m_, dm_, dv_;   // Signum momentum; all-reduce SGD/Adam state (else empty)
-  AlignedBuffer<float> hm_;               // host mirror of m_ (checkpoints)
+  kc::DeviceBuffer<float> dm_, dv_;  // the state's m (vote: Signum / Lion; all-reduce: SGD/Adam), v (Adam); else empty
   std::optional<comm::NcclComm> nccl_, node_nccl_;  // the workers'; the node's (hierarchy)
   bool shared_gpus_ = false, path_chosen_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client, bool vote,
-                                             bool device_dense, DenseOptimizer& opt) {
-  return std::make_unique<CudaEngine>(p, topo, client, vote, device_dense, opt);
+std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client,
+                                             OptimizerState& state, bool vote, bool device_dense) {
+  return std::make_unique<CudaEngine>(p, topo, client, state, vote, device_dense);
 }
 
 }  // namespace signvote::worker

@@ -3,7 +3,7 @@
 
 #include "comm/topology.h"
 #include "signvote/train.h"
-#include "worker/checkpointing.h"
+#include "worker/optimizer_state.h"
 #include "worker/problem.h"
 
 #include <memory>
@@ -27,10 +27,10 @@ class WorkerLoop {
   // Tells the server this worker leaves at `step` (protocol.h, "Leaving").
   // Returns when every worker left; throws RoundError when the others went on.
   virtual void leave(uint64_t step) = 0;
-  // The optimizer state a checkpoint holds (host spans; cuda workers:
-  // sync_state(false) before reading it, sync_state(true) after writing it).
-  virtual OptimizerState state() = 0;
-  virtual void sync_state(bool to_device) = 0;
+  // The optimizer state the rounds update and checkpoints hold (cuda
+  // workers: to_host() before reading its host buffers, to_device() after
+  // writing them).
+  virtual OptimizerState& optimizer_state() = 0;
   // Server 0's budget clock at the last round (seconds of training).
   virtual double clock_s() const = 0;
 };

@@ -184,11 +184,13 @@ TEST_CASE("optimizer: SGD with momentum matches the closed form", "[optimizer]")
   o.lr = 0.1;
   o.momentum = 0.9;
   o.weight_decay = 0.0;
-  worker::DenseOptimizer opt(o, 1);
+  worker::DenseOptimizer opt(o);
+  worker::OptimizerState state(1, false, opt.adam(), {});
   float x = 1.0f;
   const float g = 2.0f;
-  opt.step({&x, 1}, {&g, 1}, 1);  // b = 2, x = 1 - 0.2
+  opt.step({&x, 1}, {&g, 1}, state, 1);  // b = 2, x = 1 - 0.2
   CHECK(x == Approx(0.8f));
-  opt.step({&x, 1}, {&g, 1}, 2);  // b = 3.8, x = 0.8 - 0.38
+  CHECK(state.m()[0] == Approx(2.0f));
+  opt.step({&x, 1}, {&g, 1}, state, 2);  // b = 3.8, x = 0.8 - 0.38
   CHECK(x == Approx(0.42f));
 }
