@@ -4,14 +4,19 @@ namespace signvote::server {
 
 BucketRounds::BucketRounds(const comm::Topology& topo, size_t dim, size_t bucket_coords,
                            const comm::RoundFormat& format, const std::function<AggregateFn(size_t)>& aggregate_for,
+                           DeadlinePolicy deadline)
+    : BucketRounds(comm::Peers::of(topo), comm::mpi_transport(), dim, bucket_coords, format, aggregate_for, deadline) {}
+
+BucketRounds::BucketRounds(const comm::Peers& peers, comm::Transport& net, size_t dim, size_t bucket_coords,
+                           const comm::RoundFormat& format, const std::function<AggregateFn(size_t)>& aggregate_for,
                            DeadlinePolicy deadline) {
   if (dim == 0) {
-    servers_.push_back(std::make_unique<VoteServer>(topo, size_t{0}, format, aggregate_for(0), deadline));
+    servers_.push_back(std::make_unique<VoteServer>(peers, net, size_t{0}, format, aggregate_for(0), deadline));
     return;
   }
-  for (const comm::Shard& r : comm::plan_ranges(dim, topo.servers(), bucket_coords))
-    if (r.server == topo.shard_index())
-      servers_.push_back(std::make_unique<VoteServer>(topo, r, format, aggregate_for(r.length), deadline));
+  for (const comm::Shard& r : comm::plan_ranges(dim, peers.servers, bucket_coords))
+    if (r.server == peers.world_rank)  // a server's shard index is its world rank
+      servers_.push_back(std::make_unique<VoteServer>(peers, net, r, format, aggregate_for(r.length), deadline));
 }
 
 RoundSummary BucketRounds::round(uint64_t step, const RoundMark& mark) {

@@ -19,6 +19,12 @@ class BucketRounds {
   // coordinates. dim = 0: one report-only VoteServer.
   BucketRounds(const comm::Topology& topo, size_t dim, size_t bucket_coords, const comm::RoundFormat& format,
                const std::function<AggregateFn(size_t)>& aggregate_for, DeadlinePolicy deadline);
+  // The same over any transport (`peers`: VoteServer's).
+  BucketRounds(const comm::Peers& peers, comm::Transport& net, size_t dim, size_t bucket_coords,
+               const comm::RoundFormat& format, const std::function<AggregateFn(size_t)>& aggregate_for,
+               DeadlinePolicy deadline);
+  // Bucket b's server (in offset order).
+  const VoteServer& bucket(size_t b) const { return *servers_[b]; }
   size_t buckets() const { return servers_.size(); }
   // Every bucket's round. The summary is bucket 0's (the workers' report of
   // the step travels with it last), with every bucket's tally time and bytes.

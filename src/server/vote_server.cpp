@@ -1,6 +1,5 @@
 #include "server/vote_server.h"
 
-#include "comm/mpi_check.h"
 #include "signvote/sign_layout.h"
 #include "util/timer.h"
 
@@ -24,24 +23,33 @@ AggregateFn majority_vote(const kernels::SignOps& ops) {
 VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops)
     : VoteServer(topo, dim, comm::RoundFormat::sign_bits(), majority_vote(ops)) {}
 
-// dim = 0 (reports only): an empty range, so no payload either way.
 VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
                        DeadlinePolicy deadline)
-    : VoteServer(topo, dim == 0 ? comm::Shard{} : comm::plan_shards(dim, topo.servers())[topo.shard_index()], format,
-                 std::move(aggregate), deadline) {
-  report_only_ = dim == 0;
-}
+    : VoteServer(comm::Peers::of(topo), comm::mpi_transport(), dim, format, std::move(aggregate), deadline) {}
 
 VoteServer::VoteServer(const comm::Topology& topo, const comm::Shard& range, const comm::RoundFormat& format,
                        AggregateFn aggregate, DeadlinePolicy deadline)
-    : topo_(topo), aggregate_(std::move(aggregate)), report_only_(false), shard_(range) {
+    : VoteServer(comm::Peers::of(topo), comm::mpi_transport(), range, format, std::move(aggregate), deadline) {}
+
+// dim = 0 (reports only): an empty range, so no payload either way.
+VoteServer::VoteServer(comm::Peers peers, comm::Transport& net, size_t dim, const comm::RoundFormat& format,
+                       AggregateFn aggregate, DeadlinePolicy deadline)
+    : VoteServer(peers, net, dim == 0 ? comm::Shard{} : comm::plan_shards(dim, peers.servers)[size_t(peers.world_rank)],
+                 format, std::move(aggregate), deadline) {
+  report_only_ = dim == 0;
+}
+
+VoteServer::VoteServer(comm::Peers peers, comm::Transport& net, const comm::Shard& range,
+                       const comm::RoundFormat& format, AggregateFn aggregate, DeadlinePolicy deadline)
+    : peers_(std::move(peers)), net_(net), aggregate_(std::move(aggregate)), report_only_(false), shard_(range) {
   policy_ = deadline;
   words_ = format.up_words(shard_.length);
   down_words_ = format.down_words(shard_.length);
   slot_bytes_ = protocol::kHeaderBytes + 4 * words_ + protocol::kWireAlignBytes;
-  const size_t W = static_cast<size_t>(topo.voters());
+  const size_t W = static_cast<size_t>(voters());
   slots_ = AlignedBuffer<std::byte>(W * slot_bytes_);
-  reqs_.assign(W, MPI_REQUEST_NULL);
+  reqs_.assign(W, comm::kNoRequest);
+  sends_.assign(W, comm::kNoRequest);
   status_.resize(W);
   counts_.assign(W, 0);
   result_ = comm::Message(down_words_);
@@ -53,20 +61,20 @@ VoteServer::VoteServer(const comm::Topology& topo, const comm::Shard& range, con
 
 void VoteServer::receive_all(uint64_t step) {
   if (deadline_mode()) return receive_by_deadline(step, /*account=*/true);
-  for (int k = 0; k < topo_.voters(); ++k) {
-    net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, topo_.voter_rank(k), vote_tag(), &reqs_[k]);
+  for (int k = 0; k < voters(); ++k) {
+    net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, voter_rank(k), vote_tag(), &reqs_[k]);
   }
-  comm::Transport::wait_all(reqs_, status_);
-  for (int k = 0; k < topo_.voters(); ++k) counts_[k] = comm::Transport::received_bytes(status_[k]);  // -1: truncated
+  net_.wait_all(reqs_, status_);
+  for (int k = 0; k < voters(); ++k) counts_[k] = status_[size_t(k)].bytes;  // -1: truncated
 }
 
 // Every worker must agree with this server on kind, step, shard length and
 // offset, and send exactly the bytes that implies.
 bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
   const comm::Expect want{report_only_ ? MsgKind::report : MsgKind::vote, step, shard_.length, shard_.offset, words_};
-  for (int k = 0; k < topo_.voters(); ++k) {
+  for (int k = 0; k < voters(); ++k) {
     if (!present_[k]) continue;  // late: abstains (deadline mode)
-    const int rank = topo_.voter_rank(k);
+    const int rank = voter_rank(k);
     if (counts_[k] < 0) {
       verdict.status = ErrorCode::size_mismatch;
       verdict.err_rank = static_cast<uint32_t>(rank);
@@ -84,19 +92,19 @@ bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
 // The odd one out (the rank whose hash differs from the most common) is named.
 bool VoteServer::check_hashes(MsgHeader& verdict) const {
   std::map<uint64_t, int> votes;
-  for (int k = 0; k < topo_.voters(); ++k)
+  for (int k = 0; k < voters(); ++k)
     if (present_[k]) votes[reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash]++;
   if (votes.size() <= 1) return true;
   uint64_t common = 0;
   int best = -1;
   for (auto [h, n] : votes)
     if (n > best) best = n, common = h;
-  for (int k = 0; k < topo_.voters(); ++k) {
+  for (int k = 0; k < voters(); ++k) {
     if (!present_[k]) continue;  // a late voter's slot may still be receiving
     const uint64_t h = reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash;
     if (h != common) {
       verdict.status = ErrorCode::hash_mismatch;
-      verdict.err_rank = static_cast<uint32_t>(topo_.voter_rank(k));
+      verdict.err_rank = static_cast<uint32_t>(voter_rank(k));
       verdict.err_expected = common;
       verdict.err_got = h;
       break;
@@ -107,18 +115,16 @@ bool VoteServer::check_hashes(MsgHeader& verdict) const {
 
 void VoteServer::reply(const comm::Message& msg) {
   if (deadline_mode()) return reply_queued(msg);
-  std::vector<MPI_Request> sends(topo_.voters(), MPI_REQUEST_NULL);
-  for (int k = 0; k < topo_.voters(); ++k) {
-    net_.isend(const_cast<comm::Message&>(msg).data(), msg.bytes(), topo_.voter_rank(k), result_tag(), &sends[k]);
+  for (int k = 0; k < voters(); ++k) {
+    net_.isend(const_cast<comm::Message&>(msg).data(), msg.bytes(), voter_rank(k), result_tag(), &sends_[size_t(k)]);
   }
-  std::vector<MPI_Status> st;
-  comm::Transport::wait_all(sends, st);
+  net_.wait_all(sends_, send_status_);
 }
 
 RoundSummary VoteServer::summarize() const {
   RoundSummary s;
-  const double W = std::max(1, topo_.voters() - late_);  // means over the votes that arrived
-  for (int k = 0; k < topo_.voters(); ++k) {
+  const double W = std::max(1, voters() - late_);  // means over the votes that arrived
+  for (int k = 0; k < voters(); ++k) {
     if (!present_[k]) continue;
     const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_);
     s.loss += h.loss / W;
@@ -142,7 +148,7 @@ void VoteServer::reply_error(uint64_t step, const MsgHeader& verdict) {
   h.magic = protocol::kMagic;
   h.version = protocol::kProtocolVersion;
   h.kind = MsgKind::result;
-  h.rank = static_cast<uint32_t>(topo_.world_rank());
+  h.rank = static_cast<uint32_t>(peers_.world_rank);
   h.step = step;
   h.words = 0;
   reply(error_);
@@ -153,13 +159,13 @@ void VoteServer::abort(uint64_t step, const MsgHeader* verdict) {
   else receive_all(step);
   MsgHeader v;
   v.status = ErrorCode::worker_failed;
-  v.err_rank = static_cast<uint32_t>(topo_.world_rank());
+  v.err_rank = static_cast<uint32_t>(peers_.world_rank);
   reply_error(step, verdict ? *verdict : v);
 }
 
 bool VoteServer::all_left() const {
   int present = 0;
-  for (int k = 0; k < topo_.voters(); ++k) {
+  for (int k = 0; k < voters(); ++k) {
     if (!present_[k]) continue;
     const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_);
     if (counts_[k] < static_cast<int>(protocol::kHeaderBytes) || h.magic != protocol::kMagic ||
@@ -183,7 +189,7 @@ RoundSummary VoteServer::round(uint64_t step, const RoundMark& mark) {
   }
   if (!validate_all(step, verdict)) {
     reply_error(step, verdict);
-    throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", topo_.world_rank(), step,
+    throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", peers_.world_rank, step,
                                  comm::describe_error(error_.header())));
   }
   const auto t0 = util::Clock::now();
@@ -199,8 +205,8 @@ RoundSummary VoteServer::round(uint64_t step, const RoundMark& mark) {
   auto& h = result_.header();
   h = MsgHeader{};
   h.kind = MsgKind::result;
-  h.rank = static_cast<uint32_t>(topo_.world_rank());
-  h.shard = static_cast<uint16_t>(report_only_ ? 0 : topo_.shard_index());
+  h.rank = static_cast<uint32_t>(peers_.world_rank);
+  h.shard = static_cast<uint16_t>(report_only_ ? 0 : peers_.world_rank);
   h.bucket = static_cast<uint16_t>(shard_.bucket);
   h.step = step;
   h.length = shard_.length;

@@ -1,5 +1,6 @@
 // Server side of one round (include/signvote/protocol.h): receive every
-// worker's VOTE (or REPORT), validate, tally, reply.
+// worker's VOTE (or REPORT), validate, tally, reply. It talks through a
+// comm::Transport: MPI by default, the loopback in unit tests.
 #pragma once
 
 #include "comm/topology.h"
@@ -7,8 +8,6 @@
 #include "util/timer.h"
 #include "comm/wire.h"
 #include "signvote/sign_kernels.h"
-
-#include <mpi.h>
 
 #include <chrono>
 #include <cstdint>
@@ -69,6 +68,14 @@ class VoteServer {
   // carry tags kTagVote + bucket and kTagResult + bucket.
   VoteServer(const comm::Topology& topo, const comm::Shard& range, const comm::RoundFormat& format,
              AggregateFn aggregate, DeadlinePolicy deadline = {});
+  // The same over any transport: `peers` names this server (its world rank
+  // is its shard index), the server count and the voters, in order.
+  VoteServer(comm::Peers peers, comm::Transport& net, size_t dim, const comm::RoundFormat& format,
+             AggregateFn aggregate, DeadlinePolicy deadline = {});
+  VoteServer(comm::Peers peers, comm::Transport& net, const comm::Shard& range, const comm::RoundFormat& format,
+             AggregateFn aggregate, DeadlinePolicy deadline = {});
+  VoteServer(const VoteServer&) = delete;
+  VoteServer& operator=(const VoteServer&) = delete;
   const comm::Shard& shard() const { return shard_; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
@@ -83,7 +90,8 @@ class VoteServer {
   const protocol::MsgHeader& last_error() const { return error_.header(); }
   // Deadline mode: cancels receives still posted and lets queued sends
   // finish on their own (their buffers are kept), so that a server leaving
-  // on an error never frees memory MPI is still using.
+  // on an error never frees memory MPI is still using. The transport must
+  // outlive the server.
   ~VoteServer();
   // With a deadline, after the last round: receives the late workers' votes
   // up to `last_step` (discarded) and delivers every result they still lack.
@@ -97,7 +105,7 @@ class VoteServer {
   using Clock = util::Clock;
   struct Outgoing {
     std::shared_ptr<comm::Message> msg;
-    MPI_Request req = MPI_REQUEST_NULL;
+    comm::Request req = comm::kNoRequest;
   };
   bool deadline_mode() const { return policy_.deadline_ms > 0; }
   // Every present, well-formed message of this round says worker_left.
@@ -117,6 +125,8 @@ class VoteServer {
   AlignedBuffer<std::byte> compact_;  // the present rows, contiguous, for the tally
   int late_ = 0;
 
+  int voters() const { return peers_.voter_count(); }
+  int voter_rank(int k) const { return peers_.voters[size_t(k)]; }
   int vote_tag() const { return report_only_ ? protocol::kTagReport : protocol::kTagVote + shard_.bucket; }
   int result_tag() const { return protocol::kTagResult + shard_.bucket; }
   void receive_all(uint64_t step);
@@ -126,8 +136,8 @@ class VoteServer {
   void reply_error(uint64_t step, const protocol::MsgHeader& verdict);
   RoundSummary summarize() const;
 
-  const comm::Topology& topo_;
-  comm::Transport net_;
+  comm::Peers peers_;
+  comm::Transport& net_;
   AggregateFn aggregate_;
   bool report_only_;
   comm::Shard shard_;
@@ -135,8 +145,9 @@ class VoteServer {
   size_t down_words_ = 0;  // RESULT payload words
   size_t slot_bytes_ = 0;  // header + payload + 64 B slack, multiple of 64
   AlignedBuffer<std::byte> slots_;  // W slots, 64-byte aligned
-  std::vector<MPI_Request> reqs_;
-  std::vector<MPI_Status> status_;
+  std::vector<comm::Request> reqs_;   // the W vote receives
+  std::vector<comm::Request> sends_;  // the W RESULT sends (without a deadline)
+  std::vector<comm::Status> status_, send_status_;
   std::vector<int> counts_;
   comm::Message result_, error_;
 };

@@ -1,9 +1,9 @@
 #include "worker/vote_client.h"
 
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <span>
 
 namespace signvote::worker {
 
@@ -11,14 +11,18 @@ using comm::Message;
 using protocol::MsgKind;
 
 VoteClient::VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, size_t bucket_coords)
-    : topo_(topo), report_only_(dim == 0) {
-  shards_ = report_only_ ? std::vector<comm::Shard>{comm::Shard{}} : comm::plan_ranges(dim, topo.servers(), bucket_coords);
+    : VoteClient(comm::Peers{topo.world_rank(), topo.servers(), {}}, comm::mpi_transport(), dim, format, bucket_coords) {}
+
+VoteClient::VoteClient(const comm::Peers& peers, comm::Transport& net, size_t dim, const comm::RoundFormat& format,
+                       size_t bucket_coords)
+    : rank_(peers.world_rank), net_(net), report_only_(dim == 0) {
+  shards_ = report_only_ ? std::vector<comm::Shard>{comm::Shard{}} : comm::plan_ranges(dim, peers.servers, bucket_coords);
   for (const auto& sh : shards_) {
     out_.emplace_back(report_only_ ? 0 : format.up_words(sh.length));
     down_words_.push_back(report_only_ ? 0 : format.down_words(sh.length));
     in_.emplace_back(down_words_.back() + protocol::kWireAlignBytes / 4);  // slack: over-long replies show up in the count
   }
-  reqs_.resize(2 * shards_.size(), MPI_REQUEST_NULL);
+  reqs_.assign(2 * shards_.size(), comm::kNoRequest);
   counts_.assign(shards_.size(), 0);
   posted_.assign(shards_.size(), 0);
 }
@@ -35,7 +39,7 @@ void VoteClient::post(uint64_t step, size_t s, const WorkerReport& r) {
   h = protocol::MsgHeader{};
   h.kind = report_only_ ? MsgKind::report : MsgKind::vote;
   h.status = r.status;
-  h.rank = static_cast<uint32_t>(topo_.world_rank());
+  h.rank = static_cast<uint32_t>(rank_);
   h.shard = static_cast<uint16_t>(shards_[s].server);
   h.bucket = static_cast<uint16_t>(shards_[s].bucket);
   h.step = step;
@@ -62,47 +66,38 @@ void VoteClient::post(uint64_t step, size_t s, const WorkerReport& r) {
   const int bucket = shards_[s].bucket;
   const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote + bucket;
   const int server = shards_[s].server;
-  net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult + bucket, &reqs_[2 * s]);
-  net_.isend(out_[s].data(), out_[s].bytes(), server, tag, &reqs_[2 * s + 1]);
+  net_.irecv(in_[s].data(), in_[s].bytes(), server, protocol::kTagResult + bucket, &reqs_[s]);
+  net_.isend(out_[s].data(), out_[s].bytes(), server, tag, &reqs_[shards_.size() + s]);
   bytes_sent_ += out_[s].bytes();
   posted_[s] = 1;
 }
 
 size_t VoteClient::wait_next() {
-  std::vector<MPI_Request> recvs(shards_.size());
-  for (size_t s = 0; s < shards_.size(); ++s) recvs[s] = reqs_[2 * s];
-  MPI_Status st;
-  const int idx = comm::Transport::wait_any(recvs, &st);
+  const std::span<comm::Request> recvs(reqs_.data(), shards_.size());
+  comm::Status st;
+  const int idx = net_.wait_any(recvs, &st);
   if (idx < 0) {  // all arrived: the sends must be done too
-    std::vector<MPI_Request> sends(shards_.size());
-    for (size_t s = 0; s < shards_.size(); ++s) sends[s] = reqs_[2 * s + 1];
-    std::vector<MPI_Status> sst;
-    comm::Transport::wait_all(sends, sst);
-    for (size_t s = 0; s < shards_.size(); ++s) reqs_[2 * s + 1] = sends[s];
+    net_.wait_all(std::span<comm::Request>(reqs_).subspan(shards_.size()), st_);
     return shards_.size();
   }
   const auto s = static_cast<size_t>(idx);
-  reqs_[2 * s] = MPI_REQUEST_NULL;
-  counts_[s] = comm::Transport::received_bytes(st);
+  counts_[s] = st.bytes;
   if (counts_[s] < 0)
     throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
-                                 topo_.world_rank(), shards_[s].server));
+                                 rank_, shards_[s].server));
   bytes_recv_ += static_cast<uint64_t>(counts_[s]);
   check_result(s);
   return s;
 }
 
 void VoteClient::wait() {
-  std::vector<MPI_Status> st;
-  comm::Transport::wait_all(reqs_, st);
+  net_.wait_all(reqs_, st_);
   for (size_t s = 0; s < shards_.size(); ++s) {
-    const int server = shards_[s].server;
-    const int count = comm::Transport::received_bytes(st[2 * s]);
-    counts_[s] = count;  // -1 is shared as such by share()
+    const int count = st_[s].bytes;
+    counts_[s] = count;  // -1: not received
     if (count < 0)
       throw RoundError(fmt::format("rank {}: RESULT from server rank {} could not be received (larger than expected?)",
-                                   topo_.world_rank(), server));
-    counts_[s] = count;
+                                   rank_, shards_[s].server));
     bytes_recv_ += static_cast<uint64_t>(count);
   }
   check_results();
@@ -125,7 +120,7 @@ void VoteClient::check_result(size_t s) const {
     protocol::MsgHeader verdict;
     const comm::Expect want{MsgKind::result, step_, shards_[s].length, shards_[s].offset, down_words_[s]};
     if (!comm::validate(h, want, static_cast<size_t>(count), server, verdict))
-      throw RoundError(fmt::format("rank {}: bad RESULT: {}", topo_.world_rank(), comm::describe_error(verdict)),
+      throw RoundError(fmt::format("rank {}: bad RESULT: {}", rank_, comm::describe_error(verdict)),
                        verdict.status, server);
   }
 }

@@ -1,7 +1,8 @@
 // The server-shard exchange (worker/exchange.h; include/signvote/protocol.h):
 // part p is a server shard's bucket, a VOTE (or fp32 / QSGD payload) to its
 // server rank and a RESULT back. With dim = 0 it sends header-only REPORTs
-// (the all-reduce baseline, and the all-to-all vote's verdict).
+// (the all-reduce baseline, and the all-to-all vote's verdict). It talks
+// through a comm::Transport: MPI by default, the loopback in unit tests.
 #pragma once
 
 #include "comm/topology.h"
@@ -21,6 +22,10 @@ class VoteClient final : public Exchange {
   // every server shard's buckets, each a message of its own.
   VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format = comm::RoundFormat::sign_bits(),
              size_t bucket_coords = 0);
+  // The same over any transport: `peers` gives this rank and the server
+  // count (its voters are not used here).
+  VoteClient(const comm::Peers& peers, comm::Transport& net, size_t dim,
+             const comm::RoundFormat& format = comm::RoundFormat::sign_bits(), size_t bucket_coords = 0);
   size_t parts() const override { return shards_.size(); }
   const comm::Shard& part(size_t s) const override { return shards_[s]; }
   // Outgoing packed signs of shard s: payload_words(shard(s).length) words.
@@ -64,15 +69,18 @@ class VoteClient final : public Exchange {
  private:
   void check_results() const;
   void check_result(size_t s) const;
-  const comm::Topology& topo_;
-  comm::Transport net_;
+  int rank_;  // this worker's world rank
+  comm::Transport& net_;
   bool report_only_;
   std::vector<comm::Shard> shards_;
   std::vector<comm::Message> out_, in_;
   std::vector<size_t> down_words_;
   std::vector<int> counts_;  // bytes of each RESULT received
   std::vector<char> posted_;  // shards posted in round step_
-  std::vector<MPI_Request> reqs_;
+  // The RESULT receives of every part, then its sends: reqs_[s] and
+  // reqs_[parts() + s] (wait_next waits on the first half alone).
+  std::vector<comm::Request> reqs_;
+  std::vector<comm::Status> st_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
   size_t wrong_shard_ = SIZE_MAX;
   std::string wrong_field_;

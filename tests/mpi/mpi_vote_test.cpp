@@ -17,7 +17,7 @@
 #include "signvote/sign_layout.h"
 #include "server/buckets.h"
 #include "server/vote_server.h"
-#include "util/rng.h"
+#include "support/closed_forms.h"
 #include "worker/alltoall_vote.h"
 #include "worker/node_exchange.h"
 #include "worker/vote_client.h"
@@ -26,11 +26,14 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <limits>
 #include <string>
 #include <vector>
 
 using namespace signvote;
+using test::estimate;
+using test::expected_majority;
+using test::vote;
+using test::wrong_bits;
 
 namespace {
 
@@ -49,58 +52,10 @@ int rank() {
   return r;
 }
 
-uint64_t splitmix(uint64_t z) { return util::mix64(z + util::kGolden); }
-
-// Worker k's vote (+1 = true) on coordinate i in round t. Even rounds use a
-// pseudo-random pattern; odd rounds give coordinate i exactly i % (W+1)
-// positive votes (workers 0..c-1), so every count 0..W, ties included, occurs.
-bool vote_of(int k, size_t i, uint64_t t, int W) {
-  if (t % 2) return static_cast<size_t>(k) < i % static_cast<size_t>(W + 1);
-  return splitmix((t << 48) ^ (uint64_t(k) << 32) ^ i) & 1;
-}
-
-// Closed form of the majority: positive iff #positive >= ceil(W/2).
-bool expected_majority(size_t i, uint64_t t, int W) {
-  int ones = 0;
-  for (int k = 0; k < W; ++k) ones += vote_of(k, i, t, W);
-  return 2 * ones >= W;
-}
-
-// A server rank's part of both closed-form tests: `rounds` plain rounds.
+// A server rank's part of the closed-form tests: `rounds` plain rounds.
 void serve(const comm::Topology& topo, size_t dim, uint64_t rounds) {
   server::VoteServer srv(topo, dim, kernels::best_ops());
   for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
-}
-
-// Worker k's estimate in round t: +-0.5 by vote_of.
-void estimate(std::vector<float>& x, int k, uint64_t t, int W) {
-  for (size_t i = 0; i < x.size(); ++i) x[i] = vote_of(k, i, t, W) ? 0.5f : -0.5f;
-}
-
-// Packs sign(x) per part (when this rank sends), votes in round t through
-// any exchange and waits for the results.
-void vote(worker::Exchange& ex, const std::vector<float>& x, uint64_t t) {
-  for (size_t s = 0; s < ex.parts() && ex.sends(); ++s) {
-    const auto& sh = ex.part(s);
-    kernels::best_ops().pack(x.data() + sh.offset, sh.length, ex.out_bits(s));
-  }
-  ex.begin(t);
-  ex.post_rest(t, {});
-  ex.wait_all();
-}
-
-// Coordinates whose voted bit differs from expected(i), over every shard.
-template <class Expected>
-size_t wrong_bits(const worker::SignSlots& client, const Expected& expected) {
-  size_t wrong = 0;
-  for (size_t s = 0; s < client.parts(); ++s) {
-    const auto& sh = client.part(s);
-    for (size_t j = 0; j < sh.length; ++j) {
-      const bool got = (client.result_bits(s)[kernels::word_of(j)] >> kernels::bit_of(j)) & 1u;
-      wrong += got != expected(sh.offset + j);
-    }
-  }
-  return wrong;
 }
 
 void closed_form(int servers, size_t dim, uint64_t rounds, size_t bucket_coords) {
@@ -127,16 +82,9 @@ void closed_form(int servers, size_t dim, uint64_t rounds, size_t bucket_coords)
 }
 
 // The hierarchical vote: workers in nodes of `rpn` consecutive ranks sum
-// their +-0.5 estimates in the node (never 0: rpn is odd), the leader packs
-// the sign of the sum and votes, and NodeExchange shares the RESULT. Closed form: node n
-// votes +1 iff most of its workers do; the result is +1 iff at least half
-// the nodes vote +1 (ties -> +1). Every worker checks every coordinate.
-bool node_vote(int n, int rpn, size_t i, uint64_t t, int W) {
-  int ones = 0, members = 0;
-  for (int k = n * rpn; k < std::min(W, (n + 1) * rpn); ++k) ones += vote_of(k, i, t, W), ++members;
-  return 2 * ones > members;
-}
-
+// their +-0.5 estimates in the node, the leader packs the sign of the sum
+// and votes, and NodeExchange shares the RESULT (closed form:
+// test::expected_node_majority). Every worker checks every coordinate.
 void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
   int size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -153,48 +101,26 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
     estimate(x, k, t, W);
     SV_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, x.data(), static_cast<int>(dim), MPI_FLOAT, MPI_SUM, topo.node_comm()));
     vote(node, x, t);
-    EXPECT(wrong_bits(node, [&](size_t i) {
-             int plus = 0;
-             for (int n = 0; n < nodes; ++n) plus += node_vote(n, rpn, i, t, W);
-             return 2 * plus >= nodes;
-           }) == 0);
+    EXPECT(wrong_bits(node, [&](size_t i) { return test::expected_node_majority(i, t, W, rpn); }) == 0);
   }
 }
 
-// One round of Lion with majority vote. Worker k starts from m = u(k, i) and
-// gets g = v(k, i) (deterministic values in [-1, 1], zeros included); it
-// votes sign(b1 m + (1-b1) g) and keeps m = b2 m + (1-b2) g; everyone
-// applies x -= lr (s + wd x) from x = 1. Closed forms (the one float
-// formula of sign_layout.h): each worker's m, the majority of the W
-// directions counted here for every coordinate, and x.
-float lion_value(int k, size_t i, uint64_t salt) {
-  return static_cast<float>(static_cast<int>(splitmix((salt << 40) ^ (uint64_t(k) << 32) ^ i) % 2001) - 1000) / 1000.f;
-}
-
+// One round of Lion with majority vote: the closed forms of test::LionCase.
 void lion(size_t dim) {
   int size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   comm::Topology topo(1, size - 1);
   const int W = topo.workers();
   if (topo.is_server()) return serve(topo, dim, 1);
-  const float b1 = 0.9f, b2 = 0.99f, lr = 0.01f, wd = 0.1f;
+  const test::LionCase c;
   const int k = topo.worker_index();
-  std::vector<float> m(dim), g(dim), x(dim, 1.0f);
-  for (size_t i = 0; i < dim; ++i) m[i] = lion_value(k, i, 1), g[i] = lion_value(k, i, 2);
+  std::vector<float> m, g, x(dim, 1.0f);
+  test::lion_inputs(k, dim, m, g);
   worker::VoteClient client(topo, dim);
-  EXPECT(kernels::best_ops().lion_pack(m.data(), g.data(), dim, b1, b2, client.out_bits(0)) == 0);
+  EXPECT(kernels::best_ops().lion_pack(m.data(), g.data(), dim, c.b1, c.b2, client.out_bits(0)) == 0);
   client.round_trip(1, {});
-  kernels::best_ops().apply(x.data(), dim, client.result_bits(0), lr, wd);
-  size_t wrong_m = 0, wrong_x = 0;
-  for (size_t i = 0; i < dim; ++i) {
-    wrong_m += m[i] != kernels::momentum_update(lion_value(k, i, 1), lion_value(k, i, 2), b2, 1.f - b2);
-    int plus = 0;
-    for (int j = 0; j < W; ++j) plus += kernels::momentum_update(lion_value(j, i, 1), lion_value(j, i, 2), b1, 1.f - b1) >= 0.f;
-    const float s = 2 * plus >= W ? 1.f : -1.f;
-    wrong_x += x[i] != kernels::apply_update(1.0f, s, lr, wd);
-  }
-  EXPECT(wrong_m == 0);
-  EXPECT(wrong_x == 0);
+  kernels::best_ops().apply(x.data(), dim, client.result_bits(0), c.lr, c.wd);
+  EXPECT(test::lion_wrong(c, k, W, m, x) == 0);
 }
 
 // aggregation.transport: alltoall. Every round: the all-to-all of sign
@@ -237,13 +163,12 @@ void alltoall(size_t dim, uint64_t rounds, bool bad_length) {
   EXPECT(error.find("step 1") != std::string::npos);
 }
 
-// Round 1 is fine; in round 2 worker rank `bad` misbehaves as `scenario`
-// says. Every rank must stop with the error that names `bad`.
+// test::Misbehaviour: every rank must stop with the error that names `bad`.
 void misbehave(const std::string& scenario) {
   int size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   comm::Topology topo(1, size - 1);
-  const int bad = 2;
+  const test::Misbehaviour how{scenario};
   const size_t dim = 1000;
   std::string error;
   try {
@@ -252,30 +177,19 @@ void misbehave(const std::string& scenario) {
       srv.round(1);
       srv.round(2);
     } else {
-      const bool me = topo.world_rank() == bad;
-      // dim + 10 pads to the same number of words: only the header disagrees.
-      worker::VoteClient client(topo, scenario == "mismatch_length" && me ? dim + 10 : dim);
+      const bool me = topo.world_rank() == how.bad;
+      worker::VoteClient client(topo, how.dim_of(me, dim));
       std::vector<float> x(client.part(0).length, 1.0f);
       for (uint64_t t = 1; t <= 2; ++t) {
-        worker::WorkerReport rep;
-        rep.weight_hash = scenario == "diverged_hash" ? (me && t == 2 ? 0xBAD : 0x600D) : 0;
-        if (scenario == "nan" && me && t == 2) x[17] = std::numeric_limits<float>::quiet_NaN();
-        const size_t nan = kernels::best_ops().pack(x.data(), x.size(), client.out_bits(0));
-        if (nan) rep.status = protocol::ErrorCode::nan_gradient, rep.err_got = nan;
-        client.round_trip(scenario == "mismatch_step" && me && t == 2 ? 3 : t, rep);
+        test::post_misbehaving<worker::WorkerReport>(client, how, me, t, x);
+        client.wait();
       }
     }
   } catch (const std::exception& e) {
     error = e.what();
   }
   std::printf("rank %d: %s\n", topo.world_rank(), error.c_str());
-  EXPECT(error.find("rank " + std::to_string(bad) + " ") != std::string::npos);
-  // A length mismatch shows in round 1, the others in round 2.
-  EXPECT(error.find(scenario == "mismatch_length" ? "step 1" : "step 2") != std::string::npos);
-  if (scenario == "mismatch_step") EXPECT(error.find("sent step 3, expected step 2") != std::string::npos);
-  if (scenario == "mismatch_length") EXPECT(error.find("length_mismatch") != std::string::npos);
-  if (scenario == "diverged_hash") EXPECT(error.find("weights diverged") != std::string::npos);
-  if (scenario == "nan") EXPECT(error.find("1 NaN") != std::string::npos);
+  for (const std::string& want : how.expected_error()) EXPECT(error.find(want) != std::string::npos);
 }
 
 }  // namespace
