@@ -5,7 +5,7 @@
 namespace signvote::worker {
 
 DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg, size_t dim)
-    : cfg_(cfg), adam_(cfg.name == "adam"), m_(dim), v_(adam_ ? dim : 0) {}
+    : cfg_(cfg), adam_(cfg.kind == OptimizerName::adam), m_(dim), v_(adam_ ? dim : 0) {}
 
 kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) const {
   kernels::DenseStep s;
