@@ -74,19 +74,28 @@ std::string to_json(const StepOptions& o, const signvote::nn::Model& model, doub
   return js.str();
 }
 
+// A flag's value as its enum (the table of the config key it mirrors);
+// throws std::invalid_argument naming the value and the known ones.
+template <class E>
+E flag_value(const std::string& v, const char* what) {
+  if (const auto e = signvote::enum_from_name<E>(v)) return *e;
+  throw std::invalid_argument("unknown " + std::string(what) + " '" + v + "' (known: " + signvote::enum_name_list<E>() + ")");
+}
+
 void run_step_bench(const StepOptions& o) {
   signvote::nn::ModelSpec spec;
-  spec.name = o.model;
+  spec.name = flag_value<signvote::ModelName>(o.model, "model name");
   spec.width = o.width;
   spec.threads = o.threads;
   spec.seed = 1;
   if (!o.conv.empty()) spec.conv_backends = {o.conv};
-  spec.device = o.device;
-  spec.math = o.math;
-  spec.layout = o.layout;  // nhwc needs --device cuda (make_model says so)
+  spec.device = flag_value<signvote::ModelDevice>(o.device, "model device");
+  spec.math = flag_value<signvote::ConvMath>(o.math, "math mode");
+  spec.layout = flag_value<signvote::ModelLayout>(o.layout, "model layout");  // nhwc needs --device cuda (make_model says so)
   auto model = signvote::nn::make_model(spec);
   std::unique_ptr<signvote::bench::StepUpdate> device_update;
-  if (o.device == "cuda") device_update = signvote::bench::make_cuda_update(*model, o.lr, o.wd);
+  const bool cuda = spec.device == signvote::ModelDevice::cuda;
+  if (cuda) device_update = signvote::bench::make_cuda_update(*model, o.lr, o.wd);
 
   signvote::nn::Tensor images({o.batch, spec.in_channels, spec.image_size, spec.image_size});
   std::vector<int> labels(size_t(o.batch));
@@ -94,7 +103,7 @@ void run_step_bench(const StepOptions& o) {
   std::normal_distribution<float> nd;
   for (float& v : images.span()) v = nd(rng);
   for (int& l : labels) l = int(rng() % uint64_t(spec.num_classes));
-  std::vector<float> momentum(o.device == "cuda" ? 0 : model->num_params(), 0.f);
+  std::vector<float> momentum(cuda ? 0 : model->num_params(), 0.f);
 
   std::vector<double> steps;
   double update_s = 0.0;

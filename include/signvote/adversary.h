@@ -18,16 +18,18 @@
 // that is the experiment.
 #pragma once
 
+#include "signvote/config_enums.h"
+
 #include <cstdint>
 #include <span>
 #include <string_view>
 
 namespace signvote {
 
-// collude, alie and ipm are simulated by the server as an omniscient
-// attacker (src/server/attacks.h): the adversary workers send honest
-// messages and corrupt_gradient leaves g alone.
-enum class AdversaryMode { invert, negative, random, gaussian, collude, alie, ipm };
+// AdversaryMode (signvote/config_enums.h, with its name table): collude, alie
+// and ipm are simulated by the server as an omniscient attacker
+// (src/server/attacks.h): the adversary workers send honest messages and
+// corrupt_gradient leaves g alone.
 // collude | alie | ipm: the server forges the adversaries' rows.
 inline bool server_simulated(AdversaryMode m) {
   return m == AdversaryMode::collude || m == AdversaryMode::alie || m == AdversaryMode::ipm;

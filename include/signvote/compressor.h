@@ -7,6 +7,8 @@
 // the x86-64 / aarch64 targets); messages need no alignment.
 #pragma once
 
+#include "signvote/config_enums.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -45,7 +47,7 @@ namespace signvote {
 // v == 0 (a zero bucket) encodes all its levels 0 and decodes to zeros.
 class QsgdCodec {
  public:
-  enum class Norm { l2, max };
+  using Norm = QsgdNorm;  // aggregation.norm (signvote/config_enums.h)
   static constexpr int kMaxLevels = 1 << 16;
 
   // d coordinates, s = levels in [1, kMaxLevels], bucket B (0 = d); throws

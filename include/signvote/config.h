@@ -1,10 +1,17 @@
 // signvote run configuration: YAML file + `--set key=value` overrides.
 //
+// Every enum-valued key keeps its YAML text (the std::string field: dump,
+// checkpoints and the Python binding read it) and its enum (the `*_kind`
+// field, signvote/config_enums.h), which parse_config fills once from the
+// key's name table; code after parsing reads the enum, never the name.
+//
 // Every key is declared once in src/core/config_schema.cpp (type, default,
 // range, documentation); docs/configuration.md documents the same keys and a
 // test checks that the two agree. Unknown keys, wrong types and out-of-range
 // values raise ConfigError with one line naming the key and the file.
 #pragma once
+
+#include "signvote/config_enums.h"
 
 #include <cstdint>
 #include <stdexcept>
@@ -42,6 +49,7 @@ struct ClusterConfig {
   int64_t round_deadline_ms = 0;  // majority_vote: tally what arrived by then (0: wait for all)
   int64_t max_missed_rounds = 10; // with a deadline: consecutive late rounds before the run stops
   std::string hierarchy = "none";  // none | node: average in the node, one vote per node
+  Hierarchy hierarchy_kind = Hierarchy::none;
   int64_t ranks_per_node = 0;      // tests: group consecutive workers into nodes (0: real nodes)
 };
 
@@ -54,18 +62,23 @@ struct FaultConfig {
   int64_t wrong_step_rank = -1;  // this worker rank's vote to the last server shard...
   int64_t wrong_step_at = 0;     // ...in this step claims step + 1000 (one shard sees an error)
   std::string wrong_field = "step";  // ...or gets this header field wrong: step | version | length
+  WrongField wrong_field_kind = WrongField::step;
 };
 
 struct ModelConfig {
   std::string name;     // quadratic | resnet18 | small_cnn | mlp | external (signvote serve: PyTorch workers')
+  ModelName kind = ModelName::quadratic;  // `name`, resolved
   int64_t dim = 0;      // quadratic: number of coordinates
   double init = 1.0;    // quadratic: every coordinate starts here
   int64_t width = 64;   // resnet18: base channel count
   std::string device = "cpu";  // networks: cpu | cuda (one worker rank per GPU)
+  ModelDevice device_kind = ModelDevice::cpu;
   std::string math = "tf32";   // cuda convolutions: fp32 | tf32 (PyTorch's cuDNN default)
+  ConvMath math_kind = ConvMath::tf32;
   bool share_gpus = false;     // cuda: allow more worker ranks than GPUs on a node
   int64_t workspace_mb = 1024; // cuda: workspace limit of one convolution algorithm
   std::string layout = "nchw";  // cuda activations: nchw | nhwc (channels last; parameters stay OIHW)
+  ModelLayout layout_kind = ModelLayout::nchw;
 };
 
 struct DataConfig {
@@ -76,11 +89,13 @@ struct DataConfig {
   int64_t train_files = 5;         // data_batch_1..N.bin, all required
   int64_t records_per_file = 10000;  // exact records in each
   bool augment = true;
-  std::string pad_mode = "zero";
+  std::string pad_mode = "zero";  // zero | reflect
+  PadMode pad_mode_kind = PadMode::zero;
 };
 
 struct OptimizerConfig {
   std::string name;           // signsgd | signum | lion | sgd | adam
+  OptimizerName kind = OptimizerName::signum;  // `name`, resolved
   double lr = 0;
   double momentum = 0;        // beta (Signum: m = b m + (1-b) g; SGD: heavy ball)
   double weight_decay = 0;    // applied outside the vote: x -= lr (s + wd x)
@@ -88,6 +103,7 @@ struct OptimizerConfig {
   double beta2 = 0.999;       // adam second moment; lion: m = b2 m + (1-b2) g (0.99 unless set)
   double eps = 1e-8;          // adam
   std::string schedule = "constant";  // constant | step | warmup_step | cosine | linear
+  LrSchedule schedule_kind = LrSchedule::constant;
   std::vector<int64_t> milestones;    // step schedule: steps where lr *= gamma
   std::vector<double> milestone_fractions;  // step schedule: budget fractions where lr *= gamma
   double gamma = 0.1;
@@ -100,20 +116,24 @@ struct AggregationConfig {
   // the run asks this object, never the name.
   const methods::Method* resolved = nullptr;
   std::string isa = "auto";  // auto | avx512 | avx2 | scalar (CPU kernels)
+  IsaChoice isa_kind = IsaChoice::automatic;
   int64_t f = 2;             // multi_krum: Byzantine workers tolerated (n > 2f + 2)
   int64_t m = 0;             // multi_krum: rows averaged (0 = n - f)
   int64_t levels = 1;        // qsgd: quantisation levels s
   std::string norm = "l2";   // qsgd: l2 | max
+  QsgdNorm norm_kind = QsgdNorm::l2;
   int64_t bucket = 512;      // qsgd: coordinates per norm (0 = one norm for all)
   bool overlap = false;      // majority_vote: send each shard as its gradients become final
   int64_t bucket_bytes = 0;  // majority_vote: fp32 gradient bytes per bucket (0 = one bucket per shard)
   std::string transport = "server";  // majority_vote: server | alltoall (the workers tally chunks themselves)
+  VoteTransport transport_kind = VoteTransport::server;
 };
 
 struct AdversaryConfig {
   int64_t count = 0;        // the first `count` workers are adversaries
   std::vector<int64_t> workers;  // or exactly these worker indices (0-based)
   std::string mode = "invert";  // invert | negative | random | gaussian (the worker's own) | collude | alie | ipm (simulated by the server)
+  AdversaryMode mode_kind = AdversaryMode::invert;
   double scale = 10;        // negative/random: gradient factor; gaussian: noise std
 };
 

@@ -1,6 +1,6 @@
 // signvote::nn models: a network with all parameters in ONE flat buffer.
 //
-//   auto m = signvote::nn::make_model({.name = "resnet18", .width = 64, .seed = 1});
+//   auto m = signvote::nn::make_model({.name = signvote::ModelName::resnet18, .width = 64, .seed = 1});
 //   m->zero_grads();
 //   float loss = m->forward_backward(images, labels, batch, &stats);
 //   // m->params() / m->grads(): same length, same offsets -> pack, vote, apply.
@@ -16,6 +16,7 @@
 // PyTorch's named_parameters() order for the same architecture.
 #pragma once
 
+#include "signvote/config_enums.h"
 #include "signvote/layer.h"
 #include "signvote/tensor.h"
 
@@ -30,7 +31,8 @@
 namespace signvote::nn {
 
 struct ModelSpec {
-  std::string name = "resnet18";  // "resnet18" | "small_cnn" | "mlp"
+  // resnet18 | small_cnn | mlp (quadratic and external are not networks: refused)
+  ModelName name = ModelName::resnet18;
   int width = 64;                 // resnet18 base channels (stages width*{1,2,4,8})
   int num_classes = 10;
   int in_channels = 3;
@@ -43,18 +45,18 @@ struct ModelSpec {
   // the rest), "dnnl" (oneDNN direct, PyTorch's algorithm) -- both only when
   // built with oneDNN -- and "eigen" (im2col + Eigen GEMM, always built).
   std::vector<std::string> conv_backends = {"dnnl_wino", "dnnl", "eigen"};
-  // Where the model runs: "cpu" (the layers above) or "cuda" (cuDNN and
+  // Where the model runs: cpu (the layers above) or cuda (cuDNN and
   // cuBLAS layers on device `device_index`, conv backend "cudnn"; the
   // conv_backends list is then not consulted).
-  std::string device = "cpu";
+  ModelDevice device = ModelDevice::cpu;
   int device_index = 0;           // among the visible devices (CUDA_VISIBLE_DEVICES)
-  std::string math = "fp32";      // cuda: "fp32" | "tf32" (convolutions; GEMMs stay FP32)
+  ConvMath math = ConvMath::fp32;  // cuda: fp32 | tf32 (convolutions; GEMMs stay FP32)
   int workspace_mb = 1024;        // cuda: workspace limit of one convolution algorithm
-  // cuda: memory layout of the activations, "nchw" or "nhwc" (channels last,
+  // cuda: memory layout of the activations, nchw or nhwc (channels last,
   // as PyTorch's channels_last). Parameters stay in the canonical OIHW /
-  // PyTorch order in both, so checkpoints are interchangeable; "nhwc" on
-  // device "cpu" is refused.
-  std::string layout = "nchw";
+  // PyTorch order in both, so checkpoints are interchangeable; nhwc on
+  // device cpu is refused.
+  ModelLayout layout = ModelLayout::nchw;
 };
 
 // A named slice of params()/grads() (or of buffers()).

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "signvote/config_enums.h"
 #include "signvote/sign_layout.h"
 
 namespace signvote::kernels {
@@ -56,6 +57,8 @@ const SignOps& best_ops();
 // The config's choice (aggregation.isa): "auto" = best_ops(), else
 // ops(parse_isa(name)); throws like parse_isa and ops.
 const SignOps& ops_named(std::string_view name);
+// aggregation.isa: automatic = best_ops(), else ops() of that ISA.
+const SignOps& ops_for(IsaChoice choice);
 
 // Adversary helper: flips the n valid bits of bits (packed_words(n),) in
 // place, keeps the tail bits 0.

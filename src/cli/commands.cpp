@@ -20,16 +20,18 @@ int run_eval(const EvalArgs& a) {
   const auto file = worker::resolve_checkpoint(a.checkpoint);
   const data::Checkpoint c = data::read_checkpoint(file);
   const Config cfg = parse_config(c.blobs.at("config"), file.string() + ":config");
-  if (cfg.model.name == "quadratic") throw std::runtime_error(fmt::format("checkpoint '{}' holds the quadratic toy, not a network", file.string()));
+  if (cfg.model.kind == ModelName::quadratic) throw std::runtime_error(fmt::format("checkpoint '{}' holds the quadratic toy, not a network", file.string()));
   nn::ModelSpec spec = model_spec(cfg);  // the run's model; its weights come from the checkpoint
   spec.threads = a.threads;
-  spec.device = a.device;
-  if (spec.device != "cuda") spec.layout = "nchw";  // an nhwc run's checkpoint: parameters are layout-independent
+  const auto device = enum_from_name<ModelDevice>(a.device);  // the --device flag
+  if (!device) throw std::invalid_argument("unknown model device '" + a.device + "' (known: cpu, cuda)");
+  spec.device = *device;
+  if (spec.device != ModelDevice::cuda) spec.layout = ModelLayout::nchw;  // an nhwc run's checkpoint: parameters are layout-independent
   auto model = nn::make_model(spec);
   const auto& params = c.arrays.at("params");
   const auto& bn = c.arrays.at("buffers.mean");  // the workers' averaged BN statistics
   if (params.size() != model->num_params() || bn.size() != model->buffers().size())
-    throw std::runtime_error(fmt::format("checkpoint '{}' does not match model {} width {}", file.string(), spec.name, spec.width));
+    throw std::runtime_error(fmt::format("checkpoint '{}' does not match model {} width {}", file.string(), cfg.model.name, spec.width));
   copy_floats(model->params().data(), model->space(), params.data(), MemSpace::host, params.size());
   copy_floats(model->buffers().data(), model->space(), bn.data(), MemSpace::host, bn.size());
 

@@ -8,12 +8,12 @@ namespace signvote {
 namespace {
 
 bool vote(const Config& c) { return methods::method_of(c).round_kind() == RoundKind::vote; }
-bool alltoall(const Config& c) { return c.aggregation.transport == "alltoall"; }
-bool node(const Config& c) { return c.cluster.hierarchy == "node"; }
+bool alltoall(const Config& c) { return c.aggregation.transport_kind == VoteTransport::alltoall; }
+bool node(const Config& c) { return c.cluster.hierarchy_kind == Hierarchy::node; }
 bool deadline(const Config& c) { return c.cluster.round_deadline_ms > 0; }
 bool simulated(const Config& c) {
-  const std::string& m = c.adversary.mode;
-  return c.adversaries() > 0 && (m == "collude" || m == "alie" || m == "ipm");
+  const AdversaryMode m = c.adversary.mode_kind;
+  return c.adversaries() > 0 && (m == AdversaryMode::collude || m == AdversaryMode::alie || m == AdversaryMode::ipm);
 }
 // "key 'K' needs aggregation.method = majority_vote, got M"
 std::string needs_vote(const char* key, const Config& c) {
@@ -21,7 +21,8 @@ std::string needs_vote(const char* key, const Config& c) {
 }
 
 bool sign_optimizer(const Config& c) {
-  return c.optimizer.name == "signsgd" || c.optimizer.name == "signum" || c.optimizer.name == "lion";
+  const OptimizerName o = c.optimizer.kind;
+  return o == OptimizerName::signsgd || o == OptimizerName::signum || o == OptimizerName::lion;
 }
 
 const std::vector<Refusal> kTable = {
@@ -50,10 +51,10 @@ const std::vector<Refusal> kTable = {
      "a simulated attack forges rows of the method it targets: collude the vote, alie and ipm a dense aggregator",
      [](const Config& c) {
        const RoundKind kind = methods::method_of(c).round_kind();
-       return simulated(c) && (c.adversary.mode == "collude" ? kind != RoundKind::vote : kind != RoundKind::dense);
+       return simulated(c) && (c.adversary.mode_kind == AdversaryMode::collude ? kind != RoundKind::vote : kind != RoundKind::dense);
      },
      [](const Config& c) {
-       if (c.adversary.mode == "collude")
+       if (c.adversary.mode_kind == AdversaryMode::collude)
          return fmt::format("key 'adversary.mode' = collude attacks the vote: it needs aggregation.method = majority_vote, got {}",
                             c.aggregation.method);
        return fmt::format("key 'adversary.mode' = {} attacks a dense aggregator: it needs aggregation.method = {}, got {}",
@@ -112,7 +113,7 @@ const std::vector<Refusal> kTable = {
     {"aggregation.overlap + adversary.mode=negative|random|gaussian|alie|ipm",
      "these corrupt the whole gradient after the backward pass, when overlapped parts have already been sent",
      [](const Config& c) {
-       return c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode != "invert" && c.adversary.mode != "collude";
+       return c.aggregation.overlap && c.adversaries() > 0 && c.adversary.mode_kind != AdversaryMode::invert && c.adversary.mode_kind != AdversaryMode::collude;
      },
      [](const Config& c) {
        return fmt::format("key 'aggregation.overlap' needs adversary.mode = invert: {} corrupts the whole gradient after the backward pass, when shards have already been sent",
@@ -126,13 +127,13 @@ const std::vector<Refusal> kTable = {
      }},
     {"model.device=cuda + model.name=quadratic",
      "the toy quadratic runs on the CPU",
-     [](const Config& c) { return c.model.device == "cuda" && c.model.name == "quadratic"; },
+     [](const Config& c) { return c.model.device_kind == ModelDevice::cuda && c.model.kind == ModelName::quadratic; },
      [](const Config&) -> std::string {
        return "key 'model.device' = cuda needs a network (model.name = resnet18 | small_cnn | mlp); the quadratic runs on the CPU";
      }},
     {"model.layout=nhwc + model.device=cpu",
      "the CPU layers are NCHW",
-     [](const Config& c) { return c.model.layout == "nhwc" && c.model.device != "cuda"; },
+     [](const Config& c) { return c.model.layout_kind == ModelLayout::nhwc && c.model.device_kind != ModelDevice::cuda; },
      [](const Config& c) {
        return fmt::format("key 'model.layout' = nhwc needs model.device = cuda (the CPU layers are nchw), got model.device = {}",
                           c.model.device);

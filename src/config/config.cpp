@@ -89,7 +89,7 @@ std::string apply_override(Config& cfg, const std::string& kv) {
 // adversary.mode = alie: Baruch et al.'s s and z need enough workers.
 template <class Fail>
 void check_alie(const Config& c, const Fail& fail) {
-  if (c.adversaries() == 0 || c.adversary.mode != "alie") return;
+  if (c.adversaries() == 0 || c.adversary.mode_kind != AdversaryMode::alie) return;
   const int64_t n = c.cluster.workers, f = c.adversaries();
   if (n / 2 + 1 - f < 1)
     fail(fmt::format("key 'adversary.mode' = alie needs s = floor(n/2 + 1) - f >= 1 (Baruch et al.), but {} workers with {} adversaries give s = {}", n, f, n / 2 + 1 - f));
@@ -108,9 +108,10 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail(fmt::format("key 'adversary.count' = {} exceeds cluster.workers = {}", c.adversary.count, c.cluster.workers));
   if (const Refusal* r = refused(c)) fail(r->message(c));  // config/combinations.cpp: the one table
   methods::method_of(c).check(c, fail);                      // the method's own checks
-  if ((c.model.name == "quadratic" || c.model.name == "external") && (c.probes.every > 0 || !c.probes.epochs.empty()))
+  const bool network = c.model.kind != ModelName::quadratic && c.model.kind != ModelName::external;
+  if (!network && (c.probes.every > 0 || !c.probes.epochs.empty()))
     fail(fmt::format("keys 'probes.every' / 'probes.epochs' need a network model built by signvote (model.name = {} has none)", c.model.name));
-  if (c.model.name != "quadratic" && c.model.name != "external" && c.data.path.empty())
+  if (network && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
   check_alie(c, fail);
   if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
@@ -142,13 +143,16 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
     if (auto err = spec.check(cfg))
       throw ConfigError(fmt::format("{}: key '{}' {}", from_set.count(spec.key) ? "--set" : origin, spec.key, *err));
   }
-  // The one lookup by name (schema's one_of has vetted it); the run asks the object.
+  // The one lookup by name of each enum-valued key and of the method (the
+  // schema's checks have vetted them); the run reads the enums and asks the object.
+  for (const auto& spec : config_schema())
+    if (spec.resolve) spec.resolve(cfg);
   cfg.aggregation.resolved = methods::find_method(cfg.aggregation.method);
   check_cross_fields(cfg, origin);
   // Lion's beta2 default (Chen et al. 2023) differs from Adam's.
   const bool beta2_given = (root.IsMap() && root["optimizer"] && root["optimizer"].IsMap() && root["optimizer"]["beta2"]) ||
                            from_set.count("optimizer.beta2");
-  if (cfg.optimizer.name == "lion" && !beta2_given) cfg.optimizer.beta2 = 0.99;
+  if (cfg.optimizer.kind == OptimizerName::lion && !beta2_given) cfg.optimizer.beta2 = 0.99;
   return cfg;
 }
 

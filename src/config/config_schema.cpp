@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <stdexcept>
 
 namespace signvote::detail {
 namespace {
@@ -122,6 +123,20 @@ Check<std::string> one_of(std::vector<std::string> allowed) {
   };
 }
 
+// An enum-valued key: the YAML text lives in `str`, the value in `kind`.
+// EnumTable<E> (signvote/config_enums.h) gives the allowed names (the
+// check), the value (resolve, after the checks) and the text dump_config
+// prints.
+template <class Sec, class E>
+KeySpec enum_field(std::string key, Sec Config::*sec, std::string Sec::*str, E Sec::*kind, std::string def,
+                   std::string doc) {
+  if (EnumTable<E>::key != key) throw std::logic_error("config schema: " + key + " bound to the table of another key");
+  KeySpec k = field(std::move(key), sec, str, std::move(def), std::move(doc), one_of(enum_names<E>()));
+  k.get = [sec, kind](const Config& c) { return to_yaml(std::string(enum_name((c.*sec).*kind))); };
+  k.resolve = [sec, str, kind](Config& c) { (c.*sec).*kind = enum_from_name<E>((c.*sec).*str).value(); };
+  return k;
+}
+
 Check<std::vector<int64_t>> increasing_positive() {
   return [](const std::vector<int64_t>& v) -> std::optional<std::string> {
     for (size_t i = 0; i < v.size(); ++i) {
@@ -172,17 +187,17 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("cluster.servers", &C::cluster, &ClusterConfig::servers, "1", "server ranks (shards of the vote), ranks 0..servers-1", in_range(1, 1023)));
   s.push_back(field("cluster.round_deadline_ms", &C::cluster, &ClusterConfig::round_deadline_ms, "0", "majority_vote: each server tallies the votes that arrived within this many ms of the round's start; late votes abstain (0: wait for every worker)", in_range(0, 3600000)));
   s.push_back(field("cluster.max_missed_rounds", &C::cluster, &ClusterConfig::max_missed_rounds, "10", "with a deadline: a worker late this many rounds in a row stops the run with an error naming it", in_range(1, 1000000)));
-  s.push_back(field("cluster.hierarchy", &C::cluster, &ClusterConfig::hierarchy, "\"none\"", "majority_vote: none | node (the workers of a node average their gradients, one leader per node runs Signum and votes: a node votes once)", one_of({"none", "node"})));
+  s.push_back(enum_field("cluster.hierarchy", &C::cluster, &ClusterConfig::hierarchy, &ClusterConfig::hierarchy_kind, "\"none\"", "majority_vote: none | node (the workers of a node average their gradients, one leader per node runs Signum and votes: a node votes once)"));
   s.push_back(field("cluster.ranks_per_node", &C::cluster, &ClusterConfig::ranks_per_node, "0", "tests: group consecutive workers into nodes of this many (0: the ranks that share a machine)", in_range(0, 1 << 20)));
   // model
-  s.push_back(field("model.name", &C::model, &ModelConfig::name, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp | external (signvote serve: the PyTorch workers' model, d from them)", one_of({"quadratic", "resnet18", "small_cnn", "mlp", "external"})));
+  s.push_back(enum_field("model.name", &C::model, &ModelConfig::name, &ModelConfig::kind, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp | external (signvote serve: the PyTorch workers' model, d from them)"));
   s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d (MPI counts are int: at most 2^31-1)", in_range(1, INT_MAX)));
   s.push_back(field("model.init", &C::model, &ModelConfig::init, "1.0", "quadratic: every coordinate of x starts at this value", within(-1e30, 1e30, false)));
   s.push_back(field("model.width", &C::model, &ModelConfig::width, "64", "resnet18: base channel count (64 = the paper's 11,173,962 parameters)", in_range(1, 4096)));
-  s.push_back(field("model.device", &C::model, &ModelConfig::device, "\"cpu\"", "networks: cpu | cuda (cuDNN/cuBLAS layers; worker ranks take the GPUs of their node in rank order)", one_of({"cpu", "cuda"})));
-  s.push_back(field("model.math", &C::model, &ModelConfig::math, "\"tf32\"", "cuda convolutions: fp32 | tf32 (TF32 tensor cores on Ampere and newer, PyTorch's cuDNN default; GEMMs stay fp32)", one_of({"fp32", "tf32"})));
+  s.push_back(enum_field("model.device", &C::model, &ModelConfig::device, &ModelConfig::device_kind, "\"cpu\"", "networks: cpu | cuda (cuDNN/cuBLAS layers; worker ranks take the GPUs of their node in rank order)"));
+  s.push_back(enum_field("model.math", &C::model, &ModelConfig::math, &ModelConfig::math_kind, "\"tf32\"", "cuda convolutions: fp32 | tf32 (TF32 tensor cores on Ampere and newer, PyTorch's cuDNN default; GEMMs stay fp32)"));
   // nhwc: channels-last activations on the GPU (PyTorch's channels_last); weights and checkpoints keep the OIHW order.
-  s.push_back(field("model.layout", &C::model, &ModelConfig::layout, "\"nchw\"", "cuda activations: nchw | nhwc (channels last, as PyTorch's channels_last; parameters and checkpoints stay in the OIHW order of CPU models; nhwc needs model.device = cuda)", one_of({"nchw", "nhwc"})));
+  s.push_back(enum_field("model.layout", &C::model, &ModelConfig::layout, &ModelConfig::layout_kind, "\"nchw\"", "cuda activations: nchw | nhwc (channels last, as PyTorch's channels_last; parameters and checkpoints stay in the OIHW order of CPU models; nhwc needs model.device = cuda)"));
   s.push_back(field("model.share_gpus", &C::model, &ModelConfig::share_gpus, "false", "cuda: allow more worker ranks than GPUs on a node (they share GPUs round-robin)"));
   s.push_back(field("model.workspace_mb", &C::model, &ModelConfig::workspace_mb, "1024", "cuda: most MiB of GPU workspace one convolution algorithm may use", in_range(0, 1 << 20)));
   // data
@@ -193,16 +208,16 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("data.train_files", &C::data, &DataConfig::train_files, "5", "training files data_batch_1..N.bin the directory must hold (official CIFAR-10: 5)", in_range(1, 1000)));
   s.push_back(field("data.records_per_file", &C::data, &DataConfig::records_per_file, "10000", "exact records in each training file (official CIFAR-10: 10000); a short or empty file is an error", in_range(1, 100000000)));
   s.push_back(field("data.augment", &C::data, &DataConfig::augment, "true", "random crop (pad 4) and horizontal flip"));
-  s.push_back(field("data.pad_mode", &C::data, &DataConfig::pad_mode, "\"zero\"", "crop padding: zero | reflect", one_of({"zero", "reflect"})));
+  s.push_back(enum_field("data.pad_mode", &C::data, &DataConfig::pad_mode, &DataConfig::pad_mode_kind, "\"zero\"", "crop padding: zero | reflect"));
   // optimizer
-  s.push_back(field("optimizer.name", &C::optimizer, &OptimizerConfig::name, "\"signum\"", "signsgd | signum | lion | sgd | adam", one_of({"signsgd", "signum", "lion", "sgd", "adam"})));
+  s.push_back(enum_field("optimizer.name", &C::optimizer, &OptimizerConfig::name, &OptimizerConfig::kind, "\"signum\"", "signsgd | signum | lion | sgd | adam"));
   s.push_back(field("optimizer.lr", &C::optimizer, &OptimizerConfig::lr, "0.001", "learning rate", within(0, 1e3, true)));
   s.push_back(field("optimizer.momentum", &C::optimizer, &OptimizerConfig::momentum, "0.9", "beta: Signum m = b m + (1-b) g; SGD heavy ball; adam beta1 (ignored by signsgd)", half_open(0, 1)));
   s.push_back(field("optimizer.weight_decay", &C::optimizer, &OptimizerConfig::weight_decay, "0", "decoupled from the vote: x -= lr (s + wd x)", within(0, 1e3, false)));
   s.push_back(field("optimizer.beta1", &C::optimizer, &OptimizerConfig::beta1, "0.9", "lion: each worker votes sign(beta1 m + (1-beta1) g)", half_open(0, 1)));
   s.push_back(field("optimizer.beta2", &C::optimizer, &OptimizerConfig::beta2, "0.999", "adam second-moment decay; lion: m = beta2 m + (1-beta2) g after the vote (0.99 when lion and not set)", half_open(0, 1)));
   s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", within(0, 1, true)));
-  s.push_back(field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, "\"constant\"", "constant | step | warmup_step | cosine | linear (cosine and linear decay to 0 over the run's budget: run.steps or run.time_limit_s, whichever ends first, as server 0's clock measures it)", one_of({"constant", "step", "warmup_step", "cosine", "linear"})));
+  s.push_back(enum_field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, &OptimizerConfig::schedule_kind, "\"constant\"", "constant | step | warmup_step | cosine | linear (cosine and linear decay to 0 over the run's budget: run.steps or run.time_limit_s, whichever ends first, as server 0's clock measures it)"));
   s.push_back(field("optimizer.milestones", &C::optimizer, &OptimizerConfig::milestones, "[]", "step schedule: steps at which lr *= gamma", increasing_positive()));
   s.push_back(field("optimizer.milestone_fractions", &C::optimizer, &OptimizerConfig::milestone_fractions, "[]", "step schedule: fractions of the run's budget (run.steps or run.time_limit_s, whichever ends first; server 0's clock) at which lr *= gamma, e.g. [0.5, 0.75]", increasing_fractions()));
   s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", within(0, 1e3, true)));
@@ -212,17 +227,17 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", methods::method_list(), one_of(methods::method_names())));
   s.push_back(field("aggregation.overlap", &C::aggregation, &AggregationConfig::overlap, "false", "majority_vote: pack and send each server shard as soon as the backward pass has finished its gradients, and apply results as they arrive (needs cluster.servers > 1 to overlap anything)"));
   s.push_back(field("aggregation.bucket_bytes", &C::aggregation, &AggregationConfig::bucket_bytes, "0", "majority_vote: cut each server shard into buckets of about this many fp32 gradient bytes (as PyTorch DDP's bucket_cap_mb counts; the packed message is 1/32 of it), at most 64 per shard, each a message of its own; with aggregation.overlap a bucket is sent as soon as the backward pass has finished it. 0 = one bucket per shard", in_range(0, INT64_C(1) << 40)));
-  s.push_back(field("aggregation.transport", &C::aggregation, &AggregationConfig::transport, "\"server\"", "majority_vote: server (votes go to the server shards) | alltoall (worker j tallies chunk j of the coordinates: an all-to-all of sign chunks, then an all-gather; the server only validates header-only reports)", one_of({"server", "alltoall"})));
-  s.push_back(field("aggregation.isa", &C::aggregation, &AggregationConfig::isa, "\"auto\"", "CPU sign kernels: auto | avx512 | avx2 | scalar", one_of({"auto", "avx512", "avx2", "scalar"})));
+  s.push_back(enum_field("aggregation.transport", &C::aggregation, &AggregationConfig::transport, &AggregationConfig::transport_kind, "\"server\"", "majority_vote: server (votes go to the server shards) | alltoall (worker j tallies chunk j of the coordinates: an all-to-all of sign chunks, then an all-gather; the server only validates header-only reports)"));
+  s.push_back(enum_field("aggregation.isa", &C::aggregation, &AggregationConfig::isa, &AggregationConfig::isa_kind, "\"auto\"", "CPU sign kernels: auto | avx512 | avx2 | scalar"));
   s.push_back(field("aggregation.f", &C::aggregation, &AggregationConfig::f, "2", "multi_krum: Byzantine workers tolerated; needs cluster.workers > 2f + 2", at_least<int64_t>(0)));
   s.push_back(field("aggregation.m", &C::aggregation, &AggregationConfig::m, "0", "multi_krum: lowest-scoring gradients averaged (0 = workers - f)", at_least<int64_t>(0)));
   s.push_back(field("aggregation.levels", &C::aggregation, &AggregationConfig::levels, "1", "qsgd: quantisation levels s (1 = ternary, 2 bits per coordinate)", in_range(1, 1 << 20)));
-  s.push_back(field("aggregation.norm", &C::aggregation, &AggregationConfig::norm, "\"l2\"", "qsgd: scaling norm, l2 | max", one_of({"l2", "max"})));
+  s.push_back(enum_field("aggregation.norm", &C::aggregation, &AggregationConfig::norm, &AggregationConfig::norm_kind, "\"l2\"", "qsgd: scaling norm, l2 | max"));
   s.push_back(field("aggregation.bucket", &C::aggregation, &AggregationConfig::bucket, "512", "qsgd: coordinates sharing one norm (the QSGD paper's bucket; 0 = one norm for the whole vector)", in_range(0, INT_MAX)));
   // adversary
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
   s.push_back(field("adversary.workers", &C::adversary, &AdversaryConfig::workers, "[]", "or exactly these worker indices (0-based, i.e. rank - servers) are adversaries; set count or workers, not both", increasing_non_negative("worker indices")));
-  s.push_back(field("adversary.mode", &C::adversary, &AdversaryConfig::mode, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise) | collude (majority_vote: the adversaries vote -sign of the honest sum) | alie (dense: mu - z sigma of the honest gradients) | ipm (dense: -scale x their mean); collude, alie and ipm are simulated by the server as an omniscient attacker", one_of({"invert", "negative", "random", "gaussian", "collude", "alie", "ipm"})));
+  s.push_back(enum_field("adversary.mode", &C::adversary, &AdversaryConfig::mode, &AdversaryConfig::mode_kind, "\"invert\"", "invert (negated estimate) | negative (gradient x -scale) | random (x scale, random signs) | gaussian (N(0, scale^2) noise) | collude (majority_vote: the adversaries vote -sign of the honest sum) | alie (dense: mu - z sigma of the honest gradients) | ipm (dense: -scale x their mean); collude, alie and ipm are simulated by the server as an omniscient attacker"));
   s.push_back(field("adversary.scale", &C::adversary, &AdversaryConfig::scale, "10", "negative/random: gradient factor (paper: 10); gaussian: noise std; ipm: epsilon", within(0, 1e15, true)));
   // probes
   s.push_back(field("probes.epochs", &C::probes, &ProbeConfig::epochs, "[]", "networks: a full gradient pass over the training split at the start of these epochs (Fig. 2 histograms + SNR)", increasing_non_negative("epochs")));
@@ -235,7 +250,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("faults.delay_ms", &C::faults, &FaultConfig::delay_ms, "0", "tests: how long faults.delay_rank sleeps", in_range(0, 3600000)));
   s.push_back(field("faults.wrong_step_rank", &C::faults, &FaultConfig::wrong_step_rank, "-1", "tests: this worker rank's vote to the last server shard in step faults.wrong_step_at claims step + 1000, so one shard alone sees the error (-1: none)", in_range(-1, 1 << 20)));
   s.push_back(field("faults.wrong_step_at", &C::faults, &FaultConfig::wrong_step_at, "0", "tests: the step of faults.wrong_step_rank's wrong vote", in_range(0, INT64_C(1) << 40)));
-  s.push_back(field("faults.wrong_field", &C::faults, &FaultConfig::wrong_field, "\"step\"", "tests: what faults.wrong_step_rank's wrong vote gets wrong: step (+1000) | version (protocol version + 1) | length (+1 coordinate)", one_of({"step", "version", "length"})));
+  s.push_back(enum_field("faults.wrong_field", &C::faults, &FaultConfig::wrong_field, &FaultConfig::wrong_field_kind, "\"step\"", "tests: what faults.wrong_step_rank's wrong vote gets wrong: step (+1000) | version (protocol version + 1) | length (+1 coordinate)"));
   s.push_back(field("faults.every", &C::faults, &FaultConfig::every, "1", "tests: on every N-th step", in_range(1, 1000000)));
   return s;
 }

@@ -30,6 +30,9 @@ struct KeySpec {
   std::function<std::string(const Config&)> get;
   // Range check: an error message about the value, or nullopt when valid.
   std::function<std::optional<std::string>(const Config&)> check;
+  // Enum-valued keys: sets the enum field from the (checked) name, through
+  // the key's table in signvote/config_enums.h; empty for other keys.
+  std::function<void(Config&)> resolve;
 };
 
 const std::vector<KeySpec>& config_schema();

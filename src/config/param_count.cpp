@@ -57,10 +57,13 @@ uint64_t count_params(const nn::ModelSpec& s) {
   for (const auto& [v, what] : {std::pair{s.width, "width"}, {s.num_classes, "num_classes"},
                                 {s.in_channels, "in_channels"}, {s.image_size, "image_size"}})
     if (v < 1) throw std::invalid_argument(std::string("ModelSpec.") + what + " = " + std::to_string(v) + " must be >= 1");
-  if (s.name == "resnet18") return resnet18_spec_params(s);
-  if (s.name == "small_cnn") return small_cnn_params(s);
-  if (s.name == "mlp") return mlp_params(s);
-  throw std::invalid_argument("unknown model name '" + s.name + "' (known: resnet18, small_cnn, mlp)");
+  switch (s.name) {
+    case ModelName::resnet18: return resnet18_spec_params(s);
+    case ModelName::small_cnn: return small_cnn_params(s);
+    case ModelName::mlp: return mlp_params(s);
+    default: break;
+  }
+  throw std::invalid_argument("unknown model name '" + std::string(enum_name(s.name)) + "' (known: resnet18, small_cnn, mlp)");
 }
 
 }  // namespace signvote

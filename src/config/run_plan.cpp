@@ -11,31 +11,31 @@ namespace signvote {
 
 nn::ModelSpec model_spec(const Config& cfg) {
   nn::ModelSpec spec;
-  spec.name = cfg.model.name;
+  spec.name = cfg.model.kind;
   spec.width = static_cast<int>(cfg.model.width);
   spec.seed = cfg.run.seed;  // same seed on every worker: identical initial weights
   spec.threads = static_cast<int>(cfg.run.threads);
-  spec.device = cfg.model.device;
-  spec.math = cfg.model.math;
+  spec.device = cfg.model.device_kind;
+  spec.math = cfg.model.math_kind;
   spec.workspace_mb = static_cast<int>(cfg.model.workspace_mb);
-  spec.layout = cfg.model.layout;
+  spec.layout = cfg.model.layout_kind;
   return spec;
 }
 
 size_t model_dim(const Config& cfg) {
-  if (cfg.model.name == "quadratic" || cfg.model.name == "external") return static_cast<size_t>(cfg.model.dim);
+  if (cfg.model.kind == ModelName::quadratic || cfg.model.kind == ModelName::external) return static_cast<size_t>(cfg.model.dim);
   return static_cast<size_t>(count_params(model_spec(cfg)));  // from the architecture: no model is built
 }
 
 double lr_at(const OptimizerConfig& o, uint64_t step, double progress) {
   double lr = o.lr;
-  if (o.schedule == "constant") return lr;
+  if (o.schedule_kind == LrSchedule::constant) return lr;
   const bool warming = o.warmup_steps > 0 && step <= static_cast<uint64_t>(o.warmup_steps);
   const double warm = warming ? static_cast<double>(step) / static_cast<double>(o.warmup_steps) : 1.0;
   const double p = std::clamp(progress, 0.0, 1.0);
-  if (o.schedule == "cosine") return lr * warm * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
-  if (o.schedule == "linear") return lr * warm * (1.0 - p);
-  if (o.schedule == "warmup_step" && warming) return lr * warm;
+  if (o.schedule_kind == LrSchedule::cosine) return lr * warm * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
+  if (o.schedule_kind == LrSchedule::linear) return lr * warm * (1.0 - p);
+  if (o.schedule_kind == LrSchedule::warmup_step && warming) return lr * warm;
   if (warming) lr *= warm;  // step with optimizer.warmup_steps
   for (int64_t m : o.milestones)
     if (step > static_cast<uint64_t>(m)) lr *= o.gamma;
@@ -56,7 +56,7 @@ size_t bucket_coords(const Config& cfg) { return static_cast<size_t>(cfg.aggrega
 
 bool reports_only(const Config& cfg) {
   const RoundKind k = round_kind(cfg);
-  return k == RoundKind::allreduce || (k == RoundKind::vote && cfg.aggregation.transport == "alltoall");
+  return k == RoundKind::allreduce || (k == RoundKind::vote && cfg.aggregation.transport_kind == VoteTransport::alltoall);
 }
 
 comm::RoundFormat round_format(const Config& cfg) { return methods::method_of(cfg).round_format(cfg.aggregation); }

@@ -13,10 +13,10 @@ namespace signvote {
 
 Job::Job(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Problem> external)
     : topo_(static_cast<int>(cfg.cluster.servers), static_cast<int>(cfg.cluster.workers),
-            comm::NodeLayout{static_cast<int>(cfg.cluster.ranks_per_node), cfg.cluster.hierarchy == "node"}) {
+            comm::NodeLayout{static_cast<int>(cfg.cluster.ranks_per_node), cfg.cluster.hierarchy_kind == Hierarchy::node}) {
   std::string error = check_resources(cfg, topo_.is_server());  // collective: every rank calls it
   int gpu = 0;
-  if (!topo_.is_server() && !external && cfg.model.device == "cuda") {
+  if (!topo_.is_server() && !external && cfg.model.device_kind == ModelDevice::cuda) {
     try {  // collective over the workers: one that failed above still takes part
       gpu = worker::place_on_gpu(cfg, topo_, !error.empty());
     } catch (const std::exception& e) {

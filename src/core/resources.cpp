@@ -63,7 +63,7 @@ uint64_t estimate_rank_bytes(const Config& cfg, bool server) {
     return vote ? (W + 2) * (shard / 8 + 64) : (W + 2) * 4 * d;  // vote rows | fp32 rows
   }
   uint64_t bytes = 4 * d * 6;  // params, grads, momentum / Adam state, EF residual, encoder
-  if (cfg.model.name != "quadratic" && cfg.model.name != "external") {
+  if (cfg.model.kind != ModelName::quadratic && cfg.model.kind != ModelName::external) {
     const uint64_t B = static_cast<uint64_t>(cfg.data.batch_size), w = static_cast<uint64_t>(cfg.model.width);
     bytes += 2 * 4 * B * kActFloatsPerImagePerWidth * w;  // activations and their gradients
     bytes += kCifarImages * kCifarRecordBytes;            // the uint8 training + validation images

@@ -28,14 +28,14 @@ std::string serve_limits(const Config& cfg) {
   const auto& a = cfg.aggregation;
   if (methods::method_of(cfg).round_kind() != RoundKind::vote)
     return fmt::format("{}: key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", cfg.origin, a.method);
-  if (cfg.cluster.hierarchy == "node")
+  if (cfg.cluster.hierarchy_kind == Hierarchy::node)
     return fmt::format("{}: key 'cluster.hierarchy' = node is not available to PyTorch workers", cfg.origin);
-  if (a.transport != "server")
+  if (a.transport_kind != VoteTransport::server)
     return fmt::format("{}: key 'aggregation.transport' = {} is not available to PyTorch workers", cfg.origin, a.transport);
   if (cfg.cluster.round_deadline_ms > 0)
     return fmt::format("{}: key 'cluster.round_deadline_ms' > 0 is not available to PyTorch workers", cfg.origin);
   const auto& o = cfg.optimizer;
-  const bool decays = o.schedule == "cosine" || o.schedule == "linear" || !o.milestone_fractions.empty();
+  const bool decays = o.schedule_kind == LrSchedule::cosine || o.schedule_kind == LrSchedule::linear || !o.milestone_fractions.empty();
   if (decays && cfg.run.steps == kServeSteps && cfg.run.time_limit_s <= 0)
     return fmt::format("{}: key 'optimizer.schedule' = {} needs a budget to decay over: run.steps (VoteOptimizer(steps=N)) "
                        "or run.time_limit_s; this run lasts until the workers leave", cfg.origin, o.schedule);

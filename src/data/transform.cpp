@@ -26,11 +26,10 @@ void check_pad(int pad) {
 
 }  // namespace
 
-const char* pad_mode_name(PadMode m) { return m == PadMode::zero ? "zero" : "reflect"; }
+const char* pad_mode_name(PadMode m) { return enum_name(m).data(); }  // table entries are literals
 
 PadMode parse_pad_mode(std::string_view name) {
-  if (name == "zero") return PadMode::zero;
-  if (name == "reflect") return PadMode::reflect;
+  if (const auto m = enum_from_name<PadMode>(name)) return *m;
   throw std::invalid_argument("unknown pad mode '" + std::string(name) +
                               "' (expected zero or reflect)");
 }

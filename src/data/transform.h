@@ -13,13 +13,15 @@
 // the edge (numpy 'reflect': index -1 -> 1, 32 -> 30).
 #pragma once
 
+#include "signvote/config_enums.h"
+
 #include <array>
 #include <cstdint>
 #include <string_view>
 
 namespace signvote::data {
 
-enum class PadMode { zero, reflect };
+using PadMode = signvote::PadMode;  // data.pad_mode (signvote/config_enums.h)
 
 // "zero" | "reflect"; parse throws std::invalid_argument naming the value.
 const char* pad_mode_name(PadMode m);

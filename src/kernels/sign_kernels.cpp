@@ -112,7 +112,20 @@ const SignOps& best_ops() {
   return best;
 }
 
-const SignOps& ops_named(std::string_view name) { return name == "auto" ? best_ops() : ops(parse_isa(name)); }
+const SignOps& ops_for(IsaChoice choice) {
+  switch (choice) {
+    case IsaChoice::avx512: return ops(Isa::avx512);
+    case IsaChoice::avx2: return ops(Isa::avx2);
+    case IsaChoice::scalar: return ops(Isa::scalar);
+    default: return best_ops();  // automatic
+  }
+}
+
+// A name outside aggregation.isa's table goes to parse_isa for its error.
+const SignOps& ops_named(std::string_view name) {
+  const auto choice = enum_from_name<IsaChoice>(name);
+  return choice ? ops_for(*choice) : ops(parse_isa(name));
+}
 
 void invert_signs(std::uint32_t* bits, std::size_t n) {
   const std::size_t words = packed_words(n);

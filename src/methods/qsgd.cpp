@@ -11,7 +11,7 @@ namespace signvote::methods {
 namespace {
 
 QsgdCodec codec(const AggregationConfig& a, size_t length) {
-  return QsgdCodec(length, static_cast<int>(a.levels), parse_qsgd_norm(a.norm), static_cast<size_t>(a.bucket));
+  return QsgdCodec(length, static_cast<int>(a.levels), a.norm_kind, static_cast<size_t>(a.bucket));
 }
 
 // One codec per server shard; shard s draws its own stream (s mixed into the seed).

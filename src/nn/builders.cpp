@@ -95,7 +95,7 @@ void build_mlp(GraphModel& m, LayerFactory& f, const ModelSpec& s) {
 }
 
 std::string choose_backend(const ModelSpec& s) {
-  if (s.device == "cuda") return "cudnn";
+  if (s.device == ModelDevice::cuda) return "cudnn";
   std::string tried;
   for (const auto& b : s.conv_backends) {
     if (b != "dnnl_wino" && b != "dnnl" && b != "eigen")
@@ -119,18 +119,23 @@ void validate(const ModelSpec& s) {
   positive(s.in_channels, "in_channels");
   positive(s.image_size, "image_size");
   positive(s.threads, "threads");
-  if (s.device != "cpu" && s.device != "cuda")
-    throw std::invalid_argument("unknown model device '" + s.device + "' (known: cpu, cuda)");
-  if (s.math != "fp32" && s.math != "tf32")
-    throw std::invalid_argument("unknown math mode '" + s.math + "' (known: fp32, tf32)");
-  if (s.layout != "nchw" && s.layout != "nhwc")
-    throw std::invalid_argument("unknown model layout '" + s.layout + "' (known: nchw, nhwc)");
-  if (s.layout == "nhwc" && s.device != "cuda")
+  // A value outside its table (a cast) is refused by number.
+  auto known = [](auto v, const char* what, const char* names) {
+    if (enum_name(v).empty())
+      throw std::invalid_argument(std::string("unknown ") + what + " " + std::to_string(int(v)) + " (known: " + names + ")");
+  };
+  known(s.device, "model device", "cpu, cuda");
+  known(s.math, "math mode", "fp32, tf32");
+  known(s.layout, "model layout", "nchw, nhwc");
+  if (s.layout == ModelLayout::nhwc && s.device != ModelDevice::cuda)
     throw std::invalid_argument("model layout 'nhwc' needs device 'cuda' (the cpu layers are nchw)");
-  if (s.device == "cuda" && s.workspace_mb < 0)
+  if (s.device == ModelDevice::cuda && s.workspace_mb < 0)
     throw std::invalid_argument("ModelSpec.workspace_mb = " + std::to_string(s.workspace_mb) + " must be >= 0");
-  if (s.name != "resnet18" && s.name != "small_cnn" && s.name != "mlp")
-    throw std::invalid_argument("unknown model name '" + s.name + "' (known: resnet18, small_cnn, mlp)");
+  if (s.name != ModelName::resnet18 && s.name != ModelName::small_cnn && s.name != ModelName::mlp) {
+    const std::string_view n = enum_name(s.name);
+    throw std::invalid_argument("unknown model name '" + (n.empty() ? std::to_string(int(s.name)) : std::string(n)) +
+                                "' (known: resnet18, small_cnn, mlp)");
+  }
 }
 
 }  // namespace
@@ -142,9 +147,10 @@ std::unique_ptr<LayerFactory> make_host_layers(const std::string& conv_backend, 
 std::unique_ptr<Model> make_model(const ModelSpec& spec) {
   validate(spec);
   auto m = std::make_unique<GraphModel>(spec, choose_backend(spec));
-  const auto f = spec.device == "cuda" ? make_cuda_layers(m->context()) : make_host_layers(m->conv_backend(), m->context());
-  if (spec.name == "resnet18") build_resnet18(*m, *f, spec);
-  else if (spec.name == "small_cnn") build_small_cnn(*m, *f, spec);
+  const auto f = spec.device == ModelDevice::cuda ? make_cuda_layers(m->context())
+                                                 : make_host_layers(m->conv_backend(), m->context());
+  if (spec.name == ModelName::resnet18) build_resnet18(*m, *f, spec);
+  else if (spec.name == ModelName::small_cnn) build_small_cnn(*m, *f, spec);
   else build_mlp(*m, *f, spec);
   m->finalize();
   return m;

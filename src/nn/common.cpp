@@ -29,8 +29,8 @@ std::shared_ptr<DnnlContext> make_dnnl_context() {
 
 std::shared_ptr<CudaContext> make_cuda_context(const ModelSpec& spec) {
 #ifdef SIGNVOTE_NN_CUDA
-  const Layout layout = spec.layout == "nhwc" ? Layout::nhwc : Layout::nchw;  // validated by make_model
-  return std::make_shared<CudaContext>(spec.device_index, parse_math_mode(spec.math), size_t(spec.workspace_mb) << 20,
+  const Layout layout = spec.layout == ModelLayout::nhwc ? Layout::nhwc : Layout::nchw;  // validated by make_model
+  return std::make_shared<CudaContext>(spec.device_index, spec.math == ConvMath::tf32, size_t(spec.workspace_mb) << 20,
                                        layout);
 #else
   (void)spec;

@@ -8,12 +8,6 @@
 
 namespace signvote::nn {
 
-bool parse_math_mode(const std::string& math) {
-  if (math == "tf32") return true;
-  if (math == "fp32") return false;
-  throw std::invalid_argument("unknown math mode '" + math + "' (known: fp32, tf32)");
-}
-
 cudnnTensorFormat_t cudnn_format(Layout l) {
   if (l == Layout::nchw) return CUDNN_TENSOR_NCHW;
   if (l == Layout::nhwc) return CUDNN_TENSOR_NHWC;

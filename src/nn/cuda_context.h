@@ -56,8 +56,6 @@ struct CudaContext {
   kernels::cuda::DeviceBuffer<float> filter_;
 };
 
-// "fp32" | "tf32" -> tf32 flag; throws std::invalid_argument otherwise.
-bool parse_math_mode(const std::string& math);
 // The cuDNN tensor format of a cuda tensor layout (nchw | nhwc).
 cudnnTensorFormat_t cudnn_format(Layout l);
 

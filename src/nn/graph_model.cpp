@@ -18,7 +18,7 @@ namespace signvote::nn {
 GraphModel::GraphModel(const ModelSpec& spec, std::string backend)
     : spec_(spec), backend_(std::move(backend)) {
   ctx_.threads = spec.threads;
-  if (spec.device == "cuda") {
+  if (spec.device == ModelDevice::cuda) {
     ctx_.space = MemSpace::cuda;
     ctx_.cuda = make_cuda_context(spec);
     ops_ = make_cuda_ops(ctx_.cuda);
@@ -27,7 +27,7 @@ GraphModel::GraphModel(const ModelSpec& spec, std::string backend)
     ops_ = make_host_ops();
   }
   // The images: host NCHW, staged on the device in the model's layout.
-  const Layout in = spec.layout == "nhwc" ? Layout::nhwc : Layout::nchw;
+  const Layout in = spec.layout == ModelLayout::nhwc ? Layout::nhwc : Layout::nchw;
   acts_.push_back({Shape{1, spec.in_channels, spec.image_size, spec.image_size}, in, 0});
 }
 
@@ -314,11 +314,11 @@ EvalResult GraphModel::evaluate(const Tensor& images, const int* labels, int bat
 
 std::string GraphModel::summary() const {
   std::ostringstream os;
-  os << spec_.name << " width=" << spec_.width << " params=" << num_params()
+  os << enum_name(spec_.name) << " width=" << spec_.width << " params=" << num_params()
      << " conv_backend=" << backend_ << " threads=" << ctx_.threads;
 #ifdef SIGNVOTE_NN_CUDA
   if (ctx_.cuda)
-    os << " device=cuda:" << ctx_.cuda->device << " " << ctx_.cuda->device_name << " math=" << spec_.math
+    os << " device=cuda:" << ctx_.cuda->device << " " << ctx_.cuda->device_name << " math=" << enum_name(spec_.math)
        << " layout=" << layout_name(ctx_.cuda->layout);
 #endif
   os << "\n";

@@ -38,28 +38,14 @@ void gaussian(float scale, std::span<float> g, std::uint64_t key) {
 }  // namespace
 
 AdversaryMode parse_adversary_mode(std::string_view name) {
-  if (name == "invert") return AdversaryMode::invert;
-  if (name == "negative") return AdversaryMode::negative;
-  if (name == "random") return AdversaryMode::random;
-  if (name == "gaussian") return AdversaryMode::gaussian;
-  if (name == "collude") return AdversaryMode::collude;
-  if (name == "alie") return AdversaryMode::alie;
-  if (name == "ipm") return AdversaryMode::ipm;
+  if (const auto m = enum_from_name<AdversaryMode>(name)) return *m;
   throw std::invalid_argument("adversary.mode = '" + std::string(name) +
                               "' is not an adversary mode (valid: invert, negative, random, gaussian, collude, alie, ipm)");
 }
 
 const char* adversary_mode_name(AdversaryMode mode) {
-  switch (mode) {
-    case AdversaryMode::invert: return "invert";
-    case AdversaryMode::negative: return "negative";
-    case AdversaryMode::random: return "random";
-    case AdversaryMode::gaussian: return "gaussian";
-    case AdversaryMode::collude: return "collude";
-    case AdversaryMode::alie: return "alie";
-    case AdversaryMode::ipm: return "ipm";
-  }
-  return "?";
+  const std::string_view name = enum_name(mode);  // a literal from the table, or ""
+  return name.empty() ? "?" : name.data();
 }
 
 float default_adversary_scale(AdversaryMode mode) {

@@ -122,8 +122,7 @@ void QsgdCodec::decode(std::span<const std::byte> in, std::span<float> out) cons
 }
 
 QsgdCodec::Norm parse_qsgd_norm(std::string_view name) {
-  if (name == "l2") return QsgdCodec::Norm::l2;
-  if (name == "max") return QsgdCodec::Norm::max;
+  if (const auto n = enum_from_name<QsgdNorm>(name)) return *n;
   throw std::invalid_argument("aggregation.norm = '" + std::string(name) + "' is not a QSGD norm (valid: l2, max)");
 }
 

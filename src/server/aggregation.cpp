@@ -58,7 +58,7 @@ struct DenseCombine {
 AggregateFn make_aggregate(const Config& cfg, int workers, size_t shard_length, const kernels::SignOps& ops) {
   std::vector<char> adversary(static_cast<size_t>(workers));
   for (int k = 0; k < workers; ++k) adversary[static_cast<size_t>(k)] = cfg.is_adversary(k) ? 1 : 0;
-  const AdversaryMode mode = parse_adversary_mode(cfg.adversary.mode);
+  const AdversaryMode mode = cfg.adversary.mode_kind;
   const bool simulated = cfg.adversaries() > 0 && server_simulated(mode);
   if (round_kind(cfg) != RoundKind::dense)
     return simulated && mode == AdversaryMode::collude ? colluding_vote(ops, adversary) : majority_vote(ops);

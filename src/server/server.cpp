@@ -41,7 +41,7 @@ class Server final : public ServerLoop {
  public:
   Server(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo)
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), dim_(model_dim(cfg)),
-        ops_(kernels::ops_named(cfg.aggregation.isa)),
+        ops_(kernels::ops_for(cfg.aggregation.isa_kind)),
         srv_(topo, reports_only(cfg) ? 0 : dim_, bucket_coords(cfg), round_format(cfg),
              [&](size_t length) { return make_aggregate(cfg, topo.voters(), length, ops_); },
              DeadlinePolicy{cfg.cluster.round_deadline_ms, cfg.cluster.max_missed_rounds}),

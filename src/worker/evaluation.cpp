@@ -16,7 +16,7 @@ std::string val_csv_path(const std::string& metrics_path) { return side_csv_path
 Evaluator::Evaluator(const Config& cfg, const comm::Topology& topo, const std::string& metrics_path,
                      const CsvMode& mode)
     : topo_(topo) {
-  if (metrics_path.empty() || topo.worker_index() != 0 || cfg.model.name == "quadratic" || cfg.model.name == "external") return;
+  if (metrics_path.empty() || topo.worker_index() != 0 || cfg.model.kind == ModelName::quadratic || cfg.model.kind == ModelName::external) return;
   csv_ = CsvFile(val_csv_path(metrics_path), "step,epoch,val_accuracy,val_loss,val_count,elapsed_s\n", mode);
 }
 

@@ -177,7 +177,7 @@ class Network final : public Problem {
     o.shard_count = W;
     o.seed = cfg.run.seed;
     o.augment = cfg.data.augment;
-    o.pad_mode = data::parse_pad_mode(cfg.data.pad_mode);
+    o.pad_mode = cfg.data.pad_mode_kind;
     return o;
   }
 

@@ -4,7 +4,7 @@
 
 namespace signvote::worker {
 
-DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg) : cfg_(cfg), adam_(cfg.name == "adam") {}
+DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg) : cfg_(cfg), adam_(cfg.kind == OptimizerName::adam) {}
 
 kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) const {
   kernels::DenseStep s;

@@ -18,8 +18,8 @@ float since(Clock::time_point t0) { return static_cast<float>(util::seconds_sinc
 // The sign rule optimizer.name asks for (Signum's beta, 0 for signSGD;
 // Lion's beta1/beta2), resolved once per run.
 SignRule sign_rule(const OptimizerConfig& o) {
-  if (o.name == "lion") return {static_cast<float>(o.beta1), static_cast<float>(o.beta2), true};
-  return {o.name == "signsgd" ? 0.f : static_cast<float>(o.momentum), 0.f, false};
+  if (o.kind == OptimizerName::lion) return {static_cast<float>(o.beta1), static_cast<float>(o.beta2), true};
+  return {o.kind == OptimizerName::signsgd ? 0.f : static_cast<float>(o.momentum), 0.f, false};
 }
 
 class RoundBase : public Round {

@@ -14,7 +14,7 @@ int main() {
       "aggregation: {method: majority_vote}\ncluster: {workers: 2}\nrun: {steps: 1}\n"
       "data: {path: /nonexistent/cifar10}\n",  // checked only when data is read
       "<consumer>", {"data.batch_size=4"});
-  auto model = signvote::nn::make_model({.name = cfg.model.name, .seed = 1});
+  auto model = signvote::nn::make_model({.name = cfg.model.kind, .seed = 1});
   signvote::nn::Tensor images({static_cast<int>(cfg.data.batch_size), 3, 32, 32});
   for (std::size_t i = 0; i < images.numel(); ++i) images.data()[i] = 0.01f * float(i % 97);
   std::vector<int> labels{0, 1, 2, 3};

@@ -18,7 +18,7 @@ namespace {
 
 nn::ModelSpec spec_of(const std::string& name, int width, int classes, int in_channels = 3, int image = 32) {
   nn::ModelSpec s;
-  s.name = name;
+  s.name = signvote::enum_from_name<signvote::ModelName>(name).value();  // the config key's table
   s.width = width;
   s.num_classes = classes;
   s.in_channels = in_channels;
@@ -53,6 +53,6 @@ TEST_CASE("count_params: ResNet-18 at width 64 has 11,173,962 parameters", "[par
 }
 
 TEST_CASE("count_params refuses unknown names and sizes below 1", "[param_count]") {
-  CHECK_THROWS_AS(count_params(spec_of("vgg", 8, 10)), std::invalid_argument);
+  CHECK_THROWS_AS(count_params(spec_of("quadratic", 8, 10)), std::invalid_argument);
   CHECK_THROWS_AS(count_params(spec_of("mlp", 0, 10)), std::invalid_argument);
 }

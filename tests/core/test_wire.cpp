@@ -128,12 +128,14 @@ TEST_CASE("optimizer: lr schedules", "[optimizer]") {
   OptimizerConfig o;
   o.lr = 0.1;
   o.schedule = "step";
+  o.schedule_kind = LrSchedule::step;  // set by parse_config, by hand here
   o.milestones = {10, 20};
   o.gamma = 0.5;
   CHECK(worker::lr_at(o, 10) == Approx(0.1));
   CHECK(worker::lr_at(o, 11) == Approx(0.05));
   CHECK(worker::lr_at(o, 21) == Approx(0.025));
   o.schedule = "warmup_step";
+  o.schedule_kind = LrSchedule::warmup_step;  // set by parse_config, by hand here
   o.warmup_steps = 4;
   CHECK(worker::lr_at(o, 1) == Approx(0.025));
   CHECK(worker::lr_at(o, 4) == Approx(0.1));
@@ -143,11 +145,13 @@ TEST_CASE("optimizer: cosine and linear follow the budget fraction, after warm-u
   OptimizerConfig o;
   o.lr = 0.1;
   o.schedule = "cosine";
+  o.schedule_kind = LrSchedule::cosine;  // set by parse_config, by hand here
   CHECK(worker::lr_at(o, 1, 0.0) == Approx(0.1));
   CHECK(worker::lr_at(o, 50, 0.5) == Approx(0.05));
   CHECK(worker::lr_at(o, 99, 1.0) == Approx(0.0).margin(1e-12));
   CHECK(worker::lr_at(o, 99, 1.5) == Approx(0.0).margin(1e-12));  // clamped
   o.schedule = "linear";
+  o.schedule_kind = LrSchedule::linear;  // set by parse_config, by hand here
   CHECK(worker::lr_at(o, 10, 0.25) == Approx(0.075));
   o.warmup_steps = 10;
   CHECK(worker::lr_at(o, 5, 0.25) == Approx(0.0375));  // half warmed up
@@ -165,6 +169,7 @@ TEST_CASE("optimizer: step milestones as fractions of the budget", "[optimizer]"
   OptimizerConfig o;
   o.lr = 0.1;
   o.schedule = "step";
+  o.schedule_kind = LrSchedule::step;  // set by parse_config, by hand here
   o.gamma = 0.1;
   o.milestone_fractions = {0.5, 0.75};
   CHECK(worker::lr_at(o, 7, 0.49) == Approx(0.1));
@@ -181,6 +186,7 @@ TEST_CASE("optimizer: step milestones as fractions of the budget", "[optimizer]"
 TEST_CASE("optimizer: SGD with momentum matches the closed form", "[optimizer]") {
   OptimizerConfig o;
   o.name = "sgd";
+  o.kind = OptimizerName::sgd;
   o.lr = 0.1;
   o.momentum = 0.9;
   o.weight_decay = 0.0;

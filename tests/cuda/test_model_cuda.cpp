@@ -26,13 +26,13 @@ using namespace signvote::cuda_test;
 namespace {
 
 ModelSpec spec(const std::string& device, const std::string& layout = "nchw", const std::string& name = "resnet18") {
-  ModelSpec s;
-  s.name = name;
-  s.layout = layout;
+  ModelSpec s;  // names as the config writes them, through the config keys' tables
+  s.name = enum_from_name<ModelName>(name).value();
+  s.layout = enum_from_name<ModelLayout>(layout).value();
   s.width = 8;
   s.seed = 11;
-  s.device = device;
-  s.math = "fp32";
+  s.device = enum_from_name<ModelDevice>(device).value();
+  s.math = ConvMath::fp32;
   s.conv_backends = {"eigen"};
   return s;
 }

@@ -9,6 +9,8 @@
 #include <numeric>
 
 using namespace signvote::nn;
+using signvote::ModelLayout;
+using signvote::ModelName;
 using namespace signvote::nn::testing;
 
 namespace {
@@ -28,7 +30,7 @@ std::vector<float> copy(std::span<float> s) { return {s.begin(), s.end()}; }
 }  // namespace
 
 TEST_CASE("resnet18 at width 64 has exactly 11,173,962 parameters", "[model]") {
-  auto m = make_model({.name = "resnet18", .width = 64, .conv_backends = {"eigen"}});
+  auto m = make_model({.name = ModelName::resnet18, .width = 64, .conv_backends = {"eigen"}});
   CHECK(m->num_params() == 11173962u);
   CHECK(m->params().size() == m->grads().size());
   const auto& r = m->param_ranges();
@@ -49,31 +51,31 @@ TEST_CASE("resnet18 at width 64 has exactly 11,173,962 parameters", "[model]") {
 }
 
 TEST_CASE("resnet18 at width 16 has about 0.7M parameters", "[model]") {
-  auto m = make_model({.name = "resnet18", .width = 16, .conv_backends = {"eigen"}});
+  auto m = make_model({.name = ModelName::resnet18, .width = 16, .conv_backends = {"eigen"}});
   CHECK(m->num_params() > 650000u);
   CHECK(m->num_params() < 750000u);
 }
 
 TEST_CASE("make_model rejects bad specs with the value in the message", "[model]") {
-  CHECK_THROWS_WITH(make_model({.name = "resnet50"}), Catch::Contains("resnet50"));
-  CHECK_THROWS_WITH(make_model({.name = "mlp", .conv_backends = {"cuda"}}), Catch::Contains("cuda"));
-  CHECK_THROWS_AS(make_model({.name = "mlp", .conv_backends = {}}), std::invalid_argument);
-  CHECK_THROWS_WITH(make_model({.name = "mlp", .width = 0}), Catch::Contains("width"));
-  CHECK_THROWS_AS(make_model({.name = "mlp", .threads = 0}), std::invalid_argument);
+  CHECK_THROWS_WITH(make_model({.name = ModelName::quadratic}), Catch::Contains("quadratic"));
+  CHECK_THROWS_WITH(make_model({.name = ModelName::mlp, .conv_backends = {"cuda"}}), Catch::Contains("cuda"));
+  CHECK_THROWS_AS(make_model({.name = ModelName::mlp, .conv_backends = {}}), std::invalid_argument);
+  CHECK_THROWS_WITH(make_model({.name = ModelName::mlp, .width = 0}), Catch::Contains("width"));
+  CHECK_THROWS_AS(make_model({.name = ModelName::mlp, .threads = 0}), std::invalid_argument);
   // nhwc is a cuda layout: refused on the cpu before any device is asked for.
-  CHECK_THROWS_WITH(make_model({.name = "mlp", .layout = "nhwc"}),
+  CHECK_THROWS_WITH(make_model({.name = ModelName::mlp, .layout = ModelLayout::nhwc}),
                     Catch::Contains("layout 'nhwc'") && Catch::Contains("device 'cuda'"));
-  CHECK_THROWS_WITH(make_model({.name = "mlp", .layout = "chwn"}), Catch::Contains("chwn"));
+  CHECK_THROWS_WITH(make_model({.name = ModelName::mlp, .layout = static_cast<ModelLayout>(7)}), Catch::Contains("layout 7"));
   // The first available backend in the list wins.
-  auto m = make_model({.name = "small_cnn", .conv_backends = {"eigen", "dnnl"}});
+  auto m = make_model({.name = ModelName::small_cnn, .conv_backends = {"eigen", "dnnl"}});
   CHECK(m->conv_backend() == "eigen");
-  CHECK(make_model({.name = "mlp"})->conv_backend() == available_conv_backends().front());
+  CHECK(make_model({.name = ModelName::mlp})->conv_backend() == available_conv_backends().front());
 }
 
 TEST_CASE("initialisation is deterministic in the seed and Kaiming-scaled", "[model]") {
-  auto a = make_model({.name = "resnet18", .width = 16, .seed = 7, .conv_backends = {"eigen"}});
-  auto b = make_model({.name = "resnet18", .width = 16, .seed = 7, .conv_backends = {"eigen"}});
-  auto c = make_model({.name = "resnet18", .width = 16, .seed = 8, .conv_backends = {"eigen"}});
+  auto a = make_model({.name = ModelName::resnet18, .width = 16, .seed = 7, .conv_backends = {"eigen"}});
+  auto b = make_model({.name = ModelName::resnet18, .width = 16, .seed = 7, .conv_backends = {"eigen"}});
+  auto c = make_model({.name = ModelName::resnet18, .width = 16, .seed = 8, .conv_backends = {"eigen"}});
   CHECK(copy(a->params()) == copy(b->params()));
   CHECK(copy(a->params()) != copy(c->params()));
   // layer3.0.conv1: 64 out channels, 3x3 -> fan_out 576, std sqrt(2/576).
@@ -91,9 +93,9 @@ TEST_CASE("initialisation is deterministic in the seed and Kaiming-scaled", "[mo
 
 TEST_CASE("SGD on a fixed batch lowers the loss for every model and backend", "[model][train]") {
   const Batch b = random_batch(8, 3, 8, 10, 99);
-  for (const char* name : {"mlp", "small_cnn", "resnet18"})
+  for (ModelName name : {ModelName::mlp, ModelName::small_cnn, ModelName::resnet18})
     for (const auto& backend : available_conv_backends()) {
-      INFO(name << " " << backend);
+      INFO(signvote::enum_name(name) << " " << backend);
       auto m = make_model({.name = name, .width = 8, .image_size = 8, .seed = 3, .conv_backends = {backend}});
       float first = 0.f, last = 0.f;
       for (int step = 0; step < 12; ++step) {
@@ -117,8 +119,8 @@ TEST_CASE("conv backends give the same model gradients", "[model][backends]") {
     return;
   }
   const Batch b = random_batch(4, 3, 16, 10, 5);
-  for (const char* name : {"small_cnn", "resnet18"}) {
-    INFO(name);
+  for (ModelName name : {ModelName::small_cnn, ModelName::resnet18}) {
+    INFO(signvote::enum_name(name));
     std::vector<float> grads[3];
     float loss[3];
     int i = 0;
@@ -139,8 +141,8 @@ TEST_CASE("conv backends give the same model gradients", "[model][backends]") {
 
 TEST_CASE("evaluate in chunks equals evaluate in one pass", "[model][eval]") {
   const Batch b = random_batch(10, 3, 8, 10, 17);
-  auto big = make_model({.name = "small_cnn", .image_size = 8, .seed = 2});
-  auto small = make_model({.name = "small_cnn", .image_size = 8, .seed = 2});
+  auto big = make_model({.name = ModelName::small_cnn, .image_size = 8, .seed = 2});
+  auto small = make_model({.name = ModelName::small_cnn, .image_size = 8, .seed = 2});
   small->forward_backward(b.images, b.labels.data(), 3, nullptr);  // capacity 3, BN stats move
   std::copy(small->buffers().begin(), small->buffers().end(), big->buffers().begin());
   const EvalResult e1 = big->evaluate(b.images, b.labels.data(), 10);
@@ -152,7 +154,7 @@ TEST_CASE("evaluate in chunks equals evaluate in one pass", "[model][eval]") {
 }
 
 TEST_CASE("models validate their inputs", "[model]") {
-  auto m = make_model({.name = "small_cnn", .image_size = 8});
+  auto m = make_model({.name = ModelName::small_cnn, .image_size = 8});
   const Batch b = random_batch(2, 3, 8, 10, 1);
   CHECK_THROWS_AS(m->forward_backward(b.images, b.labels.data(), 3, nullptr), std::invalid_argument);
   const Batch wrong = random_batch(2, 1, 8, 10, 1);

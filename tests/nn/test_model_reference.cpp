@@ -23,7 +23,7 @@ TEST_CASE("resnet18 (width 2) matches the PyTorch reference fixture", "[model][r
   const NetFixture f = read_net_fixture(SIGNVOTE_NN_FIXTURE_DIR "/resnet18_w2.bin");
   for (const std::string& backend : available_conv_backends()) {
     INFO("conv backend " << backend);
-    ModelSpec spec{.name = "resnet18", .width = f.width, .num_classes = f.num_classes,
+    ModelSpec spec{.name = signvote::ModelName::resnet18, .width = f.width, .num_classes = f.num_classes,
                    .in_channels = f.in_channels, .image_size = f.image_size, .seed = 5,
                    .threads = 1, .conv_backends = {backend}};
     auto m = make_model(spec);
