@@ -36,17 +36,9 @@ MPI_CALLS_PENDING = set()  # files allowed MPI calls outside comm/ while they mo
 # Config mode names after parsing (the rule in the docstring).
 SECTIONS = "run|cluster|model|data|optimizer|aggregation|adversary|probes|faults"
 ENUM_TABLE = re.compile(r'SIGNVOTE_ENUM_TABLE\(\w+,\s*"\w+\.(\w+)"')
-# Lines in files other branches own, to be converted when they merge:
-# (path, the line's code stripped) -> the replacement.
-MODE_NAMES_PENDING = {  # pending merge
-    ("src/worker/vote_client.cpp", 'if (wrong_field_ == "version") ++h.version;'): "wrong_field_ == WrongField::version",
-    ("src/worker/vote_client.cpp", 'else if (wrong_field_ == "length") ++h.length;'): "wrong_field_ == WrongField::length",
-    ("src/worker/rounds.cpp", 'if (p.cfg.aggregation.transport == "alltoall") {'):
-        "p.cfg.aggregation.transport_kind == VoteTransport::alltoall",
-    ("src/worker/worker.cpp", "adversary_(cfg.is_adversary(topo.worker_index())), mode_(parse_adversary_mode(cfg.adversary.mode)),"):
-        "mode_(cfg.adversary.mode_kind)",
-    ("src/worker/worker.cpp", "ops_(kernels::ops_named(cfg.aggregation.isa)),"): "kernels::ops_for(cfg.aggregation.isa_kind)",
-}
+# (path, the line's code stripped) -> the replacement, for lines allowed
+# while another branch converts them (none today).
+MODE_NAMES_PENDING = {}
 HEADER_ONLY = {"util"}  # folders without a library
 # Header-only parts of a folder that has a library, used without linking it:
 # methods/ needs only comm/wire.h's RoundFormat (linking comm would bring MPI

@@ -3,7 +3,7 @@
 namespace signvote::worker {
 
 AdversaryHook::AdversaryHook(const Config& cfg, int worker_index, bool vote)
-    : mode_(parse_adversary_mode(cfg.adversary.mode)), scale_(static_cast<float>(cfg.adversary.scale)),
+    : mode_(cfg.adversary.mode_kind), scale_(static_cast<float>(cfg.adversary.scale)),
       seed_(cfg.run.seed + 7919u * static_cast<uint64_t>(worker_index + 1)) {
   if (!cfg.is_adversary(worker_index)) return;
   const bool inverts_bits = vote && mode_ == AdversaryMode::invert;  // sign(-g) but for g_i == 0: adversary.h

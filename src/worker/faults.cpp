@@ -17,7 +17,7 @@ std::chrono::milliseconds Faults::delay_at(uint64_t step) const {
 }
 
 void Faults::before_step(uint64_t step, VoteClient& client) const {
-  if (wrong_header_due(step)) client.inject_wrong_header(client.parts() - 1, f_.wrong_field);
+  if (wrong_header_due(step)) client.inject_wrong_header(client.parts() - 1, f_.wrong_field_kind);
 }
 
 void Faults::before_round(uint64_t step) const {

@@ -49,7 +49,7 @@ class SignExchange {
  public:
   explicit SignExchange(const RoundParts& p) {
     top_ = &p.client;
-    if (p.cfg.aggregation.transport == "alltoall") {
+    if (p.cfg.aggregation.transport_kind == VoteTransport::alltoall) {
       alltoall_ = std::make_unique<AlltoallVote>(p.topo, p.problem.params().size(), p.ops, p.client);
       top_ = alltoall_.get();
     }

@@ -45,8 +45,8 @@ void VoteClient::post(uint64_t step, size_t s, const WorkerReport& r) {
   h.step = step;
   h.length = shards_[s].length;
   if (s == wrong_shard_) {
-    if (wrong_field_ == "version") ++h.version;
-    else if (wrong_field_ == "length") ++h.length;
+    if (wrong_field_ == WrongField::version) ++h.version;
+    else if (wrong_field_ == WrongField::length) ++h.length;
     else h.step = step + 1000;
     wrong_shard_ = SIZE_MAX;
   }

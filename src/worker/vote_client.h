@@ -8,6 +8,7 @@
 #include "comm/topology.h"
 #include "comm/transport.h"
 #include "comm/wire.h"
+#include "signvote/config_enums.h"
 #include "worker/exchange.h"
 
 #include <cstdint>
@@ -43,7 +44,7 @@ class VoteClient final : public Exchange {
   }
   // faults.wrong_step_* / wrong_field: the next message of shard s claims
   // step + 1000, the next protocol version, or one coordinate more.
-  void inject_wrong_header(size_t s, const std::string& field) { wrong_shard_ = s, wrong_field_ = field; }
+  void inject_wrong_header(size_t s, WrongField field) { wrong_shard_ = s, wrong_field_ = field; }
   // Completes the round at once (every send and receive); throws
   // RoundError if any RESULT carries an error.
   void wait();
@@ -83,7 +84,7 @@ class VoteClient final : public Exchange {
   std::vector<comm::Status> st_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
   size_t wrong_shard_ = SIZE_MAX;
-  std::string wrong_field_;
+  WrongField wrong_field_ = WrongField::step;
   bool leaving_ = false;
 };
 

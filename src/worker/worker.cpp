@@ -42,7 +42,7 @@ class Worker final : public WorkerLoop {
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), vote_(kind_ == RoundKind::vote),
         problem_(problem ? std::move(problem)
                          : make_problem(cfg, topo.worker_index(), topo.workers(), gpu)),
-        ops_(kernels::ops_named(cfg.aggregation.isa)),
+        ops_(kernels::ops_for(cfg.aggregation.isa_kind)),
         client_(topo, reports_only(cfg) ? 0 : problem_->params().size(), round_format(cfg), bucket_coords(cfg)),
         encoder_(cfg, shard_lengths(client_), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
         dense_(cfg.optimizer),
