@@ -16,9 +16,9 @@
 #include "comm/mpi_check.h"
 #include "comm/topology.h"
 #include "signvote/sign_kernels.h"
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 #include "worker/alltoall_vote.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <fmt/format.h>
 #include <mpi.h>
@@ -50,7 +50,7 @@ double median_of_max(std::vector<double> t) {
   return mx[mx.size() / 2];
 }
 
-// One round of the product's VoteRound / AlltoallVoteRound (worker/rounds.cpp)
+// One round of the product's SignRound over the server shards or the all-to-all (worker/rounds.cpp)
 // on random gradients: Signum pack into `slots`, `exchange`, fused apply.
 template <class Exchange>
 std::vector<double> timed_rounds(const CommArgs& a, worker::SignSlots& slots, Exchange exchange, AlignedBuffer<float>& x,
@@ -80,7 +80,7 @@ std::vector<double> vote_rounds(const comm::Topology& topo, const CommArgs& a, A
                                 AlignedBuffer<float>& g, AlignedBuffer<float>& m) {
   const bool alltoall = a.transport == "alltoall";
   if (topo.is_server()) {
-    server::VoteServer srv(topo, alltoall ? 0 : a.dim, kernels::best_ops());
+    server::ShardServer srv(topo, alltoall ? 0 : a.dim, kernels::best_ops());
     for (int r = 0; r < a.reps; ++r) {
       SV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
       srv.round(r + 1);
@@ -88,10 +88,10 @@ std::vector<double> vote_rounds(const comm::Topology& topo, const CommArgs& a, A
     return std::vector<double>(a.reps, 0.0);
   }
   if (!alltoall) {
-    worker::VoteClient client(topo, a.dim);
+    worker::ServerExchange client(topo, a.dim);
     return timed_rounds(a, client, [&](uint64_t step) { client.round_trip(step, {}); }, x, g, m);
   }
-  worker::VoteClient reports(topo, 0);
+  worker::ServerExchange reports(topo, 0);
   worker::AlltoallVote vote(topo, a.dim, kernels::best_ops(), reports);
   return timed_rounds(a, vote, [&](uint64_t step) {
     vote.begin(step);

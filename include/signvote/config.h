@@ -5,7 +5,7 @@
 // field, signvote/config_enums.h), which parse_config fills once from the
 // key's name table; code after parsing reads the enum, never the name.
 //
-// Every key is declared once in src/core/config_schema.cpp (type, default,
+// Every key is declared once in src/config/config_schema.cpp (type, default,
 // range, documentation); docs/configuration.md documents the same keys and a
 // test checks that the two agree. Unknown keys, wrong types and out-of-range
 // values raise ConfigError with one line naming the key and the file.

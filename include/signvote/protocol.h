@@ -99,7 +99,7 @@
 //
 // With aggregation.transport = alltoall (no server in the data path)
 //   3'. the workers MPI_Alltoall slots of [VOTE header | packed chunk j]
-//       (chunk j of plan_shards(d, W)); worker j validates its W headers
+//       (chunk j of split_ranges(d, W)); worker j validates its W headers
 //       and tallies chunk j; MPI_Allgather of [RESULT header | majority]
 //   4'. each worker sends a header-only REPORT to server 0 carrying any
 //       failure (its own, or the collective's verdict naming the rank); the

@@ -16,31 +16,31 @@ namespace signvote::comm {
   throw MpiError(fmt::format("{}:{}: {} failed: {}", file, line, call, std::string(msg, len)));
 }
 
-std::vector<Shard> plan_shards(size_t d, int servers) {
+std::vector<Range> split_ranges(size_t d, int n) {
   constexpr size_t kBlock = 512;  // coordinates per 64-byte block of packed words
   const size_t blocks = (d + kBlock - 1) / kBlock;
-  std::vector<Shard> shards(servers);
+  std::vector<Range> ranges(static_cast<size_t>(n));
   size_t begin_block = 0;
-  for (int s = 0; s < servers; ++s) {
-    const size_t nblk = blocks / servers + (static_cast<size_t>(s) < blocks % servers ? 1 : 0);
+  for (int s = 0; s < n; ++s) {
+    const size_t nblk = blocks / static_cast<size_t>(n) + (static_cast<size_t>(s) < blocks % static_cast<size_t>(n) ? 1 : 0);
     const size_t begin = std::min(d, begin_block * kBlock);
     const size_t end = std::min(d, (begin_block + nblk) * kBlock);
-    shards[s] = {begin, end - begin};
+    ranges[static_cast<size_t>(s)] = {begin, end - begin};
     begin_block += nblk;
   }
-  return shards;
+  return ranges;
 }
 
-std::vector<Shard> plan_ranges(size_t d, int servers, size_t bucket_coords) {
+std::vector<Range> plan_ranges(size_t d, int servers, size_t bucket_coords) {
   constexpr size_t kBlock = 512;
-  std::vector<Shard> ranges;
-  const auto shards = plan_shards(d, servers);
+  std::vector<Range> ranges;
+  const auto shards = split_ranges(d, servers);
   for (int s = 0; s < servers; ++s) {
-    const Shard& sh = shards[static_cast<size_t>(s)];
+    const Range& sh = shards[static_cast<size_t>(s)];
     const size_t want = bucket_coords ? (sh.length + bucket_coords - 1) / bucket_coords : 1;
     const size_t blocks = (sh.length + kBlock - 1) / kBlock;
     const size_t n = std::max<size_t>(1, std::min({want, blocks, static_cast<size_t>(protocol::kMaxBuckets)}));
-    for (const Shard& b : plan_shards(sh.length, static_cast<int>(n)))
+    for (const Range& b : split_ranges(sh.length, static_cast<int>(n)))
       ranges.push_back({sh.offset + b.offset, b.length, s, 0});
     for (size_t i = 0; i < n; ++i) ranges[ranges.size() - n + i].bucket = static_cast<int>(i);
   }

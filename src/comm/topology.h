@@ -20,23 +20,26 @@
 
 namespace signvote::comm {
 
-// The coordinate range a server shard owns. Shards start on multiples of
-// 512 coordinates (16 words = 64 bytes), so each shard packs on its own.
-struct Shard {
+// A coordinate range [offset, offset + length) of the flat parameter vector:
+// a server shard, one of its buckets (a part of the server exchange), or an
+// all-to-all chunk. "Shard" means a server's range only. Ranges start on
+// multiples of 512 coordinates (16 words = 64 bytes), so each packs on its own.
+struct Range {
   size_t offset = 0;  // first coordinate
   size_t length = 0;  // coordinates
   int server = 0;     // the server shard it belongs to (plan_ranges)
   int bucket = 0;     // its bucket within that shard: tags kTagVote/kTagResult + bucket
 };
 
-// Splits d coordinates over S shards in 512-coordinate blocks, as evenly as
-// possible; trailing shards may be empty when d is small.
-std::vector<Shard> plan_shards(size_t d, int servers);
+// Splits d coordinates into n ranges (the S server shards, or the W
+// all-to-all chunks) in 512-coordinate blocks, as evenly as possible;
+// trailing ranges may be empty when d is small.
+std::vector<Range> split_ranges(size_t d, int n);
 // The shards cut into buckets of about bucket_coords coordinates (whole
 // 512-coordinate blocks, at most protocol::kMaxBuckets per shard, so a
 // bucket may be larger than asked); 0 = one bucket per shard. In offset
 // order: server-major, each range tagged with its server and bucket.
-std::vector<Shard> plan_ranges(size_t d, int servers, size_t bucket_coords);
+std::vector<Range> plan_ranges(size_t d, int servers, size_t bucket_coords);
 
 // How workers group into nodes: ranks_per_node = 0 asks MPI which ranks
 // share a node; > 0 groups consecutive workers (tests form several "nodes"

@@ -8,7 +8,7 @@
 #include "core/job.h"
 #include "formats/hash.h"
 #include "worker/external_problem.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <fmt/format.h>
 
@@ -120,7 +120,7 @@ bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
   bool stop = false;
   try {
     stop = I.wrk().step(step);
-  } catch (const worker::RoundError& e) {
+  } catch (const RoundError& e) {
     I.finished = true;
     I.why_finished = "the server stopped it";
     throw RunStopped(e.what(), protocol::error_name(e.code), e.offender >= 0 ? e.offender : rank());
@@ -145,7 +145,7 @@ void ExternalWorker::leave() {
   I.why_finished = "this worker left";
   try {
     I.wrk().leave(I.done + 1);
-  } catch (const worker::RoundError& e) {
+  } catch (const RoundError& e) {
     throw RunStopped(e.what(), protocol::error_name(e.code), e.offender >= 0 ? e.offender : rank());
   }
   if (start_error) std::rethrow_exception(start_error);

@@ -5,9 +5,9 @@
 #include "comm/agreement.h"
 #include "core/resources.h"
 #include "core/job.h"
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 #include "worker/placement.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 namespace signvote {
 
@@ -52,10 +52,9 @@ void Job::run() {
   // leaves its loop); any other error ends the job (docs/reliability.md).
   try {
     if (srv_) srv_->run(first_, elapsed_); else wrk_->run();
-  } catch (const worker::RoundError& e) {
-    throw PeerFailure(e.what());  // the server prints the reason once
-  } catch (const server::RoundError&) {
-    throw;  // every worker has been told; main() prints the reason
+  } catch (const RoundError& e) {
+    if (srv_) throw;              // every worker has been told; main() prints the reason
+    throw PeerFailure(e.what());  // a worker: the server prints the reason once
   } catch (const PeerFailure&) {
     throw;  // another server failed and printed the reason
   } catch (const std::exception& e) {

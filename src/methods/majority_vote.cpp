@@ -1,6 +1,6 @@
 // majority_vote (signSGD / Signum with majority vote, Bernstein et al. 2019):
 // each worker sends the packed signs of its momentum, 1 bit per coordinate;
-// the server's tally (server/vote_server.h) returns the packed majority.
+// the server's tally (server/shard_server.h) returns the packed majority.
 // Coordinates are independent, so any number of server shards works.
 #include "methods/method.h"
 

@@ -16,7 +16,7 @@
 #include "comm/wire.h"
 #include "config/run_plan.h"
 #include "signvote/sign_kernels.h"
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 #include "signvote/config.h"
 
 namespace signvote::server {

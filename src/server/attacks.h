@@ -16,7 +16,7 @@
 //            adversary sends -eps * mean(honest), eps = adversary.scale.
 #pragma once
 
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 #include "signvote/sign_kernels.h"
 
 #include <vector>

@@ -11,12 +11,12 @@ BucketRounds::BucketRounds(const comm::Peers& peers, comm::Transport& net, size_
                            const comm::RoundFormat& format, const std::function<AggregateFn(size_t)>& aggregate_for,
                            DeadlinePolicy deadline) {
   if (dim == 0) {
-    servers_.push_back(std::make_unique<VoteServer>(peers, net, size_t{0}, format, aggregate_for(0), deadline));
+    servers_.push_back(std::make_unique<ShardServer>(peers, net, size_t{0}, format, aggregate_for(0), deadline));
     return;
   }
-  for (const comm::Shard& r : comm::plan_ranges(dim, peers.servers, bucket_coords))
+  for (const comm::Range& r : comm::plan_ranges(dim, peers.servers, bucket_coords))
     if (r.server == peers.world_rank)  // a server's shard index is its world rank
-      servers_.push_back(std::make_unique<VoteServer>(peers, net, r, format, aggregate_for(r.length), deadline));
+      servers_.push_back(std::make_unique<ShardServer>(peers, net, r, format, aggregate_for(r.length), deadline));
 }
 
 RoundSummary BucketRounds::round(uint64_t step, const RoundMark& mark) {

@@ -1,11 +1,11 @@
 // One server rank's part of a round: the buckets of its shard
-// (aggregation.bucket_bytes; comm::plan_ranges), a VoteServer each.
+// (aggregation.bucket_bytes; comm::plan_ranges), a ShardServer each.
 // Buckets are served last one first: the order in which the backward pass
 // finishes them and an overlapping worker sends them, so the server tallies
 // and replies to bucket b while the workers are still computing b-1.
 #pragma once
 
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 
 #include <functional>
 #include <memory>
@@ -16,15 +16,15 @@ namespace signvote::server {
 class BucketRounds {
  public:
   // aggregate_for(length) builds the aggregation for a bucket of `length`
-  // coordinates. dim = 0: one report-only VoteServer.
+  // coordinates. dim = 0: one report-only ShardServer.
   BucketRounds(const comm::Topology& topo, size_t dim, size_t bucket_coords, const comm::RoundFormat& format,
                const std::function<AggregateFn(size_t)>& aggregate_for, DeadlinePolicy deadline);
-  // The same over any transport (`peers`: VoteServer's).
+  // The same over any transport (`peers`: ShardServer's).
   BucketRounds(const comm::Peers& peers, comm::Transport& net, size_t dim, size_t bucket_coords,
                const comm::RoundFormat& format, const std::function<AggregateFn(size_t)>& aggregate_for,
                DeadlinePolicy deadline);
   // Bucket b's server (in offset order).
-  const VoteServer& bucket(size_t b) const { return *servers_[b]; }
+  const ShardServer& bucket(size_t b) const { return *servers_[b]; }
   size_t buckets() const { return servers_.size(); }
   // Every bucket's round. The summary is bucket 0's (the workers' report of
   // the step travels with it last), with every bucket's tally time and bytes.
@@ -35,7 +35,7 @@ class BucketRounds {
   void finish(uint64_t last_step);
 
  private:
-  std::vector<std::unique_ptr<VoteServer>> servers_;  // in offset order
+  std::vector<std::unique_ptr<ShardServer>> servers_;  // in offset order
 };
 
 }  // namespace signvote::server

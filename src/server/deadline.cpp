@@ -1,4 +1,4 @@
-// VoteServer's deadline mode (cluster.round_deadline_ms): tally the votes
+// ShardServer's deadline mode (cluster.round_deadline_ms): tally the votes
 // that arrived in time, let the late ones abstain, keep every late worker's
 // receive posted and its results queued until it catches up.
 //
@@ -14,7 +14,7 @@
 //             the run naming it
 //   limit:    a worker late cluster.max_missed_rounds rounds in a row stops
 //             the run (ErrorCode::worker_late naming it)
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -26,20 +26,20 @@ namespace signvote::server {
 
 using protocol::MsgHeader;
 
-void VoteServer::post_receive(int k) {
+void ShardServer::post_receive(int k) {
   net_.irecv(slots_.data() + size_t(k) * slot_bytes_, slot_bytes_, voter_rank(k), vote_tag(), &reqs_[size_t(k)]);
 }
 
 // A well-formed VOTE of an earlier step: a late worker catching up. Anything
 // malformed is not stale: it is validated (and rejected) as this round's.
-bool VoteServer::is_stale(int k, int count, uint64_t step) const {
+bool ShardServer::is_stale(int k, int count, uint64_t step) const {
   if (count < static_cast<int>(protocol::kHeaderBytes)) return false;
   const auto& h = *reinterpret_cast<const MsgHeader*>(slots_.data() + size_t(k) * slot_bytes_);
   return h.magic == protocol::kMagic && h.version == protocol::kProtocolVersion && h.kind == protocol::MsgKind::vote &&
          h.step < step;
 }
 
-VoteServer::~VoteServer() {
+ShardServer::~ShardServer() {
   for (auto& r : reqs_) net_.cancel(&r);  // no throw from a destructor; kNoRequest skipped
   for (auto& box : outbox_)
     for (auto& o : box) {
@@ -49,7 +49,7 @@ VoteServer::~VoteServer() {
     }
 }
 
-void VoteServer::receive_by_deadline(uint64_t step, bool account) {
+void ShardServer::receive_by_deadline(uint64_t step, bool account) {
   const int W = voters();
   for (int k = 0; k < W; ++k) {
     present_[size_t(k)] = 0;
@@ -92,7 +92,7 @@ void VoteServer::receive_by_deadline(uint64_t step, bool account) {
   if (account) note_late(step, deadline);
 }
 
-void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
+void ShardServer::note_late(uint64_t step, Clock::time_point deadline) {
   late_ = 0;
   for (int k = 0; k < voters(); ++k) {
     if (present_[size_t(k)]) {
@@ -120,7 +120,7 @@ void VoteServer::note_late(uint64_t step, Clock::time_point deadline) {
 // The rows to tally: the slots themselves when every vote arrived, else a
 // copy of the present ones (a late worker's slot still has a receive
 // posted, so rows are never moved within slots_).
-const uint32_t* VoteServer::present_rows(size_t* rows, size_t* stride_words) {
+const uint32_t* ShardServer::present_rows(size_t* rows, size_t* stride_words) {
   *stride_words = slot_bytes_ / 4;
   if (late_ == 0) {
     *rows = static_cast<size_t>(voters());
@@ -135,7 +135,7 @@ const uint32_t* VoteServer::present_rows(size_t* rows, size_t* stride_words) {
   return reinterpret_cast<const uint32_t*>(compact_.data() + protocol::kHeaderBytes);
 }
 
-void VoteServer::reply_queued(const comm::Message& msg) {
+void ShardServer::reply_queued(const comm::Message& msg) {
   auto copy = std::make_shared<comm::Message>(msg.words());
   std::memcpy(copy->data(), const_cast<comm::Message&>(msg).data(), msg.bytes());
   for (int k = 0; k < voters(); ++k) {
@@ -149,7 +149,7 @@ void VoteServer::reply_queued(const comm::Message& msg) {
   }
 }
 
-void VoteServer::finish(uint64_t last_step) {
+void ShardServer::finish(uint64_t last_step) {
   if (!deadline_mode()) return;
   for (int k = 0; k < voters(); ++k) {
     // A worker still behind sends its remaining (stale) votes: take them so

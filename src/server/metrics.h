@@ -2,7 +2,7 @@
 #pragma once
 
 #include "formats/csv_file.h"
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 
 #include <chrono>
 #include <cstdio>
@@ -18,7 +18,7 @@ struct MetricsRow {
   RoundSummary s;
 };
 
-// The metrics CSV through the run's one CSV writer (data/csv_file.h):
+// The metrics CSV through the run's one CSV writer (formats/csv_file.h):
 // refuses to replace an existing file unless `overwrite`, `append` (resume)
 // continues it, nothing is touched before the first row, write errors throw.
 class MetricsCsv {

@@ -11,8 +11,8 @@ namespace signvote::worker {
 using protocol::MsgHeader;
 using protocol::MsgKind;
 
-AlltoallVote::AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, VoteClient& report)
-    : topo_(topo), ops_(ops), report_(report), chunks_(comm::plan_shards(d, topo.voters())) {
+AlltoallVote::AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, ServerExchange& report)
+    : topo_(topo), ops_(ops), report_(report), chunks_(comm::split_ranges(d, topo.voters())) {
   posted_.assign(chunks_.size(), 0);
   for (const auto& c : chunks_) slot_words_ = std::max(slot_words_, comm::payload_words(c.length));
   slot_bytes_ = protocol::kHeaderBytes + 4 * slot_words_;  // a multiple of 64: every slot stays aligned
@@ -51,7 +51,7 @@ void AlltoallVote::fill_headers(uint64_t step) {
 // mine_'s payload. Returns the RESULT header (an error names the sender).
 MsgHeader AlltoallVote::tally(uint64_t step) {
   const size_t me = static_cast<size_t>(topo_.voter_index()), W = chunks_.size();
-  const comm::Shard& c = chunks_[me];
+  const comm::Range& c = chunks_[me];
   MsgHeader out, first;
   const comm::Expect want{MsgKind::vote, step, c.length, c.offset, slot_words_};
   size_t bad = 0;

@@ -1,7 +1,7 @@
 // The vote without server ranks in the data path (aggregation.transport:
 // alltoall; DeepSpeed's compressed all-reduce has this shape), an Exchange
 // (worker/exchange.h) whose part j is chunk j of the coordinates,
-// comm::plan_shards(d, W)[j], tallied by voter j. W = the voters: every
+// comm::split_ranges(d, W)[j], tallied by voter j. W = the voters: every
 // worker, or the node leaders under the hierarchy (NodeExchange around it).
 // The collective runs once every part is posted, at the first wait_next().
 //
@@ -34,7 +34,7 @@
 #include "signvote/protocol.h"
 #include "signvote/sign_kernels.h"
 #include "worker/exchange.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -46,9 +46,9 @@ class AlltoallVote final : public Exchange {
  public:
   // Voters only; d = parameters, tallied with `ops` (aggregation.isa);
   // `report`: the header-only (dim = 0) server exchange.
-  AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, VoteClient& report);
+  AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, ServerExchange& report);
   size_t parts() const override { return chunks_.size(); }
-  const comm::Shard& part(size_t j) const override { return chunks_[j]; }
+  const comm::Range& part(size_t j) const override { return chunks_[j]; }
   uint32_t* out_bits(size_t j) override { return words(send_, j); }
   const uint32_t* result_bits(size_t j) const override { return words(results_, j); }
   void begin(uint64_t step) override;
@@ -77,12 +77,12 @@ class AlltoallVote final : public Exchange {
 
   const comm::Topology& topo_;
   const kernels::SignOps& ops_;
-  VoteClient& report_;
+  ServerExchange& report_;
   WorkerReport mine_report_;  // the last post's, with the verdict added
   std::vector<char> posted_;
   uint64_t step_ = 0;
   size_t next_ = SIZE_MAX;  // the next chunk wait_next() hands out; SIZE_MAX: not voted yet
-  std::vector<comm::Shard> chunks_;
+  std::vector<comm::Range> chunks_;
   size_t slot_words_ = 0, slot_bytes_ = 0;
   AlignedBuffer<std::byte> send_, recv_, mine_, results_;  // W slots each (mine_: one)
 };

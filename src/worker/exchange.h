@@ -9,7 +9,7 @@
 //
 // Implementations (make_round picks and stacks them, worker/rounds.cpp):
 //
-//   VoteClient         server shards: part p = one server shard's bucket, a
+//   ServerExchange         server shards: part p = one server shard's bucket, a
 //                      VOTE to its server rank and a RESULT back (protocol.h)
 //   AlltoallVote       the workers tally chunk p among themselves (one
 //                      all-to-all + all-gather), then a header-only REPORT
@@ -22,6 +22,7 @@
 // its parts (worker/rounds.cpp), so they work over every exchange.
 #pragma once
 
+#include "comm/round_error.h"
 #include "comm/topology.h"
 #include "signvote/protocol.h"
 
@@ -31,17 +32,6 @@
 #include <string>
 
 namespace signvote::worker {
-
-// The server stopped the round; what() is the one-line reason naming the
-// rank, `code` and `offender` the RESULT's status and err_rank (a local
-// failure: worker_failed and this rank).
-struct RoundError : std::runtime_error {
-  explicit RoundError(const std::string& what, protocol::ErrorCode code = protocol::ErrorCode::worker_failed,
-                      int offender = -1)
-      : std::runtime_error(what), code(code), offender(offender) {}
-  protocol::ErrorCode code;
-  int offender;
-};
 
 // Per-step figures a worker reports in its headers (seconds).
 struct WorkerReport {
@@ -60,7 +50,7 @@ class SignSlots {
  public:
   virtual ~SignSlots() = default;
   virtual size_t parts() const = 0;
-  virtual const comm::Shard& part(size_t p) const = 0;
+  virtual const comm::Range& part(size_t p) const = 0;
   // Part p's outgoing packed signs: payload_words(part(p).length) words.
   virtual uint32_t* out_bits(size_t p) = 0;
   // Part p's packed majority (valid once wait_next() returned p).

@@ -16,7 +16,7 @@ std::chrono::milliseconds Faults::delay_at(uint64_t step) const {
   return std::chrono::milliseconds(f_.delay_ms);
 }
 
-void Faults::before_step(uint64_t step, VoteClient& client) const {
+void Faults::before_step(uint64_t step, ServerExchange& client) const {
   if (wrong_header_due(step)) client.inject_wrong_header(client.parts() - 1, f_.wrong_field_kind);
 }
 

@@ -10,7 +10,7 @@
 #pragma once
 
 #include "signvote/config.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <chrono>
 #include <cstdint>
@@ -27,7 +27,7 @@ class Faults {
 
   // Before the step: arms the wrong header on the client's last part
   // (before the round begins, so an overlapped round sends it this step).
-  void before_step(uint64_t step, VoteClient& client) const;
+  void before_step(uint64_t step, ServerExchange& client) const;
   // Between the compute and the round: the straggler's sleep (logged).
   void before_round(uint64_t step) const;
 

@@ -26,7 +26,7 @@ class NodeExchange final : public Exchange {
   // `inner` exists on every worker but is used by the node leader alone.
   NodeExchange(const comm::Topology& topo, Exchange& inner);
   size_t parts() const override { return inner_.parts(); }
-  const comm::Shard& part(size_t p) const override { return inner_.part(p); }
+  const comm::Range& part(size_t p) const override { return inner_.part(p); }
   uint32_t* out_bits(size_t p) override { return inner_.out_bits(p); }
   const uint32_t* result_bits(size_t p) const override;
   void begin(uint64_t step) override;

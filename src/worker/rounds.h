@@ -6,7 +6,7 @@
 //                   exchange, the fused apply of the majority (StepEngine:
 //                   host or device). Its exchange is a stack built once
 //                   (worker/exchange.h):
-//                     VoteClient (server shards) | AlltoallVote (the workers
+//                     ServerExchange (server shards) | AlltoallVote (the workers
 //                     tally, aggregation.transport: alltoall)
 //                     wrapped in NodeExchange with cluster.hierarchy: node
 //                   and its schedule of parts is one of
@@ -32,7 +32,7 @@
 #include "worker/optimizer_state.h"
 #include "worker/problem.h"
 #include "worker/step_engine.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <cstdint>
 #include <memory>
@@ -44,7 +44,7 @@ struct RoundParts {
   const Config& cfg;
   const comm::Topology& topo;
   Problem& problem;
-  VoteClient& client;  // the server exchange (dense, REPORTs; the vote's base)
+  ServerExchange& client;  // the server exchange (dense, REPORTs; the vote's base)
   StepEngine& engine;
   DenseOptimizer& dense;  // the SGD/Adam rule (dense rounds, the baseline)
   DenseEncoder& encoder;

@@ -1,6 +1,6 @@
 // The CSV files a run writes next to its metrics file (out/run.csv ->
 // out/run_val.csv, out/run_snr.csv, ...), written by worker 0 through the
-// run's one CSV writer (data/csv_file.h): a resumed run appends; --overwrite
+// run's one CSV writer (formats/csv_file.h): a resumed run appends; --overwrite
 // replaces; otherwise an existing file is an error, so no data is lost.
 #pragma once
 

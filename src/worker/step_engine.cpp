@@ -79,7 +79,7 @@ std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& t
 }
 
 #ifndef SIGNVOTE_CUDA_WORKERS
-std::unique_ptr<StepEngine> make_cuda_engine(Problem&, const comm::Topology&, VoteClient&, OptimizerState&, bool, bool) {
+std::unique_ptr<StepEngine> make_cuda_engine(Problem&, const comm::Topology&, ServerExchange&, OptimizerState&, bool, bool) {
   throw std::invalid_argument("model.device: cuda, but this signvote was built without the cuda workers (CUDA, cuDNN, NCCL)");
 }
 #endif

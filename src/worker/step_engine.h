@@ -21,7 +21,7 @@
 #include "worker/optimizer_state.h"
 #include "worker/problem.h"
 #include "worker/exchange.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <memory>
 #include <span>
@@ -70,7 +70,7 @@ std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& t
 // (the server-aggregated dense methods update on the host, through the
 // problem's mirrors and the state's host buffers). It attaches that copy to
 // `state`. Throws std::invalid_argument in a build without the cuda workers.
-std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client,
+std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, ServerExchange& client,
                                              OptimizerState& state, bool vote, bool device_dense);
 
 }  // namespace signvote::worker

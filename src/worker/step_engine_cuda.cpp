@@ -27,13 +27,13 @@ using kernels::packed_words;
 // NaN counters: one per range of the server shards or of the all-to-all
 // chunks (one per worker), whichever transport the round uses, plus one.
 // The pack kernels add to them; read_nans zeroes the slots it read.
-size_t slot_count(const VoteClient& client, const comm::Topology& topo) {
+size_t slot_count(const ServerExchange& client, const comm::Topology& topo) {
   return std::max<size_t>(client.parts(), static_cast<size_t>(topo.workers())) + 1;
 }
 
 class CudaEngine final : public StepEngine, public DeviceCopy {
  public:
-  CudaEngine(Problem& p, const comm::Topology& topo, VoteClient& client, OptimizerState& state, bool vote,
+  CudaEngine(Problem& p, const comm::Topology& topo, ServerExchange& client, OptimizerState& state, bool vote,
              bool device_dense)
       : p_(p), topo_(topo), state_(state), stream_(static_cast<cudaStream_t>(p.cuda_stream())), d_(p.params().size()),
         bits_(packed_words(d_)), host_bits_(packed_words(d_)), nans_(slot_count(client, topo)),
@@ -60,7 +60,7 @@ class CudaEngine final : public StepEngine, public DeviceCopy {
       kc::momentum_pack(dm_.data() + offset, g + offset, n, rule.beta1, words, nans, stream_);
   }
 
-  // Shard s's words start at word offset/32 of bits_ (shards start on
+  // Range s's words start at word offset/32 of bits_ (shards start on
   // 512-coordinate bounds), so all shards' words are one contiguous array:
   // one copy each way through the page-locked host_bits_, and a host memcpy
   // into / out of the shards' messages.
@@ -246,7 +246,7 @@ class CudaEngine final : public StepEngine, public DeviceCopy {
 
 }  // namespace
 
-std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, VoteClient& client,
+std::unique_ptr<StepEngine> make_cuda_engine(Problem& p, const comm::Topology& topo, ServerExchange& client,
                                              OptimizerState& state, bool vote, bool device_dense) {
   return std::make_unique<CudaEngine>(p, topo, client, state, vote, device_dense);
 }

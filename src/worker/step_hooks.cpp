@@ -2,7 +2,7 @@
 
 namespace signvote::worker {
 
-StepHooks::StepHooks(const Config& cfg, const comm::Topology& topo, bool vote, Problem& problem, VoteClient& client)
+StepHooks::StepHooks(const Config& cfg, const comm::Topology& topo, bool vote, Problem& problem, ServerExchange& client)
     : problem_(problem), client_(client), hash_(cfg.run.hash_every), faults_(cfg.faults, topo.world_rank()),
       adversary_(cfg, topo.worker_index(), vote) {}
 

@@ -16,7 +16,7 @@
 #include "worker/exchange.h"
 #include "worker/faults.h"
 #include "worker/problem.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 #include "worker/weight_hash.h"
 
 #include <cstdint>
@@ -26,7 +26,7 @@ namespace signvote::worker {
 class StepHooks {
  public:
   // vote: the round is majority_vote. client: where a wrong header goes.
-  StepHooks(const Config& cfg, const comm::Topology& topo, bool vote, Problem& problem, VoteClient& client);
+  StepHooks(const Config& cfg, const comm::Topology& topo, bool vote, Problem& problem, ServerExchange& client);
   void before_step(uint64_t step, WorkerReport& report);
   void after_compute(uint64_t step) { adversary_.after_compute(step, problem_); }
   void before_round(uint64_t step) { faults_.before_round(step); }
@@ -35,7 +35,7 @@ class StepHooks {
 
  private:
   Problem& problem_;
-  VoteClient& client_;
+  ServerExchange& client_;
   WeightHash hash_;
   Faults faults_;
   AdversaryHook adversary_;

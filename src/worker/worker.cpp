@@ -12,7 +12,7 @@
 #include "worker/rounds.h"
 #include "worker/step_engine.h"
 #include "worker/step_hooks.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <spdlog/spdlog.h>
 
@@ -27,7 +27,7 @@ double since(Clock::time_point t0) { return util::seconds_since(t0); }
 
 CsvMode csv_mode(const TrainOptions& opt) { return {opt.overwrite, !opt.resume.empty()}; }
 
-std::vector<size_t> shard_lengths(const VoteClient& c) {
+std::vector<size_t> shard_lengths(const ServerExchange& c) {
   std::vector<size_t> n;
   for (size_t s = 0; s < c.parts(); ++s) n.push_back(c.part(s).length);
   return n;
@@ -155,7 +155,7 @@ class Worker final : public WorkerLoop {
   bool vote_;
   std::unique_ptr<Problem> problem_;
   const kernels::SignOps& ops_;
-  VoteClient client_;
+  ServerExchange client_;
   DenseEncoder encoder_;
   DenseOptimizer dense_;
   OptimizerState state_;  // m, v, e: what the round updates and checkpoints hold

@@ -75,7 +75,7 @@ TEST_CASE("wire: each mismatch gives its code and names the rank", "[wire]") {
 TEST_CASE("shards: 512-coordinate blocks cover d exactly once", "[wire]") {
   for (size_t d : {1ul, 511ul, 512ul, 1000ul, 100000ul, 11173962ul}) {
     for (int S : {1, 2, 3, 7}) {
-      auto plan = comm::plan_shards(d, S);
+      auto plan = comm::split_ranges(d, S);
       REQUIRE(plan.size() == size_t(S));
       size_t next = 0;
       for (const auto& sh : plan) {
@@ -93,7 +93,7 @@ TEST_CASE("buckets: every shard cut into <= 64 buckets of whole blocks, in offse
     for (int S : {1, 3}) {
       for (size_t bc : {0ul, 512ul, 5000ul, 1ul << 20}) {
         INFO("d " << d << " S " << S << " bucket " << bc);
-        const auto shards = comm::plan_shards(d, S);
+        const auto shards = comm::split_ranges(d, S);
         const auto ranges = comm::plan_ranges(d, S, bc);
         size_t next = 0;
         std::vector<int> per_server(static_cast<size_t>(S), 0);

@@ -1,4 +1,4 @@
-// Fuzz harness: the checkpoint reader (parse_checkpoint, src/data/checkpoint.h;
+// Fuzz harness: the checkpoint reader (parse_checkpoint, src/formats/checkpoint.h;
 // format in docs/checkpoint.md).
 //
 // Each input is parsed twice:

@@ -16,11 +16,11 @@
 #include "signvote/sign_kernels.h"
 #include "signvote/sign_layout.h"
 #include "server/buckets.h"
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 #include "support/closed_forms.h"
 #include "worker/alltoall_vote.h"
 #include "worker/node_exchange.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <mpi.h>
 
@@ -54,7 +54,7 @@ int rank() {
 
 // A server rank's part of the closed-form tests: `rounds` plain rounds.
 void serve(const comm::Topology& topo, size_t dim, uint64_t rounds) {
-  server::VoteServer srv(topo, dim, kernels::best_ops());
+  server::ShardServer srv(topo, dim, kernels::best_ops());
   for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
 }
 
@@ -71,7 +71,7 @@ void closed_form(int servers, size_t dim, uint64_t rounds, size_t bucket_coords)
     for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
     return;
   }
-  worker::VoteClient client(topo, dim, comm::RoundFormat::sign_bits(), bucket_coords);
+  worker::ServerExchange client(topo, dim, comm::RoundFormat::sign_bits(), bucket_coords);
   const int k = topo.worker_index();
   std::vector<float> x(dim);
   for (uint64_t t = 1; t <= rounds; ++t) {
@@ -92,7 +92,7 @@ void hierarchy(int servers, size_t dim, uint64_t rounds, int rpn) {
   const int W = topo.workers(), nodes = (W + rpn - 1) / rpn;
   EXPECT(topo.voters() == nodes);
   if (topo.is_server()) return serve(topo, dim, rounds);
-  worker::VoteClient client(topo, dim);
+  worker::ServerExchange client(topo, dim);
   worker::NodeExchange node(topo, client);
   EXPECT(node.sends() == topo.is_voter());
   const int k = topo.worker_index();
@@ -116,7 +116,7 @@ void lion(size_t dim) {
   const int k = topo.worker_index();
   std::vector<float> m, g, x(dim, 1.0f);
   test::lion_inputs(k, dim, m, g);
-  worker::VoteClient client(topo, dim);
+  worker::ServerExchange client(topo, dim);
   EXPECT(kernels::best_ops().lion_pack(m.data(), g.data(), dim, c.b1, c.b2, client.out_bits(0)) == 0);
   client.round_trip(1, {});
   kernels::best_ops().apply(x.data(), dim, client.result_bits(0), c.lr, c.wd);
@@ -137,10 +137,10 @@ void alltoall(size_t dim, uint64_t rounds, bool bad_length) {
   std::string error;
   try {
     if (topo.is_server()) {
-      server::VoteServer srv(topo, 0, kernels::best_ops());
+      server::ShardServer srv(topo, 0, kernels::best_ops());
       for (uint64_t t = 1; t <= rounds; ++t) srv.round(t);
     } else {
-      worker::VoteClient reports(topo, 0);
+      worker::ServerExchange reports(topo, 0);
       worker::AlltoallVote chunks(topo, bad_length && topo.world_rank() == 2 ? dim + 10 : dim, kernels::best_ops(),
                                   reports);
       EXPECT(chunks.parts() == static_cast<size_t>(W));
@@ -173,12 +173,12 @@ void misbehave(const std::string& scenario) {
   std::string error;
   try {
     if (topo.is_server()) {
-      server::VoteServer srv(topo, dim, kernels::best_ops());
+      server::ShardServer srv(topo, dim, kernels::best_ops());
       srv.round(1);
       srv.round(2);
     } else {
       const bool me = topo.world_rank() == how.bad;
-      worker::VoteClient client(topo, how.dim_of(me, dim));
+      worker::ServerExchange client(topo, how.dim_of(me, dim));
       std::vector<float> x(client.part(0).length, 1.0f);
       for (uint64_t t = 1; t <= 2; ++t) {
         test::post_misbehaving<worker::WorkerReport>(client, how, me, t, x);

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "comm/wire.h"
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 #include "support/closed_forms.h"
 #include "support/loopback_cluster.h"
 
@@ -25,7 +25,7 @@ class RawWorkers {
   // Worker k's well-formed VOTE of step t for `range` (payload: its
   // closed-form signs), bent by `bend` (header, and the bytes to send,
   // which start at the exact count), sent; its RESULT receive posted.
-  void post(int k, uint64_t t, const comm::Shard& range,
+  void post(int k, uint64_t t, const comm::Range& range,
             const std::function<void(protocol::MsgHeader&, size_t&)>& bend = {}) {
     Slot& s = slots_[{k, range.bucket, t}];
     const size_t words = comm::payload_words(range.length);
@@ -41,17 +41,17 @@ class RawWorkers {
       if (vote_of(k, range.offset + j, t, c.W)) s.out.payload()[kernels::word_of(j)] |= 1u << kernels::bit_of(j);
     size_t bytes = protocol::kHeaderBytes + 4 * words;
     if (bend) bend(h, bytes);
-    s.in = comm::Message(words + 16);  // 64 B of slack, as VoteClient posts
+    s.in = comm::Message(words + 16);  // 64 B of slack, as ServerExchange posts
     auto& net = c.net(c.worker_rank(k));
     net.irecv(s.in.data(), s.in.bytes(), range.server, protocol::kTagResult + range.bucket, &s.recv);
     net.isend(s.out.data(), bytes, range.server, protocol::kTagVote + range.bucket, &s.send);
   }
   // Every worker's well-formed vote.
-  void post_all(uint64_t t, const comm::Shard& range) {
+  void post_all(uint64_t t, const comm::Range& range) {
     for (int k = 0; k < c.W; ++k) post(k, t, range);
   }
   // Waits for worker k's RESULT of step t: its header (bytes = what arrived).
-  const comm::Message& result(int k, uint64_t t, const comm::Shard& range, int* bytes = nullptr) {
+  const comm::Message& result(int k, uint64_t t, const comm::Range& range, int* bytes = nullptr) {
     Slot& s = slots_.at({k, range.bucket, t});
     comm::Status st;
     c.net(c.worker_rank(k)).wait(&s.recv, &st);
@@ -61,15 +61,15 @@ class RawWorkers {
   }
   // Coordinates of worker k's RESULT that differ from expected(i).
   template <class Expected>
-  size_t wrong(int k, uint64_t t, const comm::Shard& range, const Expected& expected) {
+  size_t wrong(int k, uint64_t t, const comm::Range& range, const Expected& expected) {
     const auto& m = result(k, t, range);
     size_t n = 0;
     for (size_t j = 0; j < range.length; ++j) n += bit(m.payload(), j) != expected(range.offset + j);
     return n;
   }
   // The server of the whole shard [0, d) (majority vote).
-  server::VoteServer server(size_t d, server::DeadlinePolicy deadline = {}) {
-    return server::VoteServer(c.peers(0), c.net(0), d, comm::RoundFormat::sign_bits(),
+  server::ShardServer server(size_t d, server::DeadlinePolicy deadline = {}) {
+    return server::ShardServer(c.peers(0), c.net(0), d, comm::RoundFormat::sign_bits(),
                               server::majority_vote(kernels::best_ops()), deadline);
   }
 
@@ -84,6 +84,6 @@ class RawWorkers {
 };
 
 // The whole shard of 1 server: [0, d).
-inline comm::Shard whole(size_t d) { return comm::Shard{0, d, 0, 0}; }
+inline comm::Range whole(size_t d) { return comm::Range{0, d, 0, 0}; }
 
 }  // namespace signvote::test

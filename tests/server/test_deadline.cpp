@@ -1,4 +1,4 @@
-// VoteServer's deadline mode (cluster.round_deadline_ms, server/deadline.cpp)
+// ShardServer's deadline mode (cluster.round_deadline_ms, server/deadline.cpp)
 // in one process: a late worker is one whose messages the loopback hub holds
 // back (LoopbackHub::hold / deliver). Late votes abstain, stale ones are
 // discarded, results queue for the late worker in order, and a worker late

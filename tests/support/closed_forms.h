@@ -158,7 +158,7 @@ struct Misbehaviour {
     return want;
   }
 };
-// Posts round t of a client of one part (VoteClient) as the scenario says:
+// Posts round t of a client of one part (ServerExchange) as the scenario says:
 // x (the part's coordinates, +1 at first) packed, a NaN in round 2 of `bad`,
 // its hash and step. Report is worker::WorkerReport.
 template <class Report, class Client>

@@ -18,7 +18,7 @@ struct LoopbackCluster {
       : S(servers), W(workers), hub(wait_limit) {
     for (int r = 0; r < S + W; ++r) nets.push_back(std::make_unique<comm::LoopbackTransport>(hub, r));
   }
-  // What rank r's VoteServer / VoteClient needs: every worker votes.
+  // What rank r's ShardServer / ServerExchange needs: every worker votes.
   comm::Peers peers(int r) const {
     comm::Peers p{r, S, {}};
     for (int k = 0; k < W; ++k) p.voters.push_back(S + k);

@@ -3,6 +3,7 @@
 // comm::Transport: MPI by default, the loopback in unit tests.
 #pragma once
 
+#include "comm/round_error.h"
 #include "comm/topology.h"
 #include "comm/transport.h"
 #include "util/timer.h"
@@ -19,11 +20,6 @@
 #include <vector>
 
 namespace signvote::server {
-
-// The round failed validation; every worker has been told. what() names the rank.
-struct RoundError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // What the server learnt in one round (means over workers; seconds).
 struct RoundSummary {
@@ -43,7 +39,7 @@ struct DeadlinePolicy {
 
 // Combines the W validated payloads of a shard into the RESULT payload:
 // rows = first payload word of worker 0, worker k's at rows + k*stride_words.
-using AggregateFn = std::function<void(const uint32_t* rows, size_t W, size_t stride_words, const comm::Shard& shard,
+using AggregateFn = std::function<void(const uint32_t* rows, size_t W, size_t stride_words, const comm::Range& shard,
                                        uint32_t* out)>;
 
 // The majority vote: bit-sliced tally of packed signs with `ops`.
@@ -57,26 +53,26 @@ struct RoundMark {
   double elapsed_s = 0;  // seconds of training so far
 };
 
-class VoteServer {
+class ShardServer {
  public:
   // dim = 0: report-only rounds (all-reduce mode). `format` sizes payloads,
   // `aggregate` combines them (majority_vote by default).
-  VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops);
-  VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
+  ShardServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops);
+  ShardServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
              DeadlinePolicy deadline = {});
   // One bucket of this server's shard (comm::plan_ranges): its messages
   // carry tags kTagVote + bucket and kTagResult + bucket.
-  VoteServer(const comm::Topology& topo, const comm::Shard& range, const comm::RoundFormat& format,
+  ShardServer(const comm::Topology& topo, const comm::Range& range, const comm::RoundFormat& format,
              AggregateFn aggregate, DeadlinePolicy deadline = {});
   // The same over any transport: `peers` names this server (its world rank
   // is its shard index), the server count and the voters, in order.
-  VoteServer(comm::Peers peers, comm::Transport& net, size_t dim, const comm::RoundFormat& format,
+  ShardServer(comm::Peers peers, comm::Transport& net, size_t dim, const comm::RoundFormat& format,
              AggregateFn aggregate, DeadlinePolicy deadline = {});
-  VoteServer(comm::Peers peers, comm::Transport& net, const comm::Shard& range, const comm::RoundFormat& format,
+  ShardServer(comm::Peers peers, comm::Transport& net, const comm::Range& range, const comm::RoundFormat& format,
              AggregateFn aggregate, DeadlinePolicy deadline = {});
-  VoteServer(const VoteServer&) = delete;
-  VoteServer& operator=(const VoteServer&) = delete;
-  const comm::Shard& shard() const { return shard_; }
+  ShardServer(const ShardServer&) = delete;
+  ShardServer& operator=(const ShardServer&) = delete;
+  const comm::Range& shard() const { return shard_; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
   // `mark` goes into the RESULT header (kFlagStop: this is the last round).
@@ -92,7 +88,7 @@ class VoteServer {
   // finish on their own (their buffers are kept), so that a server leaving
   // on an error never frees memory MPI is still using. The transport must
   // outlive the server.
-  ~VoteServer();
+  ~ShardServer();
   // With a deadline, after the last round: receives the late workers' votes
   // up to `last_step` (discarded) and delivers every result they still lack.
   void finish(uint64_t last_step);
@@ -140,7 +136,7 @@ class VoteServer {
   comm::Transport& net_;
   AggregateFn aggregate_;
   bool report_only_;
-  comm::Shard shard_;
+  comm::Range shard_;
   size_t words_ = 0;       // VOTE payload words per worker slot
   size_t down_words_ = 0;  // RESULT payload words
   size_t slot_bytes_ = 0;  // header + payload + 64 B slack, multiple of 64

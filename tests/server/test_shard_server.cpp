@@ -1,4 +1,4 @@
-// VoteServer's validation and verdicts in one process (comm::LoopbackHub):
+// ShardServer's validation and verdicts in one process (comm::LoopbackHub):
 // raw workers send closed-form votes, one of them bent; the round must stop
 // with the RESULT and the RoundError naming the offending rank exactly as
 // the MPI runs do (tests/mpi: "mpi: ... names the rank").
@@ -96,7 +96,7 @@ TEST_CASE("a bent VOTE stops the round naming the rank, every worker told", "[se
       std::string what;
       try {
         srv.round(1);
-      } catch (const server::RoundError& e) {
+      } catch (const RoundError& e) {
         what = e.what();
       }
       INFO(what);

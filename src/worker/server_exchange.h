@@ -16,42 +16,42 @@
 
 namespace signvote::worker {
 
-class VoteClient final : public Exchange {
+class ServerExchange final : public Exchange {
  public:
   // dim = 0: header-only REPORT rounds. `format` sizes the payloads. The
-  // "shards" of this client are comm::plan_ranges(dim, S, bucket_coords):
+  // parts of this exchange are comm::plan_ranges(dim, S, bucket_coords):
   // every server shard's buckets, each a message of its own.
-  VoteClient(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format = comm::RoundFormat::sign_bits(),
+  ServerExchange(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format = comm::RoundFormat::sign_bits(),
              size_t bucket_coords = 0);
   // The same over any transport: `peers` gives this rank and the server
   // count (its voters are not used here).
-  VoteClient(const comm::Peers& peers, comm::Transport& net, size_t dim,
+  ServerExchange(const comm::Peers& peers, comm::Transport& net, size_t dim,
              const comm::RoundFormat& format = comm::RoundFormat::sign_bits(), size_t bucket_coords = 0);
-  size_t parts() const override { return shards_.size(); }
-  const comm::Shard& part(size_t s) const override { return shards_[s]; }
-  // Outgoing packed signs of shard s: payload_words(shard(s).length) words.
+  size_t parts() const override { return parts_.size(); }
+  const comm::Range& part(size_t s) const override { return parts_[s]; }
+  // Outgoing packed signs of part s: payload_words(part(s).length) words.
   uint32_t* out_bits(size_t s) override { return out_[s].payload(); }
   float* out_floats(size_t s) { return reinterpret_cast<float*>(out_[s].payload()); }
   void begin(uint64_t step) override;
-  // Posts shard s's VOTE/REPORT message and its RESULT receive.
+  // Posts part s's VOTE/REPORT message and its RESULT receive.
   void post(uint64_t step, size_t s, const WorkerReport& report) override;
   bool posted(size_t s) const override { return posted_[s] != 0; }
-  // One whole round trip: begin, every shard posted, every RESULT waited for.
+  // One whole round trip: begin, every part posted, every RESULT waited for.
   void round_trip(uint64_t step, const WorkerReport& report) {
     begin(step);
     post_rest(step, report);
     wait();
   }
-  // faults.wrong_step_* / wrong_field: the next message of shard s claims
+  // faults.wrong_step_* / wrong_field: the next message of part s claims
   // step + 1000, the next protocol version, or one coordinate more.
-  void inject_wrong_header(size_t s, WrongField field) { wrong_shard_ = s, wrong_field_ = field; }
+  void inject_wrong_header(size_t s, WrongField field) { wrong_part_ = s, wrong_field_ = field; }
   // Completes the round at once (every send and receive); throws
   // RoundError if any RESULT carries an error.
   void wait();
   // The next RESULT to arrive, checked; after the last one completes the
   // sends and returns parts().
   size_t wait_next() override;
-  // The packed majority of shard s (valid after wait()).
+  // The packed majority of part s (valid after wait()).
   const uint32_t* result_bits(size_t s) const override { return in_[s].payload(); }
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   bool stop_requested() const override { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
@@ -64,7 +64,7 @@ class VoteClient final : public Exchange {
   }
   double progress(size_t s) const override { return in_[s].header().progress; }
   double elapsed_s() const override { return in_[0].header().elapsed_s; }
-  uint64_t bytes_sent() const { return bytes_sent_; }  // this round, all shards
+  uint64_t bytes_sent() const { return bytes_sent_; }  // this round, all parts
   uint64_t bytes_recv() const { return bytes_recv_; }
 
  private:
@@ -73,17 +73,17 @@ class VoteClient final : public Exchange {
   int rank_;  // this worker's world rank
   comm::Transport& net_;
   bool report_only_;
-  std::vector<comm::Shard> shards_;
+  std::vector<comm::Range> parts_;
   std::vector<comm::Message> out_, in_;
   std::vector<size_t> down_words_;
   std::vector<int> counts_;  // bytes of each RESULT received
-  std::vector<char> posted_;  // shards posted in round step_
+  std::vector<char> posted_;  // parts posted in round step_
   // The RESULT receives of every part, then its sends: reqs_[s] and
   // reqs_[parts() + s] (wait_next waits on the first half alone).
   std::vector<comm::Request> reqs_;
   std::vector<comm::Status> st_;
   uint64_t step_ = 0, bytes_sent_ = 0, bytes_recv_ = 0;
-  size_t wrong_shard_ = SIZE_MAX;
+  size_t wrong_part_ = SIZE_MAX;
   WrongField wrong_field_ = WrongField::step;
   bool leaving_ = false;
 };

@@ -1,4 +1,4 @@
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 
 #include "signvote/sign_layout.h"
 #include "util/timer.h"
@@ -15,31 +15,31 @@ using protocol::MsgHeader;
 using protocol::MsgKind;
 
 AggregateFn majority_vote(const kernels::SignOps& ops) {
-  return [&ops](const uint32_t* rows, size_t W, size_t stride, const comm::Shard& shard, uint32_t* out) {
+  return [&ops](const uint32_t* rows, size_t W, size_t stride, const comm::Range& shard, uint32_t* out) {
     ops.tally(rows, W, stride, comm::payload_words(shard.length), out);
   };
 }
 
-VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops)
-    : VoteServer(topo, dim, comm::RoundFormat::sign_bits(), majority_vote(ops)) {}
+ShardServer::ShardServer(const comm::Topology& topo, size_t dim, const kernels::SignOps& ops)
+    : ShardServer(topo, dim, comm::RoundFormat::sign_bits(), majority_vote(ops)) {}
 
-VoteServer::VoteServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
+ShardServer::ShardServer(const comm::Topology& topo, size_t dim, const comm::RoundFormat& format, AggregateFn aggregate,
                        DeadlinePolicy deadline)
-    : VoteServer(comm::Peers::of(topo), comm::mpi_transport(), dim, format, std::move(aggregate), deadline) {}
+    : ShardServer(comm::Peers::of(topo), comm::mpi_transport(), dim, format, std::move(aggregate), deadline) {}
 
-VoteServer::VoteServer(const comm::Topology& topo, const comm::Shard& range, const comm::RoundFormat& format,
+ShardServer::ShardServer(const comm::Topology& topo, const comm::Range& range, const comm::RoundFormat& format,
                        AggregateFn aggregate, DeadlinePolicy deadline)
-    : VoteServer(comm::Peers::of(topo), comm::mpi_transport(), range, format, std::move(aggregate), deadline) {}
+    : ShardServer(comm::Peers::of(topo), comm::mpi_transport(), range, format, std::move(aggregate), deadline) {}
 
 // dim = 0 (reports only): an empty range, so no payload either way.
-VoteServer::VoteServer(comm::Peers peers, comm::Transport& net, size_t dim, const comm::RoundFormat& format,
+ShardServer::ShardServer(comm::Peers peers, comm::Transport& net, size_t dim, const comm::RoundFormat& format,
                        AggregateFn aggregate, DeadlinePolicy deadline)
-    : VoteServer(peers, net, dim == 0 ? comm::Shard{} : comm::plan_shards(dim, peers.servers)[size_t(peers.world_rank)],
+    : ShardServer(peers, net, dim == 0 ? comm::Range{} : comm::split_ranges(dim, peers.servers)[size_t(peers.world_rank)],
                  format, std::move(aggregate), deadline) {
   report_only_ = dim == 0;
 }
 
-VoteServer::VoteServer(comm::Peers peers, comm::Transport& net, const comm::Shard& range,
+ShardServer::ShardServer(comm::Peers peers, comm::Transport& net, const comm::Range& range,
                        const comm::RoundFormat& format, AggregateFn aggregate, DeadlinePolicy deadline)
     : peers_(std::move(peers)), net_(net), aggregate_(std::move(aggregate)), report_only_(false), shard_(range) {
   policy_ = deadline;
@@ -59,7 +59,7 @@ VoteServer::VoteServer(comm::Peers peers, comm::Transport& net, const comm::Shar
   outbox_.resize(W);
 }
 
-void VoteServer::receive_all(uint64_t step) {
+void ShardServer::receive_all(uint64_t step) {
   if (deadline_mode()) return receive_by_deadline(step, /*account=*/true);
   for (int k = 0; k < voters(); ++k) {
     net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, voter_rank(k), vote_tag(), &reqs_[k]);
@@ -70,7 +70,7 @@ void VoteServer::receive_all(uint64_t step) {
 
 // Every worker must agree with this server on kind, step, shard length and
 // offset, and send exactly the bytes that implies.
-bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
+bool ShardServer::validate_all(uint64_t step, MsgHeader& verdict) {
   const comm::Expect want{report_only_ ? MsgKind::report : MsgKind::vote, step, shard_.length, shard_.offset, words_};
   for (int k = 0; k < voters(); ++k) {
     if (!present_[k]) continue;  // late: abstains (deadline mode)
@@ -90,7 +90,7 @@ bool VoteServer::validate_all(uint64_t step, MsgHeader& verdict) {
 
 // On hash steps every worker reports a weight hash; they must all agree.
 // The odd one out (the rank whose hash differs from the most common) is named.
-bool VoteServer::check_hashes(MsgHeader& verdict) const {
+bool ShardServer::check_hashes(MsgHeader& verdict) const {
   std::map<uint64_t, int> votes;
   for (int k = 0; k < voters(); ++k)
     if (present_[k]) votes[reinterpret_cast<const MsgHeader*>(slots_.data() + k * slot_bytes_)->weight_hash]++;
@@ -113,7 +113,7 @@ bool VoteServer::check_hashes(MsgHeader& verdict) const {
   return false;
 }
 
-void VoteServer::reply(const comm::Message& msg) {
+void ShardServer::reply(const comm::Message& msg) {
   if (deadline_mode()) return reply_queued(msg);
   for (int k = 0; k < voters(); ++k) {
     net_.isend(const_cast<comm::Message&>(msg).data(), msg.bytes(), voter_rank(k), result_tag(), &sends_[size_t(k)]);
@@ -121,7 +121,7 @@ void VoteServer::reply(const comm::Message& msg) {
   net_.wait_all(sends_, send_status_);
 }
 
-RoundSummary VoteServer::summarize() const {
+RoundSummary ShardServer::summarize() const {
   RoundSummary s;
   const double W = std::max(1, voters() - late_);  // means over the votes that arrived
   for (int k = 0; k < voters(); ++k) {
@@ -142,7 +142,7 @@ RoundSummary VoteServer::summarize() const {
   return s;
 }
 
-void VoteServer::reply_error(uint64_t step, const MsgHeader& verdict) {
+void ShardServer::reply_error(uint64_t step, const MsgHeader& verdict) {
   auto& h = error_.header();
   h = verdict;
   h.magic = protocol::kMagic;
@@ -154,7 +154,7 @@ void VoteServer::reply_error(uint64_t step, const MsgHeader& verdict) {
   reply(error_);
 }
 
-void VoteServer::abort(uint64_t step, const MsgHeader* verdict) {
+void ShardServer::abort(uint64_t step, const MsgHeader* verdict) {
   if (deadline_mode()) receive_by_deadline(step, /*account=*/false);
   else receive_all(step);
   MsgHeader v;
@@ -163,7 +163,7 @@ void VoteServer::abort(uint64_t step, const MsgHeader* verdict) {
   reply_error(step, verdict ? *verdict : v);
 }
 
-bool VoteServer::all_left() const {
+bool ShardServer::all_left() const {
   int present = 0;
   for (int k = 0; k < voters(); ++k) {
     if (!present_[k]) continue;
@@ -176,7 +176,7 @@ bool VoteServer::all_left() const {
   return present > 0;
 }
 
-RoundSummary VoteServer::round(uint64_t step, const RoundMark& mark) {
+RoundSummary ShardServer::round(uint64_t step, const RoundMark& mark) {
   receive_all(step);
   MsgHeader verdict;
   if (all_left()) {  // a clean end: nothing to tally

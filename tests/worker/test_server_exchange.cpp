@@ -1,14 +1,14 @@
-// The worker's round (VoteClient) in one process: S servers (VoteServer /
+// The worker's round (ServerExchange) in one process: S servers (ShardServer /
 // BucketRounds) and W workers on one comm::LoopbackHub, driven round by
 // round (every worker posts, every server serves, every worker waits), and
 // checked against the closed forms the MPI tests use (tests/support).
 #include <catch2/catch.hpp>
 
 #include "server/buckets.h"
-#include "server/vote_server.h"
+#include "server/shard_server.h"
 #include "support/closed_forms.h"
 #include "support/loopback_cluster.h"
-#include "worker/vote_client.h"
+#include "worker/server_exchange.h"
 
 #include <memory>
 #include <set>
@@ -28,7 +28,7 @@ struct Round {
           c.peers(s), c.net(s), d, bucket_coords, comm::RoundFormat::sign_bits(),
           [&ops](size_t) { return server::majority_vote(ops); }, server::DeadlinePolicy{}));
     for (int k = 0; k < W; ++k)
-      clients.push_back(std::make_unique<worker::VoteClient>(c.peers(c.worker_rank(k)), c.net(c.worker_rank(k)), d,
+      clients.push_back(std::make_unique<worker::ServerExchange>(c.peers(c.worker_rank(k)), c.net(c.worker_rank(k)), d,
                                                              comm::RoundFormat::sign_bits(), bucket_coords));
   }
   void serve(uint64_t t) {
@@ -36,7 +36,7 @@ struct Round {
   }
   test::LoopbackCluster c;
   std::vector<std::unique_ptr<server::BucketRounds>> servers;
-  std::vector<std::unique_ptr<worker::VoteClient>> clients;
+  std::vector<std::unique_ptr<worker::ServerExchange>> clients;
 };
 
 // mpi_vote_test closed_form S D ROUNDS [BUCKET_COORDS], in one process.
@@ -99,13 +99,13 @@ TEST_CASE("a misbehaving worker stops every rank with the error naming it", "[wo
       const int W = 3;  // worker ranks 1..3; rank 2 misbehaves
       const size_t d = 1000;
       test::LoopbackCluster c(1, W);
-      server::VoteServer srv(c.peers(0), c.net(0), d, comm::RoundFormat::sign_bits(),
+      server::ShardServer srv(c.peers(0), c.net(0), d, comm::RoundFormat::sign_bits(),
                              server::majority_vote(kernels::best_ops()));
-      std::vector<std::unique_ptr<worker::VoteClient>> clients;
+      std::vector<std::unique_ptr<worker::ServerExchange>> clients;
       std::vector<std::vector<float>> x;
       for (int k = 0; k < W; ++k) {
         const bool me = c.worker_rank(k) == how.bad;
-        clients.push_back(std::make_unique<worker::VoteClient>(c.peers(c.worker_rank(k)), c.net(c.worker_rank(k)),
+        clients.push_back(std::make_unique<worker::ServerExchange>(c.peers(c.worker_rank(k)), c.net(c.worker_rank(k)),
                                                                how.dim_of(me, d)));
         x.emplace_back(clients.back()->part(0).length, 1.0f);
       }
@@ -116,13 +116,13 @@ TEST_CASE("a misbehaving worker stops every rank with the error naming it", "[wo
                                                        x[size_t(k)]);
         try {
           srv.round(t);
-        } catch (const server::RoundError& e) {
+        } catch (const RoundError& e) {
           errors[0] = e.what();
         }
         for (int k = 0; k < W; ++k) {
           try {
             clients[size_t(k)]->wait();
-          } catch (const worker::RoundError& e) {
+          } catch (const RoundError& e) {
             errors[size_t(k) + 1] = e.what();
             CHECK(e.offender == how.bad);
             CHECK(e.code != ErrorCode::ok);
@@ -164,7 +164,7 @@ TEST_CASE("wait_next hands back each part once, as its result arrives", "[worker
 
 TEST_CASE("a RESULT longer than the receive names the server", "[worker][loopback]") {
   test::LoopbackCluster c(1, 1);
-  worker::VoteClient client(c.peers(1), c.net(1), 1000);
+  worker::ServerExchange client(c.peers(1), c.net(1), 1000);
   client.begin(1);
   client.post_rest(1, {});
   comm::Message vote(comm::payload_words(1000) + 16), big(comm::payload_words(1000) + 32);
@@ -178,11 +178,11 @@ TEST_CASE("a RESULT longer than the receive names the server", "[worker][loopbac
 TEST_CASE("every worker leaving is a clean end for leaving clients only", "[worker][loopback]") {
   for (bool leaving : {true, false}) {
     test::LoopbackCluster c(1, 2);
-    server::VoteServer srv(c.peers(0), c.net(0), 1000, comm::RoundFormat::sign_bits(),
+    server::ShardServer srv(c.peers(0), c.net(0), 1000, comm::RoundFormat::sign_bits(),
                            server::majority_vote(kernels::best_ops()));
-    std::vector<std::unique_ptr<worker::VoteClient>> clients;
+    std::vector<std::unique_ptr<worker::ServerExchange>> clients;
     for (int k = 0; k < 2; ++k) {
-      clients.push_back(std::make_unique<worker::VoteClient>(c.peers(k + 1), c.net(k + 1), 1000));
+      clients.push_back(std::make_unique<worker::ServerExchange>(c.peers(k + 1), c.net(k + 1), 1000));
       if (leaving) clients.back()->set_leaving();
       worker::WorkerReport rep;
       rep.status = ErrorCode::worker_left;
