@@ -140,12 +140,57 @@ const std::vector<Refusal> kTable = {
      }},
 };
 
+// `signvote serve`: what PyTorch workers cannot run. A leaving worker must
+// reach every server in its own VOTE, and a run lasts until they leave.
+const std::vector<Refusal> kServeTable = {
+    {"signvote serve + a dense method",
+     "PyTorch workers vote: their optimizer packs signs (majority_vote)",
+     [](const Config& c) { return !vote(c); },
+     [](const Config& c) {
+       return fmt::format("key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", c.aggregation.method);
+     }},
+    {"signvote serve + cluster.hierarchy=node",
+     "a leaving PyTorch worker must reach every server in its own VOTE; a node leader would vote for it",
+     [](const Config& c) { return node(c); },
+     [](const Config&) -> std::string { return "key 'cluster.hierarchy' = node is not available to PyTorch workers"; }},
+    {"signvote serve + aggregation.transport=alltoall",
+     "a leaving PyTorch worker must reach every server in its own VOTE; the all-to-all needs every worker every round",
+     [](const Config& c) { return alltoall(c); },
+     [](const Config& c) {
+       return fmt::format("key 'aggregation.transport' = {} is not available to PyTorch workers", c.aggregation.transport);
+     }},
+    {"signvote serve + cluster.round_deadline_ms",
+     "a late PyTorch worker cannot catch up from queued results (its step() returns the round it voted in)",
+     [](const Config& c) { return deadline(c); },
+     [](const Config&) -> std::string { return "key 'cluster.round_deadline_ms' > 0 is not available to PyTorch workers"; }},
+    {"signvote serve + a decaying optimizer.schedule without run.steps or run.time_limit_s",
+     "the run lasts until the workers leave: a schedule needs a budget to decay over",
+     [](const Config& c) {
+       const auto& o = c.optimizer;
+       const bool decays = o.schedule_kind == LrSchedule::cosine || o.schedule_kind == LrSchedule::linear ||
+                           !o.milestone_fractions.empty();
+       return decays && c.run.steps == kServeSteps && c.run.time_limit_s <= 0;
+     },
+     [](const Config& c) {
+       return fmt::format("key 'optimizer.schedule' = {} needs a budget to decay over: run.steps (VoteOptimizer(steps=N)) "
+                          "or run.time_limit_s; this run lasts until the workers leave", c.optimizer.schedule);
+     }},
+};
+
 }  // namespace
 
 const std::vector<Refusal>& refusals() { return kTable; }
 
+const std::vector<Refusal>& serve_refusals() { return kServeTable; }
+
 const Refusal* refused(const Config& c) {
   for (const Refusal& r : kTable)
+    if (r.refuses(c)) return &r;
+  return nullptr;
+}
+
+const Refusal* refused_in_serve(const Config& c) {
+  for (const Refusal& r : kServeTable)
     if (r.refuses(c)) return &r;
   return nullptr;
 }
@@ -155,6 +200,8 @@ std::string explain_refusals() {
       "signvote refuses these combinations of keys (everything else composes: server shards or alltoall,\n"
       "with or without cluster.hierarchy: node, aggregation.overlap and aggregation.bucket_bytes):\n";
   for (const Refusal& r : kTable) out += fmt::format("  {}\n      {}\n", r.keys, r.why);
+  out += "signvote serve (PyTorch workers) refuses besides:\n";
+  for (const Refusal& r : kServeTable) out += fmt::format("  {}\n      {}\n", r.keys, r.why);
   out += "Each method adds its own checks (optimizer family, cluster.servers): see docs/extending.md.\n";
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include "signvote/config.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,17 @@ struct Refusal {
 };
 
 const std::vector<Refusal>& refusals();
+// What `signvote serve` refuses besides (PyTorch workers), checked by serve
+// on the server's config and on every worker's.
+const std::vector<Refusal>& serve_refusals();
+
+// run.steps under `signvote serve` when the config sets none: "until the
+// workers leave".
+constexpr int64_t kServeSteps = int64_t{1} << 40;
 
 // The first refusal that applies to c, or nullptr.
 const Refusal* refused(const Config& c);
+const Refusal* refused_in_serve(const Config& c);
 
 // The table as text: one "keys\n    why\n" block per refusal.
 std::string explain_refusals();

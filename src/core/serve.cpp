@@ -3,6 +3,7 @@
 #include "comm/mpi_calls.h"
 #include "comm/agreement.h"
 #include "methods/registry.h"
+#include "config/combinations.h"
 #include "signvote/external.h"
 
 #include <fmt/format.h>
@@ -15,31 +16,17 @@
 namespace signvote {
 namespace {
 
-constexpr int64_t kServeSteps = int64_t{1} << 40;  // "until the workers leave"
 
 struct Roles {
   int servers = 0, workers = 0;
   std::string error;  // the same on every rank
 };
 
-// What PyTorch workers cannot run (a leaving worker must reach every
-// server in its own VOTE): "" when `cfg` is fine.
+// What PyTorch workers cannot run (config/combinations.cpp, the serve
+// rows of the one table): "" when `cfg` is fine.
 std::string serve_limits(const Config& cfg) {
-  const auto& a = cfg.aggregation;
-  if (methods::method_of(cfg).round_kind() != RoundKind::vote)
-    return fmt::format("{}: key 'aggregation.method' = {}: PyTorch workers vote (majority_vote)", cfg.origin, a.method);
-  if (cfg.cluster.hierarchy_kind == Hierarchy::node)
-    return fmt::format("{}: key 'cluster.hierarchy' = node is not available to PyTorch workers", cfg.origin);
-  if (a.transport_kind != VoteTransport::server)
-    return fmt::format("{}: key 'aggregation.transport' = {} is not available to PyTorch workers", cfg.origin, a.transport);
-  if (cfg.cluster.round_deadline_ms > 0)
-    return fmt::format("{}: key 'cluster.round_deadline_ms' > 0 is not available to PyTorch workers", cfg.origin);
-  const auto& o = cfg.optimizer;
-  const bool decays = o.schedule_kind == LrSchedule::cosine || o.schedule_kind == LrSchedule::linear || !o.milestone_fractions.empty();
-  if (decays && cfg.run.steps == kServeSteps && cfg.run.time_limit_s <= 0)
-    return fmt::format("{}: key 'optimizer.schedule' = {} needs a budget to decay over: run.steps (VoteOptimizer(steps=N)) "
-                       "or run.time_limit_s; this run lasts until the workers leave", cfg.origin, o.schedule);
-  return {};
+  const Refusal* r = refused_in_serve(cfg);
+  return r ? fmt::format("{}: {}", cfg.origin, r->message(cfg)) : std::string();
 }
 
 // 1. Who is who (every rank computes the same verdict from the same data).

@@ -74,6 +74,20 @@ TEST_CASE("combinations: each refusal fires with its own line", "[config]") {
   }
 }
 
+TEST_CASE("combinations: signvote serve's rows", "[config]") {
+  const auto serve = [](std::vector<std::string> sets) {
+    const auto c = parse_config(kVote, "t.yaml", sets);
+    const signvote::Refusal* r = signvote::refused_in_serve(c);
+    return r ? r->message(c) : std::string();
+  };
+  CHECK(serve({}).empty());
+  CHECK(serve({"aggregation.overlap=true", "cluster.servers=2"}).empty());
+  CHECK(serve({"aggregation.transport=alltoall"}) == "key 'aggregation.transport' = alltoall is not available to PyTorch workers");
+  CHECK(serve({"cluster.hierarchy=node"}) == "key 'cluster.hierarchy' = node is not available to PyTorch workers");
+  CHECK(serve({"optimizer.schedule=cosine", "run.steps=1099511627776"}).find("needs a budget to decay over") == 0);
+  CHECK(serve({"optimizer.schedule=cosine", "run.steps=100"}).empty());
+}
+
 TEST_CASE("combinations: the table is documented and explained", "[config]") {
   std::ifstream doc(std::filesystem::path(SIGNVOTE_SOURCE_DIR) / "docs" / "configuration.md");
   REQUIRE(doc);
@@ -85,7 +99,9 @@ TEST_CASE("combinations: the table is documented and explained", "[config]") {
     for (size_t i = s.find('|'); i != std::string::npos; i = s.find('|', i + 2)) s.insert(i, "\\");
     return s;
   };
-  for (const auto& r : signvote::refusals()) {
+  std::vector<signvote::Refusal> all = signvote::refusals();
+  all.insert(all.end(), signvote::serve_refusals().begin(), signvote::serve_refusals().end());
+  for (const auto& r : all) {
     INFO(r.keys);
     CHECK(ss.str().find("| " + md(r.keys) + " | " + md(r.why) + " |") != std::string::npos);
     CHECK(explained.find(r.keys) != std::string::npos);
