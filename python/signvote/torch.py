@@ -86,17 +86,18 @@ class VoteOptimizer(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
         if len(self.param_groups) != 1:
             raise ValueError("signvote: one parameter group (every worker applies one lr and weight decay)")
-        ps = list(self.param_groups[0]["params"])
+        given = list(self.param_groups[0]["params"])
+        # Frozen parameters (requires_grad False) are accepted and never
+        # touched, as by every torch optimizer: they stay out of the flat
+        # buffer and out of the vote (the workers' layouts still must agree).
+        ps = [p for p in given if p.requires_grad]
         if not ps:
-            raise ValueError("signvote: no parameters to optimize")
+            raise ValueError("signvote: no trainable parameters to optimize (every parameter given is frozen)"
+                             if given else "signvote: no parameters to optimize")
         self._device = ps[0].device
         if len({id(p) for p in ps}) != len(ps):
             raise ValueError("signvote: a parameter is listed twice")
         for i, p in enumerate(ps):
-            if not p.requires_grad:
-                raise ValueError(f"signvote: parameter {i} does not require grad; every parameter given is voted on "
-                                 "and moves each step, so pass only trainable ones "
-                                 "(p for p in model.parameters() if p.requires_grad)")
             if p.dtype != torch.float32:
                 raise TypeError(f"signvote: parameter {i} is {p.dtype}; the vote works on float32 parameters")
             if p.device != self._device:

@@ -101,7 +101,7 @@ def cpp_hash(cfg, servers, tag):
     return re.search(r"array\s+params \(10007 floats\) hash (0x[0-9a-f]+)", out).group(1)
 
 
-def case_identical(method, servers, adversary=False):
+def case_identical(method, servers, adversary=False, frozen=False):
     # adversary: worker 0 inverts its signs, set in the C++ run's file and,
     # for the PyTorch workers, through the optimizer's adversary option
     extra = "adversary: {count: 1, mode: invert}\n" if adversary else ""
@@ -109,6 +109,7 @@ def case_identical(method, servers, adversary=False):
     want = cpp_hash(cfg, servers, f"{method}_{servers}_{int(adversary)}")
     served = toy_yaml(f"served_{method}_{servers}_{int(adversary)}", method, servers)  # no adversary in it
     opts = ["--set", "adversary.count=1", "--set", "adversary.mode=invert"] if adversary else []
+    opts += ["--frozen"] if frozen else []  # frozen parameters beside x: accepted, never moved
     out, _ = run(mpirun(*serve(served, servers), *python_workers(3, cfg, "--method", method, "--lr", "0.005",
                                                                 "--set", "model.dim=10007", *opts)))
     got = hashes(out)
@@ -283,7 +284,7 @@ def main():
     A.work = os.path.abspath(A.work) if A.work else tempfile.mkdtemp(prefix="signvote-binding-")
     os.makedirs(A.work, exist_ok=True)
     if A.case == "identical":
-        case_identical(A.arg[0], int(A.arg[1]), len(A.arg) > 2 and A.arg[2] == "adversary")
+        case_identical(A.arg[0], int(A.arg[1]), "adversary" in A.arg[2:], "frozen" in A.arg[2:])
     elif A.case == "resume":
         case_resume()
     elif A.case == "cnn":

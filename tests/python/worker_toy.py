@@ -36,6 +36,8 @@ def main():
     ap.add_argument("--odd-method", default="", help="worker 1 asks for this method instead")
     ap.add_argument("--exit-early", action="store_true", help="worker 1's script returns before it joins")
     ap.add_argument("--extra", type=int, default=0, help="worker 1 has this many more parameters")
+    ap.add_argument("--frozen", action="store_true",
+                    help="a frozen parameter before and after x is given too: it must never change")
     ap.add_argument("--save", default="")
     ap.add_argument("--resume", default="")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: where the parameters live")
@@ -59,7 +61,10 @@ def main():
     try:
         lr = a.odd_lr if a.odd_lr and rank == 2 else a.lr
         method = a.odd_method if a.odd_method and rank == 2 else a.method
-        opt = VoteOptimizer([x], method=method, lr=lr, momentum=0.9, betas=(0.9, 0.99),
+        frozen = [torch.nn.Parameter(torch.full((n,), 3.0, device=a.device), requires_grad=False)
+                  for n in ((7, 33) if a.frozen else ())]
+        params = [frozen[0], x, frozen[1]] if a.frozen else [x]
+        opt = VoteOptimizer(params, method=method, lr=lr, momentum=0.9, betas=(0.9, 0.99),
                             weight_decay=a.wd, settings=settings)
         w = opt.worker_index
         toy = ToyGradients(a.config, w)
@@ -97,6 +102,8 @@ def main():
             torch.save({"x": x.detach().clone(), "opt": opt.state_dict()}, os.path.join(a.save, f"worker{w}.pt"))
         if a.save_x:
             torch.save(x.detach().cpu(), os.path.join(a.save_x, f"x{w}.pt"))
+        if any(not bool((f == 3.0).all()) or f.grad is not None for f in frozen):
+            raise SystemExit(f"FAIL: worker {w}: a frozen parameter moved or got a gradient")
         print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x):#018x}", flush=True)
         opt.close()
     except signvote.Error as e:
