@@ -251,14 +251,15 @@ def case_errors(which):
         sys.exit(f"unknown error case {which}")
 
 
-def case_cnn():
+def case_cnn(loader_workers=0):
     data = os.path.join(A.work, "cnn_fixture")
     os.makedirs(data, exist_ok=True)
     run([A.fixture, data, "1200"])
     cfg = os.path.join(A.work, "cnn.yaml")
     with open(cfg, "w") as f:
         f.write("run: {steps: 80, log_every: 20, hash_every: 10}\naggregation: {method: majority_vote}\n")
-    out, _ = run(mpirun(*serve(cfg), "-np", "3", A.python, os.path.join(HERE, "worker_cnn.py"), data), 400)
+    out, _ = run(mpirun(*serve(cfg), "-np", "3", A.python, os.path.join(HERE, "worker_cnn.py"), data,
+                        str(loader_workers)), 400)
     acc, first, last = map(float, re.search(r"^CNN (\S+) (\S+) (\S+)", out, re.M).groups())
     print(f"test accuracy {acc:.3f}, loss {first:.3f} -> {last:.3f}")
     assert acc >= 0.6 and last < 0.5 * first, "FAIL: the CNN did not learn the fixture"
@@ -288,7 +289,7 @@ def main():
     elif A.case == "resume":
         case_resume()
     elif A.case == "cnn":
-        case_cnn()
+        case_cnn(int(A.arg[0]) if A.arg else 0)
     elif A.case == "cuda":
         case_cuda()
     else:
