@@ -119,6 +119,10 @@ class VoteOptimizer(torch.optim.Optimizer):
             kv.append(f"run.hash_every={int(hash_every)}")
         for k, v in (adversary or {}).items():
             kv.append(f"adversary.{k}={_yaml_value(v)}")
+        if "run.threads" not in (settings or {}):
+            # The round's sign kernels run in as many slices as torch has
+            # threads (the workers' counts must agree, as every setting).
+            kv.append(f"run.threads={torch.get_num_threads()}")
         for k, v in (settings or {}).items():
             kv.append(f"{k}={_yaml_value(v)}")
         self._stream = None

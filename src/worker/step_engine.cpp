@@ -3,10 +3,12 @@
 
 #include "comm/collectives.h"
 #include "signvote/sign_kernels.h"
+#include "util/parallel.h"
 
 #include <mpi.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 namespace signvote::worker {
@@ -14,8 +16,8 @@ namespace {
 
 class HostEngine final : public StepEngine {
  public:
-  HostEngine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops, OptimizerState& state)
-      : p_(p), topo_(topo), ops_(ops), state_(state) {}
+  HostEngine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops, OptimizerState& state, int threads)
+      : p_(p), topo_(topo), ops_(ops), state_(state), threads_(threads) {}
 
   size_t momentum_pack(SignSlots& c, const SignRule& rule, bool invert) override {
     size_t nan = 0;
@@ -27,19 +29,31 @@ class HostEngine final : public StepEngine {
     for (size_t s = 0; s < c.parts(); ++s) apply_part(c, s, lr, wd);
   }
 
+  // Part s over run.threads slices of 512 coordinates (16 whole words each:
+  // no two threads write one word; elementwise, so any slicing gives the
+  // same bits and NaN count).
   size_t momentum_pack_part(SignSlots& c, size_t s, const SignRule& rule, bool invert) override {
     const auto& sh = c.part(s);
     float* m = state_.m().data() + sh.offset;
     const float* g = p_.grads().data() + sh.offset;
-    const size_t nan = rule.lion ? ops_.lion_pack(m, g, sh.length, rule.beta1, rule.beta2, c.out_bits(s))
-                                 : ops_.momentum_pack(m, g, sh.length, rule.beta1, c.out_bits(s));
-    if (invert) kernels::invert_signs(c.out_bits(s), sh.length);
-    return nan;
+    uint32_t* bits = c.out_bits(s);
+    std::atomic<size_t> total{0};
+    util::parallel_slices(sh.length, threads_, kSlice, [&](size_t b, size_t e) {
+      uint32_t* w = bits + b / 32;
+      const size_t n = rule.lion ? ops_.lion_pack(m + b, g + b, e - b, rule.beta1, rule.beta2, w)
+                                 : ops_.momentum_pack(m + b, g + b, e - b, rule.beta1, w);
+      if (invert) kernels::invert_signs(w, e - b);
+      total += n;
+    });
+    return total;
   }
 
   void apply_part(const SignSlots& c, size_t s, float lr, float wd) override {
     const auto& sh = c.part(s);
-    ops_.apply(p_.params().data() + sh.offset, sh.length, c.result_bits(s), lr, wd);
+    float* x = p_.params().data() + sh.offset;
+    const uint32_t* bits = c.result_bits(s);
+    util::parallel_slices(sh.length, threads_, kSlice,
+                          [&](size_t b, size_t e) { ops_.apply(x + b, e - b, bits + b / 32, lr, wd); });
   }
 
   size_t count_nan_grads() override {
@@ -69,13 +83,15 @@ class HostEngine final : public StepEngine {
   const comm::Topology& topo_;
   const kernels::SignOps& ops_;
   OptimizerState& state_;  // m: the momentum the sign rule updates
+  int threads_;             // run.threads: the kernels' slices
+  static constexpr size_t kSlice = 512;  // coordinates: 16 packed words, 64 bytes
 };
 
 }  // namespace
 
 std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops,
-                                             OptimizerState& state) {
-  return std::make_unique<HostEngine>(p, topo, ops, state);
+                                             OptimizerState& state, int threads) {
+  return std::make_unique<HostEngine>(p, topo, ops, state, threads);
 }
 
 #ifndef SIGNVOTE_CUDA_WORKERS

@@ -63,8 +63,9 @@ class StepEngine {
 };
 
 // state: the worker's (m is the vote's momentum, or the baseline's SGD/Adam m).
+// threads: run.threads, the slices the sign kernels run in.
 std::unique_ptr<StepEngine> make_host_engine(Problem& p, const comm::Topology& topo, const kernels::SignOps& ops,
-                                             OptimizerState& state);
+                                             OptimizerState& state, int threads = 1);
 // The cuda engine keeps a device copy of the state's m (and v) when it
 // updates them: in the vote, and with device_dense, the all-reduce baseline
 // (the server-aggregated dense methods update on the host, through the

@@ -49,7 +49,7 @@ class Worker final : public WorkerLoop {
         state_(problem_->params().size(), vote_, dense_.adam(), encoder_.residual()),
         engine_(problem_->space() == MemSpace::cuda
                     ? make_cuda_engine(*problem_, topo, client_, state_, vote_, kind_ == RoundKind::allreduce)
-                    : make_host_engine(*problem_, topo, ops_, state_)),
+                    : make_host_engine(*problem_, topo, ops_, state_, static_cast<int>(cfg.run.threads))),
         hooks_(cfg, topo, vote_, *problem_, client_),
         eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
         probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
