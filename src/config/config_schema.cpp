@@ -179,7 +179,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("run.checkpoint_dir", &C::run, &RunConfig::checkpoint_dir, "\"\"", "directory for checkpoints (\"\" = none)"));
   s.push_back(field("run.checkpoint_every", &C::run, &RunConfig::checkpoint_every, "0", "steps between checkpoints (0 = only at the end)", at_least<int64_t>(0)));
   s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N checkpoint files", in_range(1, 1000000)));
-  s.push_back(field("run.threads", &C::run, &RunConfig::threads, "1", "compute threads per worker rank (Eigen/oneDNN); at most the CPUs the rank can use", in_range(1, 4096)));
+  s.push_back(field("run.threads", &C::run, &RunConfig::threads, "1", "compute threads per worker rank (Eigen/oneDNN) and the host sign kernels' slices; at most the CPUs the rank can use", in_range(1, 4096)));
   s.push_back(field("run.eval_every", &C::run, &RunConfig::eval_every, "0", "networks: evaluate on the validation split every N steps (0 = every epoch)", at_least<int64_t>(0)));
   s.push_back(field("run.time_limit_s", &C::run, &RunConfig::time_limit_s, "0", "stop the run (with a final evaluation and checkpoint) after this many seconds; 0 = no limit", at_least<double>(0)));
   // cluster
