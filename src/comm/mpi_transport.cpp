@@ -62,28 +62,30 @@ void MpiTransport::scatter(std::span<Request> reqs) {
   for (size_t i = 0; i < reqs.size(); ++i) put_back(&reqs[i], scratch_[i]);
 }
 
-void MpiTransport::isend(const void* buf, size_t bytes, int dest, int tag, Request* req) {
+// A slot for the request `start` posts into it (MPI_Isend / MPI_Irecv);
+// the slot goes back when the call fails.
+template <class Start>
+Request MpiTransport::post(Start&& start) {
   const Request r = take_slot();
-  MPI_Request* h = &table_[static_cast<size_t>(r)];
   try {
-    SV_MPI_CHECK(MPI_Isend(buf, static_cast<int>(bytes), MPI_BYTE, dest, tag, comm_, h));
+    start(&table_[static_cast<size_t>(r)]);
   } catch (...) {
     free_.push_back(r);
     throw;
   }
-  *req = r;
+  return r;
+}
+
+void MpiTransport::isend(const void* buf, size_t bytes, int dest, int tag, Request* req) {
+  *req = post([&](MPI_Request* h) {
+    SV_MPI_CHECK(MPI_Isend(buf, static_cast<int>(bytes), MPI_BYTE, dest, tag, comm_, h));
+  });
 }
 
 void MpiTransport::irecv(void* buf, size_t bytes, int src, int tag, Request* req) {
-  const Request r = take_slot();
-  MPI_Request* h = &table_[static_cast<size_t>(r)];
-  try {
+  *req = post([&](MPI_Request* h) {
     SV_MPI_CHECK(MPI_Irecv(buf, static_cast<int>(bytes), MPI_BYTE, src, tag, comm_, h));
-  } catch (...) {
-    free_.push_back(r);
-    throw;
-  }
-  *req = r;
+  });
 }
 
 // Per-request errors stay in the statuses (MPI_ERR_IN_STATUS), so the caller

@@ -32,6 +32,8 @@ class MpiTransport final : public Transport {
 
  private:
   Request take_slot();
+  template <class Start>
+  Request post(Start&& start);
   MPI_Request* gather(std::span<const Request> reqs);
   // After an MPI call over scratch_: a request MPI nulled frees its slot
   // and becomes kNoRequest, the others keep their (updated) handle.
