@@ -22,7 +22,7 @@ echo "run,final_step,val_accuracy,objective" > "$SUMMARY"
 
 # run NAME CONFIG NP [--set ...]: a failed run stops the script, except a
 # run called as `MAY_DIVERGE=1 run ...` (a robustness experiment whose
-# aggregator may be driven to NaN: the server's "NaN coordinates" stop is
+# aggregator may be driven to NaN: the server's "NaN or infinite coordinates" stop is
 # then its result, recorded in the summary as diverged).
 run() {
   local name=$1 cfg=$2 np=$3 rc=0
@@ -30,7 +30,7 @@ run() {
   scripts/mpirun.sh -np "$np" build/signvote train "$cfg" --metrics "$OUT/$name.csv" --overwrite \
     --set run.progress_seconds=30 "$@" > "$OUT/$name.log" 2>&1 || rc=$?
   if [ "$rc" -ne 0 ]; then
-    if [ "${MAY_DIVERGE:-0}" = 1 ] && grep -q "NaN coordinates" "$OUT/$name.log"; then
+    if [ "${MAY_DIVERGE:-0}" = 1 ] && grep -q "NaN or infinite coordinates" "$OUT/$name.log"; then
       echo "$name: diverged (NaN), as this experiment allows"
     else
       tail -n 5 "$OUT/$name.log" >&2

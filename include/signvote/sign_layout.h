@@ -101,6 +101,10 @@ SV_HD SV_INLINE constexpr std::uint32_t inverted_word(std::uint32_t word, std::s
 
 // Sign bit of one coordinate: 1 (+1) iff x >= 0 (+-0 -> 1, NaN -> 0).
 SV_HD SV_INLINE constexpr std::uint32_t sign_bit(float x) { return x >= 0.0f ? 1u : 0u; }
+// The packs count non-finite coordinates (NaN and +-inf: x - x is NaN for
+// them, 0 otherwise) and the worker reports them as nan_gradient: an
+// infinite momentum would otherwise vote +1 or -1 forever without a word.
+SV_HD SV_INLINE bool non_finite(float x) { return !(x - x == x - x); }
 // Bit (0 or 1) -> -1.0f / +1.0f; arithmetic, not a branch (random sign bits
 // mispredict: a branchy scalar apply ran 65 ms for 11.2M coordinates).
 SV_HD SV_INLINE constexpr float sign_value(std::uint32_t bit) {

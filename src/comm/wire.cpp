@@ -74,7 +74,7 @@ std::string describe_error(const MsgHeader& v) {
     case ErrorCode::bad_version:
       return fmt::format("rank {} speaks protocol version {}, expected {} ({})", r, v.err_got, v.err_expected, name);
     case ErrorCode::nan_gradient:
-      return fmt::format("rank {} produced {} NaN coordinates ({})", r, v.err_got, name);
+      return fmt::format("rank {} produced {} NaN or infinite coordinates ({})", r, v.err_got, name);
     case ErrorCode::hash_mismatch:
       return fmt::format("rank {} weights diverged: hash {:#018x}, majority {:#018x} ({})", r, v.err_got, v.err_expected, name);
     case ErrorCode::worker_failed:

@@ -16,23 +16,25 @@ namespace {
 // Software prefetch distance for tally rows, in words (1 KiB).
 constexpr std::size_t kTallyPrefetchWords = 256;
 
-// Scalar tail: x (count < 32,) -> one word; adds NaNs to *nans.
+// Scalar tail: x (count < 32,) -> one word; adds its non-finite count to *nans.
 inline std::uint32_t pack_tail(const float* x, std::size_t count, std::size_t* nans) {
   std::uint32_t word = 0;
   for (std::size_t b = 0; b < count; ++b) {
     word |= sign_bit(x[b]) << b;
-    *nans += x[b] != x[b];
+    *nans += non_finite(x[b]);
   }
   return word;
 }
 
-// 32 floats (4 x 8 lanes, already loaded) -> 1 word; NaN count added to *nans.
+// 32 floats (4 x 8 lanes, already loaded) -> 1 word; the non-finite count
+// (x - x unordered: NaN or +-inf) added to *nans.
 inline std::uint32_t pack32(const __m256 (&v)[4], std::size_t* nans) {
   const __m256 zero = _mm256_setzero_ps();
   std::uint32_t word = 0, nan_lanes = 0;
   for (int j = 0; j < 4; ++j) {
     const auto ge = static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[j], zero, _CMP_GE_OQ)));
-    const auto un = static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[j], v[j], _CMP_UNORD_Q)));
+    const __m256 d = _mm256_sub_ps(v[j], v[j]);
+    const auto un = static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(d, d, _CMP_UNORD_Q)));
     word |= ge << (8 * j);
     nan_lanes |= un << (8 * j);
   }

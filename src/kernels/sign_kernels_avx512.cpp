@@ -56,16 +56,19 @@ struct Ymm {
 template <class T>
 constexpr int kChunks = static_cast<int>(kBitsPerWord) / T::kLanes;  // vectors per word
 
-// One word of 32 floats in v -> sign bits (x >= 0, ordered: NaN -> 0). NaN
-// check: unordered compares of vector pairs flag a NaN in either; only then
-// are NaN lanes counted exactly (rare path).
+// One word of 32 floats in v -> sign bits (x >= 0, ordered: NaN -> 0).
+// Non-finite check (NaN, +-inf): x - x is NaN exactly for those; unordered
+// compares of vector pairs flag one in either; only then are the lanes
+// counted exactly (rare path).
 template <class T>
 inline std::uint32_t sign_word(const typename T::V (&v)[kChunks<T>], std::size_t* nans) {
   std::uint32_t any_nan = 0, word = 0;
-  for (int j = 0; j < kChunks<T>; j += 2) any_nan |= T::unord(v[j], v[j + 1]);
+  typename T::V d[kChunks<T>];
+  for (int j = 0; j < kChunks<T>; ++j) d[j] = T::sub(v[j], v[j]);
+  for (int j = 0; j < kChunks<T>; j += 2) any_nan |= T::unord(d[j], d[j + 1]);
   if (any_nan != 0) {
     std::uint32_t lanes = 0;
-    for (int j = 0; j < kChunks<T>; ++j) lanes |= T::unord(v[j], v[j]) << (j * T::kLanes);
+    for (int j = 0; j < kChunks<T>; ++j) lanes |= T::unord(d[j], d[j]) << (j * T::kLanes);
     *nans += static_cast<std::size_t>(_mm_popcnt_u32(lanes));
   }
   for (int j = 0; j < kChunks<T>; ++j) word |= T::ge0(v[j]) << (j * T::kLanes);
@@ -123,13 +126,14 @@ inline __mmask16 lane_mask(std::size_t count) {
   return count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
 }
 
-// Sign bits + exact NaN count of the valid lanes (klo, khi) of (lo, hi).
+// Sign bits + exact non-finite count of the valid lanes (klo, khi) of (lo, hi).
 inline std::uint32_t sign_word_masked(__m512 lo, __m512 hi, __mmask16 klo, __mmask16 khi,
                                       std::size_t* nans) {
   const __m512 zero = _mm512_setzero_ps();
+  const __m512 dlo = _mm512_sub_ps(lo, lo), dhi = _mm512_sub_ps(hi, hi);
   const std::uint32_t nan_lanes =
-      _mm512_mask_cmp_ps_mask(klo, lo, lo, _CMP_UNORD_Q) |
-      (std::uint32_t{_mm512_mask_cmp_ps_mask(khi, hi, hi, _CMP_UNORD_Q)} << 16);
+      _mm512_mask_cmp_ps_mask(klo, dlo, dlo, _CMP_UNORD_Q) |
+      (std::uint32_t{_mm512_mask_cmp_ps_mask(khi, dhi, dhi, _CMP_UNORD_Q)} << 16);
   *nans += static_cast<std::size_t>(_mm_popcnt_u32(nan_lanes));
   return std::uint32_t{_mm512_mask_cmp_ps_mask(klo, lo, zero, _CMP_GE_OQ)} |
          (std::uint32_t{_mm512_mask_cmp_ps_mask(khi, hi, zero, _CMP_GE_OQ)} << 16);

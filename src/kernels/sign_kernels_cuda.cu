@@ -45,7 +45,7 @@ __global__ void pack_kernel(float* x, const float* g, std::size_t n, float beta,
       x[i] = Mode == kLion ? momentum_update(m, g[i], beta2, omb2) : v;
     }
     const unsigned bits = __ballot_sync(kFullWarp, valid && sign_bit(v) != 0u);
-    const unsigned nan_lanes = __ballot_sync(kFullWarp, valid && v != v);
+    const unsigned nan_lanes = __ballot_sync(kFullWarp, valid && non_finite(v));
     if (lane == 0) {
       out[w] = bits;
       nans += static_cast<unsigned long long>(__popc(nan_lanes));

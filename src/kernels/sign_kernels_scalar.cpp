@@ -14,13 +14,13 @@ namespace {
 // concurrent streams, more than the hardware prefetcher follows.
 constexpr std::size_t kTallyPrefetchWords = 256;
 
-// Packs x (count <= 32,) into one word; adds NaNs to *nans.
+// Packs x (count <= 32,) into one word; adds its non-finite count to *nans.
 inline std::uint32_t pack_word(const float* x, std::size_t count, std::size_t* nans) {
   std::uint32_t word = 0;
   std::size_t bad = 0;
   for (std::size_t b = 0; b < count; ++b) {
     word |= sign_bit(x[b]) << b;
-    bad += x[b] != x[b];
+    bad += non_finite(x[b]);
   }
   *nans += bad;
   return word;

@@ -58,7 +58,7 @@ class HostEngine final : public StepEngine {
 
   size_t count_nan_grads() override {
     size_t nan = 0;
-    for (float v : p_.grads()) nan += std::isnan(v);
+    for (float v : p_.grads()) nan += kernels::non_finite(v);
     return nan;
   }
 

@@ -76,7 +76,7 @@ TEST_CASE("pack matches the naive reference on every ISA", "[kernels][pack]") {
   }
 }
 
-TEST_CASE("pack: +-0 give +1, NaN gives bit 0 and is counted", "[kernels][pack]") {
+TEST_CASE("pack: +-0 give +1, NaN gives bit 0; NaN and +-inf are counted", "[kernels][pack]") {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   for (Isa isa : available_isas()) {
@@ -91,10 +91,11 @@ TEST_CASE("pack: +-0 give +1, NaN gives bit 0 and is counted", "[kernels][pack]"
       x[3] = inf;
       x[4] = -inf;
       if (n > 33) x[33] = -nan;
+      if (n > 40) x[40] = -inf;  // a full word (the vector path), not the first
       if (n > 999) x[999] = nan;
       std::size_t nans = 0;
       const auto bits = pack_with(ops(isa), x, &nans, offset);
-      CHECK(nans == (n > 999 ? 3u : n > 33 ? 2u : 1u));
+      CHECK(nans == 3u + (n > 33) + (n > 40) + (n > 999));  // x[2..4], then 33, 40, 999
       CHECK((bits[0] & 0x1Fu) == 0b01011u);  // +0, -0, NaN->0, +inf, -inf->0
       if (n > 33) CHECK(get_bit(bits.data(), 33) == 0u);
      }

@@ -99,7 +99,8 @@ TEST_CASE("cuda NaN counters accumulate until reset", "[kernels][cuda]") {
   const std::size_t x_nans = cpu.pack(x.data(), n, ref.data());
   REQUIRE(x_nans == 101u);
   auto g = random_floats(n, 12);
-  g[5] = g[6] = g[n - 1] = std::numeric_limits<float>::quiet_NaN();  // m = b m + (1-b) g: 3 NaNs in m
+  g[5] = g[n - 1] = std::numeric_limits<float>::quiet_NaN();  // m = b m + (1-b) g: 2 NaNs and
+  g[6] = std::numeric_limits<float>::infinity();               // one inf in m, 3 non-finite
   auto d_x = upload(x), d_g = upload(g), d_m = upload(random_floats(n, 13));
   gpu::DeviceBuffer<std::uint32_t> d_bits(packed_words(n));
   gpu::DeviceBuffer<unsigned long long> d_nans(3);  // slots 0, 1 counted; slot 2 stays 0

@@ -187,6 +187,11 @@ def case_errors(which):
     elif which == "nan":
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--nan-at", "3", *dim)), want_ok=False)
         expect_errors(out, t, "RunStopped", "nan_gradient", 2, r"stopped the run at step 3: rank 2 produced 1 NaN")
+    elif which == "inf":  # an overflowed gradient (fp16 without a scaler): stopped like a NaN
+        out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--nan-at", "3", "--bad-value=-inf", *dim)),
+                     want_ok=False)
+        expect_errors(out, t, "RunStopped", "nan_gradient", 2,
+                      r"stopped the run at step 3: rank 2 produced 1 NaN or infinite coordinates")
     elif which == "step_mismatch":
         out, t = run(mpirun(*serve(cfg), *python_workers(3, cfg, "--set", "faults.wrong_step_rank=3",
                                                          "--set", "faults.wrong_step_at=4", *dim)), want_ok=False)

@@ -30,6 +30,7 @@ def main():
     ap.add_argument("--wd", type=float, default=0.001)
     ap.add_argument("--nan-at", type=int, default=0)
     ap.add_argument("--nan-worker", type=int, default=1)
+    ap.add_argument("--bad-value", default="nan", help="what --nan-at writes: nan, inf or -inf")
     ap.add_argument("--leave-at", type=int, default=0)
     ap.add_argument("--leave-all", action="store_true", help="every worker leaves at --leave-at (else worker 1)")
     ap.add_argument("--odd-lr", type=float, default=0, help="worker 1 asks for this lr instead")
@@ -91,7 +92,7 @@ def main():
                 loss = toy.compute(xh.data_ptr(), gh.data_ptr(), dim, step)
                 x.grad.copy_(gh)
             if a.nan_at and step == a.nan_at and w == a.nan_worker:
-                x.grad[7] = float("nan")
+                x.grad[7] = float(a.bad_value)
             opt.step(loss=loss)
             if a.current_device >= 0 and torch.cuda.current_device() != a.current_device:
                 raise SystemExit(f"FAIL: step() left cuda:{torch.cuda.current_device()} current, "

@@ -102,6 +102,6 @@ TEST_CASE("deadline: a late worker's stale vote carrying a failure stops the run
   CHECK(srv.round(1).late == 1);
   raw.c.hub.deliver(raw.c.worker_rank(late));
   for (int k : all_but(W, late)) raw.post(k, 2, test::whole(kDim));
-  CHECK_THROWS_WITH(srv.round(2), Catch::Contains("at step 2: rank 2 produced 5 NaN coordinates (nan_gradient)"));
+  CHECK_THROWS_WITH(srv.round(2), Catch::Contains("at step 2: rank 2 produced 5 NaN or infinite coordinates (nan_gradient)"));
   CHECK(srv.last_error().err_rank == 2);
 }

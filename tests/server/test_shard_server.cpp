@@ -52,7 +52,7 @@ std::vector<Bent> bent_votes() {
       {"bytes (header only)", B([](MsgHeader&, size_t& n) { n = protocol::kHeaderBytes; }), ErrorCode::size_mismatch,
        3, kVoteBytes, protocol::kHeaderBytes, "rank 3 sent 128 bytes, expected 256"},
       {"NaN status", B([](MsgHeader& h, size_t&) { h.status = ErrorCode::nan_gradient, h.err_got = 3; }),
-       ErrorCode::nan_gradient, 3, 0, 3, "rank 3 produced 3 NaN coordinates (nan_gradient)"},
+       ErrorCode::nan_gradient, 3, 0, 3, "rank 3 produced 3 NaN or infinite coordinates (nan_gradient)"},
       {"failure status", B([](MsgHeader& h, size_t&) { h.status = ErrorCode::worker_failed; }),
        ErrorCode::worker_failed, 3, 0, 0, "rank 3 failed locally (see its log) (worker_failed)"},
       // A worker that knows another rank is at fault names it (err_rank).
