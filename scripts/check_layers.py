@@ -16,13 +16,12 @@ Rules (src/<folder>/ is one layer; include/signvote/ is the public API):
     library of each folder it includes (src/<folder>/CMakeLists.txt), so the
     link graph is the include graph; util/ is header-only;
   - MPI and NCCL calls (MPI_Xxx( / ncclXxx() are spelled only in src/comm/;
-    the files in MPI_CALLS_PENDING (none today) are reported but allowed;
   - no config mode name is compared, or parsed again, after parse_config
     (src/ and python/ outside src/config/): `cfg.<section>.<key> == "..."`,
     `x.<enum key> == "..."` / `<enum key>_ == "..."` (the keys of the tables in
     include/signvote/config_enums.h, plus name and method) and
     `parse_xxx(cfg.<section>.<key>)` / `ops_named(cfg...)`; read the `*_kind`
-    enum fields instead. The lines in MODE_NAMES_PENDING are reported but allowed.
+    enum fields instead.
 """
 import os
 import re
@@ -31,14 +30,9 @@ import sys
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 FORBIDDEN = {"server": ("worker/", "nn/", "data/"), "worker": ("server/",), "nn": ("comm/", "mpi.h")}
 CALL = re.compile(r"\b(MPI_[A-Z][A-Za-z_]*|nccl[A-Z][A-Za-z]*)\s*\(")
-# Converted to comm/'s wrappers on another branch: reported, not failed.
-MPI_CALLS_PENDING = set()  # files allowed MPI calls outside comm/ while they move (none today)
 # Config mode names after parsing (the rule in the docstring).
 SECTIONS = "run|cluster|model|data|optimizer|aggregation|adversary|probes|faults"
 ENUM_TABLE = re.compile(r'SIGNVOTE_ENUM_TABLE\(\w+,\s*"\w+\.(\w+)"')
-# (path, the line's code stripped) -> the replacement, for lines allowed
-# while another branch converts them (none today).
-MODE_NAMES_PENDING = {}
 HEADER_ONLY = {"util"}  # folders without a library
 # Header-only parts of a folder that has a library, used without linking it:
 # methods/ needs only comm/wire.h's RoundFormat (linking comm would bring MPI
@@ -86,7 +80,7 @@ def mode_name_rules(root):
 
 
 def check_mode_names(root):
-    bad, pending = [], []
+    bad = []
     rules = mode_name_rules(root)
     for sub in ("src", "python"):
         for path in sources(root, sub):
@@ -98,12 +92,8 @@ def check_mode_names(root):
                     code = line.split("//", 1)[0].strip()
                     if not any(r.search(code) for r in rules):
                         continue
-                    fix = MODE_NAMES_PENDING.get((rel, code))
-                    if fix:
-                        pending.append(f"{rel}:{n}: config mode name after parsing, pending merge: use {fix}")
-                    else:
-                        bad.append(f"{rel}:{n}: config mode name after parsing: {code} (read the *_kind enum field, signvote/config_enums.h)")
-    return bad, pending
+                    bad.append(f"{rel}:{n}: config mode name after parsing: {code} (read the *_kind enum field, signvote/config_enums.h)")
+    return bad
 
 
 def link_graph(src, folders):
@@ -164,16 +154,15 @@ def check_src(root, src, folders):
 
 
 def check_calls(root):
-    bad, pending = [], []
+    bad = []
     for sub in ("src", "python"):
         for path in sources(root, sub):
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             if rel.startswith("src/comm/"):
                 continue
             for n, name in calls(path):
-                line = f"{rel}:{n}: calls {name} outside src/comm/ (use comm/collectives.h, comm/mpi_calls.h)"
-                (pending if rel in MPI_CALLS_PENDING else bad).append(line)
-    return bad, pending
+                bad.append(f"{rel}:{n}: calls {name} outside src/comm/ (use comm/collectives.h, comm/mpi_calls.h)")
+    return bad
 
 
 def main():
@@ -189,18 +178,11 @@ def main():
         for n, kind, inc in includes(path):
             if kind == '"' and not inc.startswith("signvote/") and "/" in inc:
                 bad.append(f"{os.path.relpath(path, root)}:{n}: the Python module includes {inc} (public headers only)")
-    call_bad, pending = check_calls(root)
-    bad += call_bad
-    mode_bad, mode_pending = check_mode_names(root)
-    bad += mode_bad
-    pending += mode_pending
-    for p in pending:
-        print(f"{p} [allowed for now]")
+    bad += check_calls(root)
+    bad += check_mode_names(root)
     for b in bad:
         print(b)
-    print(f"check_layers: {len(bad)} offending include(s) or call(s)" if bad else
-          f"check_layers: ok ({len(pending) - len(mode_pending)} MPI call(s) allowed in {len(MPI_CALLS_PENDING)} files being converted, "
-          f"{len(mode_pending)} config mode name(s) pending merge)")
+    print(f"check_layers: {len(bad)} offending include(s) or call(s)" if bad else "check_layers: ok")
     return 1 if bad else 0
 
 

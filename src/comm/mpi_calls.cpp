@@ -41,16 +41,6 @@ std::string processor_name() {
   return std::string(name, static_cast<size_t>(len));
 }
 
-void cancel_and_wait(MPI_Request& req) noexcept {
-  if (req == MPI_REQUEST_NULL) return;
-  MPI_Cancel(&req);
-  MPI_Wait(&req, MPI_STATUS_IGNORE);
-}
-
-void release(MPI_Request& req) noexcept {
-  if (req != MPI_REQUEST_NULL) MPI_Request_free(&req);
-}
-
 void init(int* argc, char*** argv) {
   MPI_Init(argc, argv);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

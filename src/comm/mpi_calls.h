@@ -54,12 +54,6 @@ void reduce(std::span<T> v, Op op, int root, MPI_Comm comm) {
 // The bitwise OR of `bits` over the ranks of comm, on every rank.
 int allreduce_bit_or(int bits, MPI_Comm comm);
 
-// ---- requests (for destructors: never throw, errors ignored) ------------------
-// Cancels a pending request and waits for it to finish; null requests are skipped.
-void cancel_and_wait(MPI_Request& req) noexcept;
-// Lets a pending send complete in the background (its buffer must outlive it).
-void release(MPI_Request& req) noexcept;
-
 // ---- the process ----------------------------------------------------------------
 // MPI_Init, then MPI_ERRORS_RETURN on MPI_COMM_WORLD so SV_MPI_CHECK sees
 // errors. Unchecked, as main() always did: a failing MPI_Init aborts itself.

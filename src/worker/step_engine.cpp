@@ -38,7 +38,7 @@ class HostEngine final : public StepEngine {
     const float* g = p_.grads().data() + sh.offset;
     uint32_t* bits = c.out_bits(s);
     std::atomic<size_t> total{0};
-    util::parallel_slices(sh.length, threads_, kSlice, [&](size_t b, size_t e) {
+    util::parallel_slices(sh.length, threads_for(sh.length), kSlice, [&](size_t b, size_t e) {
       uint32_t* w = bits + b / 32;
       const size_t n = rule.lion ? ops_.lion_pack(m + b, g + b, e - b, rule.beta1, rule.beta2, w)
                                  : ops_.momentum_pack(m + b, g + b, e - b, rule.beta1, w);
@@ -52,7 +52,7 @@ class HostEngine final : public StepEngine {
     const auto& sh = c.part(s);
     float* x = p_.params().data() + sh.offset;
     const uint32_t* bits = c.result_bits(s);
-    util::parallel_slices(sh.length, threads_, kSlice,
+    util::parallel_slices(sh.length, threads_for(sh.length), kSlice,
                           [&](size_t b, size_t e) { ops_.apply(x + b, e - b, bits + b / 32, lr, wd); });
   }
 
@@ -85,6 +85,10 @@ class HostEngine final : public StepEngine {
   OptimizerState& state_;  // m: the momentum the sign rule updates
   int threads_;             // run.threads: the kernels' slices
   static constexpr size_t kSlice = 512;  // coordinates: 16 packed words, 64 bytes
+  // Small parts (buckets) run on this thread: starting a thread (~20 us)
+  // costs more than 64K coordinates of kernel work.
+  static constexpr size_t kMinParallel = size_t{1} << 16;
+  int threads_for(size_t n) const { return n >= kMinParallel ? threads_ : 1; }
 };
 
 }  // namespace
