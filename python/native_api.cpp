@@ -51,7 +51,7 @@ int sv_last_error(const char** message, const char** cause, int* rank) {
   return t_error.kind;
 }
 
-int sv_abi_version(void) { return 1; }
+int sv_abi_version(void) { return 2; }
 
 int sv_world(int* rank, int* size) {
   return guarded([&] {

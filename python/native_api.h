@@ -39,7 +39,7 @@ enum {
  * world rank (-1: unknown or none). */
 SV_API int sv_last_error(const char** message, const char** cause, int* rank);
 
-/* The ABI's version: 1. A package with another refuses the library. */
+/* The ABI's version: 2 (sv_worker_step takes the tensors and groups). A package with another refuses the library. */
 SV_API int sv_abi_version(void);
 
 /* MPI. sv_world initialises it (MPI_THREAD_FUNNELED) when nobody has. */
@@ -61,14 +61,19 @@ typedef struct sv_worker sv_worker;
 SV_API int sv_worker_new(const char* const* settings, int n_settings, float* params, float* grads, size_t dim,
                          int device, void* stream, sv_worker** out);
 SV_API void sv_worker_free(sv_worker* w);
-/* One round; *last = 1 when it was the run's last. */
-SV_API int sv_worker_step(sv_worker* w, float loss, uint32_t correct, uint32_t samples, int* last);
+/* One round; *last = 1 when it was the run's last. present (n_tensors,):
+ * nonzero = this worker has a gradient for that tensor; lr, wd (n_groups,):
+ * each parameter group's this step (signvote/external.h, StepGroups);
+ * n_tensors = n_groups = 0: every tensor, the configured values. */
+SV_API int sv_worker_step(sv_worker* w, float loss, uint32_t correct, uint32_t samples, const uint8_t* present,
+                          size_t n_tensors, const float* lr, const float* wd, size_t n_groups, int* last);
 SV_API int sv_worker_leave(sv_worker* w);
 SV_API int sv_worker_resume(sv_worker* w, uint64_t step, double elapsed_s);
 SV_API int sv_worker_average(sv_worker* w, float* x, size_t n);           /* host x */
 SV_API int sv_worker_momentum_into(sv_worker* w, float* dst, size_t n);   /* host dst */
 SV_API int sv_worker_set_momentum(sv_worker* w, const float* src, size_t n); /* host src */
-/* name: rank, worker_index, workers, servers, steps_done, finished, max_steps. */
+/* name: rank, worker_index, workers, servers, steps_done, finished,
+ * max_steps, skipped (every worker dropped the last round). */
 SV_API int sv_worker_int(const sv_worker* w, const char* name, int64_t* value);
 SV_API int sv_worker_elapsed_s(const sv_worker* w, double* seconds);
 /* The resolved config (YAML); valid until the next call on this thread. */

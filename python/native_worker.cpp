@@ -61,9 +61,10 @@ int sv_worker_new(const char* const* settings, int n_settings, float* params, fl
 
 void sv_worker_free(sv_worker* w) { delete w; }  // ~ExternalWorker does not throw
 
-int sv_worker_step(sv_worker* w, float loss, uint32_t correct, uint32_t samples, int* last) {
+int sv_worker_step(sv_worker* w, float loss, uint32_t correct, uint32_t samples, const uint8_t* present,
+                   size_t n_tensors, const float* lr, const float* wd, size_t n_groups, int* last) {
   return guarded([&] {
-    const bool done = of(w).step(loss, correct, samples);
+    const bool done = of(w).step(loss, correct, samples, {present, n_tensors, lr, wd, n_groups});
     if (last) *last = done ? 1 : 0;
   });
 }
@@ -111,6 +112,7 @@ int sv_worker_int(const sv_worker* w, const char* name, int64_t* value) {
     else if (k == "steps_done") *value = static_cast<int64_t>(x.steps_done());
     else if (k == "finished") *value = x.finished() ? 1 : 0;
     else if (k == "max_steps") *value = static_cast<int64_t>(x.max_steps());
+    else if (k == "skipped") *value = x.skipped() ? 1 : 0;
     else throw std::invalid_argument("signvote: no worker property " + k);
   });
 }

@@ -79,6 +79,9 @@ struct ModelConfig {
   int64_t workspace_mb = 1024; // cuda: workspace limit of one convolution algorithm
   std::string layout = "nchw";  // cuda activations: nchw | nhwc (channels last; parameters stay OIHW)
   ModelLayout layout_kind = ModelLayout::nchw;
+  // external: the parameter tensors' sizes in flat order (the PyTorch
+  // workers set it; sum = dim). Empty: no per-tensor presence.
+  std::vector<int64_t> tensors;
 };
 
 struct DataConfig {
@@ -108,6 +111,12 @@ struct OptimizerConfig {
   std::vector<double> milestone_fractions;  // step schedule: budget fractions where lr *= gamma
   double gamma = 0.1;
   int64_t warmup_steps = 0;
+  // external (PyTorch parameter groups): tensors per group, in flat order,
+  // and each group's initial lr and weight decay. Empty: one group of all.
+  std::vector<int64_t> groups;
+  std::vector<double> group_lr, group_weight_decay;
+  std::string nonfinite = "stop";  // stop | skip: a NaN/inf gradient stops the run, or skips the round everywhere
+  NonFinite nonfinite_kind = NonFinite::stop;
 };
 
 struct AggregationConfig {

@@ -33,6 +33,7 @@ enum class QsgdNorm : uint8_t { l2, max };                                      
 // collude, alie and ipm are simulated by the server (signvote/adversary.h).
 enum class AdversaryMode { invert, negative, random, gaussian, collude, alie, ipm };  // adversary.mode
 enum class WrongField : uint8_t { step, version, length };                         // faults.wrong_field
+enum class NonFinite : uint8_t { stop, skip };                                     // optimizer.nonfinite
 
 template <class E>
 struct EnumEntry {
@@ -76,6 +77,7 @@ SIGNVOTE_ENUM_TABLE(AdversaryMode, "adversary.mode", {"invert", AdversaryMode::i
                     {"alie", AdversaryMode::alie}, {"ipm", AdversaryMode::ipm});
 SIGNVOTE_ENUM_TABLE(WrongField, "faults.wrong_field", {"step", WrongField::step}, {"version", WrongField::version},
                     {"length", WrongField::length});
+SIGNVOTE_ENUM_TABLE(NonFinite, "optimizer.nonfinite", {"stop", NonFinite::stop}, {"skip", NonFinite::skip});
 
 #undef SIGNVOTE_ENUM_TABLE
 

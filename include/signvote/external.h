@@ -54,6 +54,20 @@ struct RunStopped : std::runtime_error {
   int rank;
 };
 
+// One step's parameter tensors and groups, when the settings name them
+// (model.tensors, optimizer.groups, optimizer.group_lr/_weight_decay; the
+// PyTorch binding sets them). present (tensors,): nonzero = this worker has
+// a gradient for that tensor (zero: it abstains; protocol.h "Parameter
+// tensors"); lr, weight_decay (groups,): what each group applies this step.
+// Empty (tensors = groups = 0): every tensor present, the configured values.
+struct StepGroups {
+  const uint8_t* present = nullptr;
+  size_t tensors = 0;
+  const float* lr = nullptr;
+  const float* weight_decay = nullptr;
+  size_t groups = 0;
+};
+
 class ExternalWorker {
  public:
   // Collective over MPI_COMM_WORLD with the server ranks (MPI initialised).
@@ -76,7 +90,10 @@ class ExternalWorker {
   // One round at step steps_done() + 1; the caller has written the
   // gradients. Returns true when it was the last (run.steps or the time
   // limit). Throws RunStopped when the server refuses the round.
-  bool step(float loss, uint32_t correct = 0, uint32_t samples = 0);
+  bool step(float loss, uint32_t correct = 0, uint32_t samples = 0, const StepGroups& groups = {});
+  // Every worker dropped the last round (optimizer.nonfinite: skip, a
+  // worker's gradient was not finite): no parameter moved, momentum kept.
+  bool skipped() const;
   uint64_t steps_done() const;
   bool finished() const;
   // Tells the server this worker is done; returns once every worker is

@@ -106,6 +106,32 @@
 //       server's header-only RESULT says go on, stop here (time limit) or
 //       stop with an error, before anyone applies the round.
 //
+// Parameter tensors (PyTorch workers: model.tensors set, server shards only)
+//   The VOTE of every part carries a tail after its packed words, and the
+//   RESULT one after its majority (comm/vote_tail.h; T tensors, G groups):
+//
+//     VOTE  [ packed signs | presence: ceil(T/32) words | lr_0 wd_0 .. lr_G-1 wd_G-1 (float32) | pad ]
+//     RESULT[ packed majority | voted: ceil(T/32) words | pad ]      each block padded to 16 words
+//
+//   presence bit t = this worker has a gradient for tensor t (a .grad of
+//   None abstains; bits >= T are 0, else bad_presence). The server tallies
+//   each coordinate over the workers present for its tensor (threshold
+//   ceil(P/2), ties +1); voted bit t = at least one worker was present. A
+//   worker applies only the tensors voted on, each with its group's lr and
+//   wd: a tensor nobody voted on does not move, nor decay. The workers'
+//   (lr, wd) blocks must be equal bit for bit (else lr_mismatch naming the
+//   odd worker, err_expected/err_got = group << 32 | float bits); with an
+//   optimizer.schedule other than constant the lrs must stay the config's
+//   (else schedule_conflict: the script changes an lr the server schedules).
+//   Packed votes stay 1 bit per coordinate; the tail adds T/8 + 8G bytes.
+//
+// Non-finite gradients (optimizer.nonfinite)
+//   stop (default): a worker's NaN/inf count goes in its VOTE as status
+//   nan_gradient and the run stops. skip: the worker sets kFlagNonFinite in
+//   its VOTE instead; a server that sees it on any worker sets kFlagSkip in
+//   its RESULT (status ok), and every worker drops the round: no update,
+//   its momentum restored. The step still counts; the server logs a skip.
+//
 // Allreduce mode: workers MPI_Allreduce fp32 gradients on the workers'
 // communicator, and each sends a REPORT header to server 0 every step and
 // waits for its header-only RESULT, so the server validates steps, logs
@@ -118,7 +144,7 @@
 namespace signvote::protocol {
 
 inline constexpr uint32_t kMagic = 0x544F5653u;  // "SVOT" little-endian
-inline constexpr uint16_t kProtocolVersion = 2;  // 2: RESULT carries progress and elapsed_s
+inline constexpr uint16_t kProtocolVersion = 3;  // 2: RESULT carries progress and elapsed_s; 3: tails, skips
 inline constexpr size_t kHeaderBytes = 128;
 inline constexpr size_t kWireAlignBytes = 64;
 
@@ -129,7 +155,9 @@ inline constexpr int kMaxBuckets = 64;
 inline constexpr int kTagReport = 200;
 inline constexpr int kTagResult = 300;
 
-inline constexpr uint8_t kFlagStop = 1;
+inline constexpr uint8_t kFlagStop = 1;       // RESULT: the last round (time limit)
+inline constexpr uint8_t kFlagSkip = 2;       // RESULT: drop this round (a worker's gradient was not finite)
+inline constexpr uint8_t kFlagNonFinite = 4;  // VOTE: this worker's gradient was not finite (nonfinite: skip)
 
 enum class MsgKind : uint8_t { vote = 1, result = 2, report = 3 };
 
@@ -147,6 +175,9 @@ enum class ErrorCode : uint8_t {
   worker_late = 10,    // err_rank missed err_got rounds in a row (limit err_expected)
   worker_left = 11,    // VOTE: this worker leaves the run (PyTorch workers' close()); RESULT
                        // with err_rank = kEveryone: all left at this step, a clean end
+  lr_mismatch = 12,    // err_rank's (lr, wd) of a group differ from the others' (tail; expected/got: group << 32 | bits)
+  schedule_conflict = 13,  // err_rank changed a group's lr while optimizer.schedule is not constant
+  bad_presence = 14,   // a presence bit for a tensor that does not exist (err_got = the word)
 };
 
 // err_rank of a RESULT that concerns every worker (worker_left).

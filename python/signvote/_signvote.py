@@ -11,7 +11,7 @@ import os as _os
 import threading as _threading
 
 _LIB = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "libsignvote_native.so")
-_ABI = 1
+_ABI = 2
 
 
 class Error(RuntimeError):
@@ -47,7 +47,7 @@ _SIGNATURES = {  # name: argument types (every function returns an int status)
     "sv_hash_floats": [_P, _SZ, _c.POINTER(_U64)],
     "sv_isa": [_c.POINTER(_c.c_char_p)],
     "sv_worker_new": [_c.POINTER(_c.c_char_p), _I, _P, _P, _SZ, _I, _P, _c.POINTER(_P)],
-    "sv_worker_step": [_P, _F, _U32, _U32, _c.POINTER(_I)],
+    "sv_worker_step": [_P, _F, _U32, _U32, _P, _SZ, _P, _P, _SZ, _c.POINTER(_I)],
     "sv_worker_leave": [_P],
     "sv_worker_resume": [_P, _U64, _D],
     "sv_worker_average": [_P, _P, _SZ],
@@ -186,11 +186,14 @@ class Worker:
         except Exception:  # noqa: BLE001 -- interpreter teardown: nothing to tell
             pass
 
-    def step(self, loss=0.0, correct=0, samples=0):
-        """One round; True when it was the run's last."""
+    def step(self, loss=0.0, correct=0, samples=0, present=None, lr=None, wd=None):
+        """One round; True when it was the run's last. present: a ctypes
+        uint8 array (one per tensor), lr and wd: ctypes float arrays (one
+        per group), or None: every tensor, the configured values."""
         last = _I()
         correct, samples = _unsigned(correct, 32, "correct"), _unsigned(samples, 32, "samples")
-        _check(_lib.sv_worker_step(self._h, float(loss), correct, samples, _c.byref(last)))
+        nt, ng = (len(present), len(lr)) if present is not None else (0, 0)
+        _check(_lib.sv_worker_step(self._h, float(loss), correct, samples, present, nt, lr, wd, ng, _c.byref(last)))
         return bool(last.value)
 
     def leave(self):
@@ -220,6 +223,7 @@ class Worker:
     steps_done = property(lambda self: self._int("steps_done"))
     finished = property(lambda self: bool(self._int("finished")))
     max_steps = property(lambda self: self._int("max_steps"))
+    skipped = property(lambda self: bool(self._int("skipped")))
 
     @property
     def elapsed_s(self):

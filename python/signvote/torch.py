@@ -18,6 +18,7 @@ parameters in place, with the AVX-512/AVX2 kernels on CPU tensors and the
 CUDA kernels on CUDA tensors.
 """
 import atexit
+import ctypes
 import math
 import sys
 
@@ -55,13 +56,41 @@ def _yaml_value(v):
     return str(v)
 
 
+def _grad_hook(p, g):
+    # Runs when backward() reaches p, before torch accumulates its gradient:
+    # a .grad of None becomes the zeroed view g, so the gradient lands in the
+    # flat buffer in place (no copy) while an unreached p keeps None.
+    def hook(_grad):
+        if p.grad is None:
+            g.zero_()
+            p.grad = g
+    return hook
+
+
+def _record_found_inf(scaler, key, device, skipped):
+    # torch's contract with an optimizer that says _step_supports_amp_scaling:
+    # the optimizer records found_inf, which scaler.update() reads to back
+    # the scale off. Here it is the round's agreed verdict, not a local check.
+    state = scaler._per_optimizer_states[key]
+    scale = getattr(scaler, "_scale", None)
+    where = scale.device if torch.is_tensor(scale) else device
+    state["found_inf_per_device"] = {where: torch.full((1,), float(skipped), dtype=torch.float32, device=where)}
+
+
 class VoteOptimizer(torch.optim.Optimizer):
     """Signum, signSGD or Lion with majority vote (one round per step()).
 
+    params        parameters or parameter groups, as for any torch optimizer:
+                  each group its own lr and weight_decay (read at every
+                  step(), so torch.optim.lr_scheduler drives them); frozen
+                  parameters (requires_grad False) are never touched
     method        "signum" (momentum), "signsgd" (no momentum) or "lion" (betas)
     lr, weight_decay   x -= lr * (vote + weight_decay * x), on every worker
-    momentum      Signum's beta (optimizer.momentum)
+    momentum      Signum's beta (optimizer.momentum), one for every group
     betas         Lion's (beta1, beta2) (optimizer.beta1, optimizer.beta2)
+    nonfinite     "raise": a NaN or infinite gradient stops the run
+                  (RunStopped, cause nan_gradient); "skip": every worker
+                  drops that round (fp16 with a GradScaler; skipped_steps)
     steps         run.steps: the server's last round (default: the server's
                   config; without one, until the workers close())
     hash_every    run.hash_every: the server compares the replicas' weight
@@ -70,61 +99,41 @@ class VoteOptimizer(torch.optim.Optimizer):
                   as for the C++ workers (the first `count` workers)
     settings      any other config keys, {"optimizer.schedule": "cosine"}
 
-    Every worker must pass the same settings; the server's cfg.yaml gives
-    the rest. Joining the job is collective: every worker builds its
-    optimizer at the same point of its script.
+    A parameter whose .grad is None at step() (zero_grad() sets them to
+    None; backward() may never reach a head) abstains on this worker: the
+    vote counts the workers that have a gradient for it, and one that none
+    has does not move, nor decay. Every worker must pass the same settings
+    and group layout; the server's cfg.yaml gives the rest. Joining the job
+    is collective: every worker builds its optimizer at the same point.
     """
 
+    # GradScaler.step(opt) calls step(grad_scaler=scaler): the round is skipped
+    # or not on every worker alike, and the scaler learns which.
+    _step_supports_amp_scaling = True
+
     def __init__(self, params, method="signum", lr=1e-4, momentum=0.9, betas=(0.9, 0.99), weight_decay=0.0, *,
-                 steps=None, hash_every=None, adversary=None, settings=None):
+                 nonfinite="raise", steps=None, hash_every=None, adversary=None, settings=None):
         global _built
         if method not in _METHODS:
             raise ValueError(f"signvote: method {method!r}: one of {', '.join(_METHODS)}")
+        if nonfinite not in ("raise", "skip"):
+            raise ValueError(f"signvote: nonfinite {nonfinite!r}: 'raise' or 'skip'")
         if _built:
             raise RuntimeError("signvote: one VoteOptimizer per process (each worker rank joins the job once)")
         self._ready = False
-        super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
-        if len(self.param_groups) != 1:
-            raise ValueError("signvote: one parameter group (every worker applies one lr and weight decay)")
-        given = list(self.param_groups[0]["params"])
-        # Frozen parameters (requires_grad False) are accepted and never
-        # touched, as by every torch optimizer: they stay out of the flat
-        # buffer and out of the vote (the workers' layouts still must agree).
-        ps = [p for p in given if p.requires_grad]
-        if not ps:
-            raise ValueError("signvote: no trainable parameters to optimize (every parameter given is frozen)"
-                             if given else "signvote: no parameters to optimize")
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum, betas=tuple(betas)))
+        groups = self._trainable_groups(momentum, betas)
+        ps = [p for g in groups for p in g]
         self._device = ps[0].device
-        if len({id(p) for p in ps}) != len(ps):
-            raise ValueError("signvote: a parameter is listed twice")
-        for i, p in enumerate(ps):
-            if p.dtype != torch.float32:
-                raise TypeError(f"signvote: parameter {i} is {p.dtype}; the vote works on float32 parameters")
-            if p.device != self._device:
-                raise ValueError(f"signvote: parameter {i} is on {p.device}, parameter 0 on {self._device}: one device")
-        if self._device.type not in ("cpu", "cuda"):
-            raise ValueError(f"signvote: parameters on {self._device}: cpu or cuda")
-        self._method, self._lr, self._wd = method, lr, weight_decay
+        self._method, self._nonfinite = method, nonfinite
         self._n = sum(p.numel() for p in ps)
+        self._group_sizes = [[p.numel() for p in g] for g in groups]
         self._flat, self._gflat, self._views = self._flatten(ps)
-        kv = [f"optimizer.name={method}", f"optimizer.lr={_yaml_value(float(lr))}",
-              f"optimizer.weight_decay={_yaml_value(float(weight_decay))}"]
-        if method == "signum":
-            kv.append(f"optimizer.momentum={_yaml_value(float(momentum))}")
-        if method == "lion":
-            kv += [f"optimizer.beta1={_yaml_value(float(betas[0]))}", f"optimizer.beta2={_yaml_value(float(betas[1]))}"]
-        if steps is not None:
-            kv.append(f"run.steps={int(steps)}")
-        if hash_every is not None:
-            kv.append(f"run.hash_every={int(hash_every)}")
-        for k, v in (adversary or {}).items():
-            kv.append(f"adversary.{k}={_yaml_value(v)}")
-        if "run.threads" not in (settings or {}):
-            # The round's sign kernels run in as many slices as torch has
-            # threads (the workers' counts must agree, as every setting).
-            kv.append(f"run.threads={torch.get_num_threads()}")
-        for k, v in (settings or {}).items():
-            kv.append(f"{k}={_yaml_value(v)}")
+        self._hooks = [p.register_hook(_grad_hook(p, g)) for p, g, _ in self._views]
+        self._present = (ctypes.c_uint8 * len(ps))()
+        self._lrs, self._wds = (ctypes.c_float * len(groups))(), (ctypes.c_float * len(groups))()
+        self._skipped = 0
+        kv = self._settings(method, lr, momentum, betas, weight_decay, steps, hash_every, adversary, settings)
         self._stream = None
         if self._device.type == "cuda":
             # The optimizer's stream: the round's kernels and host copies go
@@ -146,6 +155,65 @@ class VoteOptimizer(torch.optim.Optimizer):
         self._ready = True
         _live.add(self)
 
+    def _trainable_groups(self, momentum, betas):
+        # Each group's trainable parameters, checked; frozen ones (requires_grad
+        # False) stay out of the flat buffer and the vote, as every torch
+        # optimizer skips them.
+        out, seen, index = [], set(), 0
+        for gi, group in enumerate(self.param_groups):
+            if group["momentum"] != momentum or tuple(group["betas"]) != tuple(betas):
+                raise ValueError(f"signvote: parameter group {gi} sets its own momentum or betas; the vote's momentum "
+                                 "is one for every group (give it to VoteOptimizer)")
+            ps = [p for p in group["params"] if p.requires_grad]
+            for p in ps:
+                if id(p) in seen:
+                    raise ValueError("signvote: a parameter is listed twice")
+                seen.add(id(p))
+                if p.dtype != torch.float32:
+                    raise TypeError(f"signvote: parameter {index} is {p.dtype}; the vote works on float32 parameters "
+                                    "(torch.autocast keeps them float32)")
+                index += 1
+            out.append(ps)
+        ps = [p for g in out for p in g]
+        if not ps:
+            given = any(g["params"] for g in self.param_groups)
+            raise ValueError("signvote: no trainable parameters to optimize (every parameter given is frozen)"
+                             if given else "signvote: no parameters to optimize")
+        for i, p in enumerate(ps):
+            if p.device != ps[0].device:
+                raise ValueError(f"signvote: parameter {i} is on {p.device}, parameter 0 on {ps[0].device}: one device")
+        if ps[0].device.type not in ("cpu", "cuda"):
+            raise ValueError(f"signvote: parameters on {ps[0].device}: cpu or cuda")
+        return out
+
+    def _settings(self, method, lr, momentum, betas, weight_decay, steps, hash_every, adversary, settings):
+        # "key=value" strings for the join: the optimizer, the tensors and groups.
+        groups = self.param_groups
+        kv = [f"optimizer.name={method}", f"optimizer.lr={_yaml_value(float(lr))}",
+              f"optimizer.weight_decay={_yaml_value(float(weight_decay))}",
+              f"model.tensors={_yaml_value([n for g in self._group_sizes for n in g])}",
+              f"optimizer.groups={_yaml_value([len(g) for g in self._group_sizes])}",
+              f"optimizer.group_lr={_yaml_value([float(g['lr']) for g in groups])}",
+              f"optimizer.group_weight_decay={_yaml_value([float(g['weight_decay']) for g in groups])}",
+              f"optimizer.nonfinite={'skip' if self._nonfinite == 'skip' else 'stop'}"]
+        if method == "signum":
+            kv.append(f"optimizer.momentum={_yaml_value(float(momentum))}")
+        if method == "lion":
+            kv += [f"optimizer.beta1={_yaml_value(float(betas[0]))}", f"optimizer.beta2={_yaml_value(float(betas[1]))}"]
+        if steps is not None:
+            kv.append(f"run.steps={int(steps)}")
+        if hash_every is not None:
+            kv.append(f"run.hash_every={int(hash_every)}")
+        for k, v in (adversary or {}).items():
+            kv.append(f"adversary.{k}={_yaml_value(v)}")
+        if "run.threads" not in (settings or {}):
+            # The round's sign kernels run in as many slices as torch has
+            # threads (the workers' counts must agree, as every setting).
+            kv.append(f"run.threads={torch.get_num_threads()}")
+        for k, v in (settings or {}).items():
+            kv.append(f"{k}={_yaml_value(v)}")
+        return kv
+
     @torch.no_grad()
     def _flatten(self, ps):
         flat = torch.empty(self._n, dtype=torch.float32, device=self._device)
@@ -157,8 +225,8 @@ class VoteOptimizer(torch.optim.Optimizer):
             g = gflat[off:off + k].view_as(p)
             if p.grad is not None:
                 g.copy_(p.grad)
+                p.grad = g
             p.data = flat[off:off + k].view_as(p)
-            p.grad = g
             views.append((p, g, p.data_ptr()))
             off += k
         return flat, gflat, views
@@ -180,9 +248,20 @@ class VoteOptimizer(torch.optim.Optimizer):
         """True once the last round has run (run.steps or run.time_limit_s)."""
         return self._w.finished
 
-    def zero_grad(self, set_to_none=False):
-        """Zeroes the flat gradient buffer; the gradients stay views of it
-        (set_to_none is ignored, so that backward() writes in place)."""
+    @property
+    def skipped_steps(self):
+        """Rounds every worker dropped for a non-finite gradient (nonfinite="skip")."""
+        return self._skipped
+
+    def zero_grad(self, set_to_none=True):
+        """set_to_none (the default, as in torch 2.x): every .grad becomes
+        None, and a parameter backward() does not reach abstains at the next
+        step(); the ones it reaches get their gradient in the flat buffer,
+        in place. set_to_none=False: every gradient is a zero (it votes)."""
+        if set_to_none:
+            for p, _, _ in self._views:
+                p.grad = None
+            return
         self._gflat.zero_()
         for p, g, _ in self._views:
             if p.grad is None or p.grad.data_ptr() != g.data_ptr():
@@ -190,33 +269,41 @@ class VoteOptimizer(torch.optim.Optimizer):
 
     @torch.no_grad()
     def _gather(self):
-        # Gradients a script replaced (set to None, or assigned) are copied
-        # into the flat buffer once; parameters moved away are an error.
+        # Which tensors have a gradient (a .grad of None abstains: its slot is
+        # zeroed, so that no stale value is packed); gradients a script
+        # assigned are copied into the flat buffer; parameters moved away are
+        # an error. Then each group's lr and weight decay for this step.
         for i, (p, g, ptr) in enumerate(self._views):
             if p.data_ptr() != ptr:
                 raise RuntimeError(f"signvote: parameter {i} no longer lives in the optimizer's flat buffer "
                                    "(model.to() or p.data = ... after the optimizer was built); build it last")
             if p.grad is None:
                 g.zero_()
-                p.grad = g
-            elif p.grad.data_ptr() != g.data_ptr():
+                self._present[i] = 0
+                continue
+            if p.grad.data_ptr() != g.data_ptr():
                 g.copy_(p.grad)
                 p.grad = g
-        group = self.param_groups[0]
-        if group["lr"] != self._lr or group["weight_decay"] != self._wd:
-            raise ValueError("signvote: param_groups[0]['lr'] or ['weight_decay'] changed; every worker and the server "
-                             "apply optimizer.lr under optimizer.schedule (settings={'optimizer.schedule': 'cosine'}), "
-                             "so PyTorch LR schedulers are not followed")
+            self._present[i] = 1
+        for i, group in enumerate(self.param_groups):
+            self._lrs[i], self._wds[i] = float(group["lr"]), float(group["weight_decay"])
 
-    def step(self, closure=None, loss=None):
+    def step(self, closure=None, loss=None, grad_scaler=None):
         """One round: momentum and pack, the vote with the server, the fused
         apply. `loss` (a float or a tensor) goes to the server's log.
-        Raises signvote.RunStopped when the server refuses the round."""
+        Raises signvote.RunStopped when the server refuses the round.
+        grad_scaler: GradScaler.step(opt) passes itself (needs
+        nonfinite="skip"); it learns whether the round was skipped, which
+        every worker agrees on, so the scales stay equal. The vote's sign
+        does not depend on the scale: nothing is unscaled."""
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         if self._closed:
             raise RuntimeError("signvote: step() after close()")
+        if grad_scaler is not None and self._nonfinite != "skip":
+            raise ValueError("signvote: a GradScaler (fp16) overflows now and then: build the optimizer with "
+                             "VoteOptimizer(..., nonfinite='skip') so that every worker skips those rounds")
         self._gather()
         value = 0.0 if loss is None else float(loss.detach().float().mean()) if torch.is_tensor(loss) else float(loss)
         current = torch.cuda.current_stream(self._device) if self._stream is not None else None
@@ -225,11 +312,15 @@ class VoteOptimizer(torch.optim.Optimizer):
             # The gradients were made on the current stream: the round's
             # kernels and copies (on the optimizer's stream) wait for them.
             self._stream.wait_stream(current)
-        self._w.step(value)
+        self._w.step(value, present=self._present, lr=self._lrs, wd=self._wds)
         if other:
             # Whatever the current stream does next (the next forward pass)
             # sees the updated parameters. No host wait: events only.
             current.wait_stream(self._stream)
+        skipped = self._w.skipped
+        self._skipped += int(skipped)
+        if grad_scaler is not None:
+            _record_found_inf(grad_scaler, id(self), self._device, skipped)
         return loss
 
     def close(self):
@@ -239,6 +330,8 @@ class VoteOptimizer(torch.optim.Optimizer):
             return
         self._closed = True
         _live.discard(self)
+        for h in self._hooks:
+            h.remove()
         self._w.leave()
 
     def __enter__(self):
@@ -267,27 +360,50 @@ class VoteOptimizer(torch.optim.Optimizer):
 
     def state_dict(self):
         """This worker's optimizer state: its momentum (each worker has its
-        own: save one file per worker), the step and the budget clock."""
+        own: save one file per worker), the step, the budget clock, and the
+        groups (their lr and weight decay, and the sizes of their tensors).
+        torch.save / torch.load carry it as it is."""
         m = torch.empty(self._n, dtype=torch.float32)
         self._w.momentum_into(m.data_ptr(), self._n)
-        return {"signvote": 1, "method": self._method, "dim": self._n, "step": self._w.steps_done,
-                "elapsed_s": self._w.elapsed_s, "worker_index": self._w.worker_index, "momentum": m,
-                "param_groups": [{"lr": self._lr, "weight_decay": self._wd}]}
+        groups = [{"lr": float(g["lr"]), "weight_decay": float(g["weight_decay"]), "tensors": list(sizes)}
+                  for g, sizes in zip(self.param_groups, self._group_sizes)]
+        return {"signvote": 2, "method": self._method, "dim": self._n, "step": self._w.steps_done,
+                "elapsed_s": self._w.elapsed_s, "worker_index": self._w.worker_index, "workers": self._w.workers,
+                "skipped_steps": self._skipped, "momentum": m, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
         """Resumes after state_dict()'s step (before the first step());
-        every worker resumes at the same step (the largest is taken)."""
+        every worker resumes at the same step (the largest is taken). The
+        groups' lr and weight decay come back too, as with torch.optim; a
+        state of another worker count or group layout is refused."""
         sd = state_dict
-        if sd.get("signvote") != 1:
+        if sd.get("signvote") not in (1, 2):
             raise ValueError("signvote: not a VoteOptimizer state_dict")
         if sd.get("worker_index", self.worker_index) != self.worker_index:
             raise ValueError(f"signvote: state_dict of worker {sd['worker_index']}, this is worker {self.worker_index}: "
                              "each worker resumes its own momentum")
+        if sd.get("workers", self.workers) != self.workers:
+            raise ValueError(f"signvote: state_dict of a job with {sd['workers']} workers, this job has {self.workers}: "
+                             "resume with the same worker count")
         if sd["dim"] != self._n or sd["method"] != self._method:
             raise ValueError(f"signvote: state_dict of {sd['method']} over {sd['dim']} parameters, "
                              f"this optimizer is {self._method} over {self._n}")
+        self._check_groups(sd["param_groups"])
         m = sd["momentum"].detach().to(device="cpu", dtype=torch.float32).contiguous()
         if m.numel() != self._n:
             raise ValueError(f"signvote: state_dict momentum of {m.numel()} values, {self._n} parameters here")
         self._w.resume(int(sd["step"]), float(sd["elapsed_s"]))  # raises once the first step() has run
         self._w.set_momentum(m.data_ptr(), m.numel())
+        self._skipped = int(sd.get("skipped_steps", 0))
+        for group, saved in zip(self.param_groups, sd["param_groups"]):
+            group["lr"], group["weight_decay"] = saved["lr"], saved["weight_decay"]
+
+    def _check_groups(self, saved):
+        if len(saved) != len(self.param_groups):
+            raise ValueError(f"signvote: state_dict has {len(saved)} parameter groups, this optimizer "
+                             f"{len(self.param_groups)}")
+        for i, (g, sizes) in enumerate(zip(saved, self._group_sizes)):
+            theirs = g.get("tensors", sizes if len(saved) == 1 else None)  # version 1: one group
+            if theirs != sizes:
+                raise ValueError(f"signvote: parameter group {i} of the state_dict holds tensors of sizes {theirs}, "
+                                 f"this optimizer's {sizes}")

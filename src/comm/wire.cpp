@@ -1,8 +1,11 @@
 #include "comm/wire.h"
 
+#include "comm/vote_tail.h"
 #include "signvote/sign_layout.h"
 
 #include <fmt/format.h>
+
+#include <cstring>
 
 namespace signvote::protocol {
 const char* error_name(ErrorCode code) {
@@ -19,6 +22,9 @@ const char* error_name(ErrorCode code) {
     case ErrorCode::worker_failed: return "worker_failed";
     case ErrorCode::worker_late: return "worker_late";
     case ErrorCode::worker_left: return "worker_left";
+    case ErrorCode::lr_mismatch: return "lr_mismatch";
+    case ErrorCode::schedule_conflict: return "schedule_conflict";
+    case ErrorCode::bad_presence: return "bad_presence";
   }
   return "unknown";
 }
@@ -59,6 +65,16 @@ bool validate(const MsgHeader& h, const Expect& want, size_t bytes, int sender, 
   return true;
 }
 
+namespace {
+// err_expected / err_got of lr_mismatch and schedule_conflict (vote_tail.h).
+std::string group_value(uint64_t packed) {
+  const uint32_t bits = group_bits(packed);
+  float v;
+  std::memcpy(&v, &bits, sizeof v);
+  return fmt::format("{} {}", group_field(packed) ? "weight_decay" : "lr", v);
+}
+}  // namespace
+
 std::string describe_error(const MsgHeader& v) {
   const auto r = v.err_rank;
   const char* name = protocol::error_name(v.status);
@@ -85,6 +101,16 @@ std::string describe_error(const MsgHeader& v) {
     case ErrorCode::worker_left:
       if (r == protocol::kEveryone) return fmt::format("every worker left the run ({})", name);
       return fmt::format("rank {} left the run (close()) while the other workers went on ({})", r, name);
+    case ErrorCode::lr_mismatch:
+      return fmt::format("rank {} applies {} to parameter group {}, the other workers {}: every worker's lr and weight "
+                         "decay must agree at every step ({})", r, group_value(v.err_got), group_index(v.err_got),
+                         group_value(v.err_expected), name);
+    case ErrorCode::schedule_conflict:
+      return fmt::format("rank {} set {} for parameter group {}, but the server's optimizer.schedule drives the lr "
+                         "from {}: use either optimizer.schedule or a torch LR scheduler, not both ({})", r,
+                         group_value(v.err_got), group_index(v.err_got), group_value(v.err_expected), name);
+    case ErrorCode::bad_presence:
+      return fmt::format("rank {} sent presence word {:#x} with bits past its last tensor ({})", r, v.err_got, name);
     default:
       return fmt::format("rank {}: {} (expected {}, got {})", r, name, v.err_expected, v.err_got);
   }

@@ -1,6 +1,7 @@
 // Message buffers and header validation for include/signvote/protocol.h.
 #pragma once
 
+#include "comm/vote_tail.h"
 #include "signvote/aligned_buffer.h"
 #include "signvote/protocol.h"
 #include "signvote/sign_layout.h"
@@ -30,13 +31,20 @@ inline size_t bytes_payload_words(size_t bytes) { return fp32_payload_words((byt
 struct RoundFormat {
   std::function<size_t(size_t)> up_words;    // VOTE payload (worker -> server)
   std::function<size_t(size_t)> down_words;  // RESULT payload (server -> worker)
+  // The vote's tail after the packed words (vote_tail.h; inactive: none).
+  VoteTail tail;
   // 1 bit per coordinate both ways
-  static RoundFormat sign_bits() { return {payload_words, payload_words}; }
+  static RoundFormat sign_bits() { return {payload_words, payload_words, {}}; }
+  // The same, each payload followed by `tail` (model.tensors).
+  static RoundFormat sign_bits(const VoteTail& tail) {
+    return {[tail](size_t n) { return payload_words(n) + tail.up_words(); },
+            [tail](size_t n) { return payload_words(n) + tail.down_words(); }, tail};
+  }
   // fp32 up, fp32 aggregate down
-  static RoundFormat fp32() { return {fp32_payload_words, fp32_payload_words}; }
+  static RoundFormat fp32() { return {fp32_payload_words, fp32_payload_words, {}}; }
   // An encoded gradient of bytes(length) bytes up, fp32 aggregate down.
   static RoundFormat coded(std::function<size_t(size_t)> bytes) {
-    return {[bytes](size_t n) { return n ? bytes_payload_words(bytes(n)) : 0; }, fp32_payload_words};
+    return {[bytes](size_t n) { return n ? bytes_payload_words(bytes(n)) : 0; }, fp32_payload_words, {}};
   }
 };
 

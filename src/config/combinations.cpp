@@ -72,6 +72,18 @@ const std::vector<Refusal> kTable = {
        if (c.aggregation.bucket_bytes > 0) return needs_vote("aggregation.bucket_bytes", c);
        return fmt::format("key 'cluster.hierarchy' = node needs aggregation.method = majority_vote, got {}", c.aggregation.method);
      }},
+    {"optimizer.nonfinite=skip + a dense method | aggregation.overlap | aggregation.transport=alltoall | cluster.hierarchy=node",
+     "every worker must learn of a non-finite gradient before any part is sent, through the servers' RESULT",
+     [](const Config& c) {
+       return c.optimizer.nonfinite_kind == NonFinite::skip &&
+              (!vote(c) || c.aggregation.overlap || alltoall(c) || node(c));
+     },
+     [](const Config& c) {
+       const char* with = !vote(c) ? "a dense aggregation.method" : c.aggregation.overlap ? "aggregation.overlap"
+                          : alltoall(c) ? "aggregation.transport = alltoall" : "cluster.hierarchy = node";
+       return fmt::format("key 'optimizer.nonfinite' = skip needs majority_vote through the server shards, without "
+                          "overlap: it cannot be combined with {}", with);
+     }},
     {"cluster.round_deadline_ms + a dense method",
      "a late vote abstains; a dense aggregator has no abstention",
      [](const Config& c) { return deadline(c) && !vote(c); },

@@ -97,6 +97,28 @@ void check_alie(const Config& c, const Fail& fail) {
     fail(fmt::format("key 'adversary.mode' = alie needs at least 3 workers (z = Phi^-1((n - f - s)/(n - f)) is -infinity for n = {})", n));
 }
 
+// model.tensors and the parameter groups (PyTorch workers) fit together.
+template <class Fail>
+void check_groups(const Config& c, const Fail& fail) {
+  const auto& m = c.model;
+  const auto& o = c.optimizer;
+  if (!m.tensors.empty() && m.kind != ModelName::external)
+    fail(fmt::format("key 'model.tensors' is for model.name = external (PyTorch workers), not {}", m.name));
+  int64_t sum = 0;
+  for (int64_t n : m.tensors) sum += n;
+  if (!m.tensors.empty() && sum != m.dim)
+    fail(fmt::format("key 'model.tensors' sums to {} coordinates, but model.dim = {}", sum, m.dim));
+  if (o.groups.empty() && o.group_lr.empty() && o.group_weight_decay.empty()) return;
+  if (m.tensors.empty()) fail("key 'optimizer.groups' needs model.tensors (the PyTorch workers set both)");
+  if (o.group_lr.size() != o.groups.size() || o.group_weight_decay.size() != o.groups.size())
+    fail(fmt::format("keys 'optimizer.groups', 'optimizer.group_lr' and 'optimizer.group_weight_decay' must have one "
+                     "entry per group, got {}, {} and {}", o.groups.size(), o.group_lr.size(), o.group_weight_decay.size()));
+  int64_t tensors = 0;
+  for (int64_t n : o.groups) tensors += n;
+  if (tensors != static_cast<int64_t>(m.tensors.size()))
+    fail(fmt::format("key 'optimizer.groups' holds {} tensors, but model.tensors lists {}", tensors, m.tensors.size()));
+}
+
 void check_cross_fields(const Config& c, const std::string& origin) {
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", origin, msg)); };
   if (c.adversary.count > 0 && !c.adversary.workers.empty())
@@ -114,6 +136,7 @@ void check_cross_fields(const Config& c, const std::string& origin) {
   if (network && c.data.path.empty())
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
   check_alie(c, fail);
+  check_groups(c, fail);
   if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
     fail(fmt::format("key 'faults.delay_rank' = {} is not a worker rank ({}..{})", c.faults.delay_rank, c.cluster.servers,
                      c.world_size() - 1));

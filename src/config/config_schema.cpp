@@ -167,6 +167,33 @@ Check<std::vector<int64_t>> increasing_non_negative(const char* what) {
   };
 }
 
+// Every entry > 0 (what: "tensor size").
+Check<std::vector<int64_t>> all_positive(const char* what) {
+  return [what](const std::vector<int64_t>& v) -> std::optional<std::string> {
+    for (int64_t x : v)
+      if (x <= 0) return fmt::format("must list {}s > 0, got {}", what, x);
+    return std::nullopt;
+  };
+}
+
+// Every entry >= 0 (a parameter group may hold no trainable tensor).
+Check<std::vector<int64_t>> group_sizes() {
+  return [](const std::vector<int64_t>& v) -> std::optional<std::string> {
+    for (int64_t x : v)
+      if (x < 0) return fmt::format("must list tensor counts >= 0, got {}", x);
+    return std::nullopt;
+  };
+}
+
+// Every entry finite and in [lo, hi].
+Check<std::vector<double>> all_within(double lo, double hi) {
+  return [lo, hi](const std::vector<double>& v) -> std::optional<std::string> {
+    for (double x : v)
+      if (!(x >= lo && x <= hi)) return fmt::format("must list values in [{:g}, {:g}], got {:g}", lo, hi, x);
+    return std::nullopt;
+  };
+}
+
 std::vector<KeySpec> build_schema() {
   using C = Config;
   std::vector<KeySpec> s;
@@ -200,6 +227,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(enum_field("model.layout", &C::model, &ModelConfig::layout, &ModelConfig::layout_kind, "\"nchw\"", "cuda activations: nchw | nhwc (channels last, as PyTorch's channels_last; parameters and checkpoints stay in the OIHW order of CPU models; nhwc needs model.device = cuda)"));
   s.push_back(field("model.share_gpus", &C::model, &ModelConfig::share_gpus, "false", "cuda: allow more worker ranks than GPUs on a node (they share GPUs round-robin)"));
   s.push_back(field("model.workspace_mb", &C::model, &ModelConfig::workspace_mb, "1024", "cuda: most MiB of GPU workspace one convolution algorithm may use", in_range(0, 1 << 20)));
+  s.push_back(field("model.tensors", &C::model, &ModelConfig::tensors, "[]", "external: the parameter tensors' sizes in flat order, set by the PyTorch workers (a tensor without a gradient abstains from the vote)", all_positive("tensor size")));
   // data
   s.push_back(field("data.noise_std", &C::data, &DataConfig::noise_std, "1.0", "quadratic: std of the N(0, s^2) noise added to each gradient component", within(0, 1e15, false)));
   s.push_back(field("data.path", &C::data, &DataConfig::path, "\"\"", "CIFAR-10 directory holding data_batch_*.bin"));
@@ -222,6 +250,10 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("optimizer.milestone_fractions", &C::optimizer, &OptimizerConfig::milestone_fractions, "[]", "step schedule: fractions of the run's budget (run.steps or run.time_limit_s, whichever ends first; server 0's clock) at which lr *= gamma, e.g. [0.5, 0.75]", increasing_fractions()));
   s.push_back(field("optimizer.gamma", &C::optimizer, &OptimizerConfig::gamma, "0.1", "step schedule factor", within(0, 1e3, true)));
   s.push_back(field("optimizer.warmup_steps", &C::optimizer, &OptimizerConfig::warmup_steps, "0", "warmup_step, step, cosine, linear: linear ramp from lr/warmup to lr over the first steps", at_least<int64_t>(0)));
+  s.push_back(field("optimizer.groups", &C::optimizer, &OptimizerConfig::groups, "[]", "external: parameter tensors per group, in flat order, set by the PyTorch workers (each group its own lr and weight decay)", group_sizes()));
+  s.push_back(field("optimizer.group_lr", &C::optimizer, &OptimizerConfig::group_lr, "[]", "external: each parameter group's initial lr (a torch LR scheduler may change it at every step)", all_within(0, 1e3)));
+  s.push_back(field("optimizer.group_weight_decay", &C::optimizer, &OptimizerConfig::group_weight_decay, "[]", "external: each parameter group's weight decay", all_within(0, 1e3)));
+  s.push_back(enum_field("optimizer.nonfinite", &C::optimizer, &OptimizerConfig::nonfinite, &OptimizerConfig::nonfinite_kind, "\"stop\"", "a worker's NaN or infinite gradient: stop (the run stops, naming it) | skip (every worker drops that round and restores its momentum: fp16 with a gradient scaler)"));
   // aggregation
   // The methods and their order come from the registry (src/methods/registry.cpp).
   s.push_back(field("aggregation.method", &C::aggregation, &AggregationConfig::method, "\"majority_vote\"", methods::method_list(), one_of(methods::method_names())));

@@ -27,8 +27,10 @@ size_t model_dim(const Config& cfg) {
   return static_cast<size_t>(count_params(model_spec(cfg)));  // from the architecture: no model is built
 }
 
-double lr_at(const OptimizerConfig& o, uint64_t step, double progress) {
-  double lr = o.lr;
+double lr_at(const OptimizerConfig& o, uint64_t step, double progress) { return lr_at(o, o.lr, step, progress); }
+
+double lr_at(const OptimizerConfig& o, double base_lr, uint64_t step, double progress) {
+  double lr = base_lr;
   if (o.schedule_kind == LrSchedule::constant) return lr;
   const bool warming = o.warmup_steps > 0 && step <= static_cast<uint64_t>(o.warmup_steps);
   const double warm = warming ? static_cast<double>(step) / static_cast<double>(o.warmup_steps) : 1.0;
@@ -59,6 +61,24 @@ bool reports_only(const Config& cfg) {
   return k == RoundKind::allreduce || (k == RoundKind::vote && cfg.aggregation.transport_kind == VoteTransport::alltoall);
 }
 
-comm::RoundFormat round_format(const Config& cfg) { return methods::method_of(cfg).round_format(cfg.aggregation); }
+bool schedule_drives_lr(const OptimizerConfig& o) { return o.schedule_kind != LrSchedule::constant; }
+
+std::vector<double> group_lrs(const Config& cfg) {
+  return cfg.optimizer.groups.empty() ? std::vector<double>{cfg.optimizer.lr} : cfg.optimizer.group_lr;
+}
+
+std::vector<double> group_weight_decays(const Config& cfg) {
+  return cfg.optimizer.groups.empty() ? std::vector<double>{cfg.optimizer.weight_decay} : cfg.optimizer.group_weight_decay;
+}
+
+comm::VoteTail vote_tail(const Config& cfg) {
+  return comm::VoteTail(cfg.model.tensors, std::max<size_t>(1, cfg.optimizer.groups.size()));
+}
+
+comm::RoundFormat round_format(const Config& cfg) {
+  const comm::VoteTail tail = vote_tail(cfg);
+  if (tail.active() && round_kind(cfg) == RoundKind::vote) return comm::RoundFormat::sign_bits(tail);
+  return methods::method_of(cfg).round_format(cfg.aggregation);
+}
 
 }  // namespace signvote

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace signvote {
 
@@ -25,6 +26,15 @@ size_t model_dim(const Config& cfg);
 // header; steps or run.time_limit_s, whichever ends first): cosine and
 // linear decay over it, after optimizer.warmup_steps of linear warm-up.
 double lr_at(const OptimizerConfig& o, uint64_t step, double progress = 0);
+// The same schedule from another base lr (a parameter group's).
+double lr_at(const OptimizerConfig& o, double base_lr, uint64_t step, double progress);
+// optimizer.schedule changes the lr over the run (anything but constant):
+// then the workers may not change their groups' lrs themselves.
+bool schedule_drives_lr(const OptimizerConfig& o);
+// Each parameter group's configured lr (optimizer.group_lr; without
+// groups, one group of optimizer.lr) and weight decay.
+std::vector<double> group_lrs(const Config& cfg);
+std::vector<double> group_weight_decays(const Config& cfg);
 // The fraction of the budget at `step` after `elapsed_s` seconds of training.
 double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s);
 
@@ -41,6 +51,10 @@ bool reports_only(const Config& cfg);
 // which counts fp32 gradient bytes as PyTorch DDP's bucket_cap_mb does.
 size_t bucket_coords(const Config& cfg);
 // Payload sizes of the round's VOTE and RESULT messages (the method's).
+// With model.tensors (PyTorch workers) a vote's payloads carry the tail
+// (comm/vote_tail.h): presence bits and the groups' lr and weight decay.
 comm::RoundFormat round_format(const Config& cfg);
+// The tail of the workers' tensors (inactive without model.tensors).
+comm::VoteTail vote_tail(const Config& cfg);
 
 }  // namespace signvote

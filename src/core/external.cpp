@@ -50,6 +50,19 @@ struct ExternalWorker::Impl {
 
 namespace {
 
+// This step's presence and lrs (empty: every tensor, the configured values).
+void set_groups(worker::ParamGroups& pg, const StepGroups& g) {
+  if (!pg.active()) {
+    if (g.tensors || g.groups)
+      throw std::invalid_argument("step: tensors and groups given, but the job has no model.tensors (set at the join)");
+    return;
+  }
+  if (g.tensors == 0 && g.groups == 0) return pg.set_default_step();
+  if ((g.tensors && !g.present) || (g.groups && (!g.lr || !g.weight_decay)))
+    throw std::invalid_argument("step: a null presence, lr or weight decay array");
+  pg.set_step({g.present, g.tensors}, {g.lr, g.groups}, {g.weight_decay, g.groups});
+}
+
 // Setup errors as JoinError; PeerFailure carries the failing rank's reason.
 template <class F>
 auto joining(F&& f) {
@@ -108,14 +121,20 @@ void ExternalWorker::resume(uint64_t step, double elapsed_s) {
   impl_->resumed_elapsed = elapsed_s;
 }
 
-bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
+bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples, const StepGroups& groups) {
   auto& I = *impl_;
   worker::DeviceScope on(I.device);
   I.start();
   if (I.finished)
     throw RunStopped(fmt::format("rank {}: the run ended after step {} ({})", rank(), I.done, I.why_finished), "finished",
                      rank());
-  worker::set_external_result(*I.problem, loss, correct, samples);
+  std::string bad;  // a bad presence or lr fails this worker's round, so that every rank stops
+  try {
+    set_groups(I.wrk().param_groups(), groups);
+  } catch (const std::invalid_argument& e) {
+    bad = fmt::format("rank {}: {}", rank(), e.what());
+  }
+  worker::set_external_result(*I.problem, loss, correct, samples, bad);
   const uint64_t step = I.done + 1;
   bool stop = false;
   try {
@@ -130,6 +149,8 @@ bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples) {
   I.finished = stop || step >= static_cast<uint64_t>(I.cfg.run.steps);
   return I.finished;
 }
+
+bool ExternalWorker::skipped() const { return impl_->started && impl_->wrk().skipped(); }
 
 void ExternalWorker::leave() {
   auto& I = *impl_;

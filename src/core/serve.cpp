@@ -7,6 +7,7 @@
 #include "signvote/external.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <mpi.h>
 
 #include <yaml-cpp/yaml.h>
@@ -69,6 +70,33 @@ std::string first_difference(const std::string& a, const std::string& b) {
     if (la != lb) return fmt::format("'{}' here, '{}' there", key(la), key(lb));
   }
   return "(the same lines, in another order)";
+}
+
+// The first parameter group (PyTorch workers) whose layout or values differ
+// between two workers' configs, or "".
+std::string group_difference(const Config& a, const std::string& b_text) {
+  Config b;
+  try {
+    b = parse_config(b_text, "the first worker's settings");
+  } catch (const std::exception&) {
+    return {};
+  }
+  const auto &ga = a.optimizer, &gb = b.optimizer;
+  auto describe = [](const Config& c, size_t g) {
+    size_t first = 0;
+    for (size_t i = 0; i < g; ++i) first += static_cast<size_t>(c.optimizer.groups[i]);
+    std::vector<int64_t> sizes(c.model.tensors.begin() + first,
+                               c.model.tensors.begin() + first + c.optimizer.groups[g]);
+    return fmt::format("tensors of sizes [{}], lr {}, weight_decay {}", fmt::join(sizes, ", "), c.optimizer.group_lr[g],
+                       c.optimizer.group_weight_decay[g]);
+  };
+  const size_t n = std::min(ga.groups.size(), gb.groups.size());
+  for (size_t g = 0; g < n; ++g)
+    if (describe(a, g) != describe(b, g))
+      return fmt::format("parameter group {}: {} here, {} there", g, describe(a, g), describe(b, g));
+  if (ga.groups.size() != gb.groups.size())
+    return fmt::format("{} parameter groups here, {} there", ga.groups.size(), gb.groups.size());
+  return {};
 }
 
 // Server 0's config: the file with --set, run.steps unbounded unless given.
@@ -146,9 +174,13 @@ Config join_as_worker(const std::vector<std::string>& settings, size_t dim, cons
   std::string first = mine;
   bcast_string(first, roles.servers);
   if (!local_error.empty()) error = fmt::format("rank {}: {}", rank, local_error);
-  if (error.empty() && !first.empty() && first != mine)  // empty: the first worker failed, and says why
-    error = fmt::format("rank {}: its settings or parameter count differ from worker rank {}'s: {}", rank,
-                        roles.servers, first_difference(mine, first));
+  if (error.empty() && !first.empty() && first != mine) {  // empty: the first worker failed, and says why
+    const std::string groups = group_difference(cfg, first);
+    error = groups.empty() ? fmt::format("rank {}: its settings or parameter count differ from worker rank {}'s: {}",
+                                         rank, roles.servers, first_difference(mine, first))
+                           : fmt::format("rank {}: its parameter groups differ from worker rank {}'s: {}", rank,
+                                         roles.servers, groups);
+  }
   try {
     agree_or_throw(error);
   } catch (const std::exception& e) {

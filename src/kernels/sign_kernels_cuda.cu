@@ -55,12 +55,13 @@ __global__ void pack_kernel(float* x, const float* g, std::size_t n, float beta,
 }
 
 // One thread per coordinate: x[i] = x[i] - lr*(s_i + wd*x[i]).
-__global__ void apply_kernel(float* x, std::size_t n, const std::uint32_t* bits, float lr,
-                             float wd) {
+// x[first + i] for i < n, with bit first + i of bits.
+__global__ void apply_kernel(float* x, std::size_t first, std::size_t n, const std::uint32_t* bits,
+                             float lr, float wd) {
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += stride) {
-    x[i] = apply_update(x[i], sign_value(get_bit(bits, i)), lr, wd);
+    x[first + i] = apply_update(x[first + i], sign_value(get_bit(bits, first + i)), lr, wd);
   }
 }
 
@@ -130,7 +131,14 @@ void lion_pack(float* m, const float* g, std::size_t n, float beta1, float beta2
 void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd,
            cudaStream_t stream) {
   if (n == 0) return;
-  apply_kernel<<<grid_for(n), kBlock, 0, stream>>>(x, n, bits, lr, wd);
+  apply_kernel<<<grid_for(n), kBlock, 0, stream>>>(x, 0, n, bits, lr, wd);
+  SV_CUDA_CHECK(cudaGetLastError());
+}
+
+void apply_range(float* x, std::size_t first, std::size_t n, const std::uint32_t* bits, float lr, float wd,
+                 cudaStream_t stream) {
+  if (n == 0) return;
+  apply_kernel<<<grid_for(n), kBlock, 0, stream>>>(x, first, n, bits, lr, wd);
   SV_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -37,6 +37,11 @@ void lion_pack(float* m, const float* g, std::size_t n, float beta1, float beta2
 // x (n,) -= lr * (s + wd*x), s = +-1 from bits (packed_words(n),).
 void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd,
            cudaStream_t stream);
+// x[first + i] -= lr * (s + wd*x[first + i]) for i < n, s = +-1 from bit
+// first + i of bits (a range that may start inside a word: a parameter
+// tensor of the PyTorch workers; CPU twin: the host engine's apply_part).
+void apply_range(float* x, std::size_t first, std::size_t n, const std::uint32_t* bits, float lr, float wd,
+                 cudaStream_t stream);
 // votes: W rows of `words` words, row r at votes + r*stride -> out (words,)
 // majority bits (ties -> +1). W in [1, 1023], else std::invalid_argument.
 void tally(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,

@@ -26,6 +26,10 @@ class BucketRounds {
   // Bucket b's server (in offset order).
   const ShardServer& bucket(size_t b) const { return *servers_[b]; }
   size_t buckets() const { return servers_.size(); }
+  // ShardServer::set_tail_rules for every bucket.
+  void set_tail_rules(const kernels::SignOps& ops, const std::vector<double>& fixed_lr) {
+    for (auto& s : servers_) s->set_tail_rules(ops, fixed_lr);
+  }
   // Every bucket's round. The summary is bucket 0's (the workers' report of
   // the step travels with it last), with every bucket's tally time and bytes.
   // On a failed bucket the buckets not yet served are stopped too (abort),

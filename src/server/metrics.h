@@ -16,6 +16,7 @@ struct MetricsRow {
   uint64_t step = 0;
   double lr = 0;
   RoundSummary s;
+  uint64_t skipped = 0;
 };
 
 // The metrics CSV through the run's one CSV writer (formats/csv_file.h):

@@ -31,6 +31,7 @@ void accumulate(RoundSummary& acc, const RoundSummary& s) {
   acc.samples += s.samples;
   acc.bytes_recv_per_worker = s.bytes_recv_per_worker;
   acc.bytes_sent_per_worker = s.bytes_sent_per_worker;
+  acc.lr = s.lr;
 }
 
 // What the servers agree on after each round (bits, OR over the servers).
@@ -48,6 +49,7 @@ class Server final : public ServerLoop {
         logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
     if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty());
+    srv_.set_tail_rules(ops_, schedule_drives_lr(cfg.optimizer) ? group_lrs(cfg) : std::vector<double>{});
   }
 
   void run(uint64_t first, double elapsed_s) override {
@@ -133,8 +135,13 @@ class Server final : public ServerLoop {
     else if (reports_only(cfg_))  // all-to-all vote: the packed signs, each way
       s.bytes_recv_per_worker = s.bytes_sent_per_worker = 4 * comm::payload_words(dim_);
     const uint64_t every = static_cast<uint64_t>(cfg_.run.log_every);
-    if (in_row_ == 0) acc_ = RoundSummary{};
+    if (in_row_ == 0) acc_ = RoundSummary{}, skipped_in_row_ = 0;
     accumulate(acc_, s);
+    if (s.skipped) {
+      ++skipped_in_row_, ++skipped_;
+      spdlog::warn("step {}: skipped by every worker (a worker's gradient was not finite; optimizer.nonfinite: skip), "
+                   "{} skipped so far", step, skipped_);
+    }
     ++in_row_;  // steps summed in this row (fewer than log_every after a resume off the grid)
     if (step % every == 0 || step == steps) write_row(step);
     progress_.update(step, s, mark_, step == steps);
@@ -144,7 +151,9 @@ class Server final : public ServerLoop {
   void write_row(uint64_t step) {
     RoundSummary row = acc_;
     for (double* v : {&row.t_compute, &row.t_pack, &row.t_comm, &row.t_apply, &row.t_tally}) *v /= double(in_row_);
-    if (csv_) csv_->write({step, lr_at(cfg_.optimizer, step, mark_.progress), row});
+    // the workers' own lr (a torch LR scheduler) unless the server's schedule drives it
+    const double lr = row.lr >= 0 && !schedule_drives_lr(cfg_.optimizer) ? row.lr : lr_at(cfg_.optimizer, step, mark_.progress);
+    if (csv_) csv_->write({step, lr, row, skipped_in_row_});
     in_row_ = 0;
   }
 
@@ -160,6 +169,7 @@ class Server final : public ServerLoop {
   RoundSummary acc_;
   RoundMark mark_;  // this round's budget clock
   uint64_t in_row_ = 0;  // steps summed in acc_ and not yet written
+  uint64_t skipped_in_row_ = 0, skipped_ = 0;  // rounds dropped (optimizer.nonfinite: skip)
 };
 
 }  // namespace

@@ -54,9 +54,22 @@ ShardServer::ShardServer(comm::Peers peers, comm::Transport& net, const comm::Ra
   counts_.assign(W, 0);
   result_ = comm::Message(down_words_);
   error_ = comm::Message(0);
+  tail_def_ = format.tail;
+  set_tail_rules(kernels::best_ops(), {});
   present_.assign(W, 1);
   missed_.assign(W, 0);
   outbox_.resize(W);
+}
+
+void ShardServer::set_tail_rules(const kernels::SignOps& ops, const std::vector<double>& fixed_lr) {
+  if (tail_def_.active() && !report_only_) tail_ = TailVotes(tail_def_, shard_, ops, fixed_lr);
+}
+
+// A present worker flagged a non-finite gradient (optimizer.nonfinite: skip).
+bool ShardServer::any_non_finite() const {
+  for (int k = 0; k < voters(); ++k)
+    if (present_[k] && (slots().header(size_t(k)).flags & protocol::kFlagNonFinite)) return true;
+  return false;
 }
 
 void ShardServer::receive_all(uint64_t step) {
@@ -187,19 +200,21 @@ RoundSummary ShardServer::round(uint64_t step, const RoundMark& mark) {
     s.left = true;
     return s;
   }
-  if (!validate_all(step, verdict)) {
+  if (!validate_all(step, verdict) || (tail_.active() && !tail_.validate(slots(), verdict))) {
     reply_error(step, verdict);
     throw RoundError(fmt::format("server rank {} stopped the run at step {}: {}", peers_.world_rank, step,
                                  comm::describe_error(error_.header())));
   }
   const auto t0 = util::Clock::now();
-  if (!report_only_) {
+  const bool skip = any_non_finite();
+  if (!report_only_ && !skip) {
     // The present rows (all W unless some were late) at a stride of
     // `stride` words, payload after the header.
     size_t rows = 0, stride = 0;
     const uint32_t* votes = present_rows(&rows, &stride);
     if (rows > 0) aggregate_(votes, rows, stride, shard_, result_.payload());
     else for (size_t w = 0; w < down_words_; ++w) result_.payload()[w] = kernels::word_mask(shard_.length, w);  // no votes: ties -> +1
+    if (tail_.active()) tail_.tally(slots(), result_.payload());  // the abstentions, and the voted bits
   }
   const double t_tally = util::seconds_since(t0);
   auto& h = result_.header();
@@ -212,12 +227,14 @@ RoundSummary ShardServer::round(uint64_t step, const RoundMark& mark) {
   h.length = shard_.length;
   h.offset = shard_.offset;
   h.words = down_words_;
-  h.flags = mark.flags;
+  h.flags = static_cast<uint8_t>(mark.flags | (skip ? protocol::kFlagSkip : 0));
   h.progress = mark.progress;
   h.elapsed_s = mark.elapsed_s;
   reply(result_);
   RoundSummary s = summarize();
   s.t_tally = t_tally;
+  s.skipped = skip;
+  if (tail_.active()) s.lr = tail_.lr0(slots());
   return s;
 }
 

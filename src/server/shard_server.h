@@ -8,6 +8,7 @@
 #include "comm/transport.h"
 #include "util/timer.h"
 #include "comm/wire.h"
+#include "server/tail_votes.h"
 #include "signvote/sign_kernels.h"
 
 #include <chrono>
@@ -29,6 +30,8 @@ struct RoundSummary {
   bool hashed = false;  // weight hashes were checked this round
   int late = 0;         // workers whose vote missed the deadline (they abstained)
   bool left = false;    // every worker left at this step (protocol.h, "Leaving"): the run ends
+  bool skipped = false; // a worker's gradient was not finite (optimizer.nonfinite: skip): nobody applies it
+  double lr = -1;       // group 0's lr as the workers sent it (vote tail), -1: not sent
 };
 
 // cluster.round_deadline_ms / max_missed_rounds (0: wait for every worker).
@@ -73,6 +76,10 @@ class ShardServer {
   ShardServer(const ShardServer&) = delete;
   ShardServer& operator=(const ShardServer&) = delete;
   const comm::Range& shard() const { return shard_; }
+  // With a vote tail (format.tail: the workers' tensors): the tally kernels
+  // for the tensors some workers abstain on, and the groups' lrs the
+  // server's schedule drives (empty: the workers' schedulers may set them).
+  void set_tail_rules(const kernels::SignOps& ops, const std::vector<double>& fixed_lr);
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
   // `mark` goes into the RESULT header (kFlagStop: this is the last round).
@@ -131,6 +138,8 @@ class ShardServer {
   void reply(const comm::Message& msg);
   void reply_error(uint64_t step, const protocol::MsgHeader& verdict);
   RoundSummary summarize() const;
+  SlotView slots() const { return {slots_.data(), slot_bytes_, static_cast<size_t>(voters()), &peers_.voters}; }
+  bool any_non_finite() const;
 
   comm::Peers peers_;
   comm::Transport& net_;
@@ -146,6 +155,8 @@ class ShardServer {
   std::vector<comm::Status> status_, send_status_;
   std::vector<int> counts_;
   comm::Message result_, error_;
+  comm::VoteTail tail_def_;  // the format's tail (inactive: none)
+  TailVotes tail_;
 };
 
 }  // namespace signvote::server

@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -42,6 +43,7 @@ struct WorkerReport {
   uint64_t err_got = 0;      // e.g. the NaN count
   uint64_t err_expected = 0;
   uint32_t err_rank = 0;     // the offender when another rank is at fault (0: the reporter)
+  uint8_t flags = 0;         // protocol::kFlagNonFinite (optimizer.nonfinite: skip)
 };
 
 // Where a round's packed signs live, per part: the outgoing words a
@@ -86,6 +88,14 @@ class Exchange : public SignSlots {
   virtual double elapsed_s() const = 0;
   // The server marked this round the last one (time limit).
   virtual bool stop_requested() const = 0;
+  // The server told every worker to drop this round (a non-finite
+  // gradient somewhere, optimizer.nonfinite: skip).
+  virtual bool skip_requested() const { return false; }
+  // With a vote tail (model.tensors): the words every part's VOTE carries
+  // after its signs (ParamGroups::tail_words), and part p's voted bits
+  // from its RESULT (nullptr without a tail).
+  virtual void set_tail(std::span<const uint32_t> words) {}
+  virtual const uint32_t* voted_bits(size_t p) const { return nullptr; }
 };
 
 }  // namespace signvote::worker

@@ -58,12 +58,16 @@ class ExternalProblem final : public Problem {
     if (!host() && f != Flat::buffers)
       copy_floats(device(f).data(), MemSpace::cuda, mirror(f), MemSpace::host, m_.dim, m_.stream);
   }
-  StepResult compute(uint64_t) override { return result_; }
+  StepResult compute(uint64_t) override {
+    if (!error_.empty()) throw std::invalid_argument(error_);
+    return result_;
+  }
   // The caller keeps its own data order and RNG state.
   std::string save_state() const override { return {}; }
   void restore_state(const std::string&) override {}
 
   StepResult result_;
+  std::string error_;
 
  private:
   bool host() const { return m_.space == MemSpace::host; }
@@ -98,9 +102,10 @@ std::unique_ptr<Problem> make_external_problem(const ExternalMemory& mem) {
   return std::make_unique<ExternalProblem>(mem);
 }
 
-void set_external_result(Problem& p, float loss, uint32_t correct, uint32_t samples) {
+void set_external_result(Problem& p, float loss, uint32_t correct, uint32_t samples, const std::string& error) {
   auto& e = dynamic_cast<ExternalProblem&>(p);
   e.result_ = StepResult{loss, correct, samples};
+  e.error_ = error;
 }
 
 #ifdef SIGNVOTE_CUDA_WORKERS

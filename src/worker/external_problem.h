@@ -8,6 +8,7 @@
 #include "worker/problem.h"
 
 #include <memory>
+#include <string>
 
 namespace signvote::worker {
 
@@ -21,8 +22,10 @@ int resolve_device(const ExternalMemory& mem);
 // memory in a build without the cuda workers. mem.device: resolved first.
 std::unique_ptr<Problem> make_external_problem(const ExternalMemory& mem);
 
-// Sets the loss and counts the next compute() returns (the server logs them).
-void set_external_result(Problem& p, float loss, uint32_t correct, uint32_t samples);
+// Sets the loss and counts the next compute() returns (the server logs
+// them); a non-empty `error` makes it throw that instead (the round then
+// reports worker_failed, and every rank stops).
+void set_external_result(Problem& p, float loss, uint32_t correct, uint32_t samples, const std::string& error = {});
 
 // While alive, CUDA device `device` is current on this thread; the caller's
 // previous device is restored after. A PyTorch model on cuda:1 while the

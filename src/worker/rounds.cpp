@@ -90,6 +90,7 @@ class SignRound final : public RoundBase {
 
   void before_compute(uint64_t step) override {
     ex_.begin(step);  // nothing posted yet, whatever the hook does
+    keep_momentum();
     next_ = ex_.parts() - 1;
     nan_ = 0;
     early_pack_s_ = 0;
@@ -110,7 +111,7 @@ class SignRound final : public RoundBase {
     if (overlap_) p_.problem.set_grad_ready_hook({});
     auto t0 = Clock::now();
     pack_rest();
-    flag_nan(nan_);
+    after_pack();
     p_.report.t_pack = since(t0) + early_pack_s_;
     t0 = Clock::now();
     ex_.post_rest(step, p_.report);
@@ -118,11 +119,34 @@ class SignRound final : public RoundBase {
     ex_.wait_all();
     p_.report.t_comm = since(t0);
     t0 = Clock::now();
-    p_.engine.apply(ex_, lr(step, ex_.progress(0)), wd());
+    if (ex_.skip_requested()) p_.engine.restore_momentum(all_);  // every worker drops the round
+    else p_.engine.apply(ex_, ranges(step, ex_.progress(0), 0));
     p_.report.t_apply = since(t0);
   }
 
  private:
+  bool groups() const { return p_.groups && p_.groups->active(); }
+  bool skips() const { return p_.cfg.optimizer.nonfinite_kind == NonFinite::skip; }
+  // Before any pack: the momentum a pack must not change, kept aside (the
+  // tensors without a gradient; with nonfinite: skip, all of it).
+  void keep_momentum() {
+    if (skips()) p_.engine.save_momentum(all_);
+    else if (groups()) p_.engine.save_momentum(p_.groups->absent());
+  }
+  // The absent tensors' momentum back, the vote's tail, and a non-finite
+  // gradient reported: as an error, or (skip) as a flag for the servers.
+  void after_pack() {
+    if (groups()) p_.engine.restore_momentum(p_.groups->absent()), ex_.set_tail(p_.groups->tail_words());
+    p_.report.flags = skips() && nan_ ? protocol::kFlagNonFinite : 0;
+    if (!skips()) flag_nan(nan_);
+  }
+  // What part p applies: every coordinate with one lr and wd, or the
+  // groups' ranges of the tensors some worker voted on.
+  std::vector<ApplyRange> ranges(uint64_t step, double progress, size_t p) const {
+    if (!groups()) return {ApplyRange{0, p_.problem.params().size(), lr(step, progress), wd()}};
+    return p_.groups->apply_ranges(ex_.voted_bits(p), step, progress);
+  }
+
   // Part s, once its gradients are final: the node average, then the sign
   // rule into its outgoing words (the node leader's, or every voter's).
   void prepare_part(size_t s) {
@@ -151,7 +175,7 @@ class SignRound final : public RoundBase {
       wait += since(t0);
       if (s == ex_.parts()) break;
       t0 = Clock::now();
-      p_.engine.apply_part(ex_, s, lr(step, ex_.progress(s)), wd());
+      p_.engine.apply_part(ex_, s, ranges(step, ex_.progress(s), s));
       apply += since(t0);
     }
     p_.report.t_comm = wait;
@@ -162,6 +186,7 @@ class SignRound final : public RoundBase {
   Exchange& ex_;
   NodeExchange* node_;
   bool overlap_;
+  std::vector<Extent> all_{Extent{0, p_.problem.params().size()}};  // [0, d)
   size_t next_ = 0, nan_ = 0;  // the highest part not yet sent; NaNs met so far
   float early_pack_s_ = 0;     // packing done inside the backward pass
 };

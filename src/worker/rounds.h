@@ -30,6 +30,7 @@
 #include "worker/encoder.h"
 #include "worker/optimizer.h"
 #include "worker/optimizer_state.h"
+#include "worker/param_groups.h"
 #include "worker/problem.h"
 #include "worker/step_engine.h"
 #include "worker/server_exchange.h"
@@ -52,6 +53,7 @@ struct RoundParts {
   WorkerReport& report;
   const kernels::SignOps& ops;  // aggregation.isa (the all-to-all tally)
   bool invert_signs = false;  // an "invert" adversary in the vote (StepHooks::invert_signs)
+  const ParamGroups* groups = nullptr;  // the PyTorch workers' tensors and groups (null or inactive: none)
 };
 
 class Round {

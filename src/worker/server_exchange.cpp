@@ -22,9 +22,17 @@ ServerExchange::ServerExchange(const comm::Peers& peers, comm::Transport& net, s
     down_words_.push_back(report_only_ ? 0 : format.down_words(sh.length));
     in_.emplace_back(down_words_.back() + protocol::kWireAlignBytes / 4);  // slack: over-long replies show up in the count
   }
+  tail_ = format.tail;
+  tail_words_.assign(tail_.up_words(), 0u);
   reqs_.assign(2 * parts_.size(), comm::kNoRequest);
   counts_.assign(parts_.size(), 0);
   posted_.assign(parts_.size(), 0);
+}
+
+void ServerExchange::set_tail(std::span<const uint32_t> words) {
+  if (words.size() != tail_words_.size())
+    throw std::logic_error(fmt::format("ServerExchange::set_tail: {} words, the format has {}", words.size(), tail_words_.size()));
+  std::copy(words.begin(), words.end(), tail_words_.begin());
 }
 
 void ServerExchange::begin(uint64_t step) {
@@ -63,6 +71,9 @@ void ServerExchange::post(uint64_t step, size_t s, const WorkerReport& r) {
   h.err_got = r.err_got;
   h.err_expected = r.err_expected;
   h.err_rank = r.err_rank;
+  h.flags = r.flags;
+  if (tail_.active() && !report_only_)  // after the part's packed signs
+    std::copy(tail_words_.begin(), tail_words_.end(), out_[s].payload() + comm::payload_words(parts_[s].length));
   const int bucket = parts_[s].bucket;
   const int tag = report_only_ ? protocol::kTagReport : protocol::kTagVote + bucket;
   const int server = parts_[s].server;

@@ -55,6 +55,12 @@ class ServerExchange final : public Exchange {
   const uint32_t* result_bits(size_t s) const override { return in_[s].payload(); }
   const float* result_floats(size_t s) const { return reinterpret_cast<const float*>(in_[s].payload()); }
   bool stop_requested() const override { return (in_[0].header().flags & protocol::kFlagStop) != 0; }
+  // Every server sees the same flags on the same workers' votes: part 0 speaks for all.
+  bool skip_requested() const override { return (in_[0].header().flags & protocol::kFlagSkip) != 0; }
+  void set_tail(std::span<const uint32_t> words) override;
+  const uint32_t* voted_bits(size_t s) const override {
+    return tail_.active() ? in_[s].payload() + comm::payload_words(parts_[s].length) : nullptr;
+  }
   // This client's messages say worker_left from now on (Worker::leave): only
   // then is a RESULT "every worker left" a clean end rather than an error.
   void set_leaving() { leaving_ = true; }
@@ -86,6 +92,8 @@ class ServerExchange final : public Exchange {
   size_t wrong_part_ = SIZE_MAX;
   WrongField wrong_field_ = WrongField::step;
   bool leaving_ = false;
+  comm::VoteTail tail_;             // the format's (inactive: no tail)
+  std::vector<uint32_t> tail_words_;  // this round's VOTE tail (set_tail)
 };
 
 }  // namespace signvote::worker

@@ -3,6 +3,7 @@
 
 #include "comm/collectives.h"
 #include "signvote/sign_kernels.h"
+#include "signvote/aligned_buffer.h"
 #include "util/parallel.h"
 
 #include <mpi.h>
@@ -25,8 +26,8 @@ class HostEngine final : public StepEngine {
     return nan;
   }
 
-  void apply(const SignSlots& c, float lr, float wd) override {
-    for (size_t s = 0; s < c.parts(); ++s) apply_part(c, s, lr, wd);
+  void apply(const SignSlots& c, std::span<const ApplyRange> ranges) override {
+    for (size_t s = 0; s < c.parts(); ++s) apply_part(c, s, ranges);
   }
 
   // Part s over run.threads slices of 512 coordinates (16 whole words each:
@@ -48,12 +49,37 @@ class HostEngine final : public StepEngine {
     return total;
   }
 
-  void apply_part(const SignSlots& c, size_t s, float lr, float wd) override {
+  // Each range's overlap with part s. Parts start on 512-coordinate bounds,
+  // so coordinate i's bit is bit i%32 of the part's word (i - offset)/32; a
+  // range starting inside a word applies its first bits from a shifted copy.
+  void apply_part(const SignSlots& c, size_t s, std::span<const ApplyRange> ranges) override {
     const auto& sh = c.part(s);
-    float* x = p_.params().data() + sh.offset;
     const uint32_t* bits = c.result_bits(s);
-    util::parallel_slices(sh.length, threads_for(sh.length), kSlice,
-                          [&](size_t b, size_t e) { ops_.apply(x + b, e - b, bits + b / 32, lr, wd); });
+    float* x = p_.params().data();
+    for (const ApplyRange& r : ranges) {
+      size_t i = std::max(r.offset, sh.offset);
+      const size_t end = std::min(r.offset + r.length, sh.offset + sh.length);
+      if (i >= end) continue;
+      if (i % 32) {
+        const size_t head = std::min(end, (i / 32 + 1) * 32);
+        const uint32_t w = bits[(i - sh.offset) / 32] >> (i % 32);
+        ops_.apply(x + i, head - i, &w, r.lr, r.wd);
+        i = head;
+      }
+      const uint32_t* from = bits + (i - sh.offset) / 32;
+      util::parallel_slices(end - i, threads_for(end - i), kSlice,
+                            [&](size_t b, size_t e) { ops_.apply(x + i + b, e - b, from + b / 32, r.lr, r.wd); });
+    }
+  }
+
+  void save_momentum(std::span<const Extent> extents) override {
+    const auto m = state_.m();
+    if (saved_.size() != m.size()) saved_ = AlignedBuffer<float>(m.size());
+    for (const Extent& e : extents) std::copy_n(m.data() + e.offset, e.length, saved_.data() + e.offset);
+  }
+  void restore_momentum(std::span<const Extent> extents) override {
+    const auto m = state_.m();
+    for (const Extent& e : extents) std::copy_n(saved_.data() + e.offset, e.length, m.data() + e.offset);
   }
 
   size_t count_nan_grads() override {
@@ -84,6 +110,7 @@ class HostEngine final : public StepEngine {
   const kernels::SignOps& ops_;
   OptimizerState& state_;  // m: the momentum the sign rule updates
   int threads_;             // run.threads: the kernels' slices
+  AlignedBuffer<float> saved_;  // save_momentum's copy (d,), allocated at the first use
   static constexpr size_t kSlice = 512;  // coordinates: 16 packed words, 64 bytes
   // Small parts (buckets) run on this thread: starting a thread (~20 us)
   // costs more than 64K coordinates of kernel work.

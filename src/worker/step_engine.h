@@ -19,6 +19,7 @@
 #include "signvote/sign_kernels.h"
 #include "worker/optimizer.h"
 #include "worker/optimizer_state.h"
+#include "worker/param_groups.h"
 #include "worker/problem.h"
 #include "worker/exchange.h"
 #include "worker/server_exchange.h"
@@ -44,12 +45,17 @@ class StepEngine {
   // updated.
   // Returns the number of NaNs met.
   virtual size_t momentum_pack(SignSlots& client, const SignRule& rule, bool invert) = 0;
-  // x -= lr (s + wd x) with the voted words of every part.
-  virtual void apply(const SignSlots& client, float lr, float wd) = 0;
+  // x -= lr (s + wd x) with the voted words of every part, over `ranges`
+  // (ApplyRange: each its own lr and wd; coordinates in none stay).
+  virtual void apply(const SignSlots& client, std::span<const ApplyRange> ranges) = 0;
   // The same for part s alone (aggregation.overlap: parts are packed as
   // their gradients become final and applied as their results arrive).
   virtual size_t momentum_pack_part(SignSlots& client, size_t s, const SignRule& rule, bool invert) = 0;
-  virtual void apply_part(const SignSlots& client, size_t s, float lr, float wd) = 0;
+  virtual void apply_part(const SignSlots& client, size_t s, std::span<const ApplyRange> ranges) = 0;
+  // The momentum of `extents` kept aside before a pack, and put back after
+  // it (a tensor without a gradient, a skipped round: m as if no step ran).
+  virtual void save_momentum(std::span<const Extent> extents) = 0;
+  virtual void restore_momentum(std::span<const Extent> extents) = 0;
   // NaNs in g (the fp32 baseline checks before summing).
   virtual size_t count_nan_grads() = 0;
   // Hierarchy: g[offset, offset + length) = its mean over the node's workers

@@ -81,17 +81,16 @@ class CudaEngine final : public StepEngine, public DeviceCopy {
     return nan;
   }
 
-  void apply(const SignSlots& c, float lr, float wd) override {
+  // bits_ holds every part's words at their global word offsets, so a range
+  // is one launch wherever it starts (kc::apply_range reads bit i of bits_).
+  void apply(const SignSlots& c, std::span<const ApplyRange> ranges) override {
     for (size_t s = 0; s < c.parts(); ++s) {
       const auto& sh = c.part(s);
       std::copy_n(c.result_bits(s), packed_words(sh.length), host_bits_.data() + sh.offset / kernels::kBitsPerWord);
     }
     copy_async(bits_.data(), host_bits_.data(), bits_.size(), cudaMemcpyHostToDevice);
     float* x = p_.device(Flat::params).data();
-    for (size_t s = 0; s < c.parts(); ++s) {
-      const auto& sh = c.part(s);
-      kc::apply(x + sh.offset, sh.length, bits_.data() + sh.offset / kernels::kBitsPerWord, lr, wd, stream_);
-    }
+    for (const ApplyRange& r : ranges) kc::apply_range(x, r.offset, r.length, bits_.data(), r.lr, r.wd, stream_);
     // host_bits_ is refilled by the next round's pack: wait for this copy.
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
@@ -107,13 +106,26 @@ class CudaEngine final : public StepEngine, public DeviceCopy {
     return nan;
   }
 
-  void apply_part(const SignSlots& c, size_t s, float lr, float wd) override {
+  void apply_part(const SignSlots& c, size_t s, std::span<const ApplyRange> ranges) override {
     const auto& sh = c.part(s);
     const size_t w0 = sh.offset / kernels::kBitsPerWord, words = packed_words(sh.length);
     std::copy_n(c.result_bits(s), words, host_bits_.data() + w0);
     copy_async(bits_.data() + w0, host_bits_.data() + w0, words, cudaMemcpyHostToDevice);
-    kc::apply(p_.device(Flat::params).data() + sh.offset, sh.length, bits_.data() + w0, lr, wd, stream_);
+    for (const ApplyRange& r : ranges) {
+      const size_t a = std::max(r.offset, sh.offset), b = std::min(r.offset + r.length, sh.offset + sh.length);
+      if (a < b) kc::apply_range(p_.device(Flat::params).data(), a, b - a, bits_.data(), r.lr, r.wd, stream_);
+    }
     SV_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void save_momentum(std::span<const Extent> extents) override {
+    if (saved_.size() != dm_.size()) saved_ = kc::DeviceBuffer<float>(dm_.size());
+    for (const Extent& e : extents)
+      copy_async(saved_.data() + e.offset, dm_.data() + e.offset, e.length, cudaMemcpyDeviceToDevice);
+  }
+  void restore_momentum(std::span<const Extent> extents) override {
+    for (const Extent& e : extents)
+      copy_async(dm_.data() + e.offset, saved_.data() + e.offset, e.length, cudaMemcpyDeviceToDevice);
   }
 
   size_t count_nan_grads() override {
@@ -239,6 +251,7 @@ class CudaEngine final : public StepEngine, public DeviceCopy {
   kc::PinnedBuffer<std::uint32_t> host_bits_;
   kc::DeviceBuffer<unsigned long long> nans_;
   kc::PinnedBuffer<unsigned long long> host_nans_;
+  kc::DeviceBuffer<float> saved_;  // save_momentum's copy of dm_, allocated at the first use
   kc::DeviceBuffer<float> dm_, dv_;  // the state's m (vote: Signum / Lion; all-reduce: SGD/Adam), v (Adam); else empty
   std::optional<comm::NcclComm> nccl_, node_nccl_;  // the workers'; the node's (hierarchy)
   bool shared_gpus_ = false, path_chosen_ = false;

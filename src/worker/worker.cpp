@@ -54,7 +54,7 @@ class Worker final : public WorkerLoop {
         eval_(cfg, topo, opt.metrics_path, csv_mode(opt)),
         probes_(cfg, topo, opt.metrics_path, csv_mode(opt), problem_->params().size()) {
     round_ = make_round(kind_, RoundParts{cfg, topo, *problem_, client_, *engine_, dense_, encoder_, state_, report_,
-                                          ops_, hooks_.invert_signs()});
+                                          ops_, hooks_.invert_signs(), &groups_});
     std::filesystem::path resumed;
     if (!opt.resume.empty()) {
       const ResumePoint r = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state_);
@@ -100,6 +100,8 @@ class Worker final : public WorkerLoop {
   }
 
   OptimizerState& optimizer_state() override { return state_; }
+  ParamGroups& param_groups() override { return groups_; }
+  bool skipped() const override { return round_->exchange().skip_requested(); }
 
   bool eval_due(uint64_t step) const {
     if (cfg_.run.eval_every > 0) return step % static_cast<uint64_t>(cfg_.run.eval_every) == 0;
@@ -161,6 +163,7 @@ class Worker final : public WorkerLoop {
   OptimizerState state_;  // m, v, e: what the round updates and checkpoints hold
   std::unique_ptr<StepEngine> engine_;
   StepHooks hooks_;
+  ParamGroups groups_{cfg_};  // the PyTorch workers' tensors and groups (inactive for the C++ models)
   std::unique_ptr<Round> round_;
   Evaluator eval_;
   Prober probes_;

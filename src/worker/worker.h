@@ -4,6 +4,7 @@
 #include "comm/topology.h"
 #include "signvote/train.h"
 #include "worker/optimizer_state.h"
+#include "worker/param_groups.h"
 #include "worker/problem.h"
 
 #include <memory>
@@ -31,6 +32,11 @@ class WorkerLoop {
   // workers: to_host() before reading its host buffers, to_device() after
   // writing them).
   virtual OptimizerState& optimizer_state() = 0;
+  // The PyTorch workers' tensors and groups: ExternalWorker sets each
+  // step's presence and lrs here before step() (inactive otherwise).
+  virtual ParamGroups& param_groups() = 0;
+  // Every worker dropped the last round (optimizer.nonfinite: skip).
+  virtual bool skipped() const = 0;
   // Server 0's budget clock at the last round (seconds of training).
   virtual double clock_s() const = 0;
 };

@@ -72,6 +72,7 @@ TEST_CASE("config enums: every value round-trips name -> enum -> name, unknown n
   check_key(&Config::data, &DataConfig::pad_mode_kind);
   check_key(&Config::optimizer, &OptimizerConfig::kind);
   check_key(&Config::optimizer, &OptimizerConfig::schedule_kind);
+  check_key(&Config::optimizer, &OptimizerConfig::nonfinite_kind);
   check_key(&Config::aggregation, &AggregationConfig::transport_kind);
   check_key(&Config::aggregation, &AggregationConfig::isa_kind);
   check_key(&Config::aggregation, &AggregationConfig::norm_kind);
@@ -82,7 +83,7 @@ TEST_CASE("config enums: every value round-trips name -> enum -> name, unknown n
 TEST_CASE("config enums: the schema resolves exactly the keys with a table", "[config][enums]") {
   int resolved = 0;
   for (const auto& k : detail::config_schema()) resolved += k.resolve ? 1 : 0;
-  CHECK(resolved == 13);  // the 13 check_key calls above
+  CHECK(resolved == 14);  // the 14 check_key calls above
 }
 
 TEST_CASE("config enums: parse_config fills the typed fields; the defaults agree with the text", "[config][enums]") {

@@ -68,6 +68,7 @@ def main():
         opt = VoteOptimizer(params, method=method, lr=lr, momentum=0.9, betas=(0.9, 0.99),
                             weight_decay=a.wd, settings=settings)
         w = opt.worker_index
+        (x * 0).sum().backward()  # x.grad: the optimizer's flat gradient slot, which the toy writes into
         toy = ToyGradients(a.config, w)
         side = cuda_streams(a, x.device)
         if a.resume:

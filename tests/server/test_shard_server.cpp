@@ -3,6 +3,7 @@
 // with the RESULT and the RoundError naming the offending rank exactly as
 // the MPI runs do (tests/mpi: "mpi: ... names the rank").
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "server/raw_workers.h"
 
@@ -38,7 +39,7 @@ std::vector<Bent> bent_votes() {
       {"offset", B([](MsgHeader& h, size_t&) { h.offset = 512; }), ErrorCode::length_mismatch, 3, 0, 512,
        "rank 3 sent length/offset 512, expected 0"},
       {"version", B([](MsgHeader& h, size_t&) { ++h.version; }), ErrorCode::bad_version, 3,
-       protocol::kProtocolVersion, protocol::kProtocolVersion + 1u, "rank 3 speaks protocol version 3, expected 2"},
+       protocol::kProtocolVersion, protocol::kProtocolVersion + 1u, fmt::format("rank 3 speaks protocol version {}, expected {}", protocol::kProtocolVersion + 1, protocol::kProtocolVersion)},
       {"magic", B([](MsgHeader& h, size_t&) { h.magic = 0; }), ErrorCode::bad_magic, 3, protocol::kMagic, 0,
        "rank 3 sent a message with magic 0x0"},
       {"kind", B([](MsgHeader& h, size_t&) { h.kind = protocol::MsgKind::result; }), ErrorCode::bad_kind, 3, 1, 2,
