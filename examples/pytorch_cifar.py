@@ -1,6 +1,9 @@
 """ResNet-18 on CIFAR-10 trained by PyTorch workers with majority vote
-(signvote.torch.VoteOptimizer) at the C++ path's settings
-(configs/cifar10_resnet18_w16_signum.yaml), so that the two can be compared:
+(signvote.torch.VoteOptimizer), written as a torch script is: two parameter
+groups (weight decay on the conv and linear weights only) and torch's
+CosineAnnealingLR from lr 3e-3 (the C++ path's best schedule); with
+--schedule constant --lr 1e-3 it runs the settings of
+configs/cifar10_resnet18_w16_signum.yaml, so that the two can be compared:
 
     scripts/train_cifar_pytorch.sh DATA_DIR [WORKERS=7] [--steps 600 ...]
 
@@ -247,11 +250,14 @@ def parse_args(argv=None):
     ap.add_argument("--batch", type=int, default=64, help="images per worker per step")
     ap.add_argument("--steps", type=int, default=600, help="vote rounds (run.steps)")
     ap.add_argument("--method", default="signum", choices=("signum", "signsgd", "lion"))
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=3e-3, help="the peak lr (the C++ path's best: cosine from 3e-3)")
+    ap.add_argument("--schedule", default="cosine", choices=("cosine", "constant"),
+                    help="cosine: torch's CosineAnnealingLR over --steps")
     ap.add_argument("--momentum", type=float, default=0.9, help="signum's beta")
     ap.add_argument("--beta1", type=float, default=0.9, help="lion")
     ap.add_argument("--beta2", type=float, default=0.99, help="lion")
-    ap.add_argument("--wd", type=float, default=1e-5, help="weight decay: x -= lr (vote + wd x)")
+    ap.add_argument("--wd", type=float, default=1e-5,
+                    help="weight decay of the conv and linear weights (x -= lr (vote + wd x)); none on BN and biases")
     ap.add_argument("--device", default="cpu", help="cpu, or cuda (cuda:<local rank % GPUs> per worker)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     ap.add_argument("--seed", type=int, default=1, help="initial weights and data order (run.seed)")
@@ -283,9 +289,15 @@ def main(argv=None):
 
     from signvote.torch import VoteOptimizer  # here: the data and model code import without it
 
-    opt = VoteOptimizer(model.parameters(), method=args.method, lr=args.lr, momentum=args.momentum,
-                        betas=(args.beta1, args.beta2), weight_decay=args.wd, steps=args.steps,
-                        settings={"run.seed": args.seed, "data.batch_size": args.batch})  # for the logs
+    # Two parameter groups, as usual with torch: weight decay on the conv and
+    # linear weights, none on BatchNorm's scales and shifts and on biases.
+    weights = [p for p in model.parameters() if p.ndim > 1]
+    others = [p for p in model.parameters() if p.ndim <= 1]
+    opt = VoteOptimizer([{"params": weights, "weight_decay": args.wd}, {"params": others, "weight_decay": 0.0}],
+                        method=args.method, lr=args.lr, momentum=args.momentum, betas=(args.beta1, args.beta2),
+                        steps=args.steps, settings={"run.seed": args.seed, "data.batch_size": args.batch})  # for the logs
+    # torch's own scheduler sets each group's lr; every step() sends it along
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps) if args.schedule == "cosine" else None
     k = opt.worker_index
     loader = ShardLoader(train_x, train_y, args.batch, k, opt.workers, args.seed)
     if k == 0:
@@ -299,6 +311,8 @@ def main(argv=None):
         loss = F.cross_entropy(model(x.contiguous(memory_format=torch.channels_last)), y)
         loss.backward()
         opt.step(loss=loss)
+        if sched is not None:
+            sched.step()
         step += 1
         if k == 0 and step % 50 == 0:
             print(f"step {step} loss {loss.item():.4f} elapsed {time.perf_counter() - start:.1f}s",
@@ -312,7 +326,7 @@ def main(argv=None):
         return
     acc, val_loss = evaluate(model, val_x, val_y, device)
     result = {"steps": step, "val_accuracy": acc, "val_loss": val_loss, "seconds": round(seconds, 3),
-              "method": args.method, "lr": args.lr, "width": args.width}
+              "method": args.method, "lr": args.lr, "schedule": args.schedule, "width": args.width, "seed": args.seed}
     if args.out:
         with open(args.out, "w" if args.overwrite else "x") as f:
             f.write(json.dumps(result) + "\n")

@@ -130,6 +130,26 @@ TEST_CASE("cuda apply equals the CPU kernel", "[kernels][cuda]") {
   }
 }
 
+// apply_range: a range starting inside a word (a PyTorch worker's tensor),
+// against the CPU kernel applied one coordinate at a time with its bit.
+TEST_CASE("cuda apply_range equals the CPU kernel from any first coordinate", "[kernels][cuda]") {
+  const std::size_t d = 5000;
+  std::vector<std::uint32_t> bits(packed_words(d));
+  ops(Isa::scalar).pack(random_floats(d, 8).data(), d, bits.data());
+  const auto d_bits = upload(bits);
+  for (auto [first, n] : {std::pair<std::size_t, std::size_t>{0, 5000}, {37, 1}, {37, 1000}, {511, 2}, {4000, 1000}}) {
+    INFO("first = " << first << ", n = " << n);
+    auto x = random_floats(d, 9);
+    auto d_x = upload(x);
+    for (std::size_t i = first; i < first + n; ++i) {
+      const std::uint32_t w = bits[i / 32] >> (i % 32);
+      ops(Isa::scalar).apply(x.data() + i, 1, &w, 1e-3f, 5e-4f);
+    }
+    gpu::apply_range(d_x.data(), first, n, d_bits.data(), 1e-3f, 5e-4f, nullptr);
+    check_close(download(d_x, d), x);
+  }
+}
+
 TEST_CASE("cuda tally equals the CPU kernel", "[kernels][cuda]") {
   for (std::size_t W : {1u, 2u, 3u, 8u, 27u, 64u, 1023u}) {
     for (std::size_t n : {std::size_t{33}, std::size_t{1000}, std::size_t{100003}}) {

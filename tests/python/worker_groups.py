@@ -12,6 +12,8 @@ it bit for bit. Prints one line per outcome:
 """
 import argparse
 import collections
+import copy
+import io
 import math
 import sys
 
@@ -110,7 +112,32 @@ def case_groups(a):
         xq -= 2.0 ** -4
     check("P (weight decay 0.5)", P, torch.full((50,), xp, dtype=torch.float64))
     check("Q (no weight decay)", Q, torch.full((30,), xq, dtype=torch.float64))
+    check_state_dict(opt)
     return opt, [P, Q]
+
+
+def check_state_dict(opt):
+    # through torch.save / torch.load as it is; another layout or worker count refused
+    buf = io.BytesIO()
+    torch.save(opt.state_dict(), buf)
+    sd = torch.load(io.BytesIO(buf.getvalue()))
+    want = [{"lr": 2.0 ** -4, "weight_decay": 0.5, "tensors": [50]}, {"lr": 2.0 ** -4, "weight_decay": 0.0,
+                                                                       "tensors": [30]}]
+    if sd["param_groups"] != want or sd["workers"] != opt.workers or sd["step"] != 4:
+        raise SystemExit(f"FAIL: state_dict after torch.load: {sd['param_groups']}, {sd['workers']}, {sd['step']}")
+    for change, text in ((lambda s: s["param_groups"][1].update(tensors=[20, 10]), "parameter group 1 of the "
+                          "state_dict holds tensors of sizes [20, 10], this optimizer's [30]"),
+                         (lambda s: s["param_groups"].pop(), "state_dict has 1 parameter groups, this optimizer 2"),
+                         (lambda s: s.update(workers=5), "state_dict of a job with 5 workers, this job has 3")):
+        bad = copy.deepcopy(sd)
+        change(bad)
+        try:
+            opt.load_state_dict(bad)
+        except ValueError as e:
+            if text not in str(e):
+                raise SystemExit(f"FAIL: refused with '{e}', expected '{text}'")
+        else:
+            raise SystemExit(f"FAIL: a state_dict was loaded: {text}")
 
 
 def case_steplr(a):
