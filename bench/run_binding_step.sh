@@ -6,14 +6,14 @@
 #   bench/run_binding_step.sh [WIDTH=64] [ITERS=20] [THREADS=1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-width=${1:-64} iters=${2:-20} threads=${3:-1}
+width=${1:-64} iters=${2:-20} threads=${3:-1} wait=${4:-sleep}
 if [ ! -x build/signvote ] || [ ! -f build/python/signvote/libsignvote_native.so ]; then
   echo "build/signvote or the Python module in build/python is missing: run scripts/setup.sh first" >&2
   exit 1
 fi
 cfg=$(mktemp /tmp/signvote-binding-bench.XXXXXX.yaml)
 trap 'rm -f "$cfg"' EXIT
-printf 'run: {log_every: 1000, progress_seconds: 3600}\naggregation: {method: majority_vote}\n' >"$cfg"
+printf 'run: {log_every: 1000, progress_seconds: 3600}\ncluster: {server_wait: %s}\naggregation: {method: majority_vote}\n' "$wait" >"$cfg"
 scripts/mpirun.sh -np 1 build/signvote serve "$cfg" --log-level warn : \
   -np 1 env PYTHONPATH=build/python OMP_NUM_THREADS="$threads" /usr/bin/python3 bench/binding_step.py \
   --width "$width" --iters "$iters" --threads "$threads"

@@ -51,6 +51,8 @@ struct ClusterConfig {
   std::string hierarchy = "none";  // none | node: average in the node, one vote per node
   Hierarchy hierarchy_kind = Hierarchy::none;
   int64_t ranks_per_node = 0;      // tests: group consecutive workers into nodes (0: real nodes)
+  std::string server_wait = "spin";  // spin | sleep: how a server waits for votes (sleep: colocated with workers)
+  ServerWait server_wait_kind = ServerWait::spin;
 };
 
 // Fault injection for tests (never set in real runs): worker rank

@@ -34,6 +34,7 @@ enum class QsgdNorm : uint8_t { l2, max };                                      
 enum class AdversaryMode { invert, negative, random, gaussian, collude, alie, ipm };  // adversary.mode
 enum class WrongField : uint8_t { step, version, length };                         // faults.wrong_field
 enum class NonFinite : uint8_t { stop, skip };                                     // optimizer.nonfinite
+enum class ServerWait : uint8_t { spin, sleep };                                   // cluster.server_wait
 
 template <class E>
 struct EnumEntry {
@@ -78,6 +79,7 @@ SIGNVOTE_ENUM_TABLE(AdversaryMode, "adversary.mode", {"invert", AdversaryMode::i
 SIGNVOTE_ENUM_TABLE(WrongField, "faults.wrong_field", {"step", WrongField::step}, {"version", WrongField::version},
                     {"length", WrongField::length});
 SIGNVOTE_ENUM_TABLE(NonFinite, "optimizer.nonfinite", {"stop", NonFinite::stop}, {"skip", NonFinite::skip});
+SIGNVOTE_ENUM_TABLE(ServerWait, "cluster.server_wait", {"spin", ServerWait::spin}, {"sleep", ServerWait::sleep});
 
 #undef SIGNVOTE_ENUM_TABLE
 

@@ -216,6 +216,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("cluster.max_missed_rounds", &C::cluster, &ClusterConfig::max_missed_rounds, "10", "with a deadline: a worker late this many rounds in a row stops the run with an error naming it", in_range(1, 1000000)));
   s.push_back(enum_field("cluster.hierarchy", &C::cluster, &ClusterConfig::hierarchy, &ClusterConfig::hierarchy_kind, "\"none\"", "majority_vote: none | node (the workers of a node average their gradients, one leader per node runs Signum and votes: a node votes once)"));
   s.push_back(field("cluster.ranks_per_node", &C::cluster, &ClusterConfig::ranks_per_node, "0", "tests: group consecutive workers into nodes of this many (0: the ranks that share a machine)", in_range(0, 1 << 20)));
+  s.push_back(enum_field("cluster.server_wait", &C::cluster, &ClusterConfig::server_wait, &ClusterConfig::server_wait_kind, "\"spin\"", "how a server waits for the votes: spin (polls, lowest latency: a core of its own) | sleep (polls 0.1 ms, then sleeps up to 0.5 ms at a time: servers on the workers' cores)"));
   // model
   s.push_back(enum_field("model.name", &C::model, &ModelConfig::name, &ModelConfig::kind, "\"quadratic\"", "quadratic | resnet18 | small_cnn | mlp | external (signvote serve: the PyTorch workers' model, d from them)"));
   s.push_back(field("model.dim", &C::model, &ModelConfig::dim, "1000", "quadratic: number of coordinates d (MPI counts are int: at most 2^31-1)", in_range(1, INT_MAX)));

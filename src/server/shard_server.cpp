@@ -1,6 +1,7 @@
 #include "server/shard_server.h"
 
 #include "signvote/sign_layout.h"
+#include "util/backoff.h"
 #include "util/timer.h"
 
 #include <fmt/format.h>
@@ -72,11 +73,26 @@ bool ShardServer::any_non_finite() const {
   return false;
 }
 
+// cluster.server_wait: sleep. Polls the vote receives with util::Backoff,
+// keeping each one's byte count (-1: truncated) as it completes.
+void ShardServer::await_politely() {
+  util::Backoff backoff;
+  std::vector<int> done;
+  std::vector<comm::Status> st;
+  for (;;) {
+    const int n = net_.test_some(reqs_, done, st);
+    if (n < 0) return;  // none left
+    for (int i = 0; i < n; ++i) counts_[size_t(done[i])] = st[size_t(i)].bytes;
+    if (n == 0) backoff.pause();
+  }
+}
+
 void ShardServer::receive_all(uint64_t step) {
   if (deadline_mode()) return receive_by_deadline(step, /*account=*/true);
   for (int k = 0; k < voters(); ++k) {
     net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, voter_rank(k), vote_tag(), &reqs_[k]);
   }
+  if (policy_.sleep) return await_politely();
   net_.wait_all(reqs_, status_);
   for (int k = 0; k < voters(); ++k) counts_[k] = status_[size_t(k)].bytes;  // -1: truncated
 }

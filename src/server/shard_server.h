@@ -35,9 +35,11 @@ struct RoundSummary {
 };
 
 // cluster.round_deadline_ms / max_missed_rounds (0: wait for every worker).
+// And how it waits (cluster.server_wait: sleep = util::Backoff).
 struct DeadlinePolicy {
   int64_t deadline_ms = 0;
   int64_t max_missed = 10;
+  bool sleep = false;
 };
 
 // Combines the W validated payloads of a shard into the RESULT payload:
@@ -133,6 +135,7 @@ class ShardServer {
   int vote_tag() const { return report_only_ ? protocol::kTagReport : protocol::kTagVote + shard_.bucket; }
   int result_tag() const { return protocol::kTagResult + shard_.bucket; }
   void receive_all(uint64_t step);
+  void await_politely();
   bool validate_all(uint64_t step, protocol::MsgHeader& verdict);
   bool check_hashes(protocol::MsgHeader& verdict) const;
   void reply(const comm::Message& msg);

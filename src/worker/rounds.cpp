@@ -110,7 +110,7 @@ class SignRound final : public RoundBase {
   void run(uint64_t step) override {
     if (overlap_) p_.problem.set_grad_ready_hook({});
     auto t0 = Clock::now();
-    pack_rest();
+    pack_rest(step);
     after_pack();
     p_.report.t_pack = since(t0) + early_pack_s_;
     t0 = Clock::now();
@@ -128,15 +128,17 @@ class SignRound final : public RoundBase {
   bool groups() const { return p_.groups && p_.groups->active(); }
   bool skips() const { return p_.cfg.optimizer.nonfinite_kind == NonFinite::skip; }
   // Before any pack: the momentum a pack must not change, kept aside (the
-  // tensors without a gradient; with nonfinite: skip, all of it).
+  // tensors without a gradient; with nonfinite: skip, all of it), and the
+  // vote's tail, which every part carries however early it goes.
   void keep_momentum() {
     if (skips()) p_.engine.save_momentum(all_);
     else if (groups()) p_.engine.save_momentum(p_.groups->absent());
+    if (groups()) ex_.set_tail(p_.groups->tail_words());
   }
-  // The absent tensors' momentum back, the vote's tail, and a non-finite
-  // gradient reported: as an error, or (skip) as a flag for the servers.
+  // The absent tensors' momentum back, and a non-finite gradient reported:
+  // as an error, or (skip) as a flag for the servers.
   void after_pack() {
-    if (groups()) p_.engine.restore_momentum(p_.groups->absent()), ex_.set_tail(p_.groups->tail_words());
+    if (groups()) p_.engine.restore_momentum(p_.groups->absent());
     p_.report.flags = skips() && nan_ ? protocol::kFlagNonFinite : 0;
     if (!skips()) flag_nan(nan_);
   }
@@ -154,18 +156,23 @@ class SignRound final : public RoundBase {
     if (ex_.sends()) nan_ += p_.engine.momentum_pack_part(ex_, s, rule(), p_.invert_signs);
   }
   // The parts the hook did not send. Whole schedule: one node average and
-  // one fused pack over every part.
-  void pack_rest() {
+  // one fused pack over every part. Overlap: each part >= 1 packed and
+  // posted in turn, last first, so the servers tally part s while this
+  // worker packs s-1 (a PyTorch worker has no hook: all its parts go so);
+  // part 0 goes after them with the step's status. The node's collectives
+  // keep their order: averages last part first, then the agreement.
+  void pack_rest(uint64_t step) {
     if (!overlap_) {
       if (node_) node_->agree(p_.report), p_.engine.node_average();
       if (ex_.sends()) nan_ += p_.engine.momentum_pack(ex_, rule(), p_.invert_signs);
       return;
     }
-    for (size_t s = next_ + 1; s-- > 0;)
-      if (node_) p_.engine.node_average(ex_.part(s).offset, ex_.part(s).length);
-    if (node_) node_->agree(p_.report);
-    for (size_t s = 0; s <= next_; ++s)
-      if (ex_.sends()) nan_ += p_.engine.momentum_pack_part(ex_, s, rule(), p_.invert_signs);
+    for (; next_ >= 1; --next_) {
+      prepare_part(next_);
+      ex_.post(step, next_, p_.report);
+    }
+    if (node_) p_.engine.node_average(ex_.part(0).offset, ex_.part(0).length), node_->agree(p_.report);
+    if (ex_.sends()) nan_ += p_.engine.momentum_pack_part(ex_, 0, rule(), p_.invert_signs);
   }
   void wait_and_apply_each(uint64_t step, float posting_s) {
     float wait = posting_s, apply = 0;

@@ -73,6 +73,7 @@ TEST_CASE("config enums: every value round-trips name -> enum -> name, unknown n
   check_key(&Config::optimizer, &OptimizerConfig::kind);
   check_key(&Config::optimizer, &OptimizerConfig::schedule_kind);
   check_key(&Config::optimizer, &OptimizerConfig::nonfinite_kind);
+  check_key(&Config::cluster, &ClusterConfig::server_wait_kind);
   check_key(&Config::aggregation, &AggregationConfig::transport_kind);
   check_key(&Config::aggregation, &AggregationConfig::isa_kind);
   check_key(&Config::aggregation, &AggregationConfig::norm_kind);
@@ -83,7 +84,7 @@ TEST_CASE("config enums: every value round-trips name -> enum -> name, unknown n
 TEST_CASE("config enums: the schema resolves exactly the keys with a table", "[config][enums]") {
   int resolved = 0;
   for (const auto& k : detail::config_schema()) resolved += k.resolve ? 1 : 0;
-  CHECK(resolved == 14);  // the 14 check_key calls above
+  CHECK(resolved == 15);  // the 15 check_key calls above
 }
 
 TEST_CASE("config enums: parse_config fills the typed fields; the defaults agree with the text", "[config][enums]") {

@@ -64,10 +64,14 @@ std::vector<Bent> bent_votes() {
 
 }  // namespace
 
+// Every case twice: a server that spins while it waits, and one that sleeps
+// (cluster.server_wait: sleep; util::Backoff over test_some).
 TEST_CASE("good votes get the closed-form majority, ties to +1", "[server][loopback]") {
+  const bool sleep = GENERATE(false, true);
   for (int W : {5, 6}) {
+    INFO("server_wait " << (sleep ? "sleep" : "spin"));
     test::RawWorkers raw(W);
-    auto srv = raw.server(4099);
+    auto srv = raw.server(4099, {0, 10, sleep});
     for (uint64_t t = 1; t <= 2; ++t) {  // odd t: every count 0..W of positive votes occurs
       raw.post_all(t, test::whole(4099));
       const server::RoundSummary s = srv.round(t);
@@ -89,10 +93,11 @@ TEST_CASE("good votes get the closed-form majority, ties to +1", "[server][loopb
 }
 
 TEST_CASE("a bent VOTE stops the round naming the rank, every worker told", "[server][loopback]") {
+  const bool sleep = GENERATE(false, true);
   for (const Bent& b : bent_votes()) {
-    DYNAMIC_SECTION(b.name) {
+    DYNAMIC_SECTION(b.name << (sleep ? " (server_wait sleep)" : "")) {
       test::RawWorkers raw(4);  // worker ranks 1..4; rank 3 (k = 2) misbehaves
-      auto srv = raw.server(kDim);
+      auto srv = raw.server(kDim, {0, 10, sleep});
       for (int k = 0; k < 4; ++k) raw.post(k, 1, test::whole(kDim), k == 2 ? b.bend : nullptr);
       std::string what;
       try {
