@@ -37,31 +37,29 @@ Message::Message(size_t words) : buf_(protocol::kHeaderBytes + 4 * words), words
   header().words = words;
 }
 
-namespace {
-bool fail(MsgHeader& v, ErrorCode code, int sender, uint64_t expected, uint64_t got) {
+bool reject(MsgHeader& v, ErrorCode code, int sender, uint64_t expected, uint64_t got) {
   v.status = code;
   v.err_rank = static_cast<uint32_t>(sender);
   v.err_expected = expected;
   v.err_got = got;
   return false;
 }
-}  // namespace
 
 bool validate(const MsgHeader& h, const Expect& want, size_t bytes, int sender, MsgHeader& verdict) {
-  if (bytes < protocol::kHeaderBytes) return fail(verdict, ErrorCode::size_mismatch, sender, protocol::kHeaderBytes, bytes);
-  if (h.magic != protocol::kMagic) return fail(verdict, ErrorCode::bad_magic, sender, protocol::kMagic, h.magic);
+  if (bytes < protocol::kHeaderBytes) return reject(verdict, ErrorCode::size_mismatch, sender, protocol::kHeaderBytes, bytes);
+  if (h.magic != protocol::kMagic) return reject(verdict, ErrorCode::bad_magic, sender, protocol::kMagic, h.magic);
   if (h.version != protocol::kProtocolVersion)
-    return fail(verdict, ErrorCode::bad_version, sender, protocol::kProtocolVersion, h.version);
+    return reject(verdict, ErrorCode::bad_version, sender, protocol::kProtocolVersion, h.version);
   if (h.kind != want.kind)
-    return fail(verdict, ErrorCode::bad_kind, sender, static_cast<uint64_t>(want.kind), static_cast<uint64_t>(h.kind));
+    return reject(verdict, ErrorCode::bad_kind, sender, static_cast<uint64_t>(want.kind), static_cast<uint64_t>(h.kind));
   if (h.status != ErrorCode::ok)  // a reported failure; err_rank names another offender (rank 0 never does)
-    return fail(verdict, h.status, h.err_rank ? static_cast<int>(h.err_rank) : sender, h.err_expected, h.err_got);
-  if (h.step != want.step) return fail(verdict, ErrorCode::step_mismatch, sender, want.step, h.step);
-  if (h.length != want.length) return fail(verdict, ErrorCode::length_mismatch, sender, want.length, h.length);
-  if (h.offset != want.offset) return fail(verdict, ErrorCode::length_mismatch, sender, want.offset, h.offset);
+    return reject(verdict, h.status, h.err_rank ? static_cast<int>(h.err_rank) : sender, h.err_expected, h.err_got);
+  if (h.step != want.step) return reject(verdict, ErrorCode::step_mismatch, sender, want.step, h.step);
+  if (h.length != want.length) return reject(verdict, ErrorCode::length_mismatch, sender, want.length, h.length);
+  if (h.offset != want.offset) return reject(verdict, ErrorCode::length_mismatch, sender, want.offset, h.offset);
   const size_t want_bytes = protocol::kHeaderBytes + 4 * want.words;
   if (bytes != want_bytes || h.words * 4 + protocol::kHeaderBytes != bytes)
-    return fail(verdict, ErrorCode::size_mismatch, sender, want_bytes, bytes);
+    return reject(verdict, ErrorCode::size_mismatch, sender, want_bytes, bytes);
   return true;
 }
 

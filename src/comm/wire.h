@@ -75,6 +75,10 @@ struct Expect {
   uint64_t words;  // payload words
 };
 
+// Fills verdict's status, err_rank = sender, err_expected and err_got;
+// returns false (a check's verdict: `return reject(...)`).
+bool reject(MsgHeader& verdict, ErrorCode code, int sender, uint64_t expected, uint64_t got);
+
 // Checks magic, version, kind, step, length and offset, and that `bytes`
 // (the MPI count) matches the header. On failure fills err_* of `verdict`
 // (status, err_rank = sender, expected/got) and returns false.

@@ -18,14 +18,6 @@ uint32_t float_bits(double v) {
   std::memcpy(&b, &f, sizeof b);
   return b;
 }
-
-bool fail(MsgHeader& v, ErrorCode code, int rank, uint64_t expected, uint64_t got) {
-  v.status = code;
-  v.err_rank = static_cast<uint32_t>(rank);
-  v.err_expected = expected;
-  v.err_got = got;
-  return false;
-}
 }  // namespace
 
 TailVotes::TailVotes(const comm::VoteTail& tail, const comm::Range& shard, const kernels::SignOps& ops,
@@ -39,7 +31,7 @@ bool TailVotes::validate(const SlotView& s, MsgHeader& v) const {
   const uint32_t valid = T % 32 ? (1u << (T % 32)) - 1 : ~0u;  // the last presence word's tensor bits
   for (size_t k = 0; k < s.voters; ++k) {
     const uint32_t w = tail_of(s, k)[last];
-    if (w & ~valid) return fail(v, ErrorCode::bad_presence, (*s.ranks)[k], valid, w);
+    if (w & ~valid) return comm::reject(v, ErrorCode::bad_presence, (*s.ranks)[k], valid, w);
   }
   return check_lrs(s, v);
 }
@@ -60,10 +52,10 @@ bool TailVotes::check_lrs(const SlotView& s, MsgHeader& v) const {
     const auto mine = block(k);
     for (size_t i = 0; i < G2; ++i) {
       if (mine[i] != common[i])
-        return fail(v, ErrorCode::lr_mismatch, (*s.ranks)[k], comm::pack_group_value(int(i % 2), i / 2, common[i]),
+        return comm::reject(v, ErrorCode::lr_mismatch, (*s.ranks)[k], comm::pack_group_value(int(i % 2), i / 2, common[i]),
                     comm::pack_group_value(int(i % 2), i / 2, mine[i]));
       if (i % 2 == 0 && !fixed_bits_.empty() && mine[i] != fixed_bits_[i / 2])
-        return fail(v, ErrorCode::schedule_conflict, (*s.ranks)[k], comm::pack_group_value(0, i / 2, fixed_bits_[i / 2]),
+        return comm::reject(v, ErrorCode::schedule_conflict, (*s.ranks)[k], comm::pack_group_value(0, i / 2, fixed_bits_[i / 2]),
                     comm::pack_group_value(0, i / 2, mine[i]));
     }
   }

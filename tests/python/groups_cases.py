@@ -15,6 +15,7 @@ CASES = {
     "groups": (3, 1, 4, []),
     "steplr": (3, 1, 8, []),
     "skip": (3, 1, 8, []),
+    "autocast": (3, 1, 6, []),
     "lr_mismatch": (3, 1, 8, []),
     "schedule_conflict": (3, 1, 8, ["--set", "optimizer.schedule=cosine"]),
 }

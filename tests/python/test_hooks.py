@@ -60,3 +60,9 @@ class ToyGradients:
         loss = c.c_float()
         _check(_lib.svt_toy_compute(self._h, x, g, n, int(step), c.byref(loss)))
         return loss.value
+
+
+def print_error(rank, e):
+    """The workers' record of a signvote exception, which run_binding_test.py
+    parses: ERROR <rank> <Class> <cause> <offending rank> <message>."""
+    print(f"ERROR {rank} {type(e).__name__} {getattr(e, 'cause', '-')} {getattr(e, 'rank', '-')} {e}", flush=True)

@@ -21,6 +21,7 @@ import torch
 
 import signvote
 from signvote.torch import VoteOptimizer
+from test_hooks import print_error  # beside this file
 
 LR = 2.0 ** -6
 
@@ -176,6 +177,27 @@ def case_odd_lr(a):
     raise SystemExit("FAIL: the run went on")
 
 
+def case_autocast(a):
+    # a small MLP under torch.autocast (bf16 on CPU): the parameters and
+    # their gradients stay float32, so the vote takes them as they are
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
+    opt = VoteOptimizer(model.parameters(), method="signum", lr=LR, momentum=0.5)
+    gen = torch.Generator().manual_seed(opt.worker_index)
+    for _ in range(6):
+        x, y = torch.randn(8, 16, generator=gen), torch.randint(0, 4, (8,), generator=gen)
+        opt.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = model(x)
+        if out.dtype != torch.bfloat16:
+            raise SystemExit(f"FAIL: autocast gave {out.dtype}")
+        torch.nn.functional.cross_entropy(out.float(), y).backward()
+        opt.step()
+    if any(p.dtype != torch.float32 or p.grad.dtype != torch.float32 for p in model.parameters()):
+        raise SystemExit("FAIL: a parameter or gradient is not float32")
+    return opt, list(model.parameters())
+
+
 class FakeScaler:
     """What torch.cuda.amp.GradScaler keeps per optimizer (CPU: torch 1.13's
     scaler is CUDA-only): the optimizer records found_inf there."""
@@ -219,7 +241,7 @@ def main():
         print(f"OK {opt.worker_index} {opt.steps_done} {signvote.weight_hash(flat):#018x}", flush=True)
         opt.close()
     except signvote.Error as e:
-        print(f"ERROR {rank} {type(e).__name__} {getattr(e, 'cause', '-')} {getattr(e, 'rank', '-')} {e}", flush=True)
+        print_error(rank, e)
         return 1
     return 0
 

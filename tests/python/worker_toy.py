@@ -19,7 +19,7 @@ import torch
 
 import signvote
 from signvote.torch import VoteOptimizer
-from test_hooks import ToyGradients  # beside this file; the library: $SIGNVOTE_TEST_HOOKS
+from test_hooks import ToyGradients, print_error  # beside this file; the library: $SIGNVOTE_TEST_HOOKS
 
 
 def main():
@@ -109,7 +109,7 @@ def main():
         print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x):#018x}", flush=True)
         opt.close()
     except signvote.Error as e:
-        print(f"ERROR {rank} {type(e).__name__} {getattr(e, 'cause', '-')} {getattr(e, 'rank', '-')} {e}", flush=True)
+        print_error(rank, e)
         return 1
     return 0
 
