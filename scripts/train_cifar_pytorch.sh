@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CIFAR-10 ResNet-18 (width 16) trained by PyTorch workers with majority vote:
 # 1 C++ server (configs/pytorch_cifar.yaml) + WORKERS ranks of
-# examples/pytorch_cifar.py, at the settings of the C++ path
-# (configs/cifar10_resnet18_w16_signum.yaml: 600 steps, batch 64 a worker,
-# Signum lr 1e-3, momentum 0.9, weight decay 1e-5). Worker 0 prints the
+# examples/pytorch_cifar.py: 600 steps, batch 64 a worker, Signum momentum
+# 0.9, two parameter groups (weight decay 1e-5 on weights, none on BN and
+# biases), torch's cosine schedule from lr 3e-3 (--schedule constant --lr 1e-3:
+# the settings of configs/cifar10_resnet18_w16_signum.yaml). Worker 0 prints the
 # result as one JSON line. Builds nothing: run scripts/setup.sh first.
 #   scripts/train_cifar_pytorch.sh DATA_DIR [WORKERS=7] [args of examples/pytorch_cifar.py]
 #   scripts/train_cifar_pytorch.sh /work/shared/cifar10 7 --out out/pytorch_cifar.json
