@@ -99,14 +99,15 @@ struct DataConfig {
 };
 
 struct OptimizerConfig {
-  std::string name;           // signsgd | signum | lion | sgd | adam
+  std::string name;           // signsgd | signum | lion | sgd | adam | adamw
   OptimizerName kind = OptimizerName::signum;  // `name`, resolved
   double lr = 0;
   double momentum = 0;        // beta (Signum: m = b m + (1-b) g; SGD: heavy ball)
   double weight_decay = 0;    // applied outside the vote: x -= lr (s + wd x)
   double beta1 = 0.9;         // lion: vote sign(b1 m + (1-b1) g)
   double beta2 = 0.999;       // adam second moment; lion: m = b2 m + (1-b2) g (0.99 unless set)
-  double eps = 1e-8;          // adam
+  double eps = 1e-8;          // adam, adamw
+  bool nesterov = false;      // sgd: Nesterov momentum (PyTorch's SGD(nesterov=True); DiLoCo's outer step)
   std::string schedule = "constant";  // constant | step | warmup_step | cosine | linear
   LrSchedule schedule_kind = LrSchedule::constant;
   std::vector<int64_t> milestones;    // step schedule: steps where lr *= gamma
@@ -138,6 +139,25 @@ struct AggregationConfig {
   int64_t bucket_bytes = 0;  // majority_vote: fp32 gradient bytes per bucket (0 = one bucket per shard)
   std::string transport = "server";  // majority_vote: server | alltoall (the workers tally chunks themselves)
   VoteTransport transport_kind = VoteTransport::server;
+  // Local steps: each worker runs this many inner steps (inner.*) between
+  // rounds and the round aggregates its pseudo-gradient x_start - x (1 =
+  // a round every step). run.steps and every period count inner steps.
+  int64_t local_steps = 1;
+};
+
+// The inner optimizer of local steps (aggregation.local_steps > 1): what each
+// worker runs on its own between rounds. Its state stays on the worker.
+struct InnerConfig {
+  std::string name = "sgd";  // sgd | adamw
+  InnerName kind = InnerName::sgd;
+  double lr = 0.01;
+  double momentum = 0;       // sgd: heavy ball (PyTorch semantics, weight decay coupled)
+  std::vector<double> betas{0.9, 0.999};  // adamw
+  double weight_decay = 0;   // sgd: coupled (g + wd x); adamw: decoupled (x -= lr wd x)
+  double eps = 1e-8;         // adamw
+  std::string schedule = "constant";  // constant | step | warmup_step | cosine | linear, over run.steps inner steps
+  LrSchedule schedule_kind = LrSchedule::constant;
+  int64_t warmup_steps = 0;  // inner steps of linear warm-up
 };
 
 struct AdversaryConfig {
@@ -168,6 +188,7 @@ struct Config {
   DataConfig data;
   OptimizerConfig optimizer;
   AggregationConfig aggregation;
+  InnerConfig inner;
   AdversaryConfig adversary;
   ProbeConfig probes;
   FaultConfig faults;

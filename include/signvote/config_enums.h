@@ -25,7 +25,8 @@ enum class ModelDevice : uint8_t { cpu, cuda };                                 
 enum class ConvMath : uint8_t { fp32, tf32 };                                       // model.math
 enum class ModelLayout : uint8_t { nchw, nhwc };                                    // model.layout
 enum class PadMode : uint8_t { zero, reflect };                                     // data.pad_mode
-enum class OptimizerName : uint8_t { signsgd, signum, lion, sgd, adam };            // optimizer.name
+enum class OptimizerName : uint8_t { signsgd, signum, lion, sgd, adam, adamw };     // optimizer.name
+enum class InnerName : uint8_t { sgd, adamw };                                      // inner.name (local steps)
 enum class LrSchedule : uint8_t { constant, step, warmup_step, cosine, linear };    // optimizer.schedule
 enum class VoteTransport : uint8_t { server, alltoall };                            // aggregation.transport
 enum class IsaChoice : uint8_t { automatic, avx512, avx2, scalar };                 // aggregation.isa ("auto" = best)
@@ -63,7 +64,8 @@ SIGNVOTE_ENUM_TABLE(ModelLayout, "model.layout", {"nchw", ModelLayout::nchw}, {"
 SIGNVOTE_ENUM_TABLE(PadMode, "data.pad_mode", {"zero", PadMode::zero}, {"reflect", PadMode::reflect});
 SIGNVOTE_ENUM_TABLE(OptimizerName, "optimizer.name", {"signsgd", OptimizerName::signsgd},
                     {"signum", OptimizerName::signum}, {"lion", OptimizerName::lion}, {"sgd", OptimizerName::sgd},
-                    {"adam", OptimizerName::adam});
+                    {"adam", OptimizerName::adam}, {"adamw", OptimizerName::adamw});
+SIGNVOTE_ENUM_TABLE(InnerName, "inner.name", {"sgd", InnerName::sgd}, {"adamw", InnerName::adamw});
 SIGNVOTE_ENUM_TABLE(LrSchedule, "optimizer.schedule", {"constant", LrSchedule::constant}, {"step", LrSchedule::step},
                     {"warmup_step", LrSchedule::warmup_step}, {"cosine", LrSchedule::cosine},
                     {"linear", LrSchedule::linear});

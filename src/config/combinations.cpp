@@ -26,7 +26,7 @@ bool sign_optimizer(const Config& c) {
 }
 
 const std::vector<Refusal> kTable = {
-    {"optimizer.name=sgd|adam + aggregation.method=majority_vote",
+    {"optimizer.name=sgd|adam|adamw + aggregation.method=majority_vote",
      "the vote carries signs: the worker's optimizer is the sign rule (signsgd, signum or lion)",
      [](const Config& c) { return methods::method_of(c).takes_sign_optimizer() && !sign_optimizer(c); },
      [](const Config& c) {
@@ -37,7 +37,7 @@ const std::vector<Refusal> kTable = {
      "dense methods return an fp32 gradient, which SGD or Adam applies",
      [](const Config& c) { return !methods::method_of(c).takes_sign_optimizer() && sign_optimizer(c); },
      [](const Config& c) {
-       return fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd or adam)",
+       return fmt::format("key 'optimizer.name' = {} needs aggregation.method = majority_vote ({} takes sgd, adam or adamw)",
                           c.optimizer.name, c.aggregation.method);
      }},
     {"cluster.servers>1 + a method that cannot be sharded (multi_krum, coordinate_median, allreduce, ...)",

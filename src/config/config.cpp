@@ -119,6 +119,32 @@ void check_groups(const Config& c, const Fail& fail) {
     fail(fmt::format("key 'optimizer.groups' holds {} tensors, but model.tensors lists {}", tensors, m.tensors.size()));
 }
 
+// aggregation.local_steps = H: rounds come at inner steps H, 2H, ..., so
+// every count of steps the run acts on must be one of them.
+template <class Fail>
+void check_local_steps(const Config& c, const Fail& fail) {
+  const auto& o = c.optimizer;
+  if (o.nesterov && (o.kind != OptimizerName::sgd || o.momentum <= 0))
+    fail(fmt::format("key 'optimizer.nesterov' needs optimizer.name = sgd with optimizer.momentum > 0, got {} with momentum {}",
+                     o.name, o.momentum));
+  const int64_t h = c.aggregation.local_steps;
+  if (h == 1) return;
+  const std::pair<const char*, int64_t> periods[] = {{"run.steps", c.run.steps},
+                                                    {"run.log_every", c.run.log_every},
+                                                    {"run.hash_every", c.run.hash_every},
+                                                    {"run.checkpoint_every", c.run.checkpoint_every},
+                                                    {"run.eval_every", c.run.eval_every}};
+  for (const auto& [key, v] : periods)
+    if (v > 0 && v % h != 0)
+      fail(fmt::format("key '{}' = {} is not a multiple of aggregation.local_steps = {}: rounds come every {} inner steps",
+                       key, v, h, h));
+  if (c.probes.every > 0 || !c.probes.epochs.empty())
+    fail("keys 'probes.every' / 'probes.epochs' cannot be used with aggregation.local_steps > 1 (a probe reads the "
+         "replicas' common weights, which exist only at round boundaries)");
+  if (c.inner.schedule_kind == LrSchedule::step)
+    fail("key 'inner.schedule' = step has no milestones of its own: use constant, warmup_step, cosine or linear");
+}
+
 void check_cross_fields(const Config& c, const std::string& origin) {
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", origin, msg)); };
   if (c.adversary.count > 0 && !c.adversary.workers.empty())
@@ -137,6 +163,7 @@ void check_cross_fields(const Config& c, const std::string& origin) {
     fail(fmt::format("key 'data.path' is required for model.name = {}", c.model.name));
   check_alie(c, fail);
   check_groups(c, fail);
+  check_local_steps(c, fail);
   if (c.faults.delay_rank >= 0 && (c.faults.delay_rank < c.cluster.servers || c.faults.delay_rank >= c.world_size()))
     fail(fmt::format("key 'faults.delay_rank' = {} is not a worker rank ({}..{})", c.faults.delay_rank, c.cluster.servers,
                      c.world_size() - 1));

@@ -186,6 +186,24 @@ Check<std::vector<int64_t>> group_sizes() {
 }
 
 // Every entry finite and in [lo, hi].
+// Adam's (beta1, beta2): two values in [0, 1).
+Check<std::vector<double>> betas_pair() {
+  return [](const std::vector<double>& v) -> std::optional<std::string> {
+    if (v.size() == 2 && v[0] >= 0 && v[0] < 1 && v[1] >= 0 && v[1] < 1) return std::nullopt;
+    return fmt::format("must be [beta1, beta2], each in [0, 1), got [{}]", fmt::join(v, ", "));
+  };
+}
+
+// inner.schedule: optimizer.schedule's values; resolved here because the enum
+// table belongs to optimizer.schedule.
+KeySpec inner_schedule() {
+  KeySpec k = field("inner.schedule", &Config::inner, &InnerConfig::schedule, "\"constant\"",
+                    "local steps: the inner lr's schedule over run.steps inner steps, as optimizer.schedule (constant | step | warmup_step | cosine | linear)",
+                    one_of(enum_names<LrSchedule>()));
+  k.resolve = [](Config& c) { c.inner.schedule_kind = enum_from_name<LrSchedule>(c.inner.schedule).value(); };
+  return k;
+}
+
 Check<std::vector<double>> all_within(double lo, double hi) {
   return [lo, hi](const std::vector<double>& v) -> std::optional<std::string> {
     for (double x : v)
@@ -239,13 +257,14 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("data.augment", &C::data, &DataConfig::augment, "true", "random crop (pad 4) and horizontal flip"));
   s.push_back(enum_field("data.pad_mode", &C::data, &DataConfig::pad_mode, &DataConfig::pad_mode_kind, "\"zero\"", "crop padding: zero | reflect"));
   // optimizer
-  s.push_back(enum_field("optimizer.name", &C::optimizer, &OptimizerConfig::name, &OptimizerConfig::kind, "\"signum\"", "signsgd | signum | lion | sgd | adam"));
+  s.push_back(enum_field("optimizer.name", &C::optimizer, &OptimizerConfig::name, &OptimizerConfig::kind, "\"signum\"", "signsgd | signum | lion | sgd | adam | adamw (adamw: decoupled weight decay)"));
   s.push_back(field("optimizer.lr", &C::optimizer, &OptimizerConfig::lr, "0.001", "learning rate", within(0, 1e3, true)));
   s.push_back(field("optimizer.momentum", &C::optimizer, &OptimizerConfig::momentum, "0.9", "beta: Signum m = b m + (1-b) g; SGD heavy ball; adam beta1 (ignored by signsgd)", half_open(0, 1)));
   s.push_back(field("optimizer.weight_decay", &C::optimizer, &OptimizerConfig::weight_decay, "0", "decoupled from the vote: x -= lr (s + wd x)", within(0, 1e3, false)));
   s.push_back(field("optimizer.beta1", &C::optimizer, &OptimizerConfig::beta1, "0.9", "lion: each worker votes sign(beta1 m + (1-beta1) g)", half_open(0, 1)));
   s.push_back(field("optimizer.beta2", &C::optimizer, &OptimizerConfig::beta2, "0.999", "adam second-moment decay; lion: m = beta2 m + (1-beta2) g after the vote (0.99 when lion and not set)", half_open(0, 1)));
   s.push_back(field("optimizer.eps", &C::optimizer, &OptimizerConfig::eps, "1e-8", "adam epsilon", within(0, 1, true)));
+  s.push_back(field("optimizer.nesterov", &C::optimizer, &OptimizerConfig::nesterov, "false", "sgd: Nesterov momentum, as PyTorch's SGD(nesterov=True) (DiLoCo's outer step: lr 0.7, momentum 0.9)"));
   s.push_back(enum_field("optimizer.schedule", &C::optimizer, &OptimizerConfig::schedule, &OptimizerConfig::schedule_kind, "\"constant\"", "constant | step | warmup_step | cosine | linear (cosine and linear decay to 0 over the run's budget: run.steps or run.time_limit_s, whichever ends first, as server 0's clock measures it)"));
   s.push_back(field("optimizer.milestones", &C::optimizer, &OptimizerConfig::milestones, "[]", "step schedule: steps at which lr *= gamma", increasing_positive()));
   s.push_back(field("optimizer.milestone_fractions", &C::optimizer, &OptimizerConfig::milestone_fractions, "[]", "step schedule: fractions of the run's budget (run.steps or run.time_limit_s, whichever ends first; server 0's clock) at which lr *= gamma, e.g. [0.5, 0.75]", increasing_fractions()));
@@ -267,6 +286,16 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("aggregation.levels", &C::aggregation, &AggregationConfig::levels, "1", "qsgd: quantisation levels s (1 = ternary, 2 bits per coordinate)", in_range(1, 1 << 20)));
   s.push_back(enum_field("aggregation.norm", &C::aggregation, &AggregationConfig::norm, &AggregationConfig::norm_kind, "\"l2\"", "qsgd: scaling norm, l2 | max"));
   s.push_back(field("aggregation.bucket", &C::aggregation, &AggregationConfig::bucket, "512", "qsgd: coordinates sharing one norm (the QSGD paper's bucket; 0 = one norm for the whole vector)", in_range(0, INT_MAX)));
+  s.push_back(field("aggregation.local_steps", &C::aggregation, &AggregationConfig::local_steps, "1", "inner steps each worker runs on its own (inner.*) between rounds; the round then aggregates the pseudo-gradient x_start - x and every replica applies the outer rule (optimizer.*) from x_start. run.steps and the *_every periods count inner steps and must be multiples of it. 1 = a round every step", in_range(1, 1 << 20)));
+  // inner (local steps)
+  s.push_back(enum_field("inner.name", &C::inner, &InnerConfig::name, &InnerConfig::kind, "\"sgd\"", "local steps: the inner optimizer, sgd | adamw"));
+  s.push_back(field("inner.lr", &C::inner, &InnerConfig::lr, "0.01", "local steps: the inner learning rate", within(0, 1e3, true)));
+  s.push_back(field("inner.momentum", &C::inner, &InnerConfig::momentum, "0", "local steps, sgd: heavy-ball momentum", half_open(0, 1)));
+  s.push_back(field("inner.betas", &C::inner, &InnerConfig::betas, "[0.9, 0.999]", "local steps, adamw: [beta1, beta2]", betas_pair()));
+  s.push_back(field("inner.weight_decay", &C::inner, &InnerConfig::weight_decay, "0", "local steps: sgd couples it (g + wd x), adamw decouples it (x -= lr wd x)", within(0, 1e3, false)));
+  s.push_back(field("inner.eps", &C::inner, &InnerConfig::eps, "1e-8", "local steps, adamw: epsilon", within(0, 1, true)));
+  s.push_back(inner_schedule());
+  s.push_back(field("inner.warmup_steps", &C::inner, &InnerConfig::warmup_steps, "0", "local steps: inner steps of linear warm-up (warmup_step, step, cosine, linear)", at_least<int64_t>(0)));
   // adversary
   s.push_back(field("adversary.count", &C::adversary, &AdversaryConfig::count, "0", "the first N workers are adversaries", at_least<int64_t>(0)));
   s.push_back(field("adversary.workers", &C::adversary, &AdversaryConfig::workers, "[]", "or exactly these worker indices (0-based, i.e. rank - servers) are adversaries; set count or workers, not both", increasing_non_negative("worker indices")));

@@ -52,6 +52,25 @@ double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s) {
   return std::clamp(p, 0.0, 1.0);
 }
 
+uint64_t round_steps(const Config& cfg) { return static_cast<uint64_t>(std::max<int64_t>(1, cfg.aggregation.local_steps)); }
+
+OptimizerConfig inner_rule(const Config& cfg) {
+  const InnerConfig& in = cfg.inner;
+  OptimizerConfig o;
+  const bool adamw = in.kind == InnerName::adamw;
+  o.kind = adamw ? OptimizerName::adamw : OptimizerName::sgd;
+  o.name = adamw ? "adamw" : "sgd";
+  o.lr = in.lr;
+  o.momentum = adamw ? in.betas.at(0) : in.momentum;
+  o.beta2 = in.betas.at(1);
+  o.eps = in.eps;
+  o.weight_decay = in.weight_decay;
+  o.schedule = in.schedule;
+  o.schedule_kind = in.schedule_kind;
+  o.warmup_steps = in.warmup_steps;
+  return o;
+}
+
 RoundKind round_kind(const Config& cfg) { return methods::method_of(cfg).round_kind(); }
 
 size_t bucket_coords(const Config& cfg) { return static_cast<size_t>(cfg.aggregation.bucket_bytes) / 4; }

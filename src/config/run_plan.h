@@ -38,6 +38,14 @@ std::vector<double> group_weight_decays(const Config& cfg);
 // The fraction of the budget at `step` after `elapsed_s` seconds of training.
 double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s);
 
+// Inner steps per round (aggregation.local_steps): rounds come at steps
+// H, 2H, ... of run.steps.
+uint64_t round_steps(const Config& cfg);
+// The inner optimizer of local steps as the rule DenseOptimizer runs:
+// inner.name sgd -> sgd, adamw -> adamw (momentum = betas[0], beta2 =
+// betas[1]), with inner.lr, weight_decay, eps, schedule and warmup_steps.
+OptimizerConfig inner_rule(const Config& cfg);
+
 // The round aggregation.method runs (RoundKind, methods/method.h: vote |
 // dense | allreduce), as its method object says; the worker's round
 // strategy (worker/rounds.h) and the server's aggregation

@@ -18,18 +18,24 @@ struct DenseStep {
   float b2 = 0, eps = 0;         // Adam
   float adam_a = 0;              // Adam: lr * sqrt(1 - b2^t) / (1 - mu^t)
   float grad_scale = 1;          // g is multiplied by this first (1/W after a sum)
+  float lr_wd = 0;               // AdamW's decoupled decay: x -= (lr wd) x first (then wd = 0)
+  bool nesterov = false;         // SGD: x -= lr (d + mu b) instead of lr b
 };
 
-// SGD, heavy ball, coupled weight decay (PyTorch): b = mu b + (g + wd x); x -= lr b.
+// SGD, heavy ball, coupled weight decay (PyTorch): d = g + wd x; b = mu b + d;
+// x -= lr b, or with Nesterov (PyTorch's nesterov=True) x -= lr (d + mu b).
 SV_HD SV_INLINE void sgd_update(float& x, float& m, float g, const DenseStep& s) {
   g = fmul(g, s.grad_scale);
-  m = fadd(fmul(s.mu, m), fadd(g, fmul(s.wd, x)));
-  x = fsub(x, fmul(s.lr, m));
+  const float d = fadd(g, fmul(s.wd, x));
+  m = fadd(fmul(s.mu, m), d);
+  x = fsub(x, fmul(s.lr, s.nesterov ? fadd(d, fmul(s.mu, m)) : m));
 }
 
-// Adam, coupled weight decay, bias correction folded into adam_a.
+// Adam, coupled weight decay (wd), bias correction folded into adam_a; AdamW
+// (Loshchilov & Hutter, PyTorch's AdamW): lr_wd = lr wd decays x first, wd = 0.
 SV_HD SV_INLINE void adam_update(float& x, float& m, float& v, float g, const DenseStep& s) {
   g = fmul(g, s.grad_scale);
+  if (s.lr_wd != 0.0f) x = fsub(x, fmul(s.lr_wd, x));
   const float d = fadd(g, fmul(s.wd, x));
   m = fadd(fmul(s.mu, m), fmul(fsub(1.0f, s.mu), d));
   v = fadd(fmul(s.b2, v), fmul(fsub(1.0f, s.b2), fmul(d, d)));

@@ -62,8 +62,9 @@ class Server final : public ServerLoop {
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
     const auto t0 = util::Clock::now();
     progress_ = Progress(steps, cfg_.run.progress_seconds, first, cfg_.run.time_limit_s);
+    const uint64_t h = round_steps(cfg_);  // rounds at inner steps H, 2H, ... (aggregation.local_steps)
     uint64_t step = first;
-    for (; step <= steps; ++step) {
+    for (; step <= steps; step += h) {
       mark_ = mark_for(step, steps, elapsed_s + util::seconds_since(t0));
       const bool stop = (mark_.flags & protocol::kFlagStop) != 0;
       int failed = 0;
@@ -75,9 +76,9 @@ class Server final : public ServerLoop {
         error = e.what(), failed = kTold;
       }
       if (s.left) {  // every shard saw every worker leave at this step
-        if (logger_) spdlog::info("every worker left at step {}: the run ends after step {}", step, step - 1);
-        if (logger_ && in_row_ > 0) write_row(step - 1);  // the last, partial row
-        --step;
+        if (logger_) spdlog::info("every worker left at step {}: the run ends after step {}", step, step - h);
+        if (logger_ && in_row_ > 0) write_row(step - h);  // the last, partial row
+        step -= h;
         break;
       }
       // Every shard learns of a failure any of them saw (small all-reduces,
@@ -112,7 +113,7 @@ class Server final : public ServerLoop {
   }
 
   [[noreturn]] void leave(int failed, uint64_t step, bool last, const std::string& error) {
-    if (!(failed & kTold) && !last) srv_.abort(step + 1);
+    if (!(failed & kTold) && !last) srv_.abort(step + round_steps(cfg_));
     if (!error.empty()) throw RoundError(error);
     throw PeerFailure(fmt::format("server rank {}: another server stopped the run at step {}", topo_.world_rank(), step));
   }

@@ -4,7 +4,8 @@
 
 namespace signvote::worker {
 
-DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg) : cfg_(cfg), adam_(cfg.kind == OptimizerName::adam) {}
+DenseOptimizer::DenseOptimizer(const OptimizerConfig& cfg)
+    : cfg_(cfg), adam_(cfg.kind == OptimizerName::adam || cfg.kind == OptimizerName::adamw) {}
 
 kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) const {
   kernels::DenseStep s;
@@ -14,6 +15,8 @@ kernels::DenseStep DenseOptimizer::scalars(uint64_t step, float grad_scale) cons
   s.b2 = static_cast<float>(cfg_.beta2);
   s.eps = static_cast<float>(cfg_.eps);
   s.grad_scale = grad_scale;
+  s.nesterov = cfg_.nesterov;
+  if (cfg_.kind == OptimizerName::adamw) s.lr_wd = s.lr * s.wd, s.wd = 0;
   if (adam_) {
     const double c1 = 1.0 - std::pow(double(s.mu), double(step)), c2 = 1.0 - std::pow(double(s.b2), double(step));
     s.adam_a = static_cast<float>(double(s.lr) * std::sqrt(c2) / c1);

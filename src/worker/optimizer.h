@@ -18,8 +18,9 @@ namespace signvote::worker {
 using signvote::lr_at;  // constant | step (lr * gamma^#milestones passed) | warmup_step
 
 // SGD with heavy-ball momentum (PyTorch semantics, weight decay coupled):
-//   d = g + wd x;  b = mu b + d;  x -= lr b
-// Adam (weight decay coupled, bias-corrected, beta1 = momentum).
+//   d = g + wd x;  b = mu b + d;  x -= lr b   (nesterov: x -= lr (d + mu b))
+// Adam (weight decay coupled, bias-corrected, beta1 = momentum); AdamW (the
+// same with the decay decoupled: x -= lr wd x first).
 class DenseOptimizer {
  public:
   explicit DenseOptimizer(const OptimizerConfig& cfg);
@@ -31,14 +32,14 @@ class DenseOptimizer {
             float grad_scale = 1.0f) const;
   // The step's scalars (learning rate, bias correction) for either twin.
   kernels::DenseStep scalars(uint64_t step, float grad_scale) const;
-  bool adam() const { return adam_; }
+  bool adam() const { return adam_; }  // adam or adamw: the rule keeps v
   // The step's fraction of the run's budget (the RESULT header's progress),
   // set by the round before step() / scalars(): the lr schedule follows it.
   void set_progress(double p) { progress_ = p; }
 
  private:
   OptimizerConfig cfg_;
-  bool adam_;  // optimizer.name == adam, resolved once (else SGD)
+  bool adam_;  // optimizer.name == adam or adamw, resolved once (else SGD)
   double progress_ = 0;
 };
 

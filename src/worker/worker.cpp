@@ -5,6 +5,7 @@
 #include "worker/checkpointing.h"
 #include "worker/encoder.h"
 #include "worker/evaluation.h"
+#include "worker/local_steps.h"
 #include "worker/optimizer.h"
 #include "worker/optimizer_state.h"
 #include "worker/probes.h"
@@ -40,8 +41,9 @@ class Worker final : public WorkerLoop {
   Worker(const Config& cfg, const TrainOptions& opt, const comm::Topology& topo, std::unique_ptr<Problem> problem,
          int gpu)
       : cfg_(cfg), topo_(topo), kind_(round_kind(cfg)), vote_(kind_ == RoundKind::vote),
+        // local steps wrap the models built here; PyTorch workers run their own inner loop
         problem_(problem ? std::move(problem)
-                         : make_problem(cfg, topo.worker_index(), topo.workers(), gpu)),
+                         : with_local_steps(cfg, make_problem(cfg, topo.worker_index(), topo.workers(), gpu))),
         ops_(kernels::ops_for(cfg.aggregation.isa_kind)),
         client_(topo, reports_only(cfg) ? 0 : problem_->params().size(), round_format(cfg), bucket_coords(cfg)),
         encoder_(cfg, shard_lengths(client_), cfg.run.seed * 1000003u + static_cast<uint64_t>(topo.worker_index())),
@@ -58,7 +60,7 @@ class Worker final : public WorkerLoop {
     std::filesystem::path resumed;
     if (!opt.resume.empty()) {
       const ResumePoint r = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state_);
-      start_ = r.step + 1;
+      start_ = r.step + round_steps(cfg);
       run_id_ = r.run_id;
       resumed_elapsed_s_ = r.elapsed_s;
       resumed = r.file;
@@ -72,7 +74,7 @@ class Worker final : public WorkerLoop {
 
   void run() override {
     const uint64_t steps = static_cast<uint64_t>(cfg_.run.steps);
-    for (uint64_t step = start_; step <= steps; ++step) {
+    for (uint64_t step = start_; step <= steps; step += round_steps(cfg_)) {  // rounds at inner steps H, 2H, ...
       probes_.maybe_run(*problem_, step);
       const bool stop = this->step(step);
       const bool last = stop || step == steps;
@@ -169,7 +171,7 @@ class Worker final : public WorkerLoop {
   Prober probes_;
   std::optional<data::CheckpointDir> ckpt_;
   WorkerReport report_;
-  uint64_t start_ = 1;
+  uint64_t start_ = round_steps(cfg_);  // the first round's step (H with local steps)
   uint64_t run_id_ = 0;
   double resumed_elapsed_s_ = 0;
 };
