@@ -120,7 +120,7 @@ void check_groups(const Config& c, const Fail& fail) {
 }
 
 // aggregation.local_steps = H: rounds come at inner steps H, 2H, ..., so
-// every count of steps the run acts on must be one of them.
+// the run must end on one.
 template <class Fail>
 void check_local_steps(const Config& c, const Fail& fail) {
   const auto& o = c.optimizer;
@@ -129,15 +129,11 @@ void check_local_steps(const Config& c, const Fail& fail) {
                      o.name, o.momentum));
   const int64_t h = c.aggregation.local_steps;
   if (h == 1) return;
-  const std::pair<const char*, int64_t> periods[] = {{"run.steps", c.run.steps},
-                                                    {"run.log_every", c.run.log_every},
-                                                    {"run.hash_every", c.run.hash_every},
-                                                    {"run.checkpoint_every", c.run.checkpoint_every},
-                                                    {"run.eval_every", c.run.eval_every}};
-  for (const auto& [key, v] : periods)
-    if (v > 0 && v % h != 0)
-      fail(fmt::format("key '{}' = {} is not a multiple of aggregation.local_steps = {}: rounds come every {} inner steps",
-                       key, v, h, h));
+  // The periods (log_every, hash_every, checkpoint_every, eval_every) act at
+  // the first round at or after each multiple (run_plan.h: period_due).
+  if (c.run.steps % h != 0)
+    fail(fmt::format("key 'run.steps' = {} is not a multiple of aggregation.local_steps = {}: rounds come every {} "
+                     "inner steps, so the run would end between two", c.run.steps, h, h));
   if (c.probes.every > 0 || !c.probes.epochs.empty())
     fail("keys 'probes.every' / 'probes.epochs' cannot be used with aggregation.local_steps > 1 (a probe reads the "
          "replicas' common weights, which exist only at round boundaries)");

@@ -10,6 +10,7 @@
 #include "signvote/model.h"
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -41,6 +42,14 @@ double budget_progress(const RunConfig& r, uint64_t step, double elapsed_s);
 // Inner steps per round (aggregation.local_steps): rounds come at steps
 // H, 2H, ... of run.steps.
 uint64_t round_steps(const Config& cfg);
+// Whether the round at `step` acts on a period of `every` steps (0: never):
+// rounds come every `h` steps, so it is the first round at or after a
+// multiple of `every` (h = 1: step % every == 0).
+inline bool period_due(uint64_t step, int64_t every, uint64_t h) {
+  if (every <= 0) return false;
+  const uint64_t e = static_cast<uint64_t>(every);
+  return step / e != (step - std::min(step, h)) / e;
+}
 // The inner optimizer of local steps as the rule DenseOptimizer runs:
 // inner.name sgd -> sgd, adamw -> adamw (momentum = betas[0], beta2 =
 // betas[1]), with inner.lr, weight_decay, eps, schedule and warmup_steps.

@@ -145,7 +145,7 @@ class Server final : public ServerLoop {
                    "{} skipped so far", step, skipped_);
     }
     ++in_row_;  // steps summed in this row (fewer than log_every after a resume off the grid)
-    if (step % every == 0 || step == steps) write_row(step);
+    if (period_due(step, static_cast<int64_t>(every), round_steps(cfg_)) || step == steps) write_row(step);
     progress_.update(step, s, mark_, step == steps);
   }
 

@@ -79,7 +79,7 @@ class Worker final : public WorkerLoop {
       const bool stop = this->step(step);
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
-      if (!cfg_.run.checkpoint_dir.empty() && (last || (cfg_.run.checkpoint_every > 0 && step % cfg_.run.checkpoint_every == 0))) {
+      if (!cfg_.run.checkpoint_dir.empty() && (last || period_due(step, cfg_.run.checkpoint_every, round_steps(cfg_)))) {
         save_run_checkpoint(cfg_, topo_, {step, run_id_, round_->exchange().elapsed_s()}, *problem_, state_,
                             topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
       }
@@ -106,7 +106,7 @@ class Worker final : public WorkerLoop {
   bool skipped() const override { return round_->exchange().skip_requested(); }
 
   bool eval_due(uint64_t step) const {
-    if (cfg_.run.eval_every > 0) return step % static_cast<uint64_t>(cfg_.run.eval_every) == 0;
+    if (cfg_.run.eval_every > 0) return period_due(step, cfg_.run.eval_every, round_steps(cfg_));
     return problem_->epoch_ended();
   }
 

@@ -151,3 +151,26 @@ TEST_CASE("config: adversaries are the first `count` workers or a listed set", "
              Catch::Contains("both set"));
   CHECK_THAT(error_of("probes:\n  every: 10\n"), Catch::Contains("'probes.every'"));
 }
+
+TEST_CASE("config: local steps need run.steps on a round, and refuse what needs the common x every step", "[config]") {
+  auto err = [](const std::string& yaml) {
+    try {
+      parse_config(yaml, "t.yaml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const signvote::Config c = signvote::parse_config("run: {steps: 96, log_every: 10}\naggregation: {local_steps: 8}\ninner: {name: adamw, betas: [0.8, 0.99]}\n", "t.yaml");
+  CHECK(c.aggregation.local_steps == 8);
+  CHECK(c.inner.kind == signvote::InnerName::adamw);
+  CHECK(err("run: {steps: 100}\naggregation: {local_steps: 8}\n") ==
+        "t.yaml: key 'run.steps' = 100 is not a multiple of aggregation.local_steps = 8: rounds come every 8 inner "
+        "steps, so the run would end between two");
+  CHECK(err("aggregation: {local_steps: 4}\ninner: {betas: [0.9]}\n").find("key 'inner.betas' must be [beta1, beta2]") !=
+        std::string::npos);
+  CHECK(err("aggregation: {local_steps: 4}\ninner: {schedule: step}\n").find("key 'inner.schedule' = step") != std::string::npos);
+  CHECK(err("optimizer: {name: signum, nesterov: true}\n").find("key 'optimizer.nesterov' needs optimizer.name = sgd") !=
+        std::string::npos);
+  CHECK(err("aggregation: {local_steps: 0}\n").find("key 'aggregation.local_steps' must be in [1,") != std::string::npos);
+}

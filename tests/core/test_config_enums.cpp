@@ -79,12 +79,20 @@ TEST_CASE("config enums: every value round-trips name -> enum -> name, unknown n
   check_key(&Config::aggregation, &AggregationConfig::norm_kind);
   check_key(&Config::adversary, &AdversaryConfig::mode_kind);
   check_key(&Config::faults, &FaultConfig::wrong_field_kind);
+  check_key(&Config::inner, &InnerConfig::kind);
+}
+
+TEST_CASE("config enums: inner.schedule takes optimizer.schedule's values and is resolved", "[config][enums]") {
+  CHECK(parse_config("aggregation:\n  local_steps: 4\ninner:\n  schedule: cosine\n", "t.yaml").inner.schedule_kind ==
+        LrSchedule::cosine);
+  CHECK(error_of("inner:\n  schedule: sometimes\n") ==
+        "t.yaml: key 'inner.schedule' must be one of " + enum_name_list<LrSchedule>("|") + ", got \"sometimes\"");
 }
 
 TEST_CASE("config enums: the schema resolves exactly the keys with a table", "[config][enums]") {
   int resolved = 0;
   for (const auto& k : detail::config_schema()) resolved += k.resolve ? 1 : 0;
-  CHECK(resolved == 15);  // the 15 check_key calls above
+  CHECK(resolved == 17);  // the 16 check_key calls above and inner.schedule (optimizer.schedule's values)
 }
 
 TEST_CASE("config enums: parse_config fills the typed fields; the defaults agree with the text", "[config][enums]") {

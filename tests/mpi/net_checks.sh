@@ -23,6 +23,13 @@
 #   probes: a run with gradient probes trains exactly like one without
 #           (same losses, accuracies and validation), and writes one SNR row
 #           per layer and pass and one gradient row per weight and batch.
+#   local:  local steps (aggregation.local_steps = 4, inner AdamW): a run of
+#           24 inner steps and one stopped at 12 and resumed end bit-identical
+#           (x_start, every worker's inner state, momentum and data position
+#           are in the checkpoint); under local steps the all-to-all and 2
+#           overlapped server shards with buckets end bit-identical to the
+#           plain vote, and the overlapped all-to-all under the hierarchy (2
+#           nodes x 2 workers) to the hierarchy's server vote.
 # MODEL/EXTRA (env) pick the problem: the toy by default.
 set -euo pipefail
 source "$(dirname "$0")/net_fixture.sh"
@@ -37,6 +44,38 @@ case $mode in
     cat "$work/a.txt"
     grep -q "scalar step = 20" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: resumed run is bit-identical"
+    ;;
+  local)
+    loc=(--set aggregation.local_steps=4 --set inner.name=adamw --set inner.lr=0.002 --set inner.weight_decay=0.01
+         --set inner.schedule=cosine --set run.log_every=4 --set run.hash_every=4 --set run.eval_every=12)
+    strip() { "$sv" inspect "$1" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2; }
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=8 --checkpoint-dir "$work/h0"
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=8 --set aggregation.local_steps=1 --checkpoint-dir "$work/h1"
+    diff <(strip "$work/h0") <(strip "$work/h1")
+    echo "PASS: aggregation.local_steps = 1 is the run without local steps, bit for bit"
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${loc[@]}" --set run.steps=24 --checkpoint-dir "$work/a"
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${loc[@]}" --set run.steps=24 --set run.checkpoint_every=12 \
+      --set run.time_limit_s=0 --checkpoint-dir "$work/full"
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" "${loc[@]}" --set run.steps=24 --checkpoint-dir "$work/b" \
+      --resume "$work/full/ckpt-000000000012.ckpt"
+    strip "$work/a" > "$work/a.txt"
+    strip "$work/b" > "$work/b.txt"
+    grep -q "scalar step = 24" "$work/b.txt"
+    diff "$work/a.txt" "$work/b.txt"
+    echo "PASS: a local-steps run resumed at inner step 12 is bit-identical"
+    five=(--set cluster.workers=4 --set cluster.ranks_per_node=2 --set run.steps=16)
+    # run NAME NP [--set KEY=VALUE ...]: a 4-worker local-steps run, its checkpoint's listing in NAME.txt
+    run() { local name=$1 np=$2; shift 2
+      "${mpirun[@]}" -np "$np" "$sv" "${cfg[@]}" "${loc[@]}" "${five[@]}" "$@" --checkpoint-dir "$work/$name"
+      strip "$work/$name" > "$work/$name.txt"; }
+    run plain 5
+    run alltoall 5 --set aggregation.transport=alltoall
+    run overlap 6 --set cluster.servers=2 --set aggregation.overlap=true --set aggregation.bucket_bytes=8192
+    run node 5 --set cluster.hierarchy=node
+    run node_alltoall 5 --set cluster.hierarchy=node --set aggregation.transport=alltoall --set aggregation.overlap=true
+    for v in alltoall overlap; do diff "$work/plain.txt" "$work/$v.txt"; done
+    diff "$work/node.txt" "$work/node_alltoall.txt"
+    echo "PASS: under local steps the all-to-all and 2 overlapped shards with buckets equal the plain vote, and the overlapped all-to-all under the hierarchy equals the hierarchy's vote, bit for bit"
     ;;
   schedule)
     sched=(--set optimizer.schedule=cosine --set optimizer.warmup_steps=4 --set run.steps=20 --set run.checkpoint_every=10)

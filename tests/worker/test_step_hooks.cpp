@@ -79,12 +79,24 @@ TEST_CASE("adversary hook: a negative adversary scales g by -scale, seeded per w
 TEST_CASE("weight hash: 0 off hash steps, hash | 1 on them", "[weight_hash]") {
   FakeProblem p(4, 0);
   p.x = {0.f, 0.f, 0.f, 0.f};
-  const WeightHash every3(3);
+  const WeightHash every3(3, 1);
   CHECK(every3.at(2, p) == 0);
   const uint64_t h = every3.at(3, p);
   CHECK(h == (data::hash_floats(p.x) | 1u));
   CHECK((h & 1u) == 1u);  // never 0 on hash steps
   CHECK(every3.due(6));
-  CHECK_FALSE(WeightHash(0).due(6));  // run.hash_every: 0 = off
-  CHECK(WeightHash(0).at(6, p) == 0);
+  CHECK_FALSE(WeightHash(0, 1).due(6));  // run.hash_every: 0 = off
+  CHECK(WeightHash(0, 1).at(6, p) == 0);
+}
+
+TEST_CASE("periods under local steps act at the first round at or after each multiple", "[weight_hash]") {
+  // rounds every 4 inner steps, a period of 10: due at 12 (>= 10), 20, 32 (>= 30), 40
+  std::vector<uint64_t> due;
+  for (uint64_t step = 4; step <= 40; step += 4)
+    if (period_due(step, 10, 4)) due.push_back(step);
+  CHECK(due == std::vector<uint64_t>{12, 20, 32, 40});
+  for (uint64_t step = 1; step <= 30; ++step) CHECK(period_due(step, 5, 1) == (step % 5 == 0));
+  CHECK_FALSE(period_due(8, 0, 4));
+  CHECK(WeightHash(10, 4).due(12));
+  CHECK_FALSE(WeightHash(10, 4).due(16));
 }
