@@ -407,3 +407,6 @@ class VoteOptimizer(torch.optim.Optimizer):
             if theirs != sizes:
                 raise ValueError(f"signvote: parameter group {i} of the state_dict holds tensors of sizes {theirs}, "
                                  f"this optimizer's {sizes}")
+
+
+from .local import LocalVote  # noqa: E402,F401 -- local steps: signvote.torch.LocalVote

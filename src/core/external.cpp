@@ -3,6 +3,7 @@
 #include "signvote/external.h"
 
 #include "comm/mpi_calls.h"
+#include "config/run_plan.h"
 #include "comm/agreement.h"
 #include "core/serve.h"
 #include "core/job.h"
@@ -26,7 +27,8 @@ struct ExternalWorker::Impl {
   worker::Problem* problem = nullptr;  // owned by the job's worker
   bool started = false, finished = false;
   std::string why_finished = "run.steps or run.time_limit_s reached";
-  uint64_t done = 0;  // steps run (or resumed from)
+  uint64_t done = 0;  // steps run (or resumed from); rounds come every h of them (aggregation.local_steps)
+  uint64_t h() const { return round_steps(cfg); }
   double resumed_elapsed = 0, clock = 0;  // the budget clock: resumed, then of the last good round
 
   worker::WorkerLoop& wrk() { return *job->worker(); }
@@ -34,9 +36,9 @@ struct ExternalWorker::Impl {
   // Collective with the server (Job::start) at the first step() or leave().
   void start() {
     if (started) return;
-    job->start(done + 1, resumed_elapsed);
-    const uint64_t mine = done + 1;
-    done = job->first_step() - 1;  // every worker's, agreed
+    job->start(done + h(), resumed_elapsed);
+    const uint64_t mine = done + h();
+    done = job->first_step() - h();  // every worker's, agreed
     clock = resumed_elapsed;
     started = true;
     // Resumed at the end: the server runs no round, so nothing is sent (not even a leave).
@@ -44,7 +46,7 @@ struct ExternalWorker::Impl {
     if (!job->workers_agree_on_start())  // every worker sees it: all raise, then all leave at one step
       throw RunStopped(fmt::format("rank {}: the workers start at different steps ({} to {}; this one at {}): "
                                    "every worker loads its own state_dict() before its first step()",
-                                   rank(), job->lowest_first_step(), done + 1, mine), "resume_mismatch", rank());
+                                   rank(), job->lowest_first_step(), done + h(), mine), "resume_mismatch", rank());
   }
 };
 
@@ -117,6 +119,9 @@ bool ExternalWorker::finished() const { return impl_->finished; }
 
 void ExternalWorker::resume(uint64_t step, double elapsed_s) {
   if (impl_->started) throw std::logic_error("signvote: load_state_dict() (a resume) goes before the first step()");
+  if (step % impl_->h() != 0)
+    throw std::invalid_argument(fmt::format("signvote: a state of step {} is not at a round boundary of "
+                                            "aggregation.local_steps = {}", step, impl_->h()));
   impl_->done = step;
   impl_->resumed_elapsed = elapsed_s;
 }
@@ -135,7 +140,7 @@ bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples, const 
     bad = fmt::format("rank {}: {}", rank(), e.what());
   }
   worker::set_external_result(*I.problem, loss, correct, samples, bad);
-  const uint64_t step = I.done + 1;
+  const uint64_t step = I.done + I.h();
   bool stop = false;
   try {
     stop = I.wrk().step(step);
@@ -165,7 +170,7 @@ void ExternalWorker::leave() {
   I.finished = true;
   I.why_finished = "this worker left";
   try {
-    I.wrk().leave(I.done + 1);
+    I.wrk().leave(I.done + I.h());
   } catch (const RoundError& e) {
     throw RunStopped(e.what(), protocol::error_name(e.code), e.offender >= 0 ? e.offender : rank());
   }

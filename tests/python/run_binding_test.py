@@ -57,7 +57,7 @@ def run(cmd, timeout=240, want_ok=True):
     return out, time.time() - t0
 
 
-def toy_yaml(name, method="signum", servers=1, steps=40, extra=""):
+def toy_yaml(name, method="signum", servers=1, steps=40, extra="", aggregation="method: majority_vote"):
     path = os.path.join(A.work, f"{name}.yaml")
     with open(path, "w") as f:
         f.write(f"""run: {{steps: {steps}, seed: 3, log_every: 10, hash_every: 1}}
@@ -65,7 +65,7 @@ cluster: {{servers: {servers}, workers: 3}}
 model: {{name: quadratic, dim: 10007, init: 1.0}}
 data: {{noise_std: 1.0}}
 optimizer: {{name: {method}, lr: 0.005, momentum: 0.9, beta1: 0.9, beta2: 0.99, weight_decay: 0.001}}
-aggregation: {{method: majority_vote}}
+aggregation: {{{aggregation}}}
 {extra}""")
     return path
 
@@ -117,6 +117,30 @@ def case_identical(method, servers, adversary=False, frozen=False):
     print(f"C++ workers: {want}; PyTorch workers: {got}")
     assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the updates differ"
     assert "every worker left" not in out  # the run ended at run.steps
+
+
+def case_local():
+    # LocalVote (H = 4, inner torch SGD) against the C++ workers' local steps,
+    # 40 inner steps; then 20 + 20 through state_dict() (outer momentum and
+    # the inner SGD's buffers), both bit-identical to the C++ run.
+    agg, inner = "method: majority_vote, local_steps: 4", "inner: {lr: 0.125, momentum: 0.5}\n"
+    cfg = toy_yaml("toy_local", aggregation=agg, extra=inner)
+    half = toy_yaml("toy_local_half", steps=20, aggregation=agg, extra=inner)
+    want = cpp_hash(cfg, 1, "local")
+    local = os.path.join(HERE, "worker_local.py")
+    args = ["--h", "4", "--set", "model.dim=10007"]
+    out, _ = run(mpirun(*serve(cfg), "-np", "3", A.python, local, cfg, *args))
+    got = hashes(out)
+    print(f"C++ workers: {want}; LocalVote workers: {got}")
+    assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the local steps differ"
+    save = os.path.join(A.work, "local_state")
+    shutil.rmtree(save, ignore_errors=True)
+    os.makedirs(save)
+    run(mpirun(*serve(half), "-np", "3", A.python, local, half, "--save", save, *args))
+    out, _ = run(mpirun(*serve(cfg), "-np", "3", A.python, local, cfg, "--resume", save, *args))
+    got = hashes(out)
+    print(f"LocalVote workers, 20 + 20 inner steps: {got}")
+    assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the resumed run differs"
 
 
 def case_resume():
@@ -294,6 +318,8 @@ def main():
         case_identical(A.arg[0], int(A.arg[1]), "adversary" in A.arg[2:], "frozen" in A.arg[2:])
     elif A.case == "resume":
         case_resume()
+    elif A.case == "local":
+        case_local()
     elif A.case == "cnn":
         case_cnn(int(A.arg[0]) if A.arg else 0)
     elif A.case == "cuda":
