@@ -18,7 +18,7 @@ run() {  # method lr wd
   if [ -e "$OUT/$name.csv" ]; then echo "$OUT/$name.csv exists: choose another OUT" >&2; exit 1; fi
   echo "== $1 lr $2 wd $3"
   scripts/mpirun.sh -np 8 build/signvote train configs/cifar10_resnet18_w16_signum.yaml --set data.path="$DATA" \
-    --set optimizer.name="$1" --set optimizer.lr="$2" --set optimizer.weight_decay="$3" \
+    --set optimizer.name="$1" --set optimizer.lr="$2" --set optimizer.weight_decay="$3" --set optimizer.schedule=constant \
     --set run.steps="$STEPS" --set run.time_limit_s=0 --set run.checkpoint_every=0 --set run.progress_seconds=60 \
     --metrics "$OUT/$name.csv" 2>&1 | tee "$OUT/$name.log" | grep -E "val accuracy|error"
 }
