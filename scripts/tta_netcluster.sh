@@ -26,21 +26,5 @@ common=(--set cluster.workers=7 --set data.path="$data" --set run.time_limit_s="
   --set cluster.servers=7 --set run.eval_every=40 --metrics "$out/signum.csv" --overwrite
 "$nc" run -np 8 --map-by node "${ring[@]}" "$sv" train "$repo/configs/cifar10_resnet18_w16_sgd.yaml" "${common[@]}" \
   --set run.eval_every=8 --metrics "$out/sgd.csv" --overwrite
-/usr/bin/python3 - "$out" "$rate" <<'PY'
-import csv, sys
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-out, rate = sys.argv[1], sys.argv[2]
-fig, ax = plt.subplots(figsize=(6, 4))
-for name, label in (("signum", "Signum, majority vote (7 colocated shards)"), ("sgd", "SGD, fp32 ring all-reduce")):
-    rows = list(csv.DictReader(open(f"{out}/{name}_val.csv")))
-    ax.plot([float(r["elapsed_s"]) for r in rows], [100 * float(r["val_accuracy"]) for r in rows], "o-", label=label)
-    print(name, "last:", rows[-1])
-ax.set_xlabel("wall-clock seconds")
-ax.set_ylabel("validation accuracy (%)")
-ax.set_title(f"CIFAR-10 ResNet-18 w16, 7 workers, {rate} links (emulated)")
-ax.legend(fontsize=8)
-fig.tight_layout()
-fig.savefig(f"{out}/tta.png", dpi=120)
-PY
+/usr/bin/python3 "$repo/scripts/plot_tta.py" "$out/tta.png" "CIFAR-10 ResNet-18 w16, 7 workers, $rate links (emulated)" \
+  "Signum, majority vote (7 colocated shards)=$out/signum_val.csv" "SGD, fp32 ring all-reduce=$out/sgd_val.csv"

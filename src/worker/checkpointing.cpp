@@ -1,6 +1,7 @@
 #include "worker/checkpointing.h"
 
 #include "comm/mpi_calls.h"
+#include "config/run_plan.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -140,6 +141,10 @@ ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config&
     throw std::runtime_error(fmt::format("key 'run.steps' = {} is not beyond step {} of checkpoint '{}': nothing "
                                          "left to train (raise run.steps)",
                                          cfg.run.steps, step, file.string()));
+  if (step % round_steps(cfg) != 0)
+    throw std::runtime_error(fmt::format("checkpoint '{}' is at step {}, not at a round of key 'aggregation.local_steps' "
+                                         "= {} (resume with the local_steps it was written with)",
+                                         file.string(), step, round_steps(cfg)));
   const uint64_t workers = scalar(c, "workers", file);
   if (workers != static_cast<uint64_t>(topo.workers()))
     throw std::runtime_error(fmt::format("checkpoint '{}' was written by {} workers; key 'cluster.workers' is {}",

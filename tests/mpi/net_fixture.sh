@@ -10,4 +10,4 @@ rm -rf "$work" && mkdir -p "$work"
 cfg=(train "$(dirname "${BASH_SOURCE[0]}")/../../configs/cifar10_resnet18_w16_signum.yaml"
      --set model.name=small_cnn --set data.path="$work/data" --set data.val_count=100
      --set data.train_files=1 --set data.records_per_file=600 --set data.batch_size=16
-     --set run.checkpoint_every=0 --set optimizer.milestones=[])
+     --set run.checkpoint_every=0 --set optimizer.milestones=[] --set optimizer.schedule=constant)
