@@ -41,6 +41,7 @@ struct RunConfig {
   int64_t threads = 1;           // compute threads per worker rank
   int64_t eval_every = 0;        // networks: validate every N steps (0 = each epoch)
   double time_limit_s = 0;       // server stops the run after this many seconds (0 = none)
+  double stall_warn_s = 10;      // a server waiting this long for votes names the ranks, and repeats (0 = never)
 };
 
 struct ClusterConfig {

@@ -19,7 +19,7 @@ namespace signvote::cli {
 int run_eval(const EvalArgs& a) {
   const auto file = worker::resolve_checkpoint(a.checkpoint);
   const data::Checkpoint c = data::read_checkpoint(file);
-  const Config cfg = parse_config(c.blobs.at("config"), file.string() + ":config");
+  const Config cfg = parse_config(data::require_blob(c, "config", file), file.string() + ":config");
   if (cfg.model.kind == ModelName::quadratic) throw std::runtime_error(fmt::format("checkpoint '{}' holds the quadratic toy, not a network", file.string()));
   nn::ModelSpec spec = model_spec(cfg);  // the run's model; its weights come from the checkpoint
   spec.threads = a.threads;
@@ -28,8 +28,8 @@ int run_eval(const EvalArgs& a) {
   spec.device = *device;
   if (spec.device != ModelDevice::cuda) spec.layout = ModelLayout::nchw;  // an nhwc run's checkpoint: parameters are layout-independent
   auto model = nn::make_model(spec);
-  const auto& params = c.arrays.at("params");
-  const auto& bn = c.arrays.at("buffers.mean");  // the workers' averaged BN statistics
+  const auto& params = data::require_array(c, "params", file);
+  const auto& bn = data::require_array(c, "buffers.mean", file);  // the workers' averaged BN statistics
   if (params.size() != model->num_params() || bn.size() != model->buffers().size())
     throw std::runtime_error(fmt::format("checkpoint '{}' does not match model {} width {}", file.string(), cfg.model.name, spec.width));
   copy_floats(model->params().data(), model->space(), params.data(), MemSpace::host, params.size());
@@ -57,7 +57,7 @@ int run_eval(const EvalArgs& a) {
     fmt::print("{{\"accuracy\": {:.6f}, \"loss\": {:.6f}, \"n\": {:.0f}}}\n", acc, n_total > 0 ? loss / n_total : 0.0, n_total);
   else
     fmt::print("{} on {} split of {}: accuracy {:.2f}% loss {:.4f} ({:.0f} images, step {})\n", file.string(), a.split, dir,
-               100 * acc, n_total > 0 ? loss / n_total : 0.0, n_total, c.scalars.at("step"));
+               100 * acc, n_total > 0 ? loss / n_total : 0.0, n_total, data::require_scalar(c, "step", file));
   return 0;
 }
 

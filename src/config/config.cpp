@@ -6,6 +6,7 @@
 #include "methods/registry.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -178,6 +179,9 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's depth guard, whose own text is "bad file"
+    throw ConfigError(fmt::format("{}:{}: invalid YAML: nested more than {} levels deep (a config has 2)", origin,
+                                  e.mark.line + 1, e.depth() - 1));
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}:{}: invalid YAML: {}", origin, e.mark.line + 1, e.msg));
   }

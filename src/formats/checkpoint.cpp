@@ -158,4 +158,30 @@ Checkpoint read_checkpoint(const std::filesystem::path& file) {
   return parse_checkpoint(io::read_all(file, "checkpoint"), file.string());
 }
 
+namespace {
+
+template <class Map>
+const typename Map::mapped_type& require(const Map& m, const char* kind, const std::string& name,
+                                         const std::filesystem::path& file) {
+  const auto it = m.find(name);
+  if (it == m.end())
+    throw std::runtime_error("checkpoint '" + file.string() + "': no " + kind + " '" + name +
+                             "' (the file is complete but lacks that section: not a checkpoint of this kind of run)");
+  return it->second;
+}
+
+}  // namespace
+
+const std::vector<float>& require_array(const Checkpoint& c, const std::string& name, const std::filesystem::path& file) {
+  return require(c.arrays, "array", name, file);
+}
+
+std::uint64_t require_scalar(const Checkpoint& c, const std::string& name, const std::filesystem::path& file) {
+  return require(c.scalars, "scalar", name, file);
+}
+
+const std::string& require_blob(const Checkpoint& c, const std::string& name, const std::filesystem::path& file) {
+  return require(c.blobs, "blob", name, file);
+}
+
 }  // namespace signvote::data

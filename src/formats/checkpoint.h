@@ -36,6 +36,13 @@ std::string serialize_checkpoint(const Checkpoint& ckpt);
 Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name);
 
 void write_checkpoint_atomic(const std::filesystem::path& file, const Checkpoint& ckpt);
+
+// A section every reader needs, or one line naming `file` and the section:
+// "checkpoint 'F': no array 'params' (a complete file without that section: not
+// a checkpoint of this kind of run)". Every reader of checkpoints uses these.
+const std::vector<float>& require_array(const Checkpoint& c, const std::string& name, const std::filesystem::path& file);
+std::uint64_t require_scalar(const Checkpoint& c, const std::string& name, const std::filesystem::path& file);
+const std::string& require_blob(const Checkpoint& c, const std::string& name, const std::filesystem::path& file);
 // Throws std::runtime_error, one line naming `file`: missing / unreadable,
 // plus the parse_checkpoint errors.
 Checkpoint read_checkpoint(const std::filesystem::path& file);

@@ -46,7 +46,7 @@ class Server final : public ServerLoop {
         srv_(topo, reports_only(cfg) ? 0 : dim_, bucket_coords(cfg), round_format(cfg),
              [&](size_t length) { return make_aggregate(cfg, topo.voters(), length, ops_); },
              DeadlinePolicy{cfg.cluster.round_deadline_ms, cfg.cluster.max_missed_rounds,
-                            cfg.cluster.server_wait_kind == ServerWait::sleep}),
+                            cfg.cluster.server_wait_kind == ServerWait::sleep, cfg.run.stall_warn_s}),
         logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
     if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty());

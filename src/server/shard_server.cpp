@@ -5,6 +5,7 @@
 #include "util/timer.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <map>
@@ -73,18 +74,39 @@ bool ShardServer::any_non_finite() const {
   return false;
 }
 
-// cluster.server_wait: sleep. Polls the vote receives with util::Backoff,
-// keeping each one's byte count (-1: truncated) as it completes.
-void ShardServer::await_politely() {
+// Polls the vote receives until all arrived, keeping each one's byte count
+// (-1: truncated) as it completes. cluster.server_wait: sleep pauses with
+// util::Backoff between polls (spin: none, as MPI_Waitall would). Every
+// run.stall_warn_s seconds without all votes, one line names the ranks.
+void ShardServer::await_votes(uint64_t step) {
   util::Backoff backoff;
+  const auto t0 = util::Clock::now();
+  double next_warn = policy_.stall_warn_s;
   std::vector<int> done;
   std::vector<comm::Status> st;
   for (;;) {
     const int n = net_.test_some(reqs_, done, st);
     if (n < 0) return;  // none left
     for (int i = 0; i < n; ++i) counts_[size_t(done[i])] = st[size_t(i)].bytes;
-    if (n == 0) backoff.pause();
+    if (n > 0) continue;
+    if (policy_.sleep) backoff.pause();
+    if (next_warn <= 0) continue;
+    const double waited = util::seconds_since(t0);
+    if (waited >= next_warn) warn_stalled(step, waited), next_warn += policy_.stall_warn_s;
   }
+}
+
+// "server rank 0: step 57: still waiting for the votes of worker ranks 3, 5 (20 s)"
+void ShardServer::warn_stalled(uint64_t step, double waited_s) const {
+  std::string ranks;
+  int missing = 0;
+  for (int k = 0; k < voters(); ++k) {
+    if (reqs_[size_t(k)] == comm::kNoRequest) continue;  // completed
+    ranks += fmt::format("{}{}", missing++ ? ", " : "", voter_rank(k));
+  }
+  spdlog::warn("server rank {}: step {}: still waiting for the votes of worker rank{} {} ({:.0f} s; without "
+               "cluster.round_deadline_ms the round waits for every worker)", peers_.world_rank, step,
+               missing > 1 ? "s" : "", ranks, waited_s);
 }
 
 void ShardServer::receive_all(uint64_t step) {
@@ -92,7 +114,7 @@ void ShardServer::receive_all(uint64_t step) {
   for (int k = 0; k < voters(); ++k) {
     net_.irecv(slots_.data() + k * slot_bytes_, slot_bytes_, voter_rank(k), vote_tag(), &reqs_[k]);
   }
-  if (policy_.sleep) return await_politely();
+  if (policy_.sleep || policy_.stall_warn_s > 0) return await_votes(step);
   net_.wait_all(reqs_, status_);
   for (int k = 0; k < voters(); ++k) counts_[k] = status_[size_t(k)].bytes;  // -1: truncated
 }

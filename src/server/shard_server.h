@@ -39,7 +39,8 @@ struct RoundSummary {
 struct DeadlinePolicy {
   int64_t deadline_ms = 0;
   int64_t max_missed = 10;
-  bool sleep = false;
+  bool sleep = false;        // cluster.server_wait: sleep (util::Backoff between polls)
+  double stall_warn_s = 0;   // run.stall_warn_s: name the ranks still awaited every this many seconds (0: never)
 };
 
 // Combines the W validated payloads of a shard into the RESULT payload:
@@ -135,7 +136,8 @@ class ShardServer {
   int vote_tag() const { return report_only_ ? protocol::kTagReport : protocol::kTagVote + shard_.bucket; }
   int result_tag() const { return protocol::kTagResult + shard_.bucket; }
   void receive_all(uint64_t step);
-  void await_politely();
+  void await_votes(uint64_t step);
+  void warn_stalled(uint64_t step, double waited_s) const;
   bool validate_all(uint64_t step, protocol::MsgHeader& verdict);
   bool check_hashes(protocol::MsgHeader& verdict) const;
   void reply(const comm::Message& msg);

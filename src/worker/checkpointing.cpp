@@ -42,18 +42,15 @@ void put_per_worker(data::Checkpoint& c, const std::string& name, const std::vec
 
 const std::vector<float>& array(const data::Checkpoint& c, const std::string& name, size_t n,
                                 const std::filesystem::path& file) {
-  auto it = c.arrays.find(name);
-  if (it == c.arrays.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no array '{}'", file.string(), name));
-  if (it->second.size() != n)
+  const std::vector<float>& a = data::require_array(c, name, file);
+  if (a.size() != n)
     throw std::runtime_error(fmt::format("checkpoint '{}': array '{}' has {} values, this run needs {}", file.string(),
-                                         name, it->second.size(), n));
-  return it->second;
+                                         name, a.size(), n));
+  return a;
 }
 
 uint64_t scalar(const data::Checkpoint& c, const std::string& name, const std::filesystem::path& file) {
-  auto it = c.scalars.find(name);
-  if (it == c.scalars.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no scalar '{}'", file.string(), name));
-  return it->second;
+  return data::require_scalar(c, name, file);
 }
 
 }  // namespace
@@ -116,9 +113,13 @@ void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file
   for (const StateArray& a : opt.arrays())
     if (a.always || !a.values.empty()) copy(a.values, fmt::format("{}.{}", a.name, k));
   copy(p.buffers(), fmt::format("buffers.{}", k));
-  auto st = c.blobs.find(fmt::format("state.{}", k));
-  if (st == c.blobs.end()) throw std::runtime_error(fmt::format("checkpoint '{}': no state for worker {}", file.string(), k));
-  p.restore_state(st->second);
+  const std::string key = fmt::format("state.{}", k);
+  try {
+    p.restore_state(data::require_blob(c, key, file));
+  } catch (const std::exception& e) {
+    if (std::string(e.what()).starts_with("checkpoint '")) throw;
+    throw std::runtime_error(fmt::format("checkpoint '{}': blob '{}': {}", file.string(), key, e.what()));
+  }
 }
 
 std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {

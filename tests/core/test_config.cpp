@@ -174,3 +174,17 @@ TEST_CASE("config: local steps need run.steps on a round, and refuse what needs 
         std::string::npos);
   CHECK(err("aggregation: {local_steps: 0}\n").find("key 'aggregation.local_steps' must be in [1,") != std::string::npos);
 }
+
+TEST_CASE("config: YAML nested 100,000 deep is one line saying so, with its line", "[config]") {
+  const std::string deep = "run:\n  steps: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  std::string msg;
+  try {
+    parse_config(deep, "deep.yaml");
+  } catch (const ConfigError& e) {
+    msg = e.what();
+  }
+  INFO(msg);
+  CHECK(msg.find("deep.yaml:2: invalid YAML: nested more than ") == 0);
+  CHECK(msg.find("levels deep") != std::string::npos);
+  CHECK(msg.find("bad file") == std::string::npos);
+}

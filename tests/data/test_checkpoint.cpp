@@ -281,3 +281,28 @@ TEST_CASE("csv file: checks first, touches the file only at the first row", "[da
   CHECK_THROWS_WITH(CsvFile((root / "no/dir/x.csv").string(), "h\n", {}), Catch::Contains("does not exist"));
   CHECK_THROWS_WITH(CsvFile(root.path.string(), "h\n", {.overwrite = true}), Catch::Contains("not a regular file"));
 }
+
+TEST_CASE("a complete checkpoint without a section: one line naming the file and the section", "[data][checkpoint]") {
+  TempDir dir;
+  const fs::path file = dir / "partial.ckpt";
+  Checkpoint c;
+  c.arrays["params"] = {1.f, 2.f};
+  c.scalars["step"] = 7;
+  write_checkpoint_atomic(file, c);
+  const Checkpoint back = read_checkpoint(file);  // the CRC is valid
+  CHECK(require_array(back, "params", file).size() == 2);
+  CHECK(require_scalar(back, "step", file) == 7);
+  auto message = [&](auto&& read) {
+    try {
+      read();
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string array = message([&] { require_array(back, "buffers.mean", file); });
+  CHECK(array.find("checkpoint '" + file.string() + "': no array 'buffers.mean'") == 0);
+  CHECK(array.find('\n') == std::string::npos);
+  CHECK(message([&] { require_blob(back, "config", file); }).find("no blob 'config'") != std::string::npos);
+  CHECK(message([&] { require_scalar(back, "workers", file); }).find("no scalar 'workers'") != std::string::npos);
+}
