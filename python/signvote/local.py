@@ -23,10 +23,10 @@ the vote's groups, each with the outer lr and weight_decay.
 """
 import torch
 
-from .torch import VoteOptimizer
+from .torch import VoteOptimizer, _Closes
 
 
-class LocalVote:
+class LocalVote(_Closes):
     """inner         any torch optimizer over the model's parameters (its
                   state stays on this worker, across rounds)
     local_steps   H: inner steps per round (aggregation.local_steps)
@@ -108,13 +108,6 @@ class LocalVote:
 
     def close(self):
         self.outer.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
     def average_(self, tensors):
         self.outer.average_(tensors)

@@ -77,7 +77,18 @@ def _record_found_inf(scaler, key, device, skipped):
     state["found_inf_per_device"] = {where: torch.full((1,), float(skipped), dtype=torch.float32, device=where)}
 
 
-class VoteOptimizer(torch.optim.Optimizer):
+class _Closes:
+    """`with opt:` closes it at the end of the block (close() leaves the run)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class VoteOptimizer(_Closes, torch.optim.Optimizer):
     """Signum, signSGD or Lion with majority vote (one round per step()).
 
     params        parameters or parameter groups, as for any torch optimizer:
@@ -333,13 +344,6 @@ class VoteOptimizer(torch.optim.Optimizer):
         for h in self._hooks:
             h.remove()
         self._w.leave()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
     @torch.no_grad()
     def average_(self, tensors):

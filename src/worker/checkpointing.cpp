@@ -49,10 +49,6 @@ const std::vector<float>& array(const data::Checkpoint& c, const std::string& na
   return a;
 }
 
-uint64_t scalar(const data::Checkpoint& c, const std::string& name, const std::filesystem::path& file) {
-  return data::require_scalar(c, name, file);
-}
-
 }  // namespace
 
 uint64_t new_run_id() {
@@ -137,7 +133,7 @@ ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config&
                                 Problem& p, OptimizerState& opt) {
   const auto file = resolve_checkpoint(path);
   const data::Checkpoint c = data::read_checkpoint(file);
-  const uint64_t step = scalar(c, "step", file);
+  const uint64_t step = data::require_scalar(c, "step", file);
   if (cfg.run.steps <= 0 || static_cast<uint64_t>(cfg.run.steps) <= step)
     throw std::runtime_error(fmt::format("key 'run.steps' = {} is not beyond step {} of checkpoint '{}': nothing "
                                          "left to train (raise run.steps)",
@@ -146,7 +142,7 @@ ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config&
     throw std::runtime_error(fmt::format("checkpoint '{}' is at step {}, not at a round of key 'aggregation.local_steps' "
                                          "= {} (resume with the local_steps it was written with)",
                                          file.string(), step, round_steps(cfg)));
-  const uint64_t workers = scalar(c, "workers", file);
+  const uint64_t workers = data::require_scalar(c, "workers", file);
   if (workers != static_cast<uint64_t>(topo.workers()))
     throw std::runtime_error(fmt::format("checkpoint '{}' was written by {} workers; key 'cluster.workers' is {}",
                                          file.string(), workers, topo.workers()));

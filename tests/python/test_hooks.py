@@ -66,3 +66,27 @@ def print_error(rank, e):
     """The workers' record of a signvote exception, which run_binding_test.py
     parses: ERROR <rank> <Class> <cause> <offending rank> <message>."""
     print(f"ERROR {rank} {type(e).__name__} {getattr(e, 'cause', '-')} {getattr(e, 'rank', '-')} {e}", flush=True)
+
+
+def guarded(rank, body):
+    """Runs a worker's body(): 0, or 1 after print_error for a signvote exception."""
+    import signvote  # the workers' package (on their PYTHONPATH, not the driver's)
+    try:
+        body()
+    except signvote.Error as e:
+        print_error(rank, e)
+        return 1
+    return 0
+
+
+def save_worker(save_dir, w, x, opt):
+    """DIR/worker<w>.pt: x and the optimizer's state_dict(), for a --resume."""
+    import torch
+    torch.save({"x": x.detach().clone(), "opt": opt.state_dict()}, os.path.join(save_dir, f"worker{w}.pt"))
+
+
+def finish(opt, w, x):
+    """HASH <worker> <steps done> <hex of x>, then leaves the run."""
+    import signvote
+    print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x):#018x}", flush=True)
+    opt.close()

@@ -21,7 +21,7 @@ import torch
 
 import signvote
 from signvote.torch import VoteOptimizer
-from test_hooks import print_error  # beside this file
+from test_hooks import guarded  # beside this file
 
 LR = 2.0 ** -6
 
@@ -235,15 +235,13 @@ def main():
     ap.add_argument("--set", action="append", default=[])
     a = ap.parse_args()
     rank, _ = signvote.world()
-    try:
+
+    def body():
         opt, ps = globals()[f"case_{a.case}"](a)
         flat = torch.cat([p.detach().reshape(-1) for p in ps])
         print(f"OK {opt.worker_index} {opt.steps_done} {signvote.weight_hash(flat):#018x}", flush=True)
         opt.close()
-    except signvote.Error as e:
-        print_error(rank, e)
-        return 1
-    return 0
+    return guarded(rank, body)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import torch
 
 import signvote
 from signvote.torch import LocalVote
-from test_hooks import ToyGradients, print_error
+from test_hooks import ToyGradients, finish, guarded, save_worker
 
 
 def main():
@@ -34,7 +34,7 @@ def main():
     x = torch.nn.Parameter(torch.full((dim,), 1.0))
     idle = torch.nn.Parameter(torch.full((5,), 2.0))
     settings = {k: v for k, v in cfg.items() if not k.startswith("model.")}
-    try:
+    def body():
         inner = torch.optim.SGD([x, idle], lr=0.125, momentum=0.5)
         opt = LocalVote(inner, local_steps=a.h, method="signum", lr=0.005, momentum=0.9, weight_decay=0.001,
                         settings=settings)
@@ -56,15 +56,11 @@ def main():
             loss = toy.compute(x.data_ptr(), x.grad.data_ptr(), dim, step)
             opt.step(loss=loss)
         if a.save:
-            torch.save({"x": x.detach().clone(), "opt": opt.state_dict()}, os.path.join(a.save, f"worker{w}.pt"))
+            save_worker(a.save, w, x, opt)
         if not bool((idle == 2.0).all()):
             raise SystemExit(f"FAIL: worker {w}: a parameter without gradients moved")
-        print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x.detach()):#018x}", flush=True)
-        opt.close()
-    except signvote.Error as e:
-        print_error(rank, e)
-        return 1
-    return 0
+        finish(opt, w, x.detach())
+    return guarded(rank, body)
 
 
 if __name__ == "__main__":

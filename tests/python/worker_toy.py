@@ -19,7 +19,7 @@ import torch
 
 import signvote
 from signvote.torch import VoteOptimizer
-from test_hooks import ToyGradients, print_error  # beside this file; the library: $SIGNVOTE_TEST_HOOKS
+from test_hooks import ToyGradients, finish, print_error, save_worker  # beside this file; the library: $SIGNVOTE_TEST_HOOKS
 
 
 def main():
@@ -101,13 +101,12 @@ def main():
         if side is not None:
             torch.cuda.current_stream(x.device).synchronize()
         if a.save:
-            torch.save({"x": x.detach().clone(), "opt": opt.state_dict()}, os.path.join(a.save, f"worker{w}.pt"))
+            save_worker(a.save, w, x, opt)
         if a.save_x:
             torch.save(x.detach().cpu(), os.path.join(a.save_x, f"x{w}.pt"))
         if any(not bool((f == 3.0).all()) or f.grad is not None for f in frozen):
             raise SystemExit(f"FAIL: worker {w}: a frozen parameter moved or got a gradient")
-        print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x):#018x}", flush=True)
-        opt.close()
+        finish(opt, w, x)
     except signvote.Error as e:
         print_error(rank, e)
         return 1
