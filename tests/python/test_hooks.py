@@ -90,3 +90,16 @@ def finish(opt, w, x):
     import signvote
     print(f"HASH {w} {opt.steps_done} {signvote.weight_hash(x):#018x}", flush=True)
     opt.close()
+
+
+def load_worker(save_dir, w, x, opt, toy, dim):
+    """save_worker's counterpart: x and the optimizer's state back, and the
+    toy's RNG stream advanced past the steps already done."""
+    import torch
+    state = torch.load(os.path.join(save_dir, f"worker{w}.pt"))
+    with torch.no_grad():
+        x.copy_(state["x"])
+    opt.load_state_dict(state["opt"])
+    scratch = torch.empty(dim)
+    for s in range(1, opt.steps_done + 1):
+        toy.compute(scratch.data_ptr(), scratch.data_ptr(), dim, s)

@@ -17,7 +17,7 @@ import torch
 
 import signvote
 from signvote.torch import LocalVote
-from test_hooks import ToyGradients, finish, guarded, save_worker
+from test_hooks import ToyGradients, finish, guarded, load_worker, save_worker
 
 
 def main():
@@ -41,13 +41,7 @@ def main():
         w = opt.worker_index
         toy = ToyGradients(a.config, w)
         if a.resume:
-            state = torch.load(os.path.join(a.resume, f"worker{w}.pt"))
-            with torch.no_grad():
-                x.copy_(state["x"])
-            opt.load_state_dict(state["opt"])
-            scratch = torch.empty(dim)
-            for s in range(1, opt.steps_done + 1):  # the toy's RNG stream past the resumed steps
-                toy.compute(scratch.data_ptr(), scratch.data_ptr(), dim, s)
+            load_worker(a.resume, w, x, opt, toy, dim)
         step = opt.steps_done
         while not opt.stop_requested:
             step += 1

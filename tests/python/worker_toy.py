@@ -19,7 +19,7 @@ import torch
 
 import signvote
 from signvote.torch import VoteOptimizer
-from test_hooks import ToyGradients, finish, print_error, save_worker  # beside this file; the library: $SIGNVOTE_TEST_HOOKS
+from test_hooks import ToyGradients, finish, load_worker, print_error, save_worker  # beside this file; the library: $SIGNVOTE_TEST_HOOKS
 
 
 def main():
@@ -72,13 +72,7 @@ def main():
         toy = ToyGradients(a.config, w)
         side = cuda_streams(a, x.device)
         if a.resume:
-            state = torch.load(os.path.join(a.resume, f"worker{w}.pt"))
-            with torch.no_grad():
-                x.copy_(state["x"])
-            opt.load_state_dict(state["opt"])
-            scratch = torch.empty(dim)
-            for s in range(1, opt.steps_done + 1):  # advance the toy's RNG stream past the resumed steps
-                toy.compute(scratch.data_ptr(), scratch.data_ptr(), dim, s)
+            load_worker(a.resume, w, x, opt, toy, dim)
         step = opt.steps_done
         while not opt.stop_requested:
             step += 1
