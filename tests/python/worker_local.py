@@ -10,7 +10,6 @@ separate ones, and the run can be compared bit for bit with `signvote train`
 never move. Prints HASH <worker> <inner steps> <hex of x>, or ERROR lines.
 """
 import argparse
-import os
 import sys
 
 import torch
