@@ -28,7 +28,8 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
-FORBIDDEN = {"server": ("worker/", "nn/", "data/"), "worker": ("server/",), "nn": ("comm/", "mpi.h")}
+FORBIDDEN = {"server": ("worker/", "nn/", "data/"), "worker": ("server/",), "nn": ("comm/", "mpi.h"),
+             "launch": ("comm/", "mpi.h", "worker/", "server/", "core/")}
 CALL = re.compile(r"\b(MPI_[A-Z][A-Za-z_]*|nccl[A-Z][A-Za-z]*)\s*\(")
 # Config mode names after parsing (the rule in the docstring).
 SECTIONS = "run|cluster|model|data|optimizer|aggregation|adversary|probes|faults"

@@ -11,6 +11,7 @@
 #                                    filled in rank order with --map-by slot)
 #   scripts/netcluster.sh down
 #   scripts/netcluster.sh status
+#   scripts/netcluster.sh mca      the Open MPI parameters of a job across the nodes
 #
 # Topology: namespace sv-switch holds bridge br0 (outside the root
 # namespace's bridge-netfilter); node i is namespace sv-node$i with eth0 =
@@ -116,16 +117,26 @@ run() {
     hostfile=$state/hostfile.slots
     shift 2
   fi
-  local args=(--hostfile "$hostfile" --mca plm_rsh_agent "$state/agent"
-              --mca btl self,vader,tcp --mca btl_tcp_if_include "$subnet.0/24" --mca oob_tcp_if_include "$subnet.0/24"
-              --mca mpi_yield_when_idle 1 --mca pml ob1 --bind-to none --oversubscribe --allow-run-as-root)
+  local args=(--hostfile "$hostfile") name value
+  while read -r name value; do args+=(--mca "$name" "$value"); done < <(mca)
+  args+=(--bind-to none --oversubscribe --allow-run-as-root)
   exec mpirun "${args[@]}" "$@"
+}
+
+# The Open MPI parameters of a job across the nodes, "NAME VALUE" per line
+# (`run` passes them as --mca; scripts/slurmcluster.sh exports them as
+# OMPI_MCA_NAME for jobs that run mpirun themselves).
+mca() {
+  [ -f "$state/config" ] || die "no cluster: run 'netcluster.sh up N RATE' first"
+  printf '%s %s\n' plm rsh plm_rsh_agent "$state/agent" btl self,vader,tcp btl_tcp_if_include "$subnet.0/24" \
+    oob_tcp_if_include "$subnet.0/24" mpi_yield_when_idle 1 pml ob1
 }
 
 case "${1:-}" in
   up) shift; [ $# -ge 2 ] || die "usage: up N RATE [QUEUE_MS]"; up "$@" ;;
   run) shift; run "$@" ;;
+  mca) mca ;;
   down) down; echo "netcluster: down" ;;
   status) if [ -f "$state/config" ]; then read -r n r q < "$state/config"; echo "netcluster: $n nodes at $r, ${q} ms queue"; else echo "netcluster: down"; fi ;;
-  *) die "usage: up N RATE [QUEUE_MS] | run MPIRUN_ARGS... | down | status" ;;
+  *) die "usage: up N RATE [QUEUE_MS] | run MPIRUN_ARGS... | mca | down | status" ;;
 esac

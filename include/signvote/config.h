@@ -37,6 +37,7 @@ struct RunConfig {
   int64_t hash_every = 0;        // replica-consistency check period (0 = off)
   std::string checkpoint_dir;    // "" = no checkpoints
   int64_t checkpoint_every = 0;  // steps between checkpoints (0 = end only)
+  double checkpoint_every_s = 0; // seconds of training (server 0's clock) between checkpoints (0 = by steps only)
   int64_t keep_checkpoints = 0;  // keep the last N checkpoint files
   int64_t threads = 1;           // compute threads per worker rank
   int64_t eval_every = 0;        // networks: validate every N steps (0 = each epoch)

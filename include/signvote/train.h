@@ -4,6 +4,7 @@
 
 #include "signvote/config.h"
 
+#include <cstdint>
 #include <string>
 
 namespace signvote {
@@ -14,6 +15,8 @@ struct TrainOptions {
   std::string resume;        // checkpoint file, or a directory holding latest.ckpt
   bool rewind = false;       // resume from a checkpoint older than the directory's latest:
                              // the later ones move to DIR/rewound-<step>/
+  uint64_t run_id = 0;       // the run's id (0: a new one); `signvote launch` keeps one across its restarts, so a
+                             // restart before the first checkpoint may claim the directory its first try claimed
 };
 
 // Returns 0 on success. Throws on errors (ConfigError, a round error naming

@@ -1,6 +1,7 @@
 // build/signvote: the command line.
 //   mpirun -np 28 build/signvote train configs/toy_quadratic.yaml [--set k=v]... [--metrics out.csv]
 //   mpirun -np 1 build/signvote serve cfg.yaml : -np 4 python3 train.py    (PyTorch workers, docs/pytorch.md)
+//   build/signvote launch -np 28 [--hostfile F] cfg.yaml [train options]  (mpirun with restarts, docs/reliability.md)
 //   build/signvote config configs/toy_quadratic.yaml [--set k=v]...   (print the resolved config)
 //   build/signvote eval --checkpoint DIR/latest.ckpt --data DIR --split val|test [--json]
 //   build/signvote inspect CHECKPOINT                                    (sections and hashes)
@@ -8,9 +9,11 @@
 #include "cli/commands.h"
 #include "comm/agreement.h"
 #include "comm/mpi_calls.h"
+#include "comm/round_error.h"
 #include "core/resources.h"
 #include "core/serve.h"
 #include "core/job.h"
+#include "launch/launcher.h"
 #include "config/combinations.h"
 #include "signvote/config.h"
 #include "signvote/train.h"
@@ -20,6 +23,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 
 namespace {
 
@@ -31,6 +35,7 @@ struct Args {
   std::string checkpoint_dir;
   signvote::cli::EvalArgs eval;
   std::string inspect;
+  std::string run_id;  // --run-id HEX
 };
 
 void add_common(CLI::App* sub, Args& a) {
@@ -38,14 +43,28 @@ void add_common(CLI::App* sub, Args& a) {
   sub->add_option("--set", a.overrides, "override a key: --set optimizer.lr=1e-3 (repeatable)");
 }
 
+// --run-id: 1..16 hex digits, not all zero.
+uint64_t parse_run_id(const std::string& s) {
+  size_t used = 0;
+  uint64_t id = 0;
+  try {
+    id = s.size() <= 16 ? std::stoull(s, &used, 16) : 0;
+  } catch (const std::exception&) {
+  }
+  if (used != s.size() || id == 0 || s.find_first_of("+-x ") != std::string::npos)
+    throw signvote::ConfigError(fmt::format("--run-id '{}': want 1 to 16 hex digits, not all zero", s));
+  return id;
+}
+
 // Runs `train` on every rank; returns the process exit code.
-int run_train(const Args& a, int rank) {
+int run_train(Args a, int rank) {
   std::string error;
   signvote::Config cfg;
   try {
     auto overrides = a.overrides;
     if (!a.checkpoint_dir.empty()) overrides.push_back("run.checkpoint_dir=" + a.checkpoint_dir);
     if (a.train.rewind && a.train.resume.empty()) throw signvote::ConfigError("--rewind goes with --resume");
+    if (!a.run_id.empty()) a.train.run_id = parse_run_id(a.run_id);
     cfg = signvote::load_config(a.config, overrides);
     // --resume DIR keeps checkpointing into DIR unless --checkpoint-dir or
     // run.checkpoint_dir says otherwise. A resumed *file* may sit in a
@@ -70,7 +89,11 @@ int run_train(const Args& a, int rank) {
     return signvote::train(cfg, a.train);
   } catch (const signvote::PeerFailure& e) {
     spdlog::debug("{}", e.what());
-    return 1;
+    return e.status;
+  } catch (const signvote::RoundError& e) {  // the server's: every worker has been told
+    const int status = signvote::exit_status_of(e.code);
+    spdlog::error("{}{}", e.what(), signvote::status_tag(status));
+    return status;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -94,8 +117,12 @@ int run_serve(const Args& a, int rank) {
     job.run();
     return 0;
   } catch (const signvote::PeerFailure& e) {
-    if (rank == 0) spdlog::error("{}", e.what());
-    return 1;
+    if (rank == 0) spdlog::error("{}{}", e.what(), signvote::status_tag(e.status));
+    return e.status;
+  } catch (const signvote::RoundError& e) {
+    const int status = signvote::exit_status_of(e.code);
+    spdlog::error("{}{}", e.what(), signvote::status_tag(status));
+    return status;
   } catch (const signvote::ConfigError& e) {  // the join's: every server rank has the same one
     if (rank == 0) spdlog::error("{}", e.what());
     return 1;
@@ -121,6 +148,7 @@ void add_commands(CLI::App& app, Args& a, Commands& c) {
   train->add_option("--checkpoint-dir", a.checkpoint_dir, "write checkpoints here (same as --set run.checkpoint_dir=DIR)");
   train->add_option("--resume", a.train.resume,
                     "continue from a checkpoint file or DIR/latest.ckpt; checkpoints continue in DIR");
+  train->add_option("--run-id", a.run_id, "the run's id, 16 hex digits (signvote launch keeps one across restarts)");
   train->add_flag("--rewind", a.train.rewind,
                   "with --resume: allow a checkpoint older than the directory's latest (later ones move to DIR/rewound-STEP/)");
   auto* serve = c.serve = app.add_subcommand("serve", "the server ranks for PyTorch workers: mpirun -np 1 signvote serve cfg.yaml : -np 4 python3 train.py");
@@ -150,6 +178,8 @@ void add_commands(CLI::App& app, Args& a, Commands& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `launch` runs mpirun itself: it must not be an MPI process.
+  if (argc > 1 && std::string_view(argv[1]) == "launch") return signvote::launch::main(argc - 1, argv + 1);
   signvote::comm::init(&argc, &argv);  // MPI_ERRORS_RETURN: SV_MPI_CHECK sees every error
   const int rank = signvote::comm::rank(signvote::comm::world());
   spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [rank {}] [%l] %v", rank));

@@ -1,6 +1,7 @@
 #include "comm/agreement.h"
 
 #include "comm/mpi_check.h"
+#include "signvote/exit_status.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -11,13 +12,13 @@
 
 namespace signvote {
 
-void abort_job(const std::string& reason) {
-  spdlog::error("{} (stopping every rank)", reason);
+void abort_job(const std::string& reason, int status) {
+  spdlog::error("{} (stopping every rank){}", reason, status == exit_status::infrastructure ? " [infrastructure]" : "");
   spdlog::default_logger()->flush();
   std::fflush(stdout);
   std::fflush(stderr);
-  MPI_Abort(MPI_COMM_WORLD, 1);
-  std::_Exit(1);  // MPI_Abort does not return; this is for the compiler
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::_Exit(status);  // MPI_Abort does not return; this is for the compiler
 }
 
 void agree_or_throw(const std::string& error) {

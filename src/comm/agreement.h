@@ -11,15 +11,17 @@ namespace signvote {
 // Thrown on the ranks that did not fail themselves: exit non-zero quietly,
 // the failing rank prints the reason.
 struct PeerFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit PeerFailure(const std::string& what, int status = 1) : std::runtime_error(what), status(status) {}
+  int status;  // the exit status (signvote/exit_status.h)
 };
 
 // The path for an error outside a round, once round 1 has started
 // (checkpoint I/O, evaluation, probes, metrics): the other ranks may be
 // waiting in a receive or a collective this rank will never join, so the
 // reason is logged once ("[rank N] [error] ..."), the logs are flushed and
-// MPI_Abort ends every rank of the job (mpirun exits non-zero).
-[[noreturn]] void abort_job(const std::string& reason);
+// MPI_Abort ends every rank of the job with `status` (signvote/exit_status.h;
+// mpirun exits non-zero).
+[[noreturn]] void abort_job(const std::string& reason, int status = 1);
 
 // Collective over MPI_COMM_WORLD. `error` is this rank's error ("" = ok).
 // If any rank failed, the lowest failing rank throws std::runtime_error with

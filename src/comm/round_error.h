@@ -6,6 +6,7 @@
 // server's own: the status it sent, or worker_failed when it has none).
 #pragma once
 
+#include "signvote/exit_status.h"
 #include "signvote/protocol.h"
 
 #include <stdexcept>
@@ -20,5 +21,15 @@ struct RoundError : std::runtime_error {
   protocol::ErrorCode code;
   int offender;
 };
+
+// The exit status a round's error ends the job with: a worker that kept
+// missing the deadline is an infrastructure failure (a restart without it can
+// go on); every other round error would happen again.
+inline int exit_status_of(protocol::ErrorCode code) {
+  return code == protocol::ErrorCode::worker_late ? exit_status::infrastructure : exit_status::error;
+}
+
+// " [infrastructure]" for a status-75 error line (signvote/exit_status.h), else "".
+inline const char* status_tag(int status) { return status == exit_status::infrastructure ? " [infrastructure]" : ""; }
 
 }  // namespace signvote

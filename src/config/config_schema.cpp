@@ -223,6 +223,7 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("run.hash_every", &C::run, &RunConfig::hash_every, "50", "workers report a 64-bit weight hash every N steps (0 = off)", at_least<int64_t>(0)));
   s.push_back(field("run.checkpoint_dir", &C::run, &RunConfig::checkpoint_dir, "\"\"", "directory for checkpoints (\"\" = none)"));
   s.push_back(field("run.checkpoint_every", &C::run, &RunConfig::checkpoint_every, "0", "steps between checkpoints (0 = only at the end)", at_least<int64_t>(0)));
+  s.push_back(field("run.checkpoint_every_s", &C::run, &RunConfig::checkpoint_every_s, "0", "also checkpoint at the first round after each this many seconds of training (server 0's clock, so every worker agrees); written in the background (0 = by steps only)", within(0, 1e9, false)));
   s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N checkpoint files", in_range(1, 1000000)));
   s.push_back(field("run.threads", &C::run, &RunConfig::threads, "1", "compute threads per worker rank (Eigen/oneDNN) and the host sign kernels' slices; at most the CPUs the rank can use", in_range(1, 4096)));
   s.push_back(field("run.eval_every", &C::run, &RunConfig::eval_every, "0", "networks: evaluate on the validation split every N steps (0 = every epoch)", at_least<int64_t>(0)));

@@ -2,6 +2,8 @@
 #include "signvote/train.h"
 
 #include "comm/mpi_calls.h"
+#include "comm/mpi_check.h"
+#include "comm/round_error.h"
 #include "comm/agreement.h"
 #include "core/resources.h"
 #include "core/job.h"
@@ -53,10 +55,12 @@ void Job::run() {
   try {
     if (srv_) srv_->run(first_, elapsed_); else wrk_->run();
   } catch (const RoundError& e) {
-    if (srv_) throw;              // every worker has been told; main() prints the reason
-    throw PeerFailure(e.what());  // a worker: the server prints the reason once
+    if (srv_) throw;                                     // every worker has been told; main() prints the reason
+    throw PeerFailure(e.what(), exit_status_of(e.code));  // a worker: the server prints the reason once
   } catch (const PeerFailure&) {
     throw;  // another server failed and printed the reason
+  } catch (const comm::MpiError& e) {
+    abort_job(e.what(), exit_status::infrastructure);  // a transport error: a restart may go on
   } catch (const std::exception& e) {
     abort_job(e.what());
   }

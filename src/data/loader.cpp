@@ -11,8 +11,10 @@
 namespace signvote::data {
 namespace {
 
-constexpr std::uint64_t kStateTag = 0x3154534C44525653ULL;  // "SVRDLST1" little-endian
-constexpr std::size_t kStateWords = 8;                     // tag + 7 fields
+constexpr std::uint64_t kStateTagV1 = 0x3154534C44525653ULL;  // "SVRDLST1" little-endian: tag + 7 fields
+constexpr std::uint64_t kStateTag = 0x3254534C44525653ULL;    // "SVRDLST2": tag + 7 fields + offset
+constexpr std::size_t kStateWordsV1 = 8;
+constexpr std::size_t kStateWords = 9;
 
 void check_shard(int index, int count) {
   if (count < 1 || index < 0 || index >= count)
@@ -37,13 +39,14 @@ std::string LoaderState::to_bytes() const {
   std::string out;
   out.reserve(kStateWords * 8);
   for (std::uint64_t v : {kStateTag, seed, epoch, position, shard_index, shard_count,
-                          dataset_size, batch})
+                          dataset_size, batch, offset})
     put_u64(out, v);
   return out;
 }
 
 LoaderState LoaderState::from_bytes(std::string_view bytes) {
-  if (bytes.size() != kStateWords * 8 || get_u64(bytes, 0) != kStateTag)
+  const bool v1 = bytes.size() == kStateWordsV1 * 8 && get_u64(bytes, 0) == kStateTagV1;
+  if (!v1 && (bytes.size() != kStateWords * 8 || get_u64(bytes, 0) != kStateTag))
     throw std::runtime_error("loader state: not a signvote loader state (" +
                              std::to_string(bytes.size()) + " bytes)");
   LoaderState s;
@@ -54,12 +57,15 @@ LoaderState LoaderState::from_bytes(std::string_view bytes) {
   s.shard_count = get_u64(bytes, 5);
   s.dataset_size = get_u64(bytes, 6);
   s.batch = get_u64(bytes, 7);
+  s.offset = v1 ? 0 : get_u64(bytes, 8);
   return s;
 }
 
 std::vector<std::uint32_t> shard_indices(std::size_t n, int shard_index, int shard_count,
-                                         std::uint64_t seed, std::uint64_t epoch) {
+                                         std::uint64_t seed, std::uint64_t epoch, std::uint64_t offset) {
   check_shard(shard_index, shard_count);
+  if (offset > n) throw std::invalid_argument("shard offset " + std::to_string(offset) + " is past the epoch's " +
+                                              std::to_string(n) + " images");
   if (n > std::numeric_limits<std::uint32_t>::max())
     throw std::invalid_argument("dataset too large for 32-bit indices");
   std::vector<std::uint32_t> perm(n);
@@ -68,9 +74,22 @@ std::vector<std::uint32_t> shard_indices(std::size_t n, int shard_index, int sha
   for (std::size_t i = n; i > 1; --i)  // Fisher-Yates, i-1 swaps with [0, i)
     std::swap(perm[i - 1], perm[s.below(i)]);
   const auto w = static_cast<std::size_t>(shard_count);
-  std::vector<std::uint32_t> mine(n / w);
-  for (std::size_t j = 0; j < mine.size(); ++j) mine[j] = perm[shard_index + j * w];
+  std::vector<std::uint32_t> mine((n - offset) / w);
+  for (std::size_t j = 0; j < mine.size(); ++j) mine[j] = perm[offset + shard_index + j * w];
   return mine;
+}
+
+LoaderState reshard(const LoaderState& s, int shard_index, int shard_count) {
+  check_shard(shard_index, shard_count);
+  LoaderState out = s;
+  out.offset = s.offset + s.position * s.shard_count;  // lock-step: every shard delivered `position`
+  out.position = 0;
+  out.shard_index = static_cast<std::uint64_t>(shard_index);
+  out.shard_count = static_cast<std::uint64_t>(shard_count);
+  if (out.offset > s.dataset_size)
+    throw std::invalid_argument("loader state: " + std::to_string(out.offset) + " images taken of an epoch of " +
+                                std::to_string(s.dataset_size));
+  return out;
 }
 
 Loader::Loader(const Dataset& data, LoaderOptions options)
@@ -87,10 +106,17 @@ Loader::Loader(const Dataset& data, LoaderOptions options)
         std::to_string(opt_.batch));
 }
 
-void Loader::start_epoch(std::uint64_t e) {
+std::uint64_t batches_in_epoch(const LoaderState& s, bool drop_last) {
+  const std::uint64_t images = (s.dataset_size - std::min(s.offset, s.dataset_size)) / std::max<std::uint64_t>(s.shard_count, 1);
+  const std::uint64_t b = std::max<std::uint64_t>(s.batch, 1);
+  return drop_last ? images / b : (images + b - 1) / b;
+}
+
+void Loader::start_epoch(std::uint64_t e, std::uint64_t offset) {
   epoch_ = e;
+  offset_ = offset;
   position_ = 0;
-  order_ = shard_indices(data_.size(), opt_.shard_index, opt_.shard_count, opt_.seed, e);
+  order_ = shard_indices(data_.size(), opt_.shard_index, opt_.shard_count, opt_.seed, e, offset);
 }
 
 bool Loader::next(float* images, int* labels, int* n) {
@@ -132,7 +158,8 @@ LoaderState Loader::state() const {
           static_cast<std::uint64_t>(opt_.shard_index),
           static_cast<std::uint64_t>(opt_.shard_count),
           data_.size(),
-          static_cast<std::uint64_t>(opt_.batch)};
+          static_cast<std::uint64_t>(opt_.batch),
+          offset_};
 }
 
 void Loader::restore(const LoaderState& s) {
@@ -145,7 +172,9 @@ void Loader::restore(const LoaderState& s) {
         ", shard " + std::to_string(s.shard_index) + "/" + std::to_string(s.shard_count) +
         ", batch " + std::to_string(s.batch) + ", " + std::to_string(s.dataset_size) +
         " images)");
-  if (s.epoch != epoch_) start_epoch(s.epoch);
+  if (s.offset > s.dataset_size)
+    throw std::invalid_argument("loader state offset " + std::to_string(s.offset) + " is past the end of the epoch");
+  if (s.epoch != epoch_ || s.offset != offset_) start_epoch(s.epoch, s.offset);
   if (s.position > order_.size())
     throw std::invalid_argument("loader state position " + std::to_string(s.position) +
                                 " is past the end of the epoch");

@@ -10,8 +10,15 @@
 // epoch. Augmentation of image i in epoch e depends only on (seed, e, i).
 //
 // Because nothing random is stateful, LoaderState = (seed, epoch, position,
-// shard, dataset size) captures a loader completely: restore() into a loader
-// built with the same options continues bit-identically.
+// shard, dataset size, offset) captures a loader completely: restore() into a
+// loader built with the same options continues bit-identically.
+//
+// Re-cutting (a run resumed with another worker count): the W workers move in
+// lock-step, so after `position` images of epoch e they have together taken
+// exactly the first position*W slots of P_e. reshard() hands the rest of P_e
+// to the W' new shards (slots offset + k' + j*W', offset = those already
+// taken): no image of the epoch is repeated or skipped, up to the
+// (N - offset) mod W' left over; the next epoch is cut over W' from slot 0.
 #pragma once
 
 #include <cstddef>
@@ -38,7 +45,8 @@ struct LoaderOptions {
 };
 
 // Everything needed to resume a Loader. Plain data; to_bytes() is a fixed
-// 64-byte little-endian encoding for a checkpoint blob.
+// 72-byte little-endian encoding for a checkpoint blob (the 64-byte one of
+// checkpoints written before `offset` existed is still read, as offset 0).
 struct LoaderState {
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;
@@ -47,6 +55,7 @@ struct LoaderState {
   std::uint64_t shard_count = 1;
   std::uint64_t dataset_size = 0;
   std::uint64_t batch = 0;
+  std::uint64_t offset = 0;        // slots of P_epoch taken before this sharding began (a re-cut; else 0)
 
   std::string to_bytes() const;
   // Throws std::runtime_error on a wrong size or tag.
@@ -55,9 +64,18 @@ struct LoaderState {
 };
 
 // The indices (into the dataset) worker `shard_index` of `shard_count` visits
-// in `epoch`, in order: P_e[k], P_e[k+W], ..., FLOOR(n/W) of them.
+// in `epoch`, in order: P_e[o+k], P_e[o+k+W], ..., FLOOR((n-o)/W) of them
+// (o = offset, the slots taken before a re-cut; 0 <= o <= n).
 std::vector<std::uint32_t> shard_indices(std::size_t n, int shard_index, int shard_count,
-                                         std::uint64_t seed, std::uint64_t epoch);
+                                         std::uint64_t seed, std::uint64_t epoch, std::uint64_t offset = 0);
+
+// The state worker `shard_index` of `shard_count` continues from when every
+// worker of `s`'s sharding stopped at `s` (see "Re-cutting" above). Throws
+// std::invalid_argument for a bad shard.
+LoaderState reshard(const LoaderState& s, int shard_index, int shard_count);
+
+// Batches in the epoch `s` is in (its re-cut part only, if it was re-cut).
+std::uint64_t batches_in_epoch(const LoaderState& s, bool drop_last);
 
 // Shuffled, sharded, augmented training batches. Holds a reference: `data`
 // must outlive the Loader.
@@ -87,13 +105,14 @@ class Loader {
   void restore(const LoaderState& s);
 
  private:
-  void start_epoch(std::uint64_t e);
+  void start_epoch(std::uint64_t e, std::uint64_t offset = 0);
 
   const Dataset& data_;
   LoaderOptions opt_;
   PixelConverter conv_;
   std::vector<std::uint32_t> order_;  // this shard's indices for epoch_
   std::uint64_t epoch_ = 0;
+  std::uint64_t offset_ = 0;  // LoaderState::offset of epoch_
   std::size_t position_ = 0;
 };
 

@@ -24,6 +24,22 @@ CsvFile::CsvFile(std::string path, std::string header, CsvMode mode)
   if (::access(dir.c_str(), W_OK) != 0 || (exists && ::access(path_.c_str(), W_OK) != 0))
     throw std::runtime_error("'" + path_ + "': cannot write there: " + std::strerror(errno));
   append_ = mode.resume && exists;
+  if (append_) check_columns();
+}
+
+// Appending rows under another header would mix columns: the file's first
+// line must be this writer's header (an empty file gets it on open()).
+void CsvFile::check_columns() {
+  std::FILE* f = std::fopen(path_.c_str(), "r");
+  if (!f) throw std::runtime_error("'" + path_ + "': cannot read it to append: " + std::strerror(errno));
+  std::string first;
+  for (int c; (c = std::fgetc(f)) != EOF && c != '\n';) first.push_back(static_cast<char>(c));
+  std::fclose(f);
+  const std::string want = header_.substr(0, header_.find('\n'));
+  if (first.empty()) append_ = false;
+  else if (first != want)
+    throw std::runtime_error("'" + path_ + "' has the columns '" + first + "', this run writes '" + want +
+                             "': pass another file to continue in");
 }
 
 void CsvFile::open() {

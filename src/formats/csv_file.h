@@ -39,6 +39,7 @@ class CsvFile {
   void flush();
 
  private:
+  void check_columns();  // throws unless the existing file starts with header_
   struct Close {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };

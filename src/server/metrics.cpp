@@ -9,18 +9,21 @@
 
 namespace signvote::server {
 
-MetricsCsv::MetricsCsv(const std::string& path, bool overwrite, bool append)
-    : csv_(path, "step,objective,accuracy,lr,bytes_sent,bytes_recv,t_compute,t_pack,t_comm,t_tally,t_apply,skipped\n",
-           {.overwrite = overwrite, .resume = append}) {}
+MetricsCsv::MetricsCsv(const std::string& path, bool overwrite, bool append, uint64_t workers)
+    : csv_(path,
+           "step,objective,accuracy,lr,bytes_sent,bytes_recv,t_compute,t_pack,t_comm,t_tally,t_apply,skipped,workers\n",
+           {.overwrite = overwrite, .resume = append}),
+      workers_(workers) {}
 
 // bytes_* are per worker for this step; t_* are seconds (means over workers);
-// skipped: the row's rounds every worker dropped (optimizer.nonfinite: skip).
+// skipped: the row's rounds every worker dropped (optimizer.nonfinite: skip);
+// workers: the run's worker count (a run resumed with another count changes it).
 void MetricsCsv::write(const MetricsRow& r) {
   const auto& s = r.s;
   const double acc = s.samples ? double(s.correct) / double(s.samples) : 0.0;
-  const auto line = fmt::format("{},{:.8g},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{}\n", r.step, s.loss, acc,
+  const auto line = fmt::format("{},{:.8g},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}\n", r.step, s.loss, acc,
                                 r.lr, s.bytes_recv_per_worker, s.bytes_sent_per_worker, s.t_compute, s.t_pack, s.t_comm,
-                                s.t_tally, s.t_apply, r.skipped);
+                                s.t_tally, s.t_apply, r.skipped, workers_);
   csv_.row(line);
   csv_.flush();
 }

@@ -24,11 +24,12 @@ struct MetricsRow {
 // continues it, nothing is touched before the first row, write errors throw.
 class MetricsCsv {
  public:
-  MetricsCsv(const std::string& path, bool overwrite, bool append = false);
+  MetricsCsv(const std::string& path, bool overwrite, bool append, uint64_t workers);
   void write(const MetricsRow& row);
 
  private:
   data::CsvFile csv_;
+  uint64_t workers_;  // the "workers" column
 };
 
 // Logs "step i/N | steps/s | ETA | objective" at most every `period` seconds.

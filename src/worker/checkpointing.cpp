@@ -2,6 +2,7 @@
 
 #include "comm/mpi_calls.h"
 #include "config/run_plan.h"
+#include "formats/hash.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -49,6 +50,11 @@ const std::vector<float>& array(const data::Checkpoint& c, const std::string& na
   return a;
 }
 
+// "worker 4" or "workers 4..6".
+std::string worker_range(uint64_t first, uint64_t last) {
+  return first == last ? fmt::format("worker {}", first) : fmt::format("workers {}..{}", first, last);
+}
+
 }  // namespace
 
 uint64_t new_run_id() {
@@ -87,16 +93,31 @@ data::Checkpoint make_checkpoint(const Config& cfg, const RunPoint& at, std::spa
   return c;
 }
 
+CheckpointWriter::~CheckpointWriter() {
+  if (pending_.valid()) pending_.wait();
+}
+
+void CheckpointWriter::write(data::Checkpoint c, uint64_t step) {
+  finish();
+  pending_ = std::async(std::launch::async, [this, c = std::move(c), step] {
+    const auto file = dir_.save(c, step);
+    spdlog::info("step {}: checkpoint {}", step, file.string());
+  });
+}
+
+void CheckpointWriter::finish() {
+  if (pending_.valid()) pending_.get();
+}
+
 void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
-                         OptimizerState& opt, data::CheckpointDir* dir) {
+                         OptimizerState& opt, CheckpointWriter* writer) {
   p.pull(Flat::params), p.pull(Flat::buffers), opt.to_host();
   Gathered g;
   for (const StateArray& a : opt.arrays()) g.state.push_back(gather(a.values, topo));  // every array, empty or not
   g.buffers = gather(p.buffers(), topo);
   g.states = gather_strings(p.save_state(), topo);
   if (topo.worker_index() != 0) return;
-  const auto file = dir->save(make_checkpoint(cfg, at, p.params(), opt, g, topo.workers()), at.step);
-  spdlog::info("step {}: checkpoint {}", at.step, file.string());
+  writer->write(make_checkpoint(cfg, at, p.params(), opt, g, topo.workers()), at.step);
 }
 
 void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file, int k, Problem& p,
@@ -105,13 +126,19 @@ void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file
     const auto& src = array(c, name, dst.size(), file);
     std::copy(src.begin(), src.end(), dst.begin());
   };
+  // Worker k of a run with more workers than the checkpoint's is new: zero
+  // optimizer state, the mean BN statistics, a peer's data position.
+  const bool joins = static_cast<uint64_t>(k) >= data::require_scalar(c, "workers", file);
   copy(p.params(), "params");
-  for (const StateArray& a : opt.arrays())
-    if (a.always || !a.values.empty()) copy(a.values, fmt::format("{}.{}", a.name, k));
-  copy(p.buffers(), fmt::format("buffers.{}", k));
-  const std::string key = fmt::format("state.{}", k);
+  for (const StateArray& a : opt.arrays()) {
+    if (joins) std::fill(a.values.begin(), a.values.end(), 0.f);
+    else if (a.always || !a.values.empty()) copy(a.values, fmt::format("{}.{}", a.name, k));
+  }
+  copy(p.buffers(), joins ? std::string("buffers.mean") : fmt::format("buffers.{}", k));
+  const std::string key = fmt::format("state.{}", joins ? 0 : k);
   try {
-    p.restore_state(data::require_blob(c, key, file));
+    if (joins) p.join_state(data::require_blob(c, key, file));
+    else p.restore_state(data::require_blob(c, key, file));
   } catch (const std::exception& e) {
     if (std::string(e.what()).starts_with("checkpoint '")) throw;
     throw std::runtime_error(fmt::format("checkpoint '{}': blob '{}': {}", file.string(), key, e.what()));
@@ -143,10 +170,17 @@ ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config&
                                          "= {} (resume with the local_steps it was written with)",
                                          file.string(), step, round_steps(cfg)));
   const uint64_t workers = data::require_scalar(c, "workers", file);
-  if (workers != static_cast<uint64_t>(topo.workers()))
-    throw std::runtime_error(fmt::format("checkpoint '{}' was written by {} workers; key 'cluster.workers' is {}",
-                                         file.string(), workers, topo.workers()));
+  if (workers != static_cast<uint64_t>(topo.workers()) && topo.worker_index() == 0)
+    spdlog::warn("resuming checkpoint '{}' of {} workers with {} (key 'cluster.workers'): {}; the data is re-cut over "
+                 "{} shards from where the epoch stood",
+                 file.string(), workers, topo.workers(),
+                 workers > static_cast<uint64_t>(topo.workers())
+                     ? fmt::format("the momentum of {} is dropped", worker_range(topo.workers(), workers - 1))
+                     : fmt::format("{} start(s) with zero momentum", worker_range(workers, topo.workers() - 1)),
+                 topo.workers());
   restore_worker(c, file, topo.worker_index(), p, opt);
+  if (topo.worker_index() == 0)  // the hash `signvote inspect` prints for array params
+    spdlog::info("resumed '{}' at step {} (params hash {:#018x})", file.string(), step, data::hash_floats(p.params()));
   p.push(Flat::params), p.push(Flat::buffers), opt.to_device();
   const auto id = c.scalars.find("run_id");
   const auto ms = c.scalars.find("elapsed_ms");  // absent in checkpoints written before it

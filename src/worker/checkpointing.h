@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,11 +33,31 @@ struct RunPoint {
   double elapsed_s = 0;  // training seconds so far (the RESULT header's elapsed_s)
 };
 
+// Worker 0's background writer: write() hands a finished snapshot to a
+// thread and returns, so the rounds do not wait for the disk. One write runs
+// at a time: a write() while one is in flight waits for it first (memory: the
+// snapshot being written and the one being made, no more). A failed write
+// throws from the next write() or finish(), naming the file (the run stops).
+class CheckpointWriter {
+ public:
+  explicit CheckpointWriter(data::CheckpointDir& dir) : dir_(dir) {}
+  ~CheckpointWriter();  // waits for a write in flight (errors were the caller's to collect)
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+  void write(data::Checkpoint c, uint64_t step);
+  void finish();  // waits for the write in flight; rethrows its error
+
+ private:
+  data::CheckpointDir& dir_;
+  std::future<void> pending_;
+};
+
 // Collective over the workers. Brings the model's params and buffers and the
 // optimizer state to the host (Problem::pull, OptimizerState::to_host), then
-// worker 0 writes DIR/ckpt-<step>.ckpt and points DIR/latest.ckpt at it.
+// worker 0 snapshots them and `writer` writes DIR/ckpt-<step>.ckpt and points
+// DIR/latest.ckpt at it in the background (nullptr on the other workers).
 void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
-                         OptimizerState& opt, data::CheckpointDir* dir);
+                         OptimizerState& opt, CheckpointWriter* writer);
 
 // Bytes of one checkpoint of this run (free-space check before round 1).
 uint64_t checkpoint_bytes(Problem& p, const OptimizerState& opt, int workers);
@@ -68,7 +89,10 @@ data::Checkpoint make_checkpoint(const Config& cfg, const RunPoint& at, std::spa
                                  OptimizerState& opt, const Gathered& g, int workers);
 // Worker k's part of `c` into p's host spans (params, buffers, state) and
 // opt's buffers; throws naming `file` and the array that is missing or of
-// the wrong size.
+// the wrong size. Another worker count than the checkpoint's W: worker
+// k < W takes its own part (its data shard re-cut, Problem::restore_state);
+// k >= W is new: zero optimizer state, buffers.mean, and the data position
+// of state.0 (Problem::join_state).
 void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file, int k, Problem& p,
                     OptimizerState& opt);
 

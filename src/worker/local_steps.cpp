@@ -82,6 +82,17 @@ class LocalSteps final : public Problem {
   }
 
   void restore_state(const std::string& bytes) override {
+    const std::string base = base_part(bytes);
+    base_->restore_state(base);
+    const char* p = bytes.data() + sizeof kMagic + sizeof(uint64_t) + base.size();
+    for (std::span<float> a : {state_.m(), state_.v()}) std::memcpy(a.data(), p, a.size_bytes()), p += a.size_bytes();
+  }
+  // A new worker: the base problem's shared position; the inner state stays zero.
+  void join_state(const std::string& peer) override { base_->join_state(base_part(peer)); }
+
+ private:
+  // The base problem's state inside a blob of save_state(), after checking the blob's layout.
+  std::string base_part(const std::string& bytes) const {
     const size_t head = sizeof kMagic + sizeof(uint64_t);
     if (bytes.size() < head || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
       throw std::runtime_error("the checkpoint's worker state has no inner optimizer state: it was written without "
@@ -93,12 +104,9 @@ class LocalSteps final : public Problem {
       throw std::runtime_error(fmt::format("the checkpoint's inner optimizer state holds {} bytes, {} expected for "
                                            "inner.name = {} and d = {}", bytes.size(), want, rule_.adam() ? "adamw" : "sgd",
                                            start_.size()));
-    base_->restore_state(bytes.substr(head, n));
-    const char* p = bytes.data() + head + n;
-    for (std::span<float> a : {state_.m(), state_.v()}) std::memcpy(a.data(), p, a.size_bytes()), p += a.size_bytes();
+    return bytes.substr(head, n);
   }
 
- private:
   std::span<const float> m() const { return state_.m(); }
   std::span<const float> v() const { return state_.v(); }
 

@@ -62,7 +62,9 @@ class Network final : public Problem {
     if (cuda()) copy_floats(device(f).data(), MemSpace::cuda, host(f).data(), MemSpace::host, host(f).size());
   }
   uint64_t epoch() const override { return logical_.epoch; }
-  bool epoch_ended() const override { return step_in_epoch() == loader_.batches_per_epoch(); }
+  bool epoch_ended() const override {
+    return step_in_epoch() == data::batches_in_epoch(logical_, loader_.options().drop_last);
+  }
   bool has_validation() const override { return val_.size() > 0; }
 
   // The next batch is augmented while this one is in flight (`meanwhile`:
@@ -134,11 +136,19 @@ class Network final : public Problem {
   }
 
   std::string save_state() const override { return logical_.to_bytes(); }
+  // A state saved under another sharding (a resume with another worker
+  // count, or a new worker joining from a peer's state) is re-cut first:
+  // this worker continues the epoch the old workers left (data/loader.h).
   void restore_state(const std::string& bytes) override {
-    logical_ = data::LoaderState::from_bytes(bytes);
+    data::LoaderState s = data::LoaderState::from_bytes(bytes);
+    const auto& o = loader_.options();
+    if (s.shard_count != static_cast<uint64_t>(o.shard_count) || s.shard_index != static_cast<uint64_t>(o.shard_index))
+      s = data::reshard(s, o.shard_index, o.shard_count);
+    logical_ = s;
     loader_.restore(logical_);
     prefetched_ = false;
   }
+  void join_state(const std::string& peer) override { restore_state(peer); }
 
  private:
   bool cuda() const { return model_->space() == MemSpace::cuda; }

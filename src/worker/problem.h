@@ -86,6 +86,11 @@ class Problem {
   // RNG / data-order state for checkpoints (bytes; restored bit-exactly).
   virtual std::string save_state() const = 0;
   virtual void restore_state(const std::string& bytes) = 0;
+  // A worker new to the run (a resume with more workers than the checkpoint
+  // has): `peer` is another worker's save_state(). Take the shared position
+  // from it (the data epoch and offset); keep this worker's own RNG and
+  // optimizer state as built (fresh). Default: nothing to take.
+  virtual void join_state(const std::string& peer) {}
 };
 
 // This worker's problem; worker_index in [0, workers). A network with

@@ -62,10 +62,13 @@ class Worker final : public WorkerLoop {
       const ResumePoint r = load_run_checkpoint(opt.resume, cfg, topo, *problem_, state_);
       start_ = r.step + round_steps(cfg);
       run_id_ = r.run_id;
-      resumed_elapsed_s_ = r.elapsed_s;
+      resumed_elapsed_s_ = last_checkpoint_s_ = r.elapsed_s;
       resumed = r.file;
     }
-    if (run_id_ == 0) run_id_ = new_run_id();  // a new run, or a checkpoint older than run ids
+    if (opt.run_id && run_id_ && opt.run_id != run_id_)
+      throw std::runtime_error(fmt::format("--run-id {:016x}: the checkpoint resumed belongs to run {:016x}", opt.run_id,
+                                           run_id_));
+    if (run_id_ == 0) run_id_ = opt.run_id ? opt.run_id : new_run_id();  // a new run (or the launcher's), or an old checkpoint
     if (!cfg.run.checkpoint_dir.empty()) claim_checkpoint_dir(opt, resumed);
   }
 
@@ -79,15 +82,25 @@ class Worker final : public WorkerLoop {
       const bool stop = this->step(step);
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
-      if (!cfg_.run.checkpoint_dir.empty() && (last || period_due(step, cfg_.run.checkpoint_every, round_steps(cfg_)))) {
+      if (!cfg_.run.checkpoint_dir.empty() && (last || checkpoint_due(step))) {
         save_run_checkpoint(cfg_, topo_, {step, run_id_, round_->exchange().elapsed_s()}, *problem_, state_,
-                            topo_.worker_index() == 0 ? &*ckpt_ : nullptr);
+                            writer_ ? &*writer_ : nullptr);
+        last_checkpoint_s_ = round_->exchange().elapsed_s();
       }
       if (stop) break;
     }
+    if (writer_) writer_->finish();  // the last checkpoint is on disk before the run ends
   }
 
  private:
+  // run.checkpoint_every steps, or run.checkpoint_every_s seconds of server
+  // 0's clock since the last one (the RESULT's elapsed_s: every worker agrees).
+  bool checkpoint_due(uint64_t step) const {
+    if (period_due(step, cfg_.run.checkpoint_every, round_steps(cfg_))) return true;
+    return cfg_.run.checkpoint_every_s > 0 &&
+           round_->exchange().elapsed_s() - last_checkpoint_s_ >= cfg_.run.checkpoint_every_s;
+  }
+
   // Worker 0 writes every checkpoint, so it alone checks the directory
   // (failures are agreed in train() before round 1).
   void claim_checkpoint_dir(const TrainOptions& opt, const std::filesystem::path& resumed) {
@@ -98,6 +111,7 @@ class Worker final : public WorkerLoop {
     const data::DirClaim c{run_id_, !opt.resume.empty(), start_ - 1, opt.rewind,
                            checkpoint_bytes(*problem_, state_, topo_.workers())};
     const std::string note = ckpt_->claim(c, in_dir);
+    writer_.emplace(*ckpt_);
     spdlog::info("checkpoints go to {} (run {:016x}){}{}", cfg_.run.checkpoint_dir, run_id_, note.empty() ? "" : ": ", note);
   }
 
@@ -170,6 +184,8 @@ class Worker final : public WorkerLoop {
   Evaluator eval_;
   Prober probes_;
   std::optional<data::CheckpointDir> ckpt_;
+  std::optional<CheckpointWriter> writer_;  // worker 0's, after ckpt_ (destroyed first: waits for its write)
+  double last_checkpoint_s_ = 0;            // server 0's elapsed_s at the last checkpoint (or the resume)
   WorkerReport report_;
   uint64_t start_ = round_steps(cfg_);  // the first round's step (H with local steps)
   uint64_t run_id_ = 0;

@@ -1,0 +1,133 @@
+#include "launch/job_args.h"
+
+#include "formats/checkpoint.h"
+#include "signvote/config.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace signvote::launch {
+namespace {
+
+// The value of `--name V` or `--name=V` in args (the last one), if any.
+std::optional<std::string> option_value(const std::vector<std::string>& args, const std::string& name) {
+  std::optional<std::string> v;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name && i + 1 < args.size()) v = args[++i];
+    else if (args[i].rfind(name + "=", 0) == 0) v = args[i].substr(name.size() + 1);
+  }
+  return v;
+}
+
+std::vector<std::string> option_values(const std::vector<std::string>& args, const std::string& name) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name && i + 1 < args.size()) out.push_back(args[++i]);
+    else if (args[i].rfind(name + "=", 0) == 0) out.push_back(args[i].substr(name.size() + 1));
+  }
+  return out;
+}
+
+// args without `--name V` / `--name=V` (with_value) or the flag `--name`.
+std::vector<std::string> without(const std::vector<std::string>& args, const std::string& name, bool with_value) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name) {
+      if (with_value) ++i;
+      continue;
+    }
+    if (with_value && args[i].rfind(name + "=", 0) == 0) continue;
+    out.push_back(args[i]);
+  }
+  return out;
+}
+
+bool on_path(const char* tool) {
+  const char* path = std::getenv("PATH");  // the launcher's entry point: where mpirun itself looks
+  if (!path) return false;
+  std::string p = path;
+  for (size_t start = 0; start <= p.size();) {
+    const size_t end = std::min(p.find(':', start), p.size());
+    if (::access((p.substr(start, end - start) + "/" + tool).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool only_this_machine(const std::vector<Host>& hosts) {
+  return hosts.size() == 1 && (hosts[0].name == "localhost" || hosts[0].name == "127.0.0.1");
+}
+
+}  // namespace
+
+JobSpec read_job(const Options& o) {
+  const Config cfg = load_config(o.config, option_values(o.train_args, "--set"));
+  JobSpec j;
+  j.first = {static_cast<int>(cfg.cluster.workers), static_cast<int>(cfg.cluster.servers)};
+  if (o.np != j.first.ranks())
+    throw ConfigError(fmt::format("{}: key 'cluster.workers' = {} with cluster.servers = {} needs -np {}, but -np is {}",
+                                  cfg.origin, j.first.workers, j.first.servers, j.first.ranks(), o.np));
+  const auto resume = option_value(o.train_args, "--resume");
+  j.user_resumes = resume.has_value();
+  if (auto d = option_value(o.train_args, "--checkpoint-dir")) j.checkpoint_dir = *d;
+  else if (!cfg.run.checkpoint_dir.empty()) j.checkpoint_dir = cfg.run.checkpoint_dir;
+  else if (resume && std::filesystem::is_directory(*resume)) j.checkpoint_dir = *resume;  // train keeps saving there
+  j.metrics = option_value(o.train_args, "--metrics").has_value();
+  return j;
+}
+
+std::optional<std::pair<std::uint64_t, std::filesystem::path>> latest_checkpoint(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return std::nullopt;
+  const auto files = data::CheckpointDir(dir, 1).list();
+  if (files.empty()) return std::nullopt;
+  return files.back();
+}
+
+std::vector<std::string> mpirun_base(const Options& o, const std::vector<Host>& hosts) {
+  std::vector<std::string> a{o.mpirun};
+  if (::geteuid() == 0) a.push_back("--allow-run-as-root");
+  // Open MPI's rsh launcher refuses to start without ssh or rsh, even for this machine alone.
+  if (only_this_machine(hosts) && !on_path("ssh") && !on_path("rsh")) a.insert(a.end(), {"--mca", "plm", "^rsh"});
+  a.insert(a.end(), o.mpirun_args.begin(), o.mpirun_args.end());
+  return a;
+}
+
+std::vector<std::string> job_argv(const Options& o, const JobSpec& j, const std::vector<Host>& hosts,
+                                  const std::filesystem::path& hostfile, const Shape& shape, bool restart,
+                                  const std::optional<std::filesystem::path>& resume, const std::string& run_id) {
+  std::vector<std::string> a = mpirun_base(o, hosts);
+  a.insert(a.end(), {"--hostfile", hostfile.string(), "-np", std::to_string(shape.ranks()),
+                     o.signvote.empty() ? self_exe() : o.signvote, "train", o.config});
+  std::vector<std::string> args = o.train_args;
+  if (resume) {
+    args = without(without(args, "--resume", true), "--rewind", false);
+    args.insert(args.end(), {"--resume", resume->string()});
+  } else if (restart && j.metrics && !j.user_resumes) {
+    args.push_back("--overwrite");  // the first try made it: a start over replaces its rows
+  }
+  if (!resume && !j.user_resumes) args.insert(args.end(), {"--run-id", run_id});
+  if (restart)
+    args.insert(args.end(), {"--set", fmt::format("cluster.workers={}", shape.workers), "--set",
+                             fmt::format("cluster.servers={}", shape.servers)});
+  a.insert(a.end(), args.begin(), args.end());
+  return a;
+}
+
+std::vector<std::string> probe_argv(const Options& o, const std::vector<Host>& hosts, const std::string& host) {
+  std::vector<std::string> a = mpirun_base(o, hosts);
+  a.insert(a.end(), {"--host", host + ":1", "-np", "1", o.signvote.empty() ? self_exe() : o.signvote, "devices", "--json"});
+  return a;
+}
+
+std::string self_exe() {
+  std::error_code ec;
+  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("launch: cannot find its own executable (/proc/self/exe): " + ec.message());
+  return p.string();
+}
+
+}  // namespace signvote::launch

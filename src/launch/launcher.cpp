@@ -1,0 +1,291 @@
+#include "launch/launcher.h"
+
+#include "launch/job_args.h"
+#include "launch/process.h"
+#include "signvote/config.h"
+#include "signvote/exit_status.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <random>
+#include <regex>
+#include <thread>
+#include <unistd.h>
+
+namespace signvote::launch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+Clock::time_point after(double s) {
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+std::vector<Host> first_hosts(const Options& o) {
+  if (!o.hostfile.empty()) return read_hostfile(o.hostfile);
+  if (!o.slurm_nodelist.empty()) {
+    std::vector<std::string> names;
+    const std::string out = capture({"scontrol", "show", "hostnames", o.slurm_nodelist}, 30);
+    for (size_t a = 0, b; a < out.size(); a = b + 1) {
+      b = std::min(out.find('\n', a), out.size());
+      if (b > a) names.push_back(out.substr(a, b - a));
+    }
+    return with_slots(names, parse_tasks_per_node(o.slurm_tasks_per_node));
+  }
+  return {{"localhost", o.np}};
+}
+
+// What one try printed and how far it got.
+struct Watch {
+  std::deque<std::string> tail;  // the last lines (classify reads them)
+  uint64_t last_step = 0;        // the highest "step N/" a progress line showed
+  std::string stalled;           // the stall line that crossed --stall-timeout-s
+};
+
+// Forwards the job's lines and keeps what the launcher needs of them.
+LineSink watcher(Watch& w, double stall_timeout_s) {
+  return [&w, stall_timeout_s](std::string_view line, bool err) {
+    std::fwrite(line.data(), 1, line.size(), err ? stderr : stdout);
+    std::fputc('\n', err ? stderr : stdout);
+    if (!err) std::fflush(stdout);
+    w.tail.emplace_back(line);
+    if (w.tail.size() > 200) w.tail.pop_front();
+    static const std::regex step(R"(\] step (\d+)/)"), stall(R"(still waiting for the votes of .* \((\d+) s;)");
+    std::cmatch m;
+    if (std::regex_search(line.begin(), line.end(), m, step)) w.last_step = std::max<uint64_t>(w.last_step, std::stoull(m[1].str()));
+    if (stall_timeout_s > 0 && std::regex_search(line.begin(), line.end(), m, stall) &&
+        std::stod(m[1].str()) >= stall_timeout_s)
+      w.stalled = fmt::format("a round stalled for {} s or more (--stall-timeout-s): {}", stall_timeout_s, line);
+  };
+}
+
+struct Pool {
+  std::vector<Host> all;      // every host the launch was given, in order
+  std::vector<bool> live;     // answered the last probe (all true at the start)
+  std::vector<Host> hosts() const {
+    std::vector<Host> out;
+    for (size_t i = 0; i < all.size(); ++i)
+      if (live[i]) out.push_back(all[i]);
+    return out;
+  }
+};
+
+// Probes every host; returns "dropped a, b; re-admitted c" (or "every host answers").
+std::string reprobe(const Options& o, Pool& pool) {
+  std::vector<std::vector<std::string>> cmds;
+  for (const Host& h : pool.all) cmds.push_back(probe_argv(o, pool.all, h.name));
+  const std::vector<bool> ok = probe_all(cmds, o.probe_timeout_s);
+  std::vector<std::string> dropped, back;
+  for (size_t i = 0; i < ok.size(); ++i) {
+    if (pool.live[i] && !ok[i]) dropped.push_back(pool.all[i].name);
+    if (!pool.live[i] && ok[i]) back.push_back(pool.all[i].name);
+    pool.live[i] = ok[i];
+  }
+  std::string s;
+  if (!dropped.empty()) s += fmt::format("dropped {}", fmt::join(dropped, ", "));
+  if (!back.empty()) s += fmt::format("{}re-admitted {}", s.empty() ? "" : "; ", fmt::join(back, ", "));
+  return s.empty() ? "every host answers" : s;
+}
+
+// The Tick of one try: a signal to the launcher, a stall, a dropped host answering again.
+Tick ticker(const Options& o, Pool& pool, Watch& w) {
+  auto next_grow = std::make_shared<Clock::time_point>(after(o.grow_check_s));
+  return [&o, &pool, &w, next_grow]() -> std::string {
+    if (int sig = received_signal()) return fmt::format("the launcher got signal {}", sig);
+    if (!w.stalled.empty()) return w.stalled;
+    if (o.grow_check_s <= 0 || Clock::now() < *next_grow) return "";
+    *next_grow = after(o.grow_check_s);
+    std::vector<size_t> idx;
+    std::vector<std::vector<std::string>> cmds;
+    for (size_t i = 0; i < pool.all.size(); ++i)
+      if (!pool.live[i]) idx.push_back(i), cmds.push_back(probe_argv(o, pool.all, pool.all[i].name));
+    if (idx.empty()) return "";
+    const std::vector<bool> ok = probe_all(cmds, o.probe_timeout_s);
+    for (size_t k = 0; k < idx.size(); ++k)
+      if (ok[k]) return fmt::format("grow check: host {} answers again", pool.all[idx[k]].name);
+    return "";
+  };
+}
+
+std::string new_run_id() {
+  std::random_device rd;
+  uint64_t id = (uint64_t(rd()) << 32) ^ rd();
+  return fmt::format("{:016x}", id ? id : 1);
+}
+
+}  // namespace
+
+}  // namespace signvote::launch
+
+namespace signvote::launch {
+namespace {
+
+// A private folder for the launcher's hostfile, removed with everything in it.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "signvote-launch-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("launch: cannot make a temporary folder in " + fs::temp_directory_path().string());
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// Waits `s` seconds unless the launcher is signalled first; false if it was.
+bool wait_unsignalled(double s) {
+  const auto end = Clock::now() + std::chrono::duration<double>(s);
+  while (Clock::now() < end) {
+    if (received_signal()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return received_signal() == 0;
+}
+
+std::string host_list(const std::vector<Host>& hosts) {
+  std::vector<std::string> n;
+  for (const Host& h : hosts) n.push_back(h.slots == 1 ? h.name : fmt::format("{}:{}", h.name, h.slots));
+  return fmt::format("{}", fmt::join(n, " "));
+}
+
+// After an infrastructure failure: probe, fit, log the restart line. The
+// next shape, or nullopt after logging why the launch stops.
+std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool, const Verdict& v, const Watch& w,
+                                  const Shape& was, int restart, Clock::time_point failed_at, double wait_s) {
+  const std::string probes = reprobe(o, pool);
+  std::string why;
+  const auto next = fit(j.first, static_cast<int>(pool.all.size()), pool.hosts(), &why);
+  if (!next) {
+    spdlog::error("launch: cannot restart after '{}': {} ({})", v.why, why, probes);
+    return std::nullopt;
+  }
+  if (next->workers < o.min_workers) {
+    spdlog::error("launch: only {} worker(s) fit on the hosts left ({}; {}), fewer than --min-workers {}; the last "
+                  "failure: {}", next->workers, host_list(pool.hosts()), probes, o.min_workers, v.why);
+    return std::nullopt;
+  }
+  const auto ck = latest_checkpoint(j.checkpoint_dir);
+  const uint64_t from = ck ? ck->first : 0;
+  spdlog::warn("launch: restart {}/{}: {}{} | {} | hosts {} | workers {} -> {}, servers {} -> {} | resuming step {} "
+               "({}) | {} step(s) and {:.1f} s lost",
+               restart, o.max_restarts, v.why, v.host.empty() ? "" : fmt::format(" (host {})", v.host), probes,
+               host_list(pool.hosts()), was.workers, next->workers, was.servers, next->servers, from,
+               ck ? ck->second.string() : "no checkpoint yet: from the start", w.last_step > from ? w.last_step - from : 0,
+               since(failed_at) + wait_s);
+  return next;
+}
+
+}  // namespace
+
+int run(const Options& o) {
+  const JobSpec j = read_job(o);
+  Pool pool{first_hosts(o), {}};
+  pool.live.assign(pool.all.size(), true);
+  if (total_slots(pool.all) < o.np)
+    throw std::runtime_error(fmt::format("launch: -np {} needs {} slots; the hosts ({}) have {}", o.np, o.np,
+                                         host_list(pool.all), total_slots(pool.all)));
+  if (j.checkpoint_dir.empty())
+    spdlog::warn("launch: no checkpoint directory (run.checkpoint_dir or --checkpoint-dir): a restart starts over");
+  TempDir tmp;
+  const fs::path hostfile = tmp.path / "hosts";
+  const std::string run_id = new_run_id();
+  Shape shape = j.first;
+  int restarts = 0;
+  for (bool restart = false;; restart = true) {
+    write_hostfile(hostfile, pool.hosts());
+    const auto ck = restart ? latest_checkpoint(j.checkpoint_dir) : std::nullopt;
+    const auto argv = job_argv(o, j, pool.hosts(), hostfile, shape, restart,
+                               ck ? std::optional<fs::path>(j.checkpoint_dir) : std::nullopt, run_id);
+    Watch w;
+    const JobEnd end = run_job(argv, watcher(w, o.stall_timeout_s), ticker(o, pool, w), o.grace_s);
+    const auto failed_at = Clock::now();
+    if (const int sig = received_signal()) {
+      spdlog::error("launch: stopped by signal {}; the job was stopped with it", sig);
+      return 128 + sig;
+    }
+    const Verdict v = classify(end.status, {w.tail.begin(), w.tail.end()}, end.stopped);
+    if (v.cause == Cause::done) {
+      spdlog::info("launch: the job finished{}", restarts ? fmt::format(" after {} restart(s)", restarts) : "");
+      return 0;
+    }
+    if (v.cause == Cause::deterministic) {
+      spdlog::error("launch: the job failed with exit status {} and is not restarted (a deterministic error): {}",
+                    end.status, v.why);
+      return end.status > 0 && end.status < 128 ? end.status : exit_status::error;
+    }
+    const bool grow = end.stopped.rfind("grow check", 0) == 0;  // deliberate: not counted against --max-restarts
+    if (!grow && restarts >= o.max_restarts) {
+      spdlog::error("launch: --max-restarts {} exhausted; the last failure: {}", o.max_restarts, v.why);
+      return exit_status::infrastructure;
+    }
+    if (!grow) ++restarts;
+    const double wait_s = grow ? 0.0 : std::min(o.backoff_s * (1 << std::min(restarts - 1, 5)), 60.0);
+    const auto next = plan_restart(o, j, pool, v, w, shape, std::max(restarts, 1), failed_at, wait_s);
+    if (!next) return exit_status::infrastructure;
+    shape = *next;
+    if (!wait_unsignalled(wait_s)) {
+      spdlog::error("launch: stopped by signal {} before restarting", received_signal());
+      return 128 + received_signal();
+    }
+  }
+}
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("[%H:%M:%S.%e] [launch] [%l] %v");
+  CLI::App app{"signvote launch: run a training job under mpirun and restart it after infrastructure failures",
+               "signvote launch"};
+  app.footer("After the options: cfg.yaml [signvote train options...], e.g.\n"
+             "  signvote launch -np 8 --hostfile hosts cfg.yaml --checkpoint-dir /shared/ckpt --metrics m.csv");
+  app.option_defaults()->always_capture_default();
+  Options o;
+  app.add_option("--np,-n", o.np, "ranks of the first try: cluster.servers + cluster.workers (also -np)")->required()
+      ->check(CLI::Range(2, 1 << 20));
+  app.add_option("--hostfile", o.hostfile, "hosts and slots (Open MPI format); default: the Slurm allocation, or this machine");
+  app.add_option("--min-workers", o.min_workers, "stop when fewer workers than this fit on the hosts left")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--max-restarts", o.max_restarts, "restarts after infrastructure failures")->check(CLI::Range(0, 1000));
+  app.add_option("--backoff-s", o.backoff_s, "seconds before the first restart (doubling, at most 60)")->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--probe-timeout-s", o.probe_timeout_s, "a host that does not answer its probe within this is dropped")->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--stall-timeout-s", o.stall_timeout_s, "restart when a round waits this long for a worker (0: wait)")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--grow-check-s", o.grow_check_s, "probe dropped hosts this often and restart to re-admit one (0: never)")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--mpirun", o.mpirun, "the mpirun command to run");
+  app.add_option("--mpirun-arg", o.mpirun_args, "one more mpirun argument (repeatable): --mpirun-arg=--map-by --mpirun-arg=node")
+      ->allow_extra_args(false);
+  app.add_option("--signvote", o.signvote, "the signvote binary the ranks run (default: this one)");
+  app.prefix_command();  // cfg.yaml and everything after it belong to `signvote train`
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) args.push_back(std::string(argv[i]) == "-np" ? "--np" : argv[i]);
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  const auto rest = app.remaining();
+  if (rest.empty()) {
+    spdlog::error("launch: give the config file after the launcher's options: signvote launch -np N cfg.yaml [train options]");
+    return exit_status::error;
+  }
+  o.config = rest[0];
+  o.train_args.assign(rest.begin() + 1, rest.end());
+  if (const char* v = std::getenv("SLURM_JOB_NODELIST")) o.slurm_nodelist = v;  // the allocation, as mpirun reads it
+  if (const char* v = std::getenv("SLURM_TASKS_PER_NODE")) o.slurm_tasks_per_node = v;
+  install_signal_handlers();
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return exit_status::error;
+  }
+}
+
+}  // namespace signvote::launch
