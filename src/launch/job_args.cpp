@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 namespace signvote::launch {
 namespace {
@@ -58,7 +59,8 @@ bool on_path(const char* tool) {
 }
 
 bool only_this_machine(const std::vector<Host>& hosts) {
-  return hosts.size() == 1 && (hosts[0].name == "localhost" || hosts[0].name == "127.0.0.1");
+  static const std::set<std::string> local{"localhost", "127.0.0.1"};
+  return hosts.size() == 1 && local.count(hosts[0].name) == 1;
 }
 
 }  // namespace

@@ -104,9 +104,10 @@ void ShardServer::warn_stalled(uint64_t step, double waited_s) const {
     if (reqs_[size_t(k)] == comm::kNoRequest) continue;  // completed
     ranks += fmt::format("{}{}", missing++ ? ", " : "", voter_rank(k));
   }
-  spdlog::warn("server rank {}: step {}: still waiting for the votes of worker rank{} {} ({:.0f} s; without "
+  // A report-only server (all-reduce, all-to-all) waits for each worker's REPORT, sent after the workers' collective.
+  spdlog::warn("server rank {}: step {}: still waiting for the {} of worker rank{} {} ({:.0f} s; without "
                "cluster.round_deadline_ms the round waits for every worker)", peers_.world_rank, step,
-               missing > 1 ? "s" : "", ranks, waited_s);
+               report_only_ ? "reports" : "votes", missing > 1 ? "s" : "", ranks, waited_s);
 }
 
 void ShardServer::receive_all(uint64_t step) {

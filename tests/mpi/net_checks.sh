@@ -30,6 +30,12 @@
 #           overlapped server shards with buckets end bit-identical to the
 #           plain vote, and the overlapped all-to-all under the hierarchy (2
 #           nodes x 2 workers) to the hierarchy's server vote.
+#   regrow: a checkpoint of 3 workers at step 12 (mid-epoch) resumed with 2
+#           and with 4 workers to step 20: each starts from the checkpoint's
+#           weights (the params hash), the replicas stay identical (hash every
+#           step), the metrics continue with the new `workers` column, and a
+#           second resume with 2 workers ends bit-identical to the first (the
+#           re-cut data order and fresh momenta are deterministic).
 # MODEL/EXTRA (env) pick the problem: the toy by default.
 set -euo pipefail
 source "$(dirname "$0")/net_fixture.sh"
@@ -44,6 +50,24 @@ case $mode in
     cat "$work/a.txt"
     grep -q "scalar step = 20" "$work/b.txt"
     diff "$work/a.txt" "$work/b.txt" && echo "PASS: resumed run is bit-identical"
+    ;;
+  regrow)
+    "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=12 --checkpoint-dir "$work/a" --metrics "$work/a.csv"
+    want=$("$sv" inspect "$work/a" | awk '$1 == "array" && $2 == "params" {print $NF}')
+    for w in 2 4 2; do
+      run=$work/w$w; [ -d "$run" ] && run=$work/w${w}again
+      cp -r "$work/a" "$run" && cp "$work/a.csv" "$run.csv"
+      "${mpirun[@]}" -np $((w + 1)) "$sv" "${cfg[@]}" --set cluster.workers=$w --set run.steps=20 --resume "$run" \
+        --metrics "$run.csv" > "$run.log" 2>&1 || { cat "$run.log"; exit 1; }
+      grep -q "of 3 workers with $w (key 'cluster.workers')" "$run.log"
+      grep -q "at step 12 (params hash $want)" "$run.log"
+      [ "$(awk -F, 'NR > 1 && $1 <= 12 {print $NF}' "$run.csv" | sort -u)" = 3 ]
+      [ "$(awk -F, 'NR > 1 && $1 > 12 {print $NF}' "$run.csv" | sort -u)" = "$w" ]
+      grep -q "scalar step = 20" <("$sv" inspect "$run")
+    done
+    diff <("$sv" inspect "$work/w2" | grep -v "blob   config\|run_id\|elapsed_ms" | tail -n +2) \
+         <("$sv" inspect "$work/w2again" | grep -v "blob   config\|run_id\|elapsed_ms" | tail -n +2)
+    echo "PASS: resumed with 2 and 4 workers from the checkpoint of 3"
     ;;
   local)
     loc=(--set aggregation.local_steps=4 --set inner.name=adamw --set inner.lr=0.002 --set inner.weight_decay=0.01
