@@ -10,7 +10,8 @@
 #                 restarts on the 6 nodes left (6 workers, 6 shards).
 # Prints one JSON line: the seconds from the kill to the first step after
 # the restart, the steps lost, the restart line, and the final validation
-# accuracy of both runs. Writes OUT/<run>.{log,csv} and the checkpoints.
+# accuracy of both runs (probe timeout 5 s, backoff 2 s). Writes
+# OUT/<run>.{log,csv} and the checkpoints.
 # Needs root and the real CIFAR-10 in DATA_DIR.
 #
 #   scripts/restart_measure.sh DATA_DIR [OUT=out/restart] [RATE=100mbit] [STEPS=600] [KILL_AT=300]
@@ -30,7 +31,7 @@ for i in $(seq 1 7); do echo "sv-node$i slots=2"; done > "$out/hosts"
 mpi=(--mpirun-arg=--map-by --mpirun-arg=node --mpirun-arg=--bind-to --mpirun-arg=none)
 while read -r name value; do mpi+=(--mpirun-arg=--mca --mpirun-arg="$name" --mpirun-arg="$value"); done < <("$nc" mca)
 launch() {  # launch RUN: signvote launch over the 7 nodes, output to OUT/RUN.log
-  "$repo/build/signvote" launch -np 14 --hostfile "$out/hosts" --min-workers 4 "${mpi[@]}" \
+  "$repo/build/signvote" launch -np 14 --hostfile "$out/hosts" --min-workers 4 --probe-timeout-s 5 "${mpi[@]}" \
     "$repo/configs/cifar10_resnet18_w16_signum.yaml" --set data.path="$data" --set cluster.workers=7 \
     --set cluster.servers=7 --set run.steps="$steps" --set run.checkpoint_every=0 --set run.checkpoint_every_s=30 \
     --set run.progress_seconds=0.2 --checkpoint-dir "$out/$1-ckpt" --metrics "$out/$1.csv" > "$out/$1.log" 2>&1

@@ -379,16 +379,17 @@ class VoteOptimizer(_Closes, torch.optim.Optimizer):
         """Resumes after state_dict()'s step (before the first step());
         every worker resumes at the same step (the largest is taken). The
         groups' lr and weight decay come back too, as with torch.optim; a
-        state of another worker count or group layout is refused."""
+        state of another group layout is refused. A job with another worker
+        count resumes as the C++ workers do (docs/reliability.md): each
+        worker that has a state loads its own; a worker new to the job loads
+        none (zero momentum; it takes the job's step from the others) and
+        takes the weights from any worker's checkpoint."""
         sd = state_dict
         if sd.get("signvote") not in (1, 2):
             raise ValueError("signvote: not a VoteOptimizer state_dict")
         if sd.get("worker_index", self.worker_index) != self.worker_index:
             raise ValueError(f"signvote: state_dict of worker {sd['worker_index']}, this is worker {self.worker_index}: "
                              "each worker resumes its own momentum")
-        if sd.get("workers", self.workers) != self.workers:
-            raise ValueError(f"signvote: state_dict of a job with {sd['workers']} workers, this job has {self.workers}: "
-                             "resume with the same worker count")
         if sd["dim"] != self._n or sd["method"] != self._method:
             raise ValueError(f"signvote: state_dict of {sd['method']} over {sd['dim']} parameters, "
                              f"this optimizer is {self._method} over {self._n}")

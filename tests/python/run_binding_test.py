@@ -57,11 +57,11 @@ def run(cmd, timeout=240, want_ok=True):
     return out, time.time() - t0
 
 
-def toy_yaml(name, method="signum", servers=1, steps=40, extra="", aggregation="method: majority_vote"):
+def toy_yaml(name, method="signum", servers=1, steps=40, extra="", aggregation="method: majority_vote", workers=3):
     path = os.path.join(A.work, f"{name}.yaml")
     with open(path, "w") as f:
         f.write(f"""run: {{steps: {steps}, seed: 3, log_every: 10, hash_every: 1}}
-cluster: {{servers: {servers}, workers: 3}}
+cluster: {{servers: {servers}, workers: {workers}}}
 model: {{name: quadratic, dim: 10007, init: 1.0}}
 data: {{noise_std: 1.0}}
 optimizer: {{name: {method}, lr: 0.005, momentum: 0.9, beta1: 0.9, beta2: 0.99, weight_decay: 0.001}}
@@ -141,6 +141,33 @@ def case_local():
     got = hashes(out)
     print(f"LocalVote workers, 20 + 20 inner steps: {got}")
     assert len(got) == 3 and all(s == 40 and h == want for s, h in got.values()), "FAIL: the resumed run differs"
+
+
+def case_regrow():
+    # 3 workers save at step 20; jobs of 2 and of 4 workers resume to 40. The
+    # C++ workers do it from their checkpoint; the PyTorch workers from their
+    # state_dicts (a new worker loads none): the weights hash the same.
+    half = toy_yaml("toy_regrow_half", steps=20)
+    ck = os.path.join(A.work, "ckpt_regrow")
+    save = os.path.join(A.work, "regrow_state")
+    for d in (ck, save):
+        shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(save)
+    args = ["--set", "model.dim=10007"]
+    run(mpirun("-np", "4", A.signvote, "train", half, "--checkpoint-dir", ck))
+    run(mpirun(*serve(half), *python_workers(3, half, "--save", save, *args)))
+    for w in (2, 4):
+        cfg = toy_yaml(f"toy_regrow_{w}", workers=w)
+        mine = f"{ck}_{w}"
+        shutil.rmtree(mine, ignore_errors=True)
+        shutil.copytree(ck, mine)
+        run(mpirun("-np", str(w + 1), A.signvote, "train", cfg, "--resume", mine))
+        out, _ = run([A.signvote, "inspect", mine])
+        want = re.search(r"array\s+params \(10007 floats\) hash (0x[0-9a-f]+)", out).group(1)
+        out, _ = run(mpirun(*serve(cfg), *python_workers(w, cfg, "--resume", save, "--new-ok", *args)))
+        got = hashes(out)
+        print(f"{w} workers from 3: C++ {want}; PyTorch {got}")
+        assert len(got) == w and all(s == 40 and h == want for s, h in got.values()), "FAIL: the regrown run differs"
 
 
 def case_resume():
@@ -318,6 +345,8 @@ def main():
         case_identical(A.arg[0], int(A.arg[1]), "adversary" in A.arg[2:], "frozen" in A.arg[2:])
     elif A.case == "resume":
         case_resume()
+    elif A.case == "regrow":
+        case_regrow()
     elif A.case == "local":
         case_local()
     elif A.case == "cnn":

@@ -92,11 +92,18 @@ def finish(opt, w, x):
     opt.close()
 
 
-def load_worker(save_dir, w, x, opt, toy, dim):
+def load_worker(save_dir, w, x, opt, toy, dim, new_ok=False):
     """save_worker's counterpart: x and the optimizer's state back, and the
-    toy's RNG stream advanced past the steps already done."""
+    toy's RNG stream advanced past the steps already done. new_ok: a worker
+    with no file of its own (the job has more workers than the saved one)
+    takes x from worker 0's and starts its optimizer and toy afresh."""
     import torch
-    state = torch.load(os.path.join(save_dir, f"worker{w}.pt"))
+    mine = os.path.join(save_dir, f"worker{w}.pt")
+    if new_ok and not os.path.exists(mine):
+        with torch.no_grad():
+            x.copy_(torch.load(os.path.join(save_dir, "worker0.pt"))["x"])
+        return
+    state = torch.load(mine)
     with torch.no_grad():
         x.copy_(state["x"])
     opt.load_state_dict(state["opt"])

@@ -41,6 +41,7 @@ def main():
                     help="a frozen parameter before and after x is given too: it must never change")
     ap.add_argument("--save", default="")
     ap.add_argument("--resume", default="")
+    ap.add_argument("--new-ok", action="store_true", help="--resume: a worker without a saved state joins afresh")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: where the parameters live")
     ap.add_argument("--current-device", type=int, default=-1, help="cuda: this device is current throughout")
     ap.add_argument("--side-stream", action="store_true",
@@ -72,7 +73,7 @@ def main():
         toy = ToyGradients(a.config, w)
         side = cuda_streams(a, x.device)
         if a.resume:
-            load_worker(a.resume, w, x, opt, toy, dim)
+            load_worker(a.resume, w, x, opt, toy, dim, new_ok=a.new_ok)
         step = opt.steps_done
         while not opt.stop_requested:
             step += 1

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The cost of frequent checkpoints on the CIFAR config
+# (configs/cifar10_resnet18_w16_signum.yaml, 7 workers + 1 server on this
+# machine): STEPS steps with no checkpoint but the last, and the same with
+# run.checkpoint_every_s = EVERY_S (written in the background), alternated
+# REPEATS times; the training seconds of each run are server 0's clock at
+# the last step (the metrics' rows cover steps, the val CSV's elapsed_s the
+# end). Prints one JSON line: the median seconds per step of each, the
+# overhead ratio - 1, and the checkpoints written.
+#
+#   bench/run_checkpoint_overhead.sh DATA_DIR [STEPS=200] [EVERY_S=30] [REPEATS=2] [OUT=out/ckpt_overhead]
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+data=${1:?usage: run_checkpoint_overhead.sh DATA_DIR [STEPS] [EVERY_S] [REPEATS] [OUT]}
+steps=${2:-200} every=${3:-30} repeats=${4:-2} out=${5:-$repo/out/ckpt_overhead}
+mkdir -p "$out"
+run() {  # run NAME EVERY_S: prints the training seconds of STEPS steps
+  rm -rf --one-file-system "$out/$1-ckpt"
+  "$repo/scripts/mpirun.sh" -np 8 "$repo/build/signvote" train "$repo/configs/cifar10_resnet18_w16_signum.yaml" \
+    --set data.path="$data" --set run.steps="$steps" --set run.eval_every=0 --set run.checkpoint_every=0 \
+    --set run.checkpoint_every_s="$2" --set run.keep_checkpoints=2 --checkpoint-dir "$out/$1-ckpt" \
+    --metrics "$out/$1.csv" --overwrite > "$out/$1.log" 2>&1
+  # server 0's training clock at the end: the final validation row's elapsed_s
+  tail -n 1 "$out/${1}_val.csv" | cut -d, -f6
+}
+plain=() ckpt=() written=0
+for r in $(seq 1 "$repeats"); do
+  plain+=("$(run "plain$r" 0)")
+  ckpt+=("$(run "every$r" "$every")")
+  written=$(grep -c "checkpoint $out/every$r-ckpt" "$out/every$r.log" || true)
+done
+/usr/bin/python3 - "$steps" "$every" "$written" "${plain[*]}" "${ckpt[*]}" <<'PY'
+import json, statistics, sys
+steps, every, written = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+plain = [float(x) / steps for x in sys.argv[4].split()]
+ckpt = [float(x) / steps for x in sys.argv[5].split()]
+p, c = statistics.median(plain), statistics.median(ckpt)
+print(json.dumps({"bench": "checkpoint_overhead", "steps": steps, "checkpoint_every_s": every,
+                  "checkpoints_written_last_run": written, "s_per_step_plain": round(p, 4),
+                  "s_per_step_checkpointed": round(c, 4), "overhead": round(c / p - 1, 4),
+                  "runs_plain": [round(x, 4) for x in plain], "runs_checkpointed": [round(x, 4) for x in ckpt]}))
+PY
