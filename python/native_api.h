@@ -69,6 +69,7 @@ SV_API int sv_worker_step(sv_worker* w, float loss, uint32_t correct, uint32_t s
                           size_t n_tensors, const float* lr, const float* wd, size_t n_groups, int* last);
 SV_API int sv_worker_leave(sv_worker* w);
 SV_API int sv_worker_resume(sv_worker* w, uint64_t step, double elapsed_s);
+SV_API int sv_worker_join(sv_worker* w);  /* new to a resumed job (ExternalWorker::join) */
 SV_API int sv_worker_average(sv_worker* w, float* x, size_t n);           /* host x */
 SV_API int sv_worker_momentum_into(sv_worker* w, float* dst, size_t n);   /* host dst */
 SV_API int sv_worker_set_momentum(sv_worker* w, const float* src, size_t n); /* host src */

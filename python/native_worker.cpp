@@ -77,6 +77,10 @@ int sv_worker_resume(sv_worker* w, uint64_t step, double elapsed_s) {
   return guarded([&] { of(w).resume(step, elapsed_s); });
 }
 
+int sv_worker_join(sv_worker* w) {
+  return guarded([&] { of(w).join(); });
+}
+
 int sv_worker_average(sv_worker* w, float* x, size_t n) {
   return guarded([&] {
     if (n > 0) need(x, "x");

@@ -87,6 +87,10 @@ class ExternalWorker {
   // Before the first step(): continue after `step` with `elapsed_s` of the
   // time budget already spent (a state_dict() resumed).
   void resume(uint64_t step, double elapsed_s);
+  // Before the first step(): this worker is new to a job resumed with more
+  // workers than saved: it has no state of its own and starts at the step
+  // the resumed workers agree on (zero momentum).
+  void join();
   // One round at step steps_done() + 1; the caller has written the
   // gradients. Returns true when it was the last (run.steps or the time
   // limit). Throws RunStopped when the server refuses the round.

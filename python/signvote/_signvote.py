@@ -50,6 +50,7 @@ _SIGNATURES = {  # name: argument types (every function returns an int status)
     "sv_worker_step": [_P, _F, _U32, _U32, _P, _SZ, _P, _P, _SZ, _c.POINTER(_I)],
     "sv_worker_leave": [_P],
     "sv_worker_resume": [_P, _U64, _D],
+    "sv_worker_join": [_P],
     "sv_worker_average": [_P, _P, _SZ],
     "sv_worker_momentum_into": [_P, _P, _SZ],
     "sv_worker_set_momentum": [_P, _P, _SZ],
@@ -201,6 +202,9 @@ class Worker:
 
     def resume(self, step, elapsed_s):
         _check(_lib.sv_worker_resume(self._h, _unsigned(step, 64, "step"), float(elapsed_s)))
+
+    def join(self):
+        _check(_lib.sv_worker_join(self._h))
 
     def momentum_into(self, dst, n):
         _check(_lib.sv_worker_momentum_into(self._h, dst, n))

@@ -381,9 +381,9 @@ class VoteOptimizer(_Closes, torch.optim.Optimizer):
         groups' lr and weight decay come back too, as with torch.optim; a
         state of another group layout is refused. A job with another worker
         count resumes as the C++ workers do (docs/reliability.md): each
-        worker that has a state loads its own; a worker new to the job loads
-        none (zero momentum; it takes the job's step from the others) and
-        takes the weights from any worker's checkpoint."""
+        worker that has a state loads its own; a worker new to the job calls
+        join_resumed() instead (zero momentum, the others' step) and takes
+        the weights from any worker's checkpoint."""
         sd = state_dict
         if sd.get("signvote") not in (1, 2):
             raise ValueError("signvote: not a VoteOptimizer state_dict")
@@ -402,6 +402,13 @@ class VoteOptimizer(_Closes, torch.optim.Optimizer):
         self._skipped = int(sd.get("skipped_steps", 0))
         for group, saved in zip(self.param_groups, sd["param_groups"]):
             group["lr"], group["weight_decay"] = saved["lr"], saved["weight_decay"]
+
+    def join_resumed(self):
+        """Instead of load_state_dict(), before the first step(), on a worker
+        new to a job resumed with more workers than saved: it has no state of
+        its own, starts with zero momentum, and takes the step the resumed
+        workers agree on. Load the weights from any worker's checkpoint."""
+        self._w.join()
 
     def _check_groups(self, saved):
         if len(saved) != len(self.param_groups):

@@ -26,6 +26,7 @@ struct ExternalWorker::Impl {
   std::optional<Job> job;
   worker::Problem* problem = nullptr;  // owned by the job's worker
   bool started = false, finished = false;
+  bool joining = false;  // new to a resumed job (join()): takes the others' first step
   std::string why_finished = "run.steps or run.time_limit_s reached";
   uint64_t done = 0;  // steps run (or resumed from); rounds come every h of them (aggregation.local_steps)
   uint64_t h() const { return round_steps(cfg); }
@@ -36,7 +37,7 @@ struct ExternalWorker::Impl {
   // Collective with the server (Job::start) at the first step() or leave().
   void start() {
     if (started) return;
-    job->start(done + h(), resumed_elapsed);
+    job->start(done + h(), resumed_elapsed, joining);
     const uint64_t mine = done + h();
     done = job->first_step() - h();  // every worker's, agreed
     clock = resumed_elapsed;
@@ -124,6 +125,11 @@ void ExternalWorker::resume(uint64_t step, double elapsed_s) {
                                             "aggregation.local_steps = {}", step, impl_->h()));
   impl_->done = step;
   impl_->resumed_elapsed = elapsed_s;
+}
+
+void ExternalWorker::join() {
+  if (impl_->started) throw std::logic_error("signvote: join_resumed() goes before the first step()");
+  impl_->joining = true;
 }
 
 bool ExternalWorker::step(float loss, uint32_t correct, uint32_t samples, const StepGroups& groups) {

@@ -39,12 +39,13 @@ Job::Job(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Pro
 
 Job::~Job() = default;
 
-void Job::start(uint64_t first_step, double elapsed_s) {
+void Job::start(uint64_t first_step, double elapsed_s, bool joining) {
   // Resumed workers agree on the first step; the server learns it here.
   uint64_t mine = wrk_ ? std::max(first_step, wrk_->first_step()) : 0;
   first_ = comm::allreduce_one(mine, comm::Op::max, comm::world());
-  const uint64_t low = wrk_ ? mine : UINT64_MAX;  // the servers have no say
+  const uint64_t low = wrk_ && !joining ? mine : UINT64_MAX;  // the servers and joining workers have no say
   first_min_ = comm::allreduce_one(low, comm::Op::min, comm::world());
+  if (first_min_ == UINT64_MAX) first_min_ = first_;  // every worker joined: nothing to agree on
   double spent = wrk_ ? std::max(elapsed_s, wrk_->elapsed_s()) : 0;  // the time budget already used (resume)
   elapsed_ = comm::allreduce_one(spent, comm::Op::max, comm::world());
 }

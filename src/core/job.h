@@ -25,8 +25,9 @@ class Job {
   Job(const Config& cfg, const TrainOptions& opt, std::unique_ptr<worker::Problem> external = {});
   ~Job();
   // Collective: the first step and the time already spent. A worker may
-  // pass its own (an external worker resuming from its state_dict()).
-  void start(uint64_t first_step = 0, double elapsed_s = 0);
+  // pass its own (an external worker resuming from its state_dict()); a
+  // `joining` one (new to a resumed job) has no say in the agreement.
+  void start(uint64_t first_step = 0, double elapsed_s = 0, bool joining = false);
   // The rounds: server loop or worker loop (not for external workers).
   void run();
   const comm::Topology& topology() const { return topo_; }

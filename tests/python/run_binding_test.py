@@ -160,7 +160,7 @@ def case_regrow():
         cfg = toy_yaml(f"toy_regrow_{w}", workers=w)
         mine = f"{ck}_{w}"
         shutil.rmtree(mine, ignore_errors=True)
-        shutil.copytree(ck, mine)
+        shutil.copytree(ck, mine, symlinks=True)
         run(mpirun("-np", str(w + 1), A.signvote, "train", cfg, "--resume", mine))
         out, _ = run([A.signvote, "inspect", mine])
         want = re.search(r"array\s+params \(10007 floats\) hash (0x[0-9a-f]+)", out).group(1)

@@ -102,6 +102,7 @@ def load_worker(save_dir, w, x, opt, toy, dim, new_ok=False):
     if new_ok and not os.path.exists(mine):
         with torch.no_grad():
             x.copy_(torch.load(os.path.join(save_dir, "worker0.pt"))["x"])
+        opt.join_resumed()
         return
     state = torch.load(mine)
     with torch.no_grad():
