@@ -61,7 +61,7 @@ MpiDefault=none
 ReturnToService=2
 SlurmdTimeout=30
 KillWait=5
-NodeName=sv-node[1-$n] NodeAddr=${addrs%,} CPUs=8 State=UNKNOWN
+NodeName=sv-node[1-$n] NodeAddr=${addrs%,} CPUs=$(nproc) State=UNKNOWN
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 }
@@ -79,9 +79,17 @@ up() {
   munged --force --key-file="$state/munge.key" --socket="$state/munge.socket" --pid-file="$state/munged.pid" \
     --log-file="$state/log/munged.log" --seed-file="$state/munge.seed"
   conf "$n" > "$state/slurm.conf"
+  printf 'CgroupPlugin=cgroup/v1\n' > "$state/cgroup.conf"
   for i in $(seq 1 "$n"); do
     mkdir -p "$state/spool/sv-node$i"
-    ip netns exec "sv-node$i" unshare --uts sh -c 'hostname "$1"; exec slurmd -D -N "$1" -f "$2"' sh "sv-node$i" \
+    # `ip netns exec` gives the node a fresh /sys without /sys/fs/cgroup, which
+    # slurmd needs: the cgroup v1 hierarchies are mounted again there, in the
+    # node's own mount namespace (the host's mounts are untouched).
+    ip netns exec "sv-node$i" unshare --uts --mount --propagation private sh -c \
+      'hostname "$1" && mount -t tmpfs cgroup_root /sys/fs/cgroup &&
+       for c in cpuset memory devices freezer cpu cpuacct pids; do
+         mkdir -p "/sys/fs/cgroup/$c" && mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c" || exit 1
+       done && exec slurmd -D -N "$1" -f "$2"' sh "sv-node$i" \
       "$state/slurm.conf" > "$state/log/slurmd-sv-node$i.out" 2>&1 &
     echo $! > "$state/slurmd-sv-node$i.pid"
   done
