@@ -1,6 +1,8 @@
 #include "formats/checkpoint.h"
 
 #include <bit>
+#include <chrono>
+#include <random>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -182,6 +184,13 @@ std::uint64_t require_scalar(const Checkpoint& c, const std::string& name, const
 
 const std::string& require_blob(const Checkpoint& c, const std::string& name, const std::filesystem::path& file) {
   return require(c.blobs, "blob", name, file);
+}
+
+std::uint64_t new_run_id() {
+  std::random_device rd;  // an identifier, not a training stream: not seeded from run.seed
+  const std::uint64_t id = (std::uint64_t(rd()) << 32) ^ rd() ^
+                           std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  return id ? id : 1;
 }
 
 }  // namespace signvote::data

@@ -41,6 +41,10 @@ void write_checkpoint_atomic(const std::filesystem::path& file, const Checkpoint
 // "checkpoint 'F': no array 'params' (a complete file without that section: not
 // a checkpoint of this kind of run)". Every reader of checkpoints uses these.
 const std::vector<float>& require_array(const Checkpoint& c, const std::string& name, const std::filesystem::path& file);
+// A fresh run id (64 random bits, never 0): the scalar run_id of a run's
+// checkpoints and DIR/signvote-run.
+std::uint64_t new_run_id();
+
 std::uint64_t require_scalar(const Checkpoint& c, const std::string& name, const std::filesystem::path& file);
 const std::string& require_blob(const Checkpoint& c, const std::string& name, const std::filesystem::path& file);
 // Throws std::runtime_error, one line naming `file`: missing / unreadable,

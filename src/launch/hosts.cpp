@@ -12,23 +12,22 @@
 namespace signvote::launch {
 namespace {
 
-// "key=N" with N a positive int, or -1 if `word` is not "key=...".
-int keyed_count(const std::string& word, const std::string& key, const std::string& where) {
-  if (word.rfind(key + "=", 0) != 0) return -1;
-  const std::string v = word.substr(key.size() + 1);
-  int n = 0;
-  const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n < 1)
-    throw std::runtime_error(fmt::format("{}: '{}' needs a positive count", where, word));
-  return n;
-}
-
 int to_int(const std::string& s, const std::string& what) {
   int n = 0;
   const auto r = std::from_chars(s.data(), s.data() + s.size(), n);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size() || n < 1)
     throw std::runtime_error(fmt::format("{}: '{}' is not a positive count", what, s));
   return n;
+}
+
+// "key=N" with N a positive int, or -1 if `word` is not "key=...".
+int keyed_count(const std::string& word, const std::string& key, const std::string& where) {
+  if (word.rfind(key + "=", 0) != 0) return -1;
+  try {
+    return to_int(word.substr(key.size() + 1), where);
+  } catch (const std::runtime_error&) {
+    throw std::runtime_error(fmt::format("{}: '{}' needs a positive count", where, word));
+  }
 }
 
 }  // namespace

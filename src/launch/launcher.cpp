@@ -1,7 +1,9 @@
 #include "launch/launcher.h"
 
 #include "launch/job_args.h"
+#include "formats/checkpoint.h"
 #include "launch/process.h"
+#include "util/timer.h"
 #include "signvote/config.h"
 #include "signvote/exit_status.h"
 
@@ -14,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <random>
 #include <regex>
 #include <thread>
 #include <unistd.h>
@@ -22,13 +23,9 @@
 namespace signvote::launch {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using util::Clock;
+using util::after_seconds;
 namespace fs = std::filesystem;
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-Clock::time_point after(double s) {
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
 
 std::vector<Host> first_hosts(const Options& o) {
   if (!o.hostfile.empty()) return read_hostfile(o.hostfile);
@@ -98,12 +95,12 @@ std::string reprobe(const Options& o, Pool& pool) {
 
 // The Tick of one try: a signal to the launcher, a stall, a dropped host answering again.
 Tick ticker(const Options& o, Pool& pool, Watch& w) {
-  auto next_grow = std::make_shared<Clock::time_point>(after(o.grow_check_s));
+  auto next_grow = std::make_shared<Clock::time_point>(after_seconds(o.grow_check_s));
   return [&o, &pool, &w, next_grow]() -> std::string {
     if (int sig = received_signal()) return fmt::format("the launcher got signal {}", sig);
     if (!w.stalled.empty()) return w.stalled;
     if (o.grow_check_s <= 0 || Clock::now() < *next_grow) return "";
-    *next_grow = after(o.grow_check_s);
+    *next_grow = after_seconds(o.grow_check_s);
     std::vector<size_t> idx;
     std::vector<std::vector<std::string>> cmds;
     for (size_t i = 0; i < pool.all.size(); ++i)
@@ -114,12 +111,6 @@ Tick ticker(const Options& o, Pool& pool, Watch& w) {
       if (ok[k]) return fmt::format("grow check: host {} answers again", pool.all[idx[k]].name);
     return "";
   };
-}
-
-std::string new_run_id() {
-  std::random_device rd;
-  uint64_t id = (uint64_t(rd()) << 32) ^ rd();
-  return fmt::format("{:016x}", id ? id : 1);
 }
 
 }  // namespace
@@ -145,7 +136,7 @@ struct TempDir {
 
 // Waits `s` seconds unless the launcher is signalled first; false if it was.
 bool wait_unsignalled(double s) {
-  const auto end = Clock::now() + std::chrono::duration<double>(s);
+  const auto end = after_seconds(s);
   while (Clock::now() < end) {
     if (received_signal()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -182,7 +173,7 @@ std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool
                restart, o.max_restarts, v.why, v.host.empty() ? "" : fmt::format(" (host {})", v.host), probes,
                host_list(pool.hosts()), was.workers, next->workers, was.servers, next->servers, from,
                ck ? ck->second.string() : "no checkpoint yet: from the start", w.last_step > from ? w.last_step - from : 0,
-               since(failed_at) + wait_s);
+               util::seconds_since(failed_at) + wait_s);
   return next;
 }
 
@@ -199,7 +190,7 @@ int run(const Options& o) {
     spdlog::warn("launch: no checkpoint directory (run.checkpoint_dir or --checkpoint-dir): a restart starts over");
   TempDir tmp;
   const fs::path hostfile = tmp.path / "hosts";
-  const std::string run_id = new_run_id();
+  const std::string run_id = fmt::format("{:016x}", data::new_run_id());
   Shape shape = j.first;
   int restarts = 0;
   for (bool restart = false;; restart = true) {

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "util/timer.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -18,7 +20,8 @@
 namespace signvote::launch {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using util::Clock;
+using util::after_seconds;
 volatile sig_atomic_t g_signal = 0;
 
 void on_signal(int sig) { g_signal = sig; }
@@ -92,7 +95,7 @@ bool reaped(pid_t pid, int* status) {
 // SIGTERM to the group, SIGKILL to whatever is left after grace_s; reaps the leader.
 int stop_group(pid_t pid, double grace_s) {
   ::kill(-pid, SIGTERM);
-  const auto end = Clock::now() + std::chrono::duration<double>(grace_s);
+  const auto end = after_seconds(grace_s);
   int status = 0;
   while (Clock::now() < end) {
     if (reaped(pid, &status)) {
@@ -171,7 +174,7 @@ std::vector<bool> probe_all(const std::vector<std::vector<std::string>>& argvs, 
   std::vector<Child> kids;
   for (const auto& argv : argvs) kids.push_back(spawn(argv, false));
   std::vector<bool> ok(argvs.size(), false), done(argvs.size(), false);
-  const auto end = Clock::now() + std::chrono::duration<double>(timeout_s);
+  const auto end = after_seconds(timeout_s);
   size_t left = kids.size();
   while (left > 0 && Clock::now() < end) {
     for (size_t i = 0; i < kids.size(); ++i) {
@@ -187,7 +190,7 @@ std::vector<bool> probe_all(const std::vector<std::vector<std::string>>& argvs, 
 
 std::string capture(const std::vector<std::string>& argv, double timeout_s) {
   std::string out;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  const auto deadline = after_seconds(timeout_s);
   const JobEnd e = run_job(
       argv, [&](std::string_view line, bool err) { if (!err) out.append(line).push_back('\n'); },
       [&] { return Clock::now() > deadline ? std::string("timed out") : std::string(); }, 1.0);

@@ -8,9 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
-#include <random>
 
 namespace signvote::worker {
 namespace {
@@ -56,13 +54,6 @@ std::string worker_range(uint64_t first, uint64_t last) {
 }
 
 }  // namespace
-
-uint64_t new_run_id() {
-  std::random_device rd;  // an identifier, not a training stream: not seeded from run.seed
-  const uint64_t id = (uint64_t(rd()) << 32) ^ rd() ^
-                      uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-  return id ? id : 1;
-}
 
 uint64_t checkpoint_bytes(Problem& p, const OptimizerState& opt, int workers) {
   const uint64_t per_worker = opt.floats() + p.buffers().size();

@@ -96,9 +96,6 @@ data::Checkpoint make_checkpoint(const Config& cfg, const RunPoint& at, std::spa
 void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file, int k, Problem& p,
                     OptimizerState& opt);
 
-// A fresh run id (64 random bits, never 0).
-uint64_t new_run_id();
-
 // Resolves DIR/latest.ckpt or a file path; throws naming the path if absent.
 std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
 

@@ -68,7 +68,7 @@ class Worker final : public WorkerLoop {
     if (opt.run_id && run_id_ && opt.run_id != run_id_)
       throw std::runtime_error(fmt::format("--run-id {:016x}: the checkpoint resumed belongs to run {:016x}", opt.run_id,
                                            run_id_));
-    if (run_id_ == 0) run_id_ = opt.run_id ? opt.run_id : new_run_id();  // a new run (or the launcher's), or an old checkpoint
+    if (run_id_ == 0) run_id_ = opt.run_id ? opt.run_id : data::new_run_id();  // a new run (or the launcher's), or an old checkpoint
     if (!cfg.run.checkpoint_dir.empty()) claim_checkpoint_dir(opt, resumed);
   }
 
