@@ -6,7 +6,10 @@
 # REPEATS times; the training seconds of each run are server 0's clock at
 # the last step (the metrics' rows cover steps, the val CSV's elapsed_s the
 # end). Prints one JSON line: the median seconds per step of each, the
-# overhead ratio - 1, and the checkpoints written.
+# overhead ratio - 1, and the checkpoints written; and, from worker 0's log
+# lines, the median seconds a checkpoint holds the round (the snapshot) and
+# its background write takes, as shares of EVERY_S: the direct cost, which
+# on 2 shared cores run-to-run noise hides in the ratio.
 #
 #   bench/run_checkpoint_overhead.sh DATA_DIR [STEPS=200] [EVERY_S=30] [REPEATS=2] [OUT=out/ckpt_overhead]
 set -euo pipefail
@@ -29,14 +32,21 @@ for r in $(seq 1 "$repeats"); do
   ckpt+=("$(run "every$r" "$every")")
   written=$(grep -c "checkpoint $out/every$r-ckpt" "$out/every$r.log" || true)
 done
-/usr/bin/python3 - "$steps" "$every" "$written" "${plain[*]}" "${ckpt[*]}" <<'PY'
-import json, statistics, sys
+/usr/bin/python3 - "$steps" "$every" "$written" "${plain[*]}" "${ckpt[*]}" "$out"/every*.log <<'PY'
+import json, re, statistics, sys
 steps, every, written = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+# "step N: checkpoint F (snapshot X s in the round, written in Y s beside it)"; the last one of a run is the final save
+cost = [tuple(map(float, m)) for log in sys.argv[6:]
+        for m in re.findall(r"snapshot ([0-9.]+) s in the round, written in ([0-9.]+) s", open(log).read())[:-1]]
+snap = statistics.median(c[0] for c in cost) if cost else float("nan")
+write = statistics.median(c[1] for c in cost) if cost else float("nan")
 plain = [float(x) / steps for x in sys.argv[4].split()]
 ckpt = [float(x) / steps for x in sys.argv[5].split()]
 p, c = statistics.median(plain), statistics.median(ckpt)
 print(json.dumps({"bench": "checkpoint_overhead", "steps": steps, "checkpoint_every_s": every,
                   "checkpoints_written_last_run": written, "s_per_step_plain": round(p, 4),
                   "s_per_step_checkpointed": round(c, 4), "overhead": round(c / p - 1, 4),
-                  "runs_plain": [round(x, 4) for x in plain], "runs_checkpointed": [round(x, 4) for x in ckpt]}))
+                  "runs_plain": [round(x, 4) for x in plain], "runs_checkpointed": [round(x, 4) for x in ckpt],
+                  "snapshot_s_median": round(snap, 4), "write_s_median": round(write, 4),
+                  "snapshot_share": round(snap / every, 5), "snapshot_plus_write_share": round((snap + write) / every, 5)}))
 PY

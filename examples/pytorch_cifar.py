@@ -151,6 +151,16 @@ class ShardLoader:
         if len(self.order) < batch:
             raise SystemExit(f"shard {k}/{workers} has {len(self.order)} images, fewer than one batch of {batch}")
 
+    def state(self):
+        return {"epoch": self.epoch, "pos": self.pos, "workers": self.w}
+
+    def restore(self, st):
+        """Back to a saved position; saved by another worker count, the
+        epoch goes on from about where the job stood (pos x W / W' images)."""
+        self.epoch = st["epoch"]
+        self.order = shard_indices(len(self.y), self.k, self.w, self.seed, self.epoch)
+        self.pos = (st["pos"] * st["workers"] // self.w) // self.batch * self.batch
+
     def next(self):
         """(images float32 (B, 3, 32, 32), labels int64 (B,)), B = batch."""
         if self.pos + self.batch > len(self.order):
@@ -262,9 +272,31 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     ap.add_argument("--seed", type=int, default=1, help="initial weights and data order (run.seed)")
     ap.add_argument("--val-count", type=int, default=5000, help="the last N training records are held out")
+    ap.add_argument("--checkpoint-dir", default="",
+                    help="save each worker's state here (signvote.checkpoints) and resume from the latest complete "
+                         "step found there: what `signvote launch --mpmd` restarts")
+    ap.add_argument("--checkpoint-every", type=int, default=50, help="steps between saves")
     ap.add_argument("--out", default="", help="also write the result JSON to this file")
     ap.add_argument("--overwrite", action="store_true", help="allow replacing --out")
     return ap.parse_args(argv)
+
+
+def resume(args, opt, model, sched, loader):
+    """--checkpoint-dir: the Checkpoints to save to, after loading the latest
+    complete step there (weights, momentum, scheduler, data position)."""
+    if not args.checkpoint_dir:
+        return None
+    from signvote.checkpoints import Checkpoints
+    ck = Checkpoints(args.checkpoint_dir)
+    r = ck.resume(opt, model)
+    if r is not None:
+        if sched is not None and r["extra"]["sched"] is not None:
+            sched.load_state_dict(r["extra"]["sched"])
+        loader.restore(r["extra"]["loader"])
+        if opt.worker_index == 0:
+            print(f"resumed step {r['step']} of {r['workers']} workers from {os.path.dirname(r['path'])} "
+                  f"with {opt.workers}", file=sys.stderr, flush=True)
+    return ck
 
 
 def main(argv=None):
@@ -303,7 +335,8 @@ def main(argv=None):
     if k == 0:
         print(f"{opt.workers} workers, width {args.width}, {n_params} parameters, {len(train_y)} training "
               f"({len(loader.order)} a worker) and {len(val_y)} validation images", file=sys.stderr, flush=True)
-    start, step = time.perf_counter(), 0
+    ck = resume(args, opt, model, sched, loader)
+    start, step = time.perf_counter(), opt.steps_done
     while True:
         x, y = loader.next()
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -314,6 +347,8 @@ def main(argv=None):
         if sched is not None:
             sched.step()
         step += 1
+        if ck is not None and opt.steps_done % args.checkpoint_every == 0:
+            ck.save(opt, model, extra={"sched": sched.state_dict() if sched else None, "loader": loader.state()})
         if k == 0 and step % 50 == 0:
             print(f"step {step} loss {loss.item():.4f} elapsed {time.perf_counter() - start:.1f}s",
                   file=sys.stderr, flush=True)

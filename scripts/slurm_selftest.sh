@@ -3,7 +3,8 @@
 # (slurmcluster.sh up 4), then with examples/slurm/cpu.sbatch (which runs
 # `signvote launch`, 2 tasks per node: 1 server + 7 workers):
 #   1. sbatch -N 4 of the toy to completion;
-#   2. a CIFAR smoke run (small_cnn on a generated CIFAR-format fixture);
+#   2. a CIFAR smoke run (small_cnn on a generated CIFAR-format fixture), and
+#      PyTorch workers (examples/slurm/pytorch.sbatch) to completion;
 #   3. a longer toy job; once it has a checkpoint, every process of node 3
 #      (its slurmd and its ranks) is killed and its link cut: the launcher
 #      must finish the job on the 3 nodes left, exit 0, and log the restart;
@@ -47,6 +48,20 @@ id=$(sbatch --parsable -N 4 "$repo/examples/slurm/cpu.sbatch" "$repo/configs/cif
 while squeue -h -j "$id" 2>/dev/null | grep -q .; do sleep 1; done
 job_state "$id" | grep -q "JobState=COMPLETED .*ExitCode=0:0" || fail "CIFAR job $id: $(job_state "$id"); $(tail -n 5 "signvote-$id.out")"
 echo "slurm selftest: CIFAR smoke job $id $(job_state "$id")"
+
+# 2b. PyTorch workers (examples/slurm/pytorch.sbatch: signvote launch --mpmd,
+# 1 serve rank + 7 workers that save with signvote.checkpoints) to completion.
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  id=$(PYTHON=/usr/bin/python3 PYTHONPATH="$repo/build/python" sbatch --parsable -N 4 "$repo/examples/slurm/pytorch.sbatch" \
+    "$repo/configs/toy_quadratic.yaml" "$repo/tests/launch/worker_ckpt.py" --steps 200)
+  while squeue -h -j "$id" 2>/dev/null | grep -q .; do sleep 1; done
+  job_state "$id" | grep -q "JobState=COMPLETED .*ExitCode=0:0" ||
+    fail "PyTorch job $id: $(job_state "$id"); $(tail -n 5 "signvote-$id.out")"
+  [ -e "$work/ckpt-$id/step_000000200_w7/worker6.pt" ] || fail "PyTorch job $id: no saved step 200 of 7 workers"
+  echo "slurm selftest: PyTorch job $id $(job_state "$id")"
+else
+  echo "slurm selftest: PyTorch job Skipped (no torch for /usr/bin/python3)"
+fi
 
 # 3. Node 3 dies mid-job.
 id=$(sbatch --parsable -N 4 "$repo/examples/slurm/cpu.sbatch" "$repo/configs/toy_quadratic.yaml" --set run.steps=800 \

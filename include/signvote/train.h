@@ -12,6 +12,7 @@ namespace signvote {
 struct TrainOptions {
   std::string metrics_path;  // server 0 writes the metrics CSV here ("" = none)
   bool overwrite = false;    // allow replacing an existing metrics file
+  bool append = false;       // continue an existing metrics file (`serve` of a restarted PyTorch job)
   std::string resume;        // checkpoint file, or a directory holding latest.ckpt
   bool rewind = false;       // resume from a checkpoint older than the directory's latest:
                              // the later ones move to DIR/rewound-<step>/

@@ -132,3 +132,11 @@ class LocalVote(_Closes):
         self.outer.load_state_dict(sd["outer"])
         self.inner.load_state_dict(sd["inner"])
         self._k = 0
+
+    def join_resumed(self):
+        """Instead of load_state_dict(), before the first step(), on a worker
+        new to a job resumed with more workers than saved: zero outer
+        momentum, a fresh inner optimizer, the others' step (VoteOptimizer's
+        join_resumed). Load the weights from any worker's checkpoint."""
+        self.outer.join_resumed()
+        self._k = 0

@@ -155,6 +155,8 @@ void add_commands(CLI::App& app, Args& a, Commands& c) {
   add_common(serve, a);
   serve->add_option("--metrics", a.train.metrics_path, "write per-step metrics CSV (server rank 0)");
   serve->add_flag("--overwrite", a.train.overwrite, "allow replacing an existing metrics file");
+  serve->add_flag("--append", a.train.append,
+                  "continue an existing metrics file (a resumed job; signvote launch --mpmd passes it on a restart)");
   serve->add_option("--log-level", a.log_level, "trace|debug|info|warn|error");
   auto* eval = c.eval = app.add_subcommand("eval", "accuracy of a checkpoint on a CIFAR-10 split");
   eval->add_option("--checkpoint", a.eval.checkpoint, "checkpoint file or directory")->required();

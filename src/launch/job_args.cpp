@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <set>
 
 namespace signvote::launch {
@@ -68,6 +69,14 @@ bool only_this_machine(const std::vector<Host>& hosts) {
 JobSpec read_job(const Options& o) {
   const Config cfg = load_config(o.config, option_values(o.train_args, "--set"));
   JobSpec j;
+  if (o.mpmd) {
+    j = {{o.worker_np, static_cast<int>(cfg.cluster.servers)}, o.checkpoint_dir, false,
+         option_value(o.train_args, "--metrics").has_value(), true};
+    if (o.np != j.first.servers)
+      throw ConfigError(fmt::format("{}: key 'cluster.servers' = {} needs the servers' -np {} (before the ':'), but it is {}",
+                                    cfg.origin, j.first.servers, j.first.servers, o.np));
+    return j;
+  }
   j.first = {static_cast<int>(cfg.cluster.workers), static_cast<int>(cfg.cluster.servers)};
   if (o.np != j.first.ranks())
     throw ConfigError(fmt::format("{}: key 'cluster.workers' = {} with cluster.servers = {} needs -np {}, but -np is {}",
@@ -81,12 +90,35 @@ JobSpec read_job(const Options& o) {
   return j;
 }
 
-std::optional<std::pair<std::uint64_t, std::filesystem::path>> latest_checkpoint(const std::filesystem::path& dir) {
+std::optional<Saved> latest_checkpoint(const std::filesystem::path& dir) {
   std::error_code ec;
   if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return std::nullopt;
   const auto files = data::CheckpointDir(dir, 1).list();
   if (files.empty()) return std::nullopt;
   return files.back();
+}
+
+std::optional<Saved> latest_worker_states(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) return std::nullopt;
+  static const std::regex name(R"(step_(\d{9})_w(\d{1,7}))");
+  std::optional<Saved> best;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string base = e.path().filename().string();
+    if (!e.is_directory(ec) || !std::regex_match(base, m, name)) continue;
+    const uint64_t step = std::stoull(m[1].str());
+    const int workers = std::stoi(m[2].str());
+    bool complete = workers > 0;
+    for (int k = 0; complete && k < workers; ++k) complete = fs::is_regular_file(e.path() / fmt::format("worker{}.pt", k), ec);
+    if (complete && (!best || step > best->first)) best = Saved{step, e.path()};
+  }
+  return best;
+}
+
+std::optional<Saved> latest_saved(const JobSpec& j) {
+  return j.mpmd ? latest_worker_states(j.checkpoint_dir) : latest_checkpoint(j.checkpoint_dir);
 }
 
 std::vector<std::string> mpirun_base(const Options& o, const std::vector<Host>& hosts) {
@@ -116,6 +148,20 @@ std::vector<std::string> job_argv(const Options& o, const JobSpec& j, const std:
     args.insert(args.end(), {"--set", fmt::format("cluster.workers={}", shape.workers), "--set",
                              fmt::format("cluster.servers={}", shape.servers)});
   a.insert(a.end(), args.begin(), args.end());
+  return a;
+}
+
+std::vector<std::string> mpmd_argv(const Options& o, const JobSpec& j, const std::vector<Host>& hosts,
+                                   const std::filesystem::path& hostfile, const Shape& shape, bool restart) {
+  std::vector<std::string> a = mpirun_base(o, hosts);
+  a.insert(a.end(), {"--hostfile", hostfile.string(), "-np", std::to_string(shape.servers),
+                     o.signvote.empty() ? self_exe() : o.signvote, "serve", o.config});
+  a.insert(a.end(), o.train_args.begin(), o.train_args.end());
+  a.insert(a.end(), {"--set", fmt::format("cluster.workers={}", shape.workers), "--set",
+                     fmt::format("cluster.servers={}", shape.servers)});
+  if (restart && j.metrics) a.push_back("--append");  // the first try made it: the resumed rows follow
+  a.insert(a.end(), {":", "-np", std::to_string(shape.workers)});
+  a.insert(a.end(), o.worker_cmd.begin(), o.worker_cmd.end());
   return a;
 }
 

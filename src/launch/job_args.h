@@ -20,14 +20,26 @@ struct JobSpec {
   std::filesystem::path checkpoint_dir; // where the job checkpoints ("" = nowhere: restarts start over)
   bool user_resumes = false;            // the user's own --resume
   bool metrics = false;                 // --metrics given
+  bool mpmd = false;                    // `serve` + the PyTorch workers' command (checkpoint_dir: their states)
 };
 
 // Loads the config with the --set overrides of o.train_args; throws
-// ConfigError naming the key, or naming -np if it is not servers + workers.
+// ConfigError naming the key, or naming -np if it is not servers + workers
+// (--mpmd: if it is not cluster.servers; the workers are the worker -np).
 JobSpec read_job(const Options& o);
 
+using Saved = std::pair<std::uint64_t, std::filesystem::path>;  // a step and where it was saved
+
 // The latest checkpoint of `dir` and its step, if any.
-std::optional<std::pair<std::uint64_t, std::filesystem::path>> latest_checkpoint(const std::filesystem::path& dir);
+std::optional<Saved> latest_checkpoint(const std::filesystem::path& dir);
+
+// The latest complete step of the PyTorch workers' states in `dir`
+// (python/signvote/checkpoints.py): DIR/step_<9 digits>_w<W>/ holding
+// worker<k>.pt for every k < W.
+std::optional<Saved> latest_worker_states(const std::filesystem::path& dir);
+
+// Where the job would resume: latest_checkpoint, or for --mpmd latest_worker_states.
+std::optional<Saved> latest_saved(const JobSpec& j);
 
 // The mpirun options every command shares: as root --allow-run-as-root;
 // without ssh/rsh and only this machine, --mca plm ^rsh; then o.mpirun_args.
@@ -41,6 +53,14 @@ std::vector<std::string> mpirun_base(const Options& o, const std::vector<Host>& 
 std::vector<std::string> job_argv(const Options& o, const JobSpec& j, const std::vector<Host>& hosts,
                                   const std::filesystem::path& hostfile, const Shape& shape, bool restart,
                                   const std::optional<std::filesystem::path>& resume, const std::string& run_id);
+
+// One try of an --mpmd job: mpirun ... --hostfile F -np S signvote serve
+// cfg.yaml ARGS --set cluster.workers=W --set cluster.servers=S [--append]
+// : -np W worker command. A restart runs the same line with the new shape;
+// the workers resume from their own states, and the server appends to its
+// metrics file (--append) instead of refusing it.
+std::vector<std::string> mpmd_argv(const Options& o, const JobSpec& j, const std::vector<Host>& hosts,
+                                   const std::filesystem::path& hostfile, const Shape& shape, bool restart);
 
 // The health probe of one host: mpirun --host H:1 -np 1 signvote devices --json.
 std::vector<std::string> probe_argv(const Options& o, const std::vector<Host>& hosts, const std::string& host);

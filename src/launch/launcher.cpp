@@ -38,7 +38,7 @@ std::vector<Host> first_hosts(const Options& o) {
     }
     return with_slots(names, parse_tasks_per_node(o.slurm_tasks_per_node));
   }
-  return {{"localhost", o.np}};
+  return {{"localhost", o.np + (o.mpmd ? o.worker_np : 0)}};
 }
 
 // What one try printed and how far it got.
@@ -166,7 +166,7 @@ std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool
                   "failure: {}", next->workers, host_list(pool.hosts()), probes, o.min_workers, v.why);
     return std::nullopt;
   }
-  const auto ck = latest_checkpoint(j.checkpoint_dir);
+  const auto ck = latest_saved(j);
   const uint64_t from = ck ? ck->first : 0;
   spdlog::warn("launch: restart {}/{}: {}{} | {} | hosts {} | workers {} -> {}, servers {} -> {} | resuming step {} "
                "({}) | {} step(s) and {:.1f} s lost",
@@ -183,11 +183,15 @@ int run(const Options& o) {
   const JobSpec j = read_job(o);
   Pool pool{first_hosts(o), {}};
   pool.live.assign(pool.all.size(), true);
-  if (total_slots(pool.all) < o.np)
-    throw std::runtime_error(fmt::format("launch: -np {} needs {} slots; the hosts ({}) have {}", o.np, o.np,
-                                         host_list(pool.all), total_slots(pool.all)));
-  if (j.checkpoint_dir.empty())
+  if (total_slots(pool.all) < j.first.ranks())
+    throw std::runtime_error(fmt::format("launch: {} needs {} slots; the hosts ({}) have {}",
+                                         j.mpmd ? fmt::format("-np {} : -np {}", o.np, o.worker_np) : fmt::format("-np {}", o.np),
+                                         j.first.ranks(), host_list(pool.all), total_slots(pool.all)));
+  if (j.checkpoint_dir.empty() && !j.mpmd)
     spdlog::warn("launch: no checkpoint directory (run.checkpoint_dir or --checkpoint-dir): a restart starts over");
+  if (j.checkpoint_dir.empty() && j.mpmd)
+    spdlog::warn("launch: --mpmd without --checkpoint-dir: the workers resume from their own states, but the "
+                 "restart line cannot name the step");
   TempDir tmp;
   const fs::path hostfile = tmp.path / "hosts";
   const std::string run_id = fmt::format("{:016x}", data::new_run_id());
@@ -195,9 +199,10 @@ int run(const Options& o) {
   int restarts = 0;
   for (bool restart = false;; restart = true) {
     write_hostfile(hostfile, pool.hosts());
-    const auto ck = restart ? latest_checkpoint(j.checkpoint_dir) : std::nullopt;
-    const auto argv = job_argv(o, j, pool.hosts(), hostfile, shape, restart,
-                               ck ? std::optional<fs::path>(j.checkpoint_dir) : std::nullopt, run_id);
+    const auto ck = restart && !j.mpmd ? latest_checkpoint(j.checkpoint_dir) : std::nullopt;
+    const auto argv = j.mpmd ? mpmd_argv(o, j, pool.hosts(), hostfile, shape, restart)
+                             : job_argv(o, j, pool.hosts(), hostfile, shape, restart,
+                                        ck ? std::optional<fs::path>(j.checkpoint_dir) : std::nullopt, run_id);
     Watch w;
     const JobEnd end = run_job(argv, watcher(w, o.stall_timeout_s), ticker(o, pool, w), o.grace_s);
     const auto failed_at = Clock::now();
@@ -232,16 +237,16 @@ int run(const Options& o) {
   }
 }
 
-int main(int argc, char** argv) {
-  spdlog::set_pattern("[%H:%M:%S.%e] [launch] [%l] %v");
-  CLI::App app{"signvote launch: run a training job under mpirun and restart it after infrastructure failures",
-               "signvote launch"};
+namespace {
+
+void add_options(CLI::App& app, Options& o) {
   app.footer("After the options: cfg.yaml [signvote train options...], e.g.\n"
-             "  signvote launch -np 8 --hostfile hosts cfg.yaml --checkpoint-dir /shared/ckpt --metrics m.csv");
+             "  signvote launch -np 8 --hostfile hosts cfg.yaml --checkpoint-dir /shared/ckpt --metrics m.csv\n"
+             "PyTorch workers (--mpmd): the servers' -np and cfg.yaml [signvote serve options...], ':', the workers', e.g.\n"
+             "  signvote launch --mpmd --checkpoint-dir /shared/ckpt -np 1 cfg.yaml : -np 4 python3 train.py --checkpoint-dir /shared/ckpt");
   app.option_defaults()->always_capture_default();
-  Options o;
-  app.add_option("--np,-n", o.np, "ranks of the first try: cluster.servers + cluster.workers (also -np)")->required()
-      ->check(CLI::Range(2, 1 << 20));
+  app.add_option("--np,-n", o.np, "ranks of the first try: cluster.servers + cluster.workers (also -np); --mpmd: the servers")
+      ->required()->check(CLI::Range(1, 1 << 20));
   app.add_option("--hostfile", o.hostfile, "hosts and slots (Open MPI format); default: the Slurm allocation, or this machine");
   app.add_option("--min-workers", o.min_workers, "stop when fewer workers than this fit on the hosts left")->check(CLI::Range(1, 1 << 20));
   app.add_option("--max-restarts", o.max_restarts, "restarts after infrastructure failures")->check(CLI::Range(0, 1000));
@@ -253,21 +258,65 @@ int main(int argc, char** argv) {
   app.add_option("--mpirun-arg", o.mpirun_args, "one more mpirun argument (repeatable): --mpirun-arg=--map-by --mpirun-arg=node")
       ->allow_extra_args(false);
   app.add_option("--signvote", o.signvote, "the signvote binary the ranks run (default: this one)");
-  app.prefix_command();  // cfg.yaml and everything after it belong to `signvote train`
+  app.add_flag("--mpmd", o.mpmd, "PyTorch workers: signvote serve on the -np servers, then ': -np W command...'");
+  app.add_option("--checkpoint-dir", o.checkpoint_dir,
+                 "--mpmd: where the workers' signvote.checkpoints save (names the step a restart resumes)");
+  app.prefix_command();  // cfg.yaml and everything after it belong to `signvote train` (or serve)
+}
+
+// The arguments after the launcher's options: cfg.yaml and the train (or
+// serve) options; with --mpmd then ':' '-np' W and the workers' command.
+// Throws std::invalid_argument with the line's usage.
+void take_job_args(std::vector<std::string> rest, Options& o) {
+  if (rest.empty()) throw std::invalid_argument("give the config file after the launcher's options: signvote launch -np N cfg.yaml [train options]");
+  o.config = rest[0];
+  const auto colon = std::find(rest.begin(), rest.end(), ":");
+  o.train_args.assign(rest.begin() + 1, colon);
+  if (!o.mpmd) {
+    if (colon != rest.end()) throw std::invalid_argument("a ':' (an MPMD line) needs --mpmd: signvote launch --mpmd -np S cfg.yaml : -np W command...");
+    if (!o.checkpoint_dir.empty()) throw std::invalid_argument("--checkpoint-dir before cfg.yaml is --mpmd's; give `signvote train` its own after cfg.yaml");
+    return;
+  }
+  const std::string usage = "--mpmd needs the workers after a ':': signvote launch --mpmd -np S cfg.yaml [serve options] : -np W command...";
+  if (colon == rest.end() || colon + 2 >= rest.end() || (colon[1] != "--np" && colon[1] != "-n" && colon[1] != "--n"))
+    throw std::invalid_argument(usage);
+  try {
+    size_t used = 0;
+    o.worker_np = std::stoi(colon[2], &used);
+    if (used != colon[2].size() || o.worker_np < 1) throw std::invalid_argument("");
+  } catch (const std::exception&) {
+    throw std::invalid_argument(fmt::format("the workers' -np after ':' must be a positive count, not '{}'", colon[2]));
+  }
+  o.worker_cmd.assign(colon + 3, rest.end());
+  if (o.worker_cmd.empty()) throw std::invalid_argument(usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("[%H:%M:%S.%e] [launch] [%l] %v");
+  CLI::App app{"signvote launch: run a training job under mpirun and restart it after infrastructure failures",
+               "signvote launch"};
+  Options o;
+  add_options(app, o);
+  // CLI11 reads -np as -n p: the launcher's -np and the workers' after the first ':' become --np.
   std::vector<std::string> args;
-  for (int i = argc - 1; i >= 1; --i) args.push_back(std::string(argv[i]) == "-np" ? "--np" : argv[i]);
+  int colon = argc;
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == ":") { colon = i; break; }
+  for (int i = argc - 1; i >= 1; --i)
+    args.push_back((i < colon || i == colon + 1) && std::string_view(argv[i]) == "-np" ? "--np" : argv[i]);
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  const auto rest = app.remaining();
-  if (rest.empty()) {
-    spdlog::error("launch: give the config file after the launcher's options: signvote launch -np N cfg.yaml [train options]");
+  try {
+    take_job_args(app.remaining(), o);
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("launch: {}", e.what());
     return exit_status::error;
   }
-  o.config = rest[0];
-  o.train_args.assign(rest.begin() + 1, rest.end());
   if (const char* v = std::getenv("SLURM_JOB_NODELIST")) o.slurm_nodelist = v;  // the allocation, as mpirun reads it
   if (const char* v = std::getenv("SLURM_TASKS_PER_NODE")) o.slurm_tasks_per_node = v;
   install_signal_handlers();

@@ -6,6 +6,11 @@
 // workers that fit, up to --max-restarts times, with a backoff.
 //
 //   signvote launch -np N [--hostfile F] [--min-workers K] [--max-restarts R] cfg.yaml [train options...]
+//   signvote launch --mpmd [--checkpoint-dir D] -np S cfg.yaml [serve options...] : -np W python3 train.py ...
+//
+// The second form runs `signvote serve` with PyTorch workers (one MPMD job);
+// the workers save and resume themselves (signvote.checkpoints, one file per
+// worker under D), and a restart runs the same worker command with W'.
 //
 // No MPI in this process: it runs before MPI_Init (cli/main.cpp).
 #pragma once
@@ -16,7 +21,7 @@
 namespace signvote::launch {
 
 struct Options {
-  int np = 0;                     // ranks of the first try: cluster.servers + cluster.workers
+  int np = 0;                     // ranks of the first try: cluster.servers + cluster.workers (--mpmd: the servers)
   std::string hostfile;           // "" = the Slurm allocation, else this machine
   int min_workers = 1;            // fewer workers left than this: stop, naming --min-workers
   int max_restarts = 3;           // restarts after infrastructure failures
@@ -29,7 +34,14 @@ struct Options {
   std::vector<std::string> mpirun_args;  // more mpirun options (--mpirun-arg=--map-by --mpirun-arg=node)
   std::string signvote;           // the signvote binary the ranks run ("" = this one)
   std::string config;             // cfg.yaml
-  std::vector<std::string> train_args;   // the options after it, passed to `signvote train`
+  std::vector<std::string> train_args;   // the options after it, passed to `signvote train` (--mpmd: `serve`)
+  // --mpmd: `signvote serve` on o.np ranks and this worker command on
+  // worker_np ranks; checkpoint_dir is where the workers' signvote.checkpoints
+  // save (the restart line's step; "" = not known to the launcher).
+  bool mpmd = false;
+  int worker_np = 0;
+  std::vector<std::string> worker_cmd;
+  std::string checkpoint_dir;
   // Where the hosts come from when there is no --hostfile (the Slurm
   // allocation's variables, read by main): both empty = this machine.
   std::string slurm_nodelist, slurm_tasks_per_node;

@@ -33,13 +33,28 @@ std::string named_host(const std::string& line) {
   return std::regex_search(line, m, node) ? m[1].str() : std::string();
 }
 
-// The last line that carries the job's own error ("[error]"), else the last non-empty line.
+bool is_rule(const std::string& line) {  // mpirun frames its messages in lines of dashes
+  return line.size() >= 10 && line.find_first_not_of('-') == std::string::npos;
+}
+
+// The last line that carries the job's own error ("[error]"), else the last
+// non-empty line outside mpirun's framed messages (a PyTorch worker's own
+// message or traceback), else the last non-empty line.
 std::string last_error(const std::vector<std::string>& lines) {
   for (auto it = lines.rbegin(); it != lines.rend(); ++it)
     if (contains(*it, "[error]")) return *it;
-  for (auto it = lines.rbegin(); it != lines.rend(); ++it)
-    if (it->find_first_not_of(" -\t") != std::string::npos) return *it;
-  return "";
+  std::string outside, any;
+  bool framed = false;
+  for (const std::string& line : lines) {
+    if (is_rule(line)) {
+      framed = !framed;
+      continue;
+    }
+    if (line.find_first_not_of(" -\t") == std::string::npos) continue;
+    any = line;
+    if (!framed) outside = line;
+  }
+  return outside.empty() ? any : outside;
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ class Server final : public ServerLoop {
                             cfg.cluster.server_wait_kind == ServerWait::sleep, cfg.run.stall_warn_s}),
         logger_(topo.world_rank() == 0),
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
-    if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty(), cfg.cluster.workers);
+    if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty() || opt.append, cfg.cluster.workers);
     srv_.set_tail_rules(ops_, schedule_drives_lr(cfg.optimizer) ? group_lrs(cfg) : std::vector<double>{});
   }
 

@@ -3,6 +3,7 @@
 #include "comm/mpi_calls.h"
 #include "config/run_plan.h"
 #include "formats/hash.h"
+#include "util/timer.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -88,11 +89,13 @@ CheckpointWriter::~CheckpointWriter() {
   if (pending_.valid()) pending_.wait();
 }
 
-void CheckpointWriter::write(data::Checkpoint c, uint64_t step) {
+void CheckpointWriter::write(data::Checkpoint c, uint64_t step, double gathered_s) {
   finish();
-  pending_ = std::async(std::launch::async, [this, c = std::move(c), step] {
+  pending_ = std::async(std::launch::async, [this, c = std::move(c), step, gathered_s] {
+    const auto t0 = util::Clock::now();
     const auto file = dir_.save(c, step);
-    spdlog::info("step {}: checkpoint {}", step, file.string());
+    spdlog::info("step {}: checkpoint {} (snapshot {:.3f} s in the round, written in {:.3f} s beside it)", step,
+                 file.string(), gathered_s, util::seconds_since(t0));
   });
 }
 
@@ -102,13 +105,15 @@ void CheckpointWriter::finish() {
 
 void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
                          OptimizerState& opt, CheckpointWriter* writer) {
+  const auto t0 = util::Clock::now();
   p.pull(Flat::params), p.pull(Flat::buffers), opt.to_host();
   Gathered g;
   for (const StateArray& a : opt.arrays()) g.state.push_back(gather(a.values, topo));  // every array, empty or not
   g.buffers = gather(p.buffers(), topo);
   g.states = gather_strings(p.save_state(), topo);
   if (topo.worker_index() != 0) return;
-  writer->write(make_checkpoint(cfg, at, p.params(), opt, g, topo.workers()), at.step);
+  data::Checkpoint c = make_checkpoint(cfg, at, p.params(), opt, g, topo.workers());
+  writer->write(std::move(c), at.step, util::seconds_since(t0));
 }
 
 void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file, int k, Problem& p,

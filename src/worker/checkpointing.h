@@ -44,7 +44,7 @@ class CheckpointWriter {
   ~CheckpointWriter();  // waits for a write in flight (errors were the caller's to collect)
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
-  void write(data::Checkpoint c, uint64_t step);
+  void write(data::Checkpoint c, uint64_t step, double gathered_s);  // gathered_s: the snapshot's time, for the log
   void finish();  // waits for the write in flight; rethrows its error
 
  private:

@@ -95,6 +95,37 @@ case $case in
     [ "$rc" = 1 ] || fail "-np mismatch: exit $rc"
     has "needs -np 6, but -np is 4"
     [ ! -s "$FAKE_DIR/calls" ] || fail "a job ran despite bad input" ;;
+  mpmd_node_lost)  # PyTorch workers (--mpmd): a node dies; the same worker command with W - 1, serve --append
+    ck="$FAKE_DIR/states"
+    mkdir -p "$ck/step_000000020_w5" "$ck/step_000000030_w5"
+    for k in 0 1 2 3 4; do touch "$ck/step_000000020_w5/worker$k.pt"; done
+    touch "$ck/step_000000030_w5/worker0.pt"  # incomplete: the kill came while saving
+    printf 'step 33 kill nodeC\nok\n' > "$FAKE_DIR/script"
+    rc=0
+    "$sv" launch --mpmd --checkpoint-dir "$ck" -np 1 --hostfile "$FAKE_DIR/hosts" --mpirun "$here/fake_mpirun.sh" \
+      --backoff-s 0 --probe-timeout-s 2 "$cfg" --metrics "$FAKE_DIR/m.csv" : -np 5 python3 train.py -np 2 --ck "$ck" \
+      > "$FAKE_DIR/log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || fail "exit status $rc"
+    job 1 | grep -qF -- "serve $cfg --metrics $FAKE_DIR/m.csv --set cluster.workers=5 --set cluster.servers=1 : -np 5 python3 train.py -np 2 --ck $ck" ||
+      fail "first try: $(job 1)"
+    job 2 | grep -qF -- "--set cluster.workers=4 --set cluster.servers=1 --append : -np 4 python3 train.py -np 2" ||
+      fail "restart: $(job 2)"
+    has "workers 5 -> 4, servers 1 -> 1"; has "resuming step 20 ($ck/step_000000020_w5)"; has "13 step(s)" ;;
+  mpmd_bad_input)  # --mpmd's own input errors: one line each, exit 1, no job run
+    printf 'nodeA slots=6\n' > "$FAKE_DIR/hosts"
+    printf 'ok\n' > "$FAKE_DIR/script"
+    m=("$sv" launch --hostfile "$FAKE_DIR/hosts" --mpirun "$here/fake_mpirun.sh")
+    rc=0; "${m[@]}" --mpmd -np 1 "$cfg" > "$FAKE_DIR/log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "no ':': exit $rc"; has "--mpmd needs the workers after a ':'"
+    rc=0; "${m[@]}" -np 6 "$cfg" : -np 3 python3 w.py > "$FAKE_DIR/log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "':' without --mpmd: exit $rc"; has "a ':' (an MPMD line) needs --mpmd"
+    rc=0; "${m[@]}" --mpmd -np 1 "$cfg" : -np 0 python3 w.py > "$FAKE_DIR/log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "-np 0: exit $rc"; has "the workers' -np after ':' must be a positive count, not '0'"
+    rc=0; "${m[@]}" --mpmd -np 2 "$cfg" : -np 3 python3 w.py > "$FAKE_DIR/log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "servers mismatch: exit $rc"; has "key 'cluster.servers' = 1 needs the servers' -np 1"
+    rc=0; "${m[@]}" --mpmd -np 1 "$cfg" : -np 6 python3 w.py > "$FAKE_DIR/log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "too few slots: exit $rc"; has "-np 1 : -np 6 needs 7 slots"
+    [ ! -s "$FAKE_DIR/calls" ] || fail "a job ran despite bad input" ;;
   *) fail "unknown case" ;;
 esac
 echo "ok: $case"

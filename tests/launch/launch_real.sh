@@ -105,6 +105,35 @@ case $case in
     kill -9 "$launcher"
     for _ in $(seq 100); do [ -z "$(pgrep -f -- "$dir/ckpt" || true)" ] && break; sleep 0.1; done
     [ -z "$(pgrep -f -- "$dir/ckpt" || true)" ] || fail "ranks outlived the launcher: $(pgrep -af -- "$dir/ckpt")" ;;
+  python_worker_killed)  # --mpmd: SIGKILL to a PyTorch worker (rank 5, all of nodeC): W 5 -> 4, each resumes itself
+    py=/usr/bin/python3
+    export PYTHONPATH="$(dirname "$sv")/python${PYTHONPATH:+:$PYTHONPATH}"
+    "$py" -c "import torch, signvote.checkpoints" 2>/dev/null || { echo "Skipped: needs $py with torch and the signvote package"; exit 77; }
+    "$sv" launch --mpmd --checkpoint-dir "$dir/ckpt" -np 1 --hostfile "$dir/hosts" --backoff-s 0 --probe-timeout-s 5 \
+      "${mpi[@]}" "$cfg" --set run.steps=400 --set run.log_every=10 --set run.progress_seconds=0.5 \
+      --metrics "$dir/m.csv" : -np 5 "$py" "$(dirname "$0")/worker_ckpt.py" --checkpoint-dir "$dir/ckpt" > "$dir/log" 2>&1 &
+    launcher=$!
+    wait_for 90 test -e "$dir/ckpt/step_000000100_w5/worker4.pt"
+    echo nodeC >> "$dir/dead"
+    for p in $(pgrep -f -- "worker_ckpt.py --checkpoint-dir $dir/ckpt" || true); do
+      tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=5" && kill -9 "$p"
+    done
+    finish 0
+    has "(host nodeC)"; has "workers 5 -> 4, servers 1 -> 1"; has "the job finished after 1 restart(s)"
+    step=$(grep -oE 'resuming step [0-9]+' "$dir/log" | grep -oE '[0-9]+$')
+    [ "$step" -ge 100 ] || fail "resumed step $step"
+    has "resuming step $step ($dir/ckpt/step_$(printf %09d "$step")_w5)"
+    want=$("$py" -c "import sys, torch, signvote; m = torch.load(sys.argv[1])['model']
+print(f\"{signvote.weight_hash(torch.cat([m['weight'].reshape(-1), m['bias'].reshape(-1)])):#018x}\")" \
+      "$dir/ckpt/step_$(printf %09d "$step")_w5/worker0.pt")
+    # mpirun may join two ranks' lines: count the records, not the lines
+    [ "$(grep -oE "RESUMED [0-9]+ $step $want [01]" "$dir/log" | grep -cE "^RESUMED [0-3] $step $want 0")" = 4 ] ||
+      fail "4 workers should resume step $step with the saved weights $want: $(grep RESUMED "$dir/log")"
+    [ "$(grep -oE 'HASH [0-9]+ [0-9]+ 0x[0-9a-f]{16}' "$dir/log" | grep -cE '^HASH [0-3] 400 ')" = 4 ] ||
+      fail "4 workers should finish step 400"
+    [ "$(grep -oE 'HASH [0-9]+ [0-9]+ 0x[0-9a-f]{16}' "$dir/log" | awk '{print $4}' | sort -u | wc -l)" = 1 ] ||
+      fail "the replicas differ"
+    tail -n 1 "$dir/m.csv" | grep -qE '^400,.*,4$' || fail "metrics end: $(tail -n 1 "$dir/m.csv")" ;;
   *) fail "unknown case" ;;
 esac
 echo "ok: $case"

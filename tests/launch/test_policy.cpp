@@ -34,6 +34,14 @@ TEST_CASE("a finished job is sorted by its status and last lines", "[launch]") {
   CHECK(classify(1, {"[rank 1] [error] checkpoint 'x': no array 'params'",
                      "mpirun noticed that process rank 0 with PID 0 on node n1 exited on signal 15 (Terminated)."},
                  "").cause == Cause::deterministic);
+  // A PyTorch worker's own message, not mpirun's framed lines after it.
+  const Verdict py = classify(1, {"cifar10: d/data_batch_1.bin holds 6146000 bytes, expected 10000 records",
+                                  "-----------------------------------------------------------------",
+                                  "mpirun detected that one or more processes exited with non-zero status",
+                                  "  Exit code:    1",
+                                  "-----------------------------------------------------------------"}, "");
+  CHECK(py.cause == Cause::deterministic);
+  CHECK(py.why == "cifar10: d/data_batch_1.bin holds 6146000 bytes, expected 10000 records");
   const Verdict stopped = classify(143, {"[rank 0] [error] x"}, "a round stalled");
   CHECK(stopped.cause == Cause::infrastructure);
   CHECK(stopped.why == "a round stalled");
