@@ -14,7 +14,8 @@
 # OUT/<run>.{log,csv} and the checkpoints.
 # Needs root and the real CIFAR-10 in DATA_DIR.
 #
-#   scripts/restart_measure.sh DATA_DIR [OUT=out/restart] [RATE=100mbit] [STEPS=600] [KILL_AT=300]
+#   scripts/restart_measure.sh DATA_DIR [OUT=out/restart] [RATE=100mbit] [STEPS=600] [KILL_AT=300] [--set k=v ...]
+# (the --set options go to both runs: --set run.seed=2 for a second seed)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:?usage: restart_measure.sh DATA_DIR [OUT] [RATE] [STEPS] [KILL_AT]}
@@ -22,6 +23,8 @@ out=${2:-$repo/out/restart}
 rate=${3:-100mbit}
 steps=${4:-600}
 kill_at=${5:-300}
+shift $(($# < 5 ? $# : 5))
+extra=("$@")
 nc=$repo/scripts/netcluster.sh
 mkdir -p "$out"
 for r in undisturbed killed; do [ ! -e "$out/$r.csv" ] || { echo "$out/$r.csv exists: choose another OUT" >&2; exit 1; }; done
@@ -34,7 +37,7 @@ launch() {  # launch RUN: signvote launch over the 7 nodes, output to OUT/RUN.lo
   "$repo/build/signvote" launch -np 14 --hostfile "$out/hosts" --min-workers 4 --probe-timeout-s 5 "${mpi[@]}" \
     "$repo/configs/cifar10_resnet18_w16_signum.yaml" --set data.path="$data" --set cluster.workers=7 \
     --set cluster.servers=7 --set run.steps="$steps" --set run.checkpoint_every=0 --set run.checkpoint_every_s=30 \
-    --set run.progress_seconds=0.2 --checkpoint-dir "$out/$1-ckpt" --metrics "$out/$1.csv" > "$out/$1.log" 2>&1
+    --set run.progress_seconds=0.2 "${extra[@]}" --checkpoint-dir "$out/$1-ckpt" --metrics "$out/$1.csv" > "$out/$1.log" 2>&1
 }
 launch undisturbed
 launch killed &

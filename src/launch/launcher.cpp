@@ -177,6 +177,16 @@ std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool
   return next;
 }
 
+// The mpirun line of one try: `train`, resuming from the latest checkpoint
+// on a restart, or --mpmd's serve + the workers (who resume themselves).
+std::vector<std::string> try_argv(const Options& o, const JobSpec& j, const std::vector<Host>& hosts,
+                                  const fs::path& hostfile, const Shape& shape, bool restart, const std::string& run_id) {
+  if (j.mpmd) return mpmd_argv(o, j, hosts, hostfile, shape, restart);
+  const auto ck = restart ? latest_checkpoint(j.checkpoint_dir) : std::nullopt;
+  return job_argv(o, j, hosts, hostfile, shape, restart, ck ? std::optional<fs::path>(j.checkpoint_dir) : std::nullopt,
+                  run_id);
+}
+
 }  // namespace
 
 int run(const Options& o) {
@@ -199,12 +209,9 @@ int run(const Options& o) {
   int restarts = 0;
   for (bool restart = false;; restart = true) {
     write_hostfile(hostfile, pool.hosts());
-    const auto ck = restart && !j.mpmd ? latest_checkpoint(j.checkpoint_dir) : std::nullopt;
-    const auto argv = j.mpmd ? mpmd_argv(o, j, pool.hosts(), hostfile, shape, restart)
-                             : job_argv(o, j, pool.hosts(), hostfile, shape, restart,
-                                        ck ? std::optional<fs::path>(j.checkpoint_dir) : std::nullopt, run_id);
     Watch w;
-    const JobEnd end = run_job(argv, watcher(w, o.stall_timeout_s), ticker(o, pool, w), o.grace_s);
+    const JobEnd end = run_job(try_argv(o, j, pool.hosts(), hostfile, shape, restart, run_id),
+                               watcher(w, o.stall_timeout_s), ticker(o, pool, w), o.grace_s);
     const auto failed_at = Clock::now();
     if (const int sig = received_signal()) {
       spdlog::error("launch: stopped by signal {}; the job was stopped with it", sig);
