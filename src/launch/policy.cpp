@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <regex>
 #include <string_view>
 
@@ -57,6 +58,24 @@ std::string last_error(const std::vector<std::string>& lines) {
   return outside.empty() ? any : outside;
 }
 
+// mpirun could not start the program (a wrong path, not executable): it
+// exits 132, but the same line would fail again. "mpirun could not start
+// <the Executable: line's program>", or nullopt.
+std::optional<std::string> unstartable(const std::vector<std::string>& lines) {
+  bool said = false;
+  for (const std::string& line : lines) {
+    said = said || contains(line, "unable to launch the specified application") ||
+           contains(line, "unable to find the specified executable");
+    const auto at = line.find("Executable:");
+    if (said && at != std::string::npos) {
+      const std::string program = line.substr(line.find_first_not_of(' ', at + 11));
+      return fmt::format("mpirun could not start '{}' (no such file, or not executable)", program);
+    }
+  }
+  if (said) return std::string("mpirun could not start the program (no such file, or not executable)");
+  return std::nullopt;
+}
+
 }  // namespace
 
 const char* cause_name(Cause c) {
@@ -73,6 +92,7 @@ Verdict classify(int status, const std::vector<std::string>& lines, const std::s
   if (status == exit_status::ok) return {Cause::done, "", ""};
   for (auto it = lines.rbegin(); it != lines.rend(); ++it)
     if (contains(*it, "[infrastructure]")) return {Cause::infrastructure, *it, named_host(*it)};
+  if (const auto program = unstartable(lines)) return {Cause::deterministic, *program, ""};
   const std::string why = last_error(lines);
   const bool own_error = contains(why, "[error]");  // a rank's own untagged error: it would fail again
   if (own_error && status != exit_status::infrastructure && status < 128) return {Cause::deterministic, why, ""};

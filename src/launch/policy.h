@@ -30,6 +30,7 @@ struct Verdict {
 // first match wins (signvote/exit_status.h):
 //   the launcher stopped it (a stall, a grow check)       infrastructure
 //   status 0                                              done
+//   mpirun could not start the program (wrong path)       deterministic
 //   an error line ending "[infrastructure]"               infrastructure
 //   a rank's own "[error]" line, status below 128, not 75 deterministic
 //   status 75, or mpirun saw a rank die of a signal, lost a daemon or

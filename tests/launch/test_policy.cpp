@@ -6,6 +6,8 @@
 #include "launch/hosts.h"
 #include "launch/policy.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +44,14 @@ TEST_CASE("a finished job is sorted by its status and last lines", "[launch]") {
                                   "-----------------------------------------------------------------"}, "");
   CHECK(py.cause == Cause::deterministic);
   CHECK(py.why == "cifar10: d/data_batch_1.bin holds 6146000 bytes, expected 10000 records");
+  // A program that is not there: mpirun exits 132, but a restart would fail alike.
+  const Verdict missing = classify(132, {"-----------------------------------------------------------------",
+                                         "mpirun was unable to launch the specified application as it could not access",
+                                         "or execute an executable:", "", "Executable: /nonexistent/python", "Node: n1",
+                                         "-----------------------------------------------------------------",
+                                         "2 total processes failed to start"}, "");
+  CHECK(missing.cause == Cause::deterministic);
+  CHECK(missing.why == "mpirun could not start '/nonexistent/python' (no such file, or not executable)");
   const Verdict stopped = classify(143, {"[rank 0] [error] x"}, "a round stalled");
   CHECK(stopped.cause == Cause::infrastructure);
   CHECK(stopped.why == "a round stalled");
@@ -58,7 +68,7 @@ TEST_CASE("restart shape: the workers that fit, servers per host when colocated"
   CHECK(s->workers == 5);
   // Colocated shards, one server + one worker per node: 7 nodes -> 6.
   std::vector<Host> seven;
-  for (int i = 0; i < 7; ++i) seven.push_back({"n" + std::to_string(i), 2});
+  for (int i = 0; i < 7; ++i) seven.push_back({fmt::format("n{}", i), 2});
   s = fit({7, 7}, 7, {seven.begin(), seven.end() - 1}, &why);
   CHECK(s->servers == 6);
   CHECK(s->workers == 6);
