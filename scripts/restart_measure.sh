@@ -14,8 +14,9 @@
 # OUT/<run>.{log,csv} and the checkpoints.
 # Needs root and the real CIFAR-10 in DATA_DIR.
 #
-#   scripts/restart_measure.sh DATA_DIR [OUT=out/restart] [RATE=100mbit] [STEPS=600] [KILL_AT=300] [--set k=v ...]
-# (the --set options go to both runs: --set run.seed=2 for a second seed)
+#   scripts/restart_measure.sh DATA_DIR [OUT=out/restart] [RATE=100mbit] [STEPS=600] [KILL_AT=300] [RUNS="undisturbed killed"] [--set k=v ...]
+# (the --set options go to both runs: --set run.seed=2 for a second seed;
+# RUNS=killed repeats only the killed run, beside an undisturbed one in OUT)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:?usage: restart_measure.sh DATA_DIR [OUT] [RATE] [STEPS] [KILL_AT]}
@@ -23,11 +24,13 @@ out=${2:-$repo/out/restart}
 rate=${3:-100mbit}
 steps=${4:-600}
 kill_at=${5:-300}
-shift $(($# < 5 ? $# : 5))
+runs=${6:-undisturbed killed}
+shift $(($# < 6 ? $# : 6))
 extra=("$@")
 nc=$repo/scripts/netcluster.sh
 mkdir -p "$out"
-for r in undisturbed killed; do [ ! -e "$out/$r.csv" ] || { echo "$out/$r.csv exists: choose another OUT" >&2; exit 1; }; done
+for r in $runs; do [ ! -e "$out/$r.csv" ] || { echo "$out/$r.csv exists: choose another OUT" >&2; exit 1; }; done
+[ -e "$out/undisturbed_val.csv" ] || [[ " $runs " == *" undisturbed "* ]] || { echo "RUNS=$runs needs $out/undisturbed_val.csv" >&2; exit 1; }
 trap '"$nc" down > /dev/null' EXIT
 "$nc" up 7 "$rate" 50
 for i in $(seq 1 7); do echo "sv-node$i slots=2"; done > "$out/hosts"
@@ -39,7 +42,7 @@ launch() {  # launch RUN: signvote launch over the 7 nodes, output to OUT/RUN.lo
     --set cluster.servers=7 --set run.steps="$steps" --set run.checkpoint_every=0 --set run.checkpoint_every_s=30 \
     --set run.progress_seconds=0.2 "${extra[@]}" --checkpoint-dir "$out/$1-ckpt" --metrics "$out/$1.csv" > "$out/$1.log" 2>&1
 }
-launch undisturbed
+[[ " $runs " != *" undisturbed "* ]] || launch undisturbed
 launch killed &
 pid=$!
 until grep -qE "\] step ([0-9]+)/" "$out/killed.log" 2>/dev/null &&

@@ -154,7 +154,16 @@ std::string host_list(const std::vector<Host>& hosts) {
 // next shape, or nullopt after logging why the launch stops.
 std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool, const Verdict& v, const Watch& w,
                                   const Shape& was, int restart, Clock::time_point failed_at, double wait_s) {
-  const std::string probes = reprobe(o, pool);
+  std::string probes = reprobe(o, pool);
+  // Not one host answering is more likely the probe's own failure (mpirun,
+  // the signvote binary being replaced, an overloaded launcher host) than
+  // every host lost at once: probe again, 2, 4 and 8 s later.
+  for (int again = 0; pool.hosts().empty() && again < 3; ++again) {
+    const double pause_s = 2.0 * (1 << again);
+    spdlog::warn("launch: no host answered its probe ({}); probing again in {:.0f} s", probes, pause_s);
+    if (!wait_unsignalled(pause_s)) break;
+    probes = reprobe(o, pool);
+  }
   std::string why;
   const auto next = fit(j.first, static_cast<int>(pool.all.size()), pool.hosts(), &why);
   if (!next) {

@@ -5,6 +5,7 @@
 #   revive HOST    take HOST off the dead list first
 #   step N         print a progress line for step N
 #   kill HOST      mpirun's line for a rank killed on HOST, HOST dies, exit 137
+#   killall        the same for nodeA, but every host fails its probes until `dead` is emptied
 #   error          a rank's own error line, exit 1
 #   late           a worker_late round error tagged [infrastructure], exit 75
 #   stall          stall lines, 1 s more each 0.2 s, until stopped
@@ -34,6 +35,8 @@ for ((i = 0; i < ${#words[@]}; i++)); do
     step) echo "[12:00:00.000] [rank 0] [info] step ${words[$((i + 1))]}/100 | 1.0 steps/s"; i=$((i + 1)) ;;
     kill) h=${words[$((i + 1))]}; echo "$h" >> "$FAKE_DIR/dead"
           echo "mpirun noticed that process rank 3 with PID 0 on node $h exited on signal 9 (Killed)." >&2; exit 137 ;;
+    killall) printf 'nodeA\nnodeB\nnodeC\nnodeD\nnodeE\nnodeF\n' >> "$FAKE_DIR/dead"
+             echo "mpirun noticed that process rank 1 with PID 0 on node nodeA exited on signal 9 (Killed)." >&2; exit 137 ;;
     error) echo "[12:00:00.000] [rank 0] [error] cfg.yaml: key 'optimizer.lr' = -1 is out of range" >&2; exit 1 ;;
     late) echo "[12:00:00.000] [rank 0] [error] server rank 0 stopped the run at step 5: rank 2 missed the round deadline 3 rounds in a row (worker_late) [infrastructure]" >&2; exit 75 ;;
     stall) for s in $(seq 1 1000); do

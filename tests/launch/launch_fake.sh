@@ -95,6 +95,14 @@ case $case in
     [ "$rc" = 1 ] || fail "-np mismatch: exit $rc"
     has "needs -np 6, but -np is 4"
     [ ! -s "$FAKE_DIR/calls" ] || fail "a job ran despite bad input" ;;
+  probes_back)  # no host answers at first (the probe's own trouble): probed again, every host restarts
+    printf 'killall\nok\n' > "$FAKE_DIR/script"
+    (for _ in $(seq 100); do grep -q nodeF "$FAKE_DIR/dead" 2>/dev/null && break; sleep 0.05; done
+     sleep 1; : > "$FAKE_DIR/dead") &
+    launch 0
+    wait
+    has "no host answered its probe"; has "probing again in 2 s"; has "workers 5 -> 5"
+    job 2 | grep -q -- "-np 6 " || fail "the restart is not -np 6: $(job 2)" ;;
   mpmd_node_lost)  # PyTorch workers (--mpmd): a node dies; the same worker command with W - 1, serve --append
     ck="$FAKE_DIR/states"
     mkdir -p "$ck/step_000000020_w5" "$ck/step_000000030_w5"
