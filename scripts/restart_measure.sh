@@ -16,6 +16,7 @@
 #
 #   scripts/restart_measure.sh DATA_DIR [OUT=out/restart] [RATE=100mbit] [STEPS=600] [KILL_AT=300] [RUNS="undisturbed killed"] [--set k=v ...]
 # (the --set options go to both runs: --set run.seed=2 for a second seed;
+# --launch=OPT options to signvote launch: --launch=--odd-workers;
 # RUNS=killed repeats only the killed run, beside an undisturbed one in OUT)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,10 @@ steps=${4:-600}
 kill_at=${5:-300}
 runs=${6:-undisturbed killed}
 shift $(($# < 6 ? $# : 6))
-extra=("$@")
+extra=() launch_opts=()  # --launch=OPT goes to signvote launch (--launch=--odd-workers), the rest to train
+for a in "$@"; do
+  if [[ $a == --launch=* ]]; then launch_opts+=("${a#--launch=}"); else extra+=("$a"); fi
+done
 nc=$repo/scripts/netcluster.sh
 mkdir -p "$out"
 for r in $runs; do [ ! -e "$out/$r.csv" ] || { echo "$out/$r.csv exists: choose another OUT" >&2; exit 1; }; done
@@ -38,6 +42,7 @@ mpi=(--mpirun-arg=--map-by --mpirun-arg=node --mpirun-arg=--bind-to --mpirun-arg
 while read -r name value; do mpi+=(--mpirun-arg=--mca --mpirun-arg="$name" --mpirun-arg="$value"); done < <("$nc" mca)
 launch() {  # launch RUN: signvote launch over the 7 nodes, output to OUT/RUN.log
   "$repo/build/signvote" launch -np 14 --hostfile "$out/hosts" --min-workers 4 --probe-timeout-s 5 "${mpi[@]}" \
+    "${launch_opts[@]}" \
     "$repo/configs/cifar10_resnet18_w16_signum.yaml" --set data.path="$data" --set cluster.workers=7 \
     --set cluster.servers=7 --set run.steps="$steps" --set run.checkpoint_every=0 --set run.checkpoint_every_s=30 \
     --set run.progress_seconds=0.2 "${extra[@]}" --checkpoint-dir "$out/$1-ckpt" --metrics "$out/$1.csv" > "$out/$1.log" 2>&1

@@ -165,7 +165,10 @@ std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool
     probes = reprobe(o, pool);
   }
   std::string why;
-  const auto next = fit(j.first, static_cast<int>(pool.all.size()), pool.hosts(), &why);
+  auto next = fit(j.first, static_cast<int>(pool.all.size()), pool.hosts(), &why);
+  std::string odd;  // --odd-workers: one worker fewer than fit when that count is even (a tie goes to +1)
+  if (next && o.odd_workers && next->workers % 2 == 0 && next->workers > 1)
+    odd = fmt::format(" ({} fit; --odd-workers)", next->workers--);
   if (!next) {
     spdlog::error("launch: cannot restart after '{}': {} ({})", v.why, why, probes);
     return std::nullopt;
@@ -180,7 +183,7 @@ std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool
   spdlog::warn("launch: restart {}/{}: {}{} | {} | hosts {} | workers {} -> {}, servers {} -> {} | resuming step {} "
                "({}) | {} step(s) and {:.1f} s lost",
                restart, o.max_restarts, v.why, v.host.empty() ? "" : fmt::format(" (host {})", v.host), probes,
-               host_list(pool.hosts()), was.workers, next->workers, was.servers, next->servers, from,
+               host_list(pool.hosts()), was.workers, fmt::format("{}{}", next->workers, odd), was.servers, next->servers, from,
                ck ? ck->second.string() : "no checkpoint yet: from the start", w.last_step > from ? w.last_step - from : 0,
                util::seconds_since(failed_at) + wait_s);
   return next;
@@ -274,6 +277,9 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--mpirun-arg", o.mpirun_args, "one more mpirun argument (repeatable): --mpirun-arg=--map-by --mpirun-arg=node")
       ->allow_extra_args(false);
   app.add_option("--signvote", o.signvote, "the signvote binary the ranks run (default: this one)");
+  app.add_flag("--odd-workers", o.odd_workers,
+               "restart with an odd worker count, one fewer than fit when that is even: the vote sends +1 on a tie, "
+               "a bias with an even count (docs/reliability.md)");
   app.add_flag("--mpmd", o.mpmd, "PyTorch workers: signvote serve on the -np servers, then ': -np W command...'");
   app.add_option("--checkpoint-dir", o.checkpoint_dir,
                  "--mpmd: where the workers' signvote.checkpoints save (names the step a restart resumes)");

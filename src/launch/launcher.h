@@ -29,6 +29,7 @@ struct Options {
   double probe_timeout_s = 10;    // a host that does not run the probe within this is dead
   double stall_timeout_s = 0;     // a round waiting this long for a worker (the servers' stall line) is a failure; 0 = wait
   double grow_check_s = 0;        // probe the dropped hosts this often; one that answers triggers a restart; 0 = never
+  bool odd_workers = false;       // restarts keep the worker count odd (one fewer than fit when even)
   double grace_s = 10;            // SIGTERM to SIGKILL when the launcher stops the job
   std::string mpirun = "mpirun";  // the mpirun to run (a wrapper or a fake one in tests)
   std::vector<std::string> mpirun_args;  // more mpirun options (--mpirun-arg=--map-by --mpirun-arg=node)

@@ -95,6 +95,12 @@ case $case in
     [ "$rc" = 1 ] || fail "-np mismatch: exit $rc"
     has "needs -np 6, but -np is 4"
     [ ! -s "$FAKE_DIR/calls" ] || fail "a job ran despite bad input" ;;
+  odd_workers)  # --odd-workers: 4 workers fit on the 5 hosts left, the restart takes 3 (a tie goes to +1)
+    printf 'step 3 kill nodeC\nok\n' > "$FAKE_DIR/script"
+    launch 0 --odd-workers
+    job 2 | grep -q -- "-np 4 " || fail "the restart is not -np 4: $(job 2)"
+    job 2 | grep -q -- "--set cluster.workers=3 --set cluster.servers=1" || fail "restart args: $(job 2)"
+    has "workers 5 -> 3 (4 fit; --odd-workers), servers 1 -> 1" ;;
   probes_back)  # no host answers at first (the probe's own trouble): probed again, every host restarts
     printf 'killall\nok\n' > "$FAKE_DIR/script"
     (for _ in $(seq 100); do grep -q nodeF "$FAKE_DIR/dead" 2>/dev/null && break; sleep 0.05; done
