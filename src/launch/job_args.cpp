@@ -14,16 +14,7 @@
 namespace signvote::launch {
 namespace {
 
-// The value of `--name V` or `--name=V` in args (the last one), if any.
-std::optional<std::string> option_value(const std::vector<std::string>& args, const std::string& name) {
-  std::optional<std::string> v;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == name && i + 1 < args.size()) v = args[++i];
-    else if (args[i].rfind(name + "=", 0) == 0) v = args[i].substr(name.size() + 1);
-  }
-  return v;
-}
-
+// Every value of `--name V` or `--name=V` in args, in order.
 std::vector<std::string> option_values(const std::vector<std::string>& args, const std::string& name) {
   std::vector<std::string> out;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -31,6 +22,13 @@ std::vector<std::string> option_values(const std::vector<std::string>& args, con
     else if (args[i].rfind(name + "=", 0) == 0) out.push_back(args[i].substr(name.size() + 1));
   }
   return out;
+}
+
+// The last value of `--name`, if any.
+std::optional<std::string> option_value(const std::vector<std::string>& args, const std::string& name) {
+  auto all = option_values(args, name);
+  if (all.empty()) return std::nullopt;
+  return std::move(all.back());
 }
 
 // args without `--name V` / `--name=V` (with_value) or the flag `--name`.

@@ -167,8 +167,10 @@ std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool
   std::string why;
   auto next = fit(j.first, static_cast<int>(pool.all.size()), pool.hosts(), &why);
   std::string odd;  // --odd-workers: one worker fewer than fit when that count is even (a tie goes to +1)
-  if (next && o.odd_workers && next->workers % 2 == 0 && next->workers > 1)
-    odd = fmt::format(" ({} fit; --odd-workers)", next->workers--);
+  if (next && o.odd_workers && next->workers % 2 == 0 && next->workers > 1) {
+    odd = fmt::format(" ({} fit; --odd-workers)", next->workers);
+    --next->workers;
+  }
   if (!next) {
     spdlog::error("launch: cannot restart after '{}': {} ({})", v.why, why, probes);
     return std::nullopt;
