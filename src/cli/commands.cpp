@@ -79,7 +79,7 @@ void print_devices(bool json) {
 
 int run_inspect(const std::string& checkpoint) {
   const auto file = worker::resolve_checkpoint(checkpoint);
-  const data::Checkpoint c = data::read_checkpoint(file);
+  const data::Checkpoint c = data::read_checkpoint_with_parts(file);  // the workers' parts too
   fmt::print("{}\n", file.string());
   for (const auto& [k, v] : c.scalars) fmt::print("scalar {} = {}\n", k, v);
   for (const auto& [k, v] : c.arrays) fmt::print("array  {} ({} floats) hash {:#018x}\n", k, v.size(), data::hash_floats(v));

@@ -51,8 +51,19 @@ const std::string& require_blob(const Checkpoint& c, const std::string& name, co
 // plus the parse_checkpoint errors.
 Checkpoint read_checkpoint(const std::filesystem::path& file);
 
+// Worker k's part of the checkpoint `file` when the workers wrote their own
+// state (scalar "parts" = W; see CheckpointDir): merges the part's arrays
+// into c. Nothing to do for a checkpoint without parts, or k >= W. Throws one
+// line naming the part file if it is missing, damaged, or of another step or run.
+void add_part(Checkpoint& c, const std::filesystem::path& file, int k);
+// read_checkpoint plus every worker's part (`signvote inspect`).
+Checkpoint read_checkpoint_with_parts(const std::filesystem::path& file);
+
 // A directory of checkpoints of ONE run:
 //   DIR/ckpt-<step, 12 digits zero padded>.ckpt   (e.g. ckpt-000000001000.ckpt)
+//   DIR/ckpt-<step>.part-<k>-of-<W>               worker k's own state of that
+//                                                  step, when each of the W
+//                                                  workers writes its part
 //   DIR/latest.ckpt -> ckpt-....ckpt               (relative symlink)
 //   DIR/signvote-run                               "run <16 hex digits>\n": the
 //                                                  run id that owns the files
@@ -60,10 +71,14 @@ Checkpoint read_checkpoint(const std::filesystem::path& file);
 // keeps the id of the checkpoint it resumed from.
 // save() writes the checkpoint atomically, then repoints latest.ckpt
 // atomically (new symlink + rename), then deletes all but the newest
-// `keep_last` ckpt files (keep_last 0 = keep all) -- only after claim() and
-// only while DIR/signvote-run still names this run, so a run never deletes
-// files it did not write. A crash at any point leaves the newest complete
-// checkpoint readable.
+// `keep_last` complete steps (keep_last 0 = keep all) -- only after claim()
+// and only while DIR/signvote-run still names this run, so a run never
+// deletes files it did not write. A crash at any point leaves the newest
+// complete checkpoint readable.
+// A step is complete when its ckpt file exists and, if part 0 of some W
+// exists beside it (worker 0 writes its part before the ckpt file), so do
+// parts 1..W-1 of W. Only complete steps are resumed (latest()), kept by
+// pruning, or guarded by claim(); an incomplete one is an interrupted write.
 // What claim() checks a run may do with a checkpoint directory.
 struct DirClaim {
   std::uint64_t run_id = 0;      // this run's id
@@ -101,20 +116,33 @@ class CheckpointDir {
   // if the step exists (see above) or DIR/latest.ckpt is not a symlink.
   std::filesystem::path save(const Checkpoint& ckpt, std::uint64_t step);
 
-  // The checkpoint DIR/latest.ckpt points to; if that link is missing or
-  // dangling, the highest-step ckpt-*.ckpt file (temp files never match);
+  // Worker k of W's part of `step` (see above): written atomically, without
+  // the symlink or pruning (worker 0's save() does those). Replaces a part
+  // an interrupted write of this run left. Returns the path written.
+  std::filesystem::path save_part(const Checkpoint& part, std::uint64_t step, int k, int workers) const;
+
+  // The checkpoint DIR/latest.ckpt points to if it is complete; else the
+  // highest-step complete ckpt-*.ckpt file (temp files never match);
   // nullopt if none / DIR missing.
   std::optional<std::filesystem::path> latest() const;
-  // (step, path) of every ckpt-*.ckpt file, ascending step.
+  // (step, path) of every ckpt-*.ckpt file, complete or not, ascending step.
   std::vector<std::pair<std::uint64_t, std::filesystem::path>> list() const;
+  // The complete ones among them, ascending step.
+  std::vector<std::pair<std::uint64_t, std::filesystem::path>> list_complete() const;
+  // The files of one step: its ckpt file (if present) and its parts.
+  std::vector<std::filesystem::path> step_files(std::uint64_t step) const;
 
   const std::filesystem::path& dir() const { return dir_; }
   static std::string file_name(std::uint64_t step);  // "ckpt-000000001000.ckpt"
+  static std::string part_name(std::uint64_t step, int k, int workers);  // "ckpt-000000001000.part-3-of-7"
   // The run id in DIR/signvote-run; nullopt when absent or unreadable.
   std::optional<std::uint64_t> owner() const;
 
  private:
   void prune(std::uint64_t newest_step) const;
+  // Removes the incomplete steps and the parts without a ckpt file (claim(),
+  // before this run writes); returns how many steps' files went.
+  int remove_interrupted() const;
   void lock();
   void check_owner(const DirClaim& c, bool resume_in_dir,
                    const std::vector<std::pair<std::uint64_t, std::filesystem::path>>& files) const;

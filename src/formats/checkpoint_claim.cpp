@@ -78,19 +78,22 @@ void check_free_space(const fs::path& dir, std::uint64_t needed) {
                              std::to_string((needed + (1u << 20) - 1) >> 20) + " MiB");
 }
 
-// Moves the checkpoints after `step` to a new DIR/rewound-<step>[.N]/
-// (--rewind): an earlier rewind's folder is never reused, so nothing is replaced.
-std::string set_aside(const fs::path& dir, const std::vector<std::pair<std::uint64_t, fs::path>>& later,
+// Moves the checkpoints after `step` (their ckpt files and parts) to a new
+// DIR/rewound-<step>[.N]/ (--rewind): an earlier rewind's folder is never
+// reused, so nothing is replaced.
+std::string set_aside(const CheckpointDir& cd, const std::vector<std::pair<std::uint64_t, fs::path>>& later,
                       std::uint64_t step) {
+  const fs::path& dir = cd.dir();
   fs::path to = dir / ("rewound-" + std::to_string(step));
   std::error_code ec;
   for (int n = 2; fs::exists(to, ec); ++n) to = dir / ("rewound-" + std::to_string(step) + "." + std::to_string(n));
   fs::create_directory(to, ec);
   if (ec) throw dir_error(dir, "--rewind: cannot create " + to.string() + ": " + ec.message());
-  for (const auto& [s, p] : later) {
-    fs::rename(p, to / p.filename(), ec);
-    if (ec) throw dir_error(dir, "--rewind: cannot move " + p.filename().string() + ": " + ec.message());
-  }
+  for (const auto& [s, main] : later)
+    for (const fs::path& p : cd.step_files(s)) {
+      fs::rename(p, to / p.filename(), ec);
+      if (ec) throw dir_error(dir, "--rewind: cannot move " + p.filename().string() + ": " + ec.message());
+    }
   return "--rewind: moved " + std::to_string(later.size()) + " later checkpoint(s) to " + to.string();
 }
 
@@ -147,10 +150,13 @@ std::string CheckpointDir::claim(const DirClaim& c, bool resume_in_dir) {
   fs::create_directories(dir_, ec);
   if (ec) throw dir_error(dir_, "cannot be created: " + ec.message());
   lock();
-  const auto files = list();
+  const auto files = list_complete();
   check_owner(c, resume_in_dir, files);
   std::string note;  // the directory is ours from here on
   if (int n = remove_stale_temps(dir_)) note = "removed " + std::to_string(n) + " temp file(s) of interrupted writes";
+  if (int n = remove_interrupted())
+    note += (note.empty() ? "" : "; ") + ("removed the files of " + std::to_string(n) +
+                                          " incomplete checkpoint(s) (a worker's part was never written)");
   if (!files.empty()) {
     std::vector<std::pair<std::uint64_t, fs::path>> later;
     for (const auto& f : files)
@@ -159,7 +165,7 @@ std::string CheckpointDir::claim(const DirClaim& c, bool resume_in_dir) {
       throw dir_error(dir_, "holds later checkpoints of this run (up to step " + std::to_string(later.back().first) +
                                 ") than the one resumed (step " + std::to_string(c.resume_step) +
                                 "): resume from the latest, or pass --rewind to set them aside");
-    if (!later.empty()) note += (note.empty() ? "" : "; ") + set_aside(dir_, later, c.resume_step);
+    if (!later.empty()) note += (note.empty() ? "" : "; ") + set_aside(*this, later, c.resume_step);
   }
   check_writable(dir_);
   check_free_space(dir_, c.bytes_needed);

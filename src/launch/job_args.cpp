@@ -91,7 +91,7 @@ JobSpec read_job(const Options& o) {
 std::optional<Saved> latest_checkpoint(const std::filesystem::path& dir) {
   std::error_code ec;
   if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return std::nullopt;
-  const auto files = data::CheckpointDir(dir, 1).list();
+  const auto files = data::CheckpointDir(dir, 1).list_complete();  // an incomplete step is never resumed
   if (files.empty()) return std::nullopt;
   return files.back();
 }

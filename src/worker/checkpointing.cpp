@@ -1,5 +1,6 @@
 #include "worker/checkpointing.h"
 
+#include "comm/collectives.h"
 #include "comm/mpi_calls.h"
 #include "config/run_plan.h"
 #include "formats/hash.h"
@@ -49,6 +50,19 @@ const std::vector<float>& array(const data::Checkpoint& c, const std::string& na
   return a;
 }
 
+// Per-worker writes need every worker to see the directory worker 0 claimed
+// (DIR/signvote-run names this run); one worker that does not (no shared
+// file system) keeps the gather into worker 0. Collective over the workers.
+CheckpointWriter::Agreed agree_shared_dir(const data::CheckpointDir& dir, uint64_t run_id, const comm::Topology& topo) {
+  comm::bcast(std::span<uint64_t>(&run_id, 1), 0, topo.workers_comm());  // worker 0's id names the directory
+  const int sees = dir.owner() == run_id ? 1 : 0;
+  const bool all = comm::allreduce_one(sees, comm::Op::min, topo.workers_comm()) == 1;
+  if (topo.worker_index() == 0)
+    spdlog::info("checkpoints: {}", all ? "every worker writes its own optimizer state (the directory is shared)"
+                                        : "worker 0 gathers every worker's state (a worker does not see the directory)");
+  return {all, run_id};
+}
+
 // "worker 4" or "workers 4..6".
 std::string worker_range(uint64_t first, uint64_t last) {
   return first == last ? fmt::format("worker {}", first) : fmt::format("workers {}..{}", first, last);
@@ -66,7 +80,8 @@ data::Checkpoint make_checkpoint(const Config& cfg, const RunPoint& at, std::spa
   data::Checkpoint c;
   c.arrays["params"] = std::vector<float>(params.begin(), params.end());
   const auto arrays = opt.arrays();
-  for (size_t i = 0; i < arrays.size(); ++i)
+  if (g.state.empty()) c.scalars["parts"] = static_cast<uint64_t>(W);  // each worker wrote its own arrays
+  for (size_t i = 0; i < arrays.size() && !g.state.empty(); ++i)
     if (arrays[i].always || !arrays[i].values.empty())
       put_per_worker(c, arrays[i].name, g.state.at(i), arrays[i].values.size(), W);
   const size_t nb = g.buffers.size() / static_cast<size_t>(W);
@@ -85,17 +100,31 @@ data::Checkpoint make_checkpoint(const Config& cfg, const RunPoint& at, std::spa
   return c;
 }
 
+data::Checkpoint make_part(const RunPoint& at, OptimizerState& opt, int k) {
+  data::Checkpoint c;
+  for (const StateArray& a : opt.arrays())
+    if (a.always || !a.values.empty())
+      c.arrays[fmt::format("{}.{}", a.name, k)] = std::vector<float>(a.values.begin(), a.values.end());
+  c.scalars["step"] = at.step;
+  c.scalars["run_id"] = at.run_id;
+  c.scalars["worker"] = static_cast<uint64_t>(k);
+  return c;
+}
+
 CheckpointWriter::~CheckpointWriter() {
   if (pending_.valid()) pending_.wait();
 }
 
-void CheckpointWriter::write(data::Checkpoint c, uint64_t step, double gathered_s) {
+void CheckpointWriter::write(Snapshot s) {
   finish();
-  pending_ = std::async(std::launch::async, [this, c = std::move(c), step, gathered_s] {
+  pending_ = std::async(std::launch::async, [this, s = std::move(s)] {
     const auto t0 = util::Clock::now();
-    const auto file = dir_.save(c, step);
-    spdlog::info("step {}: checkpoint {} (snapshot {:.3f} s in the round, written in {:.3f} s beside it)", step,
-                 file.string(), gathered_s, util::seconds_since(t0));
+    if (s.part) dir_.save_part(*s.part, s.step, s.worker, s.workers);
+    if (!s.main) return;
+    const auto file = dir_.save(*s.main, s.step);
+    spdlog::info("step {}: checkpoint {} (snapshot {:.3f} s in the round, written in {:.3f} s beside it{})", s.step,
+                 file.string(), s.snapshot_s, util::seconds_since(t0),
+                 s.part ? fmt::format("; each of the {} workers writes its part", s.workers) : "");
   });
 }
 
@@ -104,16 +133,23 @@ void CheckpointWriter::finish() {
 }
 
 void save_run_checkpoint(const Config& cfg, const comm::Topology& topo, const RunPoint& at, Problem& p,
-                         OptimizerState& opt, CheckpointWriter* writer) {
+                         OptimizerState& opt, CheckpointWriter& writer) {
   const auto t0 = util::Clock::now();
+  if (!writer.agreed) writer.agreed = agree_shared_dir(writer.dir(), at.run_id, topo);
+  const bool per_worker = writer.agreed->per_worker;
   p.pull(Flat::params), p.pull(Flat::buffers), opt.to_host();
   Gathered g;
-  for (const StateArray& a : opt.arrays()) g.state.push_back(gather(a.values, topo));  // every array, empty or not
-  g.buffers = gather(p.buffers(), topo);
+  if (!per_worker)
+    for (const StateArray& a : opt.arrays()) g.state.push_back(gather(a.values, topo));  // every array, empty or not
+  g.buffers = gather(p.buffers(), topo);  // BN statistics and data positions: small, and buffers.mean needs all
   g.states = gather_strings(p.save_state(), topo);
-  if (topo.worker_index() != 0) return;
-  data::Checkpoint c = make_checkpoint(cfg, at, p.params(), opt, g, topo.workers());
-  writer->write(std::move(c), at.step, util::seconds_since(t0));
+  const int k = topo.worker_index();
+  Snapshot s;
+  s.worker = k, s.workers = topo.workers(), s.step = at.step;
+  if (per_worker) s.part = make_part({at.step, writer.agreed->run_id, at.elapsed_s}, opt, k);
+  if (k == 0) s.main = make_checkpoint(cfg, at, p.params(), opt, g, topo.workers());
+  s.snapshot_s = util::seconds_since(t0);
+  if (s.part || s.main) writer.write(std::move(s));
 }
 
 void restore_worker(const data::Checkpoint& c, const std::filesystem::path& file, int k, Problem& p,
@@ -155,7 +191,8 @@ std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
 ResumePoint load_run_checkpoint(const std::filesystem::path& path, const Config& cfg, const comm::Topology& topo,
                                 Problem& p, OptimizerState& opt) {
   const auto file = resolve_checkpoint(path);
-  const data::Checkpoint c = data::read_checkpoint(file);
+  data::Checkpoint c = data::read_checkpoint(file);
+  data::add_part(c, file, topo.worker_index());  // this worker's optimizer arrays, when each worker wrote its own
   const uint64_t step = data::require_scalar(c, "step", file);
   if (cfg.run.steps <= 0 || static_cast<uint64_t>(cfg.run.steps) <= step)
     throw std::runtime_error(fmt::format("key 'run.steps' = {} is not beyond step {} of checkpoint '{}': nothing "

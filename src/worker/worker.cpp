@@ -83,8 +83,7 @@ class Worker final : public WorkerLoop {
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
       if (!cfg_.run.checkpoint_dir.empty() && (last || checkpoint_due(step))) {
-        save_run_checkpoint(cfg_, topo_, {step, run_id_, round_->exchange().elapsed_s()}, *problem_, state_,
-                            writer_ ? &*writer_ : nullptr);
+        save_run_checkpoint(cfg_, topo_, {step, run_id_, round_->exchange().elapsed_s()}, *problem_, state_, *writer_);
         last_checkpoint_s_ = round_->exchange().elapsed_s();
       }
       if (stop) break;
@@ -101,11 +100,15 @@ class Worker final : public WorkerLoop {
            round_->exchange().elapsed_s() - last_checkpoint_s_ >= cfg_.run.checkpoint_every_s;
   }
 
-  // Worker 0 writes every checkpoint, so it alone checks the directory
-  // (failures are agreed in train() before round 1).
+  // Worker 0 writes the checkpoint files, so it alone checks the directory
+  // (failures are agreed in train() before round 1); the other workers may
+  // write their parts there (save_run_checkpoint).
   void claim_checkpoint_dir(const TrainOptions& opt, const std::filesystem::path& resumed) {
-    if (topo_.worker_index() != 0) return;
     ckpt_.emplace(cfg_.run.checkpoint_dir, static_cast<int>(cfg_.run.keep_checkpoints));
+    if (topo_.worker_index() != 0) {
+      writer_.emplace(*ckpt_);
+      return;
+    }
     std::error_code ec;
     const bool in_dir = !resumed.empty() && std::filesystem::equivalent(resumed.parent_path(), cfg_.run.checkpoint_dir, ec);
     const data::DirClaim c{run_id_, !opt.resume.empty(), start_ - 1, opt.rewind,
@@ -184,7 +187,7 @@ class Worker final : public WorkerLoop {
   Evaluator eval_;
   Prober probes_;
   std::optional<data::CheckpointDir> ckpt_;
-  std::optional<CheckpointWriter> writer_;  // worker 0's, after ckpt_ (destroyed first: waits for its write)
+  std::optional<CheckpointWriter> writer_;  // after ckpt_ (destroyed first: waits for its write)
   double last_checkpoint_s_ = 0;            // server 0's elapsed_s at the last checkpoint (or the resume)
   WorkerReport report_;
   uint64_t start_ = round_steps(cfg_);  // the first round's step (H with local steps)

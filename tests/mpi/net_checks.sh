@@ -45,6 +45,8 @@ case $mode in
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=20 --checkpoint-dir "$work/a"
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=10 --checkpoint-dir "$work/b"
     "${mpirun[@]}" -np 4 "$sv" "${cfg[@]}" --set run.steps=20 --checkpoint-dir "$work/b" --resume "$work/b"
+    # each worker wrote its own part (one shared directory): worker 0 gathered no momentum
+    [ "$(ls "$work/b" | grep -c '^ckpt-000000000020\.part-[0-2]-of-3$')" = 3 ]
     "$sv" inspect "$work/a" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/a.txt"
     "$sv" inspect "$work/b" | grep -v "blob   config\|scalar run_id\|scalar elapsed_ms" | tail -n +2 > "$work/b.txt"
     cat "$work/a.txt"

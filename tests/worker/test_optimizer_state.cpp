@@ -168,3 +168,51 @@ TEST_CASE("optimizer state: resumes from a checkpoint in the older layout", "[op
   no_m.arrays.erase("momentum.0");
   CHECK_THROWS_WITH(restore_worker(no_m, f.path, 0, p, vote), Catch::Contains("no array 'momentum.0'"));
 }
+
+TEST_CASE("optimizer state: per-worker parts hold what the gathered file holds", "[optimizer_state][checkpoint]") {
+  const Config cfg;
+  const int W = 3;
+  const size_t d = 6, b = 3;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    fmt::format("signvote-parts-test-{}", std::random_device{}());
+  data::CheckpointDir cd(dir, 1);
+  cd.claim(data::DirClaim{.run_id = 0x1234}, false);
+  const RunPoint at{7, 0x1234, 2.5};
+  std::vector<std::vector<float>> residuals(W, std::vector<float>(d));
+  for (int k = W - 1; k >= 0; --k) {  // worker 0 last: its part, then the main file
+    OptimizerState s(d, false, true, residuals[k]);
+    const float base = 100.f * static_cast<float>(k);
+    const auto m = ramp(d, base + 10), v = ramp(d, base + 20), e = ramp(d, base + 30);
+    std::copy(m.begin(), m.end(), s.m().begin()), std::copy(v.begin(), v.end(), s.v().begin());
+    std::copy(e.begin(), e.end(), s.e().begin());
+    cd.save_part(make_part(at, s, k), at.step, k, W);
+    if (k != 0) continue;
+    Gathered g = gathered(s, W, b);
+    g.state.clear();  // per-worker writes gather no optimizer arrays
+    cd.save(make_checkpoint(cfg, at, ramp(d, 1), s, g, W), at.step);
+  }
+  const auto file = cd.latest();
+  REQUIRE(file);
+  const data::Checkpoint old = old_layout(cfg, W, d, b, true, true);
+  data::Checkpoint whole = data::read_checkpoint_with_parts(*file);
+  CHECK(whole.scalars.at("parts") == uint64_t(W));
+  whole.scalars.erase("parts");
+  CHECK(whole == old);  // the same sections, once every part is added
+
+  for (int k = 0; k < W; ++k) {  // each worker reads its own part and restores as from the old file
+    data::Checkpoint c = data::read_checkpoint(*file);
+    data::add_part(c, *file, k);
+    std::vector<float> residual(d);
+    OptimizerState s(d, false, true, residual);
+    FakeProblem p(d, b);
+    restore_worker(c, *file, k, p, s);
+    CHECK(std::vector<float>(s.m().begin(), s.m().end()) == ramp(d, 100.f * k + 10));
+    CHECK(residual == ramp(d, 100.f * k + 30));
+    CHECK(p.state == fmt::format("loader {}", k));
+  }
+  std::filesystem::remove(dir / data::CheckpointDir::part_name(7, 2, W));
+  data::Checkpoint c = data::read_checkpoint(*file);
+  CHECK_THROWS_WITH(data::add_part(c, *file, 2), Catch::Contains("part-2-of-3' is missing"));
+  CHECK_FALSE(cd.latest());  // no complete checkpoint left
+  std::filesystem::remove_all(dir);
+}
