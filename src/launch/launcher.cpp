@@ -56,7 +56,7 @@ LineSink watcher(Watch& w, double stall_timeout_s) {
     if (!err) std::fflush(stdout);
     w.tail.emplace_back(line);
     if (w.tail.size() > 200) w.tail.pop_front();
-    static const std::regex step(R"(\] step (\d+)/)"), stall(R"(still waiting for the (?:votes|reports) of .* \((\d+) s;)");
+    static const std::regex step(R"(\] step (\d+)/)"), stall(R"(still waiting for the (?:votes|reports) of .* \((\d+) s[ ;])");
     std::cmatch m;
     if (std::regex_search(line.begin(), line.end(), m, step)) w.last_step = std::max<uint64_t>(w.last_step, std::stoull(m[1].str()));
     if (stall_timeout_s > 0 && std::regex_search(line.begin(), line.end(), m, stall) &&

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <map>
 
 namespace signvote::server {
@@ -76,28 +78,38 @@ bool ShardServer::any_non_finite() const {
 
 // Polls the vote receives until all arrived, keeping each one's byte count
 // (-1: truncated) as it completes. cluster.server_wait: sleep pauses with
-// util::Backoff between polls (spin: none, as MPI_Waitall would). Every
-// run.stall_warn_s seconds without all votes, one line names the ranks.
+// util::Backoff between polls (spin: none, as MPI_Waitall would).
+// A stall is counted from the round's first vote: the workers send at about
+// the same time, so the missing ones are late, whereas before the first vote
+// they may all be computing (H local steps, an evaluation). Every
+// run.stall_warn_s seconds of it, one line names the ranks. With no vote at
+// all, the count starts after 3x the slowest wait for a first vote so far
+// (round 1, with the workers' start-up, excluded).
 void ShardServer::await_votes(uint64_t step) {
   util::Backoff backoff;
   const auto t0 = util::Clock::now();
+  std::optional<util::Clock::time_point> first;  // the first vote's arrival
   double next_warn = policy_.stall_warn_s;
   std::vector<int> done;
   std::vector<comm::Status> st;
   for (;;) {
     const int n = net_.test_some(reqs_, done, st);
-    if (n < 0) return;  // none left
+    if (n < 0) break;  // none left
     for (int i = 0; i < n; ++i) counts_[size_t(done[i])] = st[size_t(i)].bytes;
+    if (n > 0 && !first) first = util::Clock::now(), next_warn = policy_.stall_warn_s;
     if (n > 0) continue;
     if (policy_.sleep) backoff.pause();
     if (next_warn <= 0) continue;
-    const double waited = util::seconds_since(t0);
-    if (waited >= next_warn) warn_stalled(step, waited), next_warn += policy_.stall_warn_s;
+    const double waited = util::seconds_since(first ? *first : t0);
+    if ((first ? waited : waited - 3 * slowest_first_vote_s_) >= next_warn)
+      warn_stalled(step, waited, first.has_value()), next_warn += policy_.stall_warn_s;
   }
+  if (first && rounds_awaited_++ > 0)
+    slowest_first_vote_s_ = std::max(slowest_first_vote_s_, std::chrono::duration<double>(*first - t0).count());
 }
 
-// "server rank 0: step 57: still waiting for the votes of worker ranks 3, 5 (20 s)"
-void ShardServer::warn_stalled(uint64_t step, double waited_s) const {
+// "server rank 0: step 57: still waiting for the votes of worker ranks 3, 5 (20 s after the first vote; ...)"
+void ShardServer::warn_stalled(uint64_t step, double waited_s, bool any_voted) const {
   std::string ranks;
   int missing = 0;
   for (int k = 0; k < voters(); ++k) {
@@ -105,9 +117,11 @@ void ShardServer::warn_stalled(uint64_t step, double waited_s) const {
     ranks += fmt::format("{}{}", missing++ ? ", " : "", voter_rank(k));
   }
   // A report-only server (all-reduce, all-to-all) waits for each worker's REPORT, sent after the workers' collective.
-  spdlog::warn("server rank {}: step {}: still waiting for the {} of worker rank{} {} ({:.0f} s; without "
-               "cluster.round_deadline_ms the round waits for every worker)", peers_.world_rank, step,
-               report_only_ ? "reports" : "votes", missing > 1 ? "s" : "", ranks, waited_s);
+  const char* what = report_only_ ? "report" : "vote";
+  spdlog::warn("server rank {}: step {}: still waiting for the {}s of worker rank{} {} ({:.0f} s {}; without "
+               "cluster.round_deadline_ms the round waits for every worker)", peers_.world_rank, step, what,
+               missing > 1 ? "s" : "", ranks, waited_s,
+               any_voted ? fmt::format("after the first {}", what) : fmt::format("with no {} yet", what));
 }
 
 void ShardServer::receive_all(uint64_t step) {

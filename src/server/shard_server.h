@@ -130,6 +130,8 @@ class ShardServer {
   std::map<uint64_t, Clock::time_point> deadlines_;  // rounds someone missed -> their deadline
   AlignedBuffer<std::byte> compact_;  // the present rows, contiguous, for the tally
   int late_ = 0;
+  double slowest_first_vote_s_ = 0;  // the longest wait for a round's first vote (await_votes)
+  uint64_t rounds_awaited_ = 0;
 
   int voters() const { return peers_.voter_count(); }
   int voter_rank(int k) const { return peers_.voters[size_t(k)]; }
@@ -137,7 +139,7 @@ class ShardServer {
   int result_tag() const { return protocol::kTagResult + shard_.bucket; }
   void receive_all(uint64_t step);
   void await_votes(uint64_t step);
-  void warn_stalled(uint64_t step, double waited_s) const;
+  void warn_stalled(uint64_t step, double waited_s, bool any_voted) const;
   bool validate_all(uint64_t step, protocol::MsgHeader& verdict);
   bool check_hashes(protocol::MsgHeader& verdict) const;
   void reply(const comm::Message& msg);

@@ -40,7 +40,7 @@ for ((i = 0; i < ${#words[@]}; i++)); do
     error) echo "[12:00:00.000] [rank 0] [error] cfg.yaml: key 'optimizer.lr' = -1 is out of range" >&2; exit 1 ;;
     late) echo "[12:00:00.000] [rank 0] [error] server rank 0 stopped the run at step 5: rank 2 missed the round deadline 3 rounds in a row (worker_late) [infrastructure]" >&2; exit 75 ;;
     stall) for s in $(seq 1 1000); do
-             echo "[12:00:00.000] [rank 0] [warning] server rank 0: step 7: still waiting for the votes of worker rank 3 ($s s; without cluster.round_deadline_ms the round waits for every worker)"
+             echo "[12:00:00.000] [rank 0] [warning] server rank 0: step 7: still waiting for the votes of worker rank 3 ($s s after the first vote; without cluster.round_deadline_ms the round waits for every worker)"
              sleep 0.2
            done ;;
     hang) echo $$ > "$FAKE_DIR/hang.pid"; exec sleep 1000 ;;
