@@ -153,7 +153,7 @@ void run_kernels_bench(const KernelsBenchOptions& opt) {
   auto pack = [&] { g_word_sink = g_word_sink + static_cast<std::uint32_t>(o.pack(xp, n, bits.data())); };
   auto momentum = [&] { o.momentum_pack(mp, gp, n, 0.9f, bits.data()); };
   auto apply = [&] { o.apply(xp, n, bits.data(), 1e-7f, 0.0f); };
-  auto tally = [&] { o.tally(votes.data(), W, stride, words, out.data()); };
+  auto tally = [&] { o.tally(votes.data(), W, stride, words, out.data(), signvote::kernels::tie_word(0)); };
   auto tally_read = [&] { g_word_sink = g_word_sink + read_words(votes.data(), W * stride); };
 
   // Op order rotates every rep so each op sees every position after the

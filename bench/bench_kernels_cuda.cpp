@@ -86,7 +86,7 @@ void run(const Options& o) {
   const double pack = gbps(fb + wb, median_ms([&] { kc::pack(x.data(), n, bits.data(), nans.data(), s); }, o.reps, s));
   const double mpack = gbps(3 * fb + wb, median_ms([&] { kc::momentum_pack(m.data(), g.data(), n, 0.9f, bits.data(), nans.data(), s); }, o.reps, s));
   const double apply = gbps(2 * fb + wb, median_ms([&] { kc::apply(x.data(), n, bits.data(), 1e-6f, 5e-4f, s); }, o.reps, s));
-  const double tally = gbps(4.0 * double(row * o.workers) + wb, median_ms([&] { kc::tally(votes.data(), o.workers, row, words, out.data(), s); }, o.reps, s));
+  const double tally = gbps(4.0 * double(row * o.workers) + wb, median_ms([&] { kc::tally(votes.data(), o.workers, row, words, out.data(), signvote::kernels::tie_word(0), s); }, o.reps, s));
   SV_CUDA_CHECK(cudaStreamDestroy(s));
   const std::string dev = signvote::cuda_device_name(0);
   if (o.json) {

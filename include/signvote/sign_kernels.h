@@ -37,10 +37,12 @@ struct SignOps {
   void (*apply)(float* x, std::size_t n, const std::uint32_t* bits, float lr, float wd);
   // Majority vote. votes: W rows, row r starts at votes + r*stride (uint32
   // words), `words` valid words each (stride >= words, e.g. wire_words(n)).
-  // out (words,) = 1 where ones >= ceil(W/2). W in [1, 1023], else throws
-  // std::invalid_argument. Zero input tail bits give zero output tail bits.
+  // out (words,) = 1 where ones > W/2, 0 where ones < W/2, and where a tie
+  // (even W, ones == W/2) the bit of `ties` (tie_word(step): ties alternate,
+  // sign_layout.h). W in [1, 1023], else throws std::invalid_argument. Zero
+  // input tail bits give zero output tail bits.
   void (*tally)(const std::uint32_t* votes, std::size_t W, std::size_t stride,
-                std::size_t words, std::uint32_t* out);
+                std::size_t words, std::uint32_t* out, std::uint32_t ties);
   // Fused Lion (Chen et al. 2023): c[i] = beta1*m[i] + (1-beta1)*g[i] packed
   // into out (packed_words(n),), then m[i] = beta2*m[i] + (1-beta2)*g[i] in
   // place. Same op order as momentum_update (beta1 = beta2 = b gives

@@ -28,9 +28,11 @@
 //                               <------ wire_words(n) ---->
 //
 // Majority vote over W workers (signSGD with majority vote, Bernstein et al.
-// ICLR 2019): output bit = 1 iff sum of +-1 votes >= 0, i.e.
-//   ones >= majority_threshold(W) = ceil(W / 2).
-// Ties (even W, ones == W/2) go to +1, consistent with sign(0) = +1 above.
+// ICLR 2019): output bit = 1 iff sum of +-1 votes > 0, 0 iff < 0.
+// Ties (even W, ones == W/2: sign(sum) = 0, which one bit cannot say)
+// alternate: coordinate i of step t goes to +1 iff i + t is even
+// (tie_word). A coordinate tied step after step moves -lr, +lr, ...: no
+// drift, where a fixed +1 moved every tied coordinate down every step.
 #pragma once
 
 #include <cstddef>
@@ -115,12 +117,24 @@ SV_HD SV_INLINE constexpr std::uint32_t get_bit(const std::uint32_t* bits, std::
   return (bits[word_of(i)] >> bit_of(i)) & 1u;
 }
 
-// Majority vote: output +1 iff ones >= ceil(W/2) (ties -> +1).
+// Majority vote: output +1 iff ones >= ceil(W/2), except a tie (even W,
+// ones == W/2), which takes tie_bit.
 SV_HD SV_INLINE constexpr std::uint32_t majority_threshold(std::uint32_t W) {
   return (W + 1u) / 2u;
 }
-SV_HD SV_INLINE constexpr std::uint32_t majority_bit(std::uint32_t ones, std::uint32_t W) {
+SV_HD SV_INLINE constexpr std::uint32_t majority_bit(std::uint32_t ones, std::uint32_t W, std::uint32_t tie_bit) {
+  if (W % 2u == 0 && 2u * ones == W) return tie_bit & 1u;
   return ones >= majority_threshold(W) ? 1u : 0u;
+}
+// The bits ties take in step t: bit b (coordinate 32w + b, any word w: ranges
+// start on whole words, so b's parity is the coordinate's) = 1 iff b + t is
+// even. Every tally of step t gets tie_word(t).
+SV_HD SV_INLINE constexpr std::uint32_t tie_word(std::uint64_t step) {
+  return (step & 1u) ? 0xAAAAAAAAu : 0x55555555u;
+}
+// Coordinate i's bit in step t, for references: majority_bit(ones, W, tie_bit(i, t)).
+SV_HD SV_INLINE constexpr std::uint32_t tie_bit(std::uint64_t i, std::uint64_t step) {
+  return ((i + step) & 1u) ? 0u : 1u;
 }
 
 // ---- element-wise float maths (bit-exact across scalar, SIMD and CUDA) ----
@@ -193,6 +207,19 @@ SV_HD SV_INLINE void bitslice_add(V (&planes)[K + 1], V vote) {
     vote = carry;
   }
   planes[K] = planes[K] ^ vote;
+}
+
+// The output word once all W votes are in: plane K (ones >= T), but where W
+// is even and ones == T = W/2 (a tie: the counter is exactly 2^K, so plane K
+// set and planes 0..K-1 clear) the bit of `ties`.
+template <int K, class V>
+SV_HD SV_INLINE V bitslice_result(const V (&planes)[K + 1], std::uint32_t W, V ties) {
+  if (W % 2u != 0 || K == 0) return planes[K];
+  V low = planes[0];
+  SV_UNROLL
+  for (int k = 1; k < K; ++k) low = low | planes[k];
+  const V tie = planes[K] & ~low;
+  return (planes[K] & ~tie) | (tie & ties);
 }
 
 }  // namespace signvote::kernels

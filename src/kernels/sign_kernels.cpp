@@ -24,11 +24,11 @@ void check_tally_args(std::size_t W, std::size_t stride, std::size_t words) {
 
 // tally entry = argument check + the ISA kernel.
 template <void (*Kernel)(const std::uint32_t*, std::size_t, std::size_t, std::size_t,
-                         std::uint32_t*)>
+                         std::uint32_t*, std::uint32_t)>
 void checked_tally(const std::uint32_t* votes, std::size_t W, std::size_t stride,
-                   std::size_t words, std::uint32_t* out) {
+                   std::size_t words, std::uint32_t* out, std::uint32_t ties) {
   check_tally_args(W, stride, words);
-  Kernel(votes, W, stride, words, out);
+  Kernel(votes, W, stride, words, out, ties);
 }
 
 const SignOps kScalarOps{Isa::scalar, detail::pack_scalar, detail::momentum_pack_scalar,

@@ -57,9 +57,11 @@ inline __m256 signs8(std::uint32_t word, int j) {
 // bit-sliced counter planes in ymm registers; last < 8 words on 32-bit lanes.
 template <int K>
 void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
-             std::uint32_t* out) {
+             std::uint32_t* out, std::uint32_t ties) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i ones = _mm256_set1_epi32(-1);
+  const __m256i tie = _mm256_set1_epi32(static_cast<int>(ties));
+  const auto W32 = static_cast<std::uint32_t>(W);
   std::size_t c = 0;
   for (; c + 8 <= words; c += 8) {
     __m256i planes[K + 1];
@@ -70,13 +72,13 @@ void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std:
       if (new_line) __builtin_prefetch(p + kTallyPrefetchWords);  // W streams: see avx512 TU
       bitslice_add<K>(planes, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), planes[K]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), bitslice_result<K, __m256i>(planes, W32, tie));
   }
   for (; c < words; ++c) {
     std::uint32_t planes[K + 1];
     bitslice_preload<K, std::uint32_t>(planes, static_cast<std::uint32_t>(W), 0u, ~0u);
     for (std::size_t r = 0; r < W; ++r) bitslice_add<K>(planes, votes[r * stride + c]);
-    out[c] = planes[K];
+    out[c] = bitslice_result<K, std::uint32_t>(planes, W32, ties);
   }
 }
 
@@ -151,8 +153,8 @@ void apply_avx2(float* x, std::size_t n, const std::uint32_t* bits, float lr, fl
 }
 
 void tally_avx2(const std::uint32_t* votes, std::size_t W, std::size_t stride,
-                std::size_t words, std::uint32_t* out) {
-  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out)
+                std::size_t words, std::uint32_t* out, std::uint32_t ties) {
+  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out, ties)
 }
 
 }  // namespace signvote::kernels::detail

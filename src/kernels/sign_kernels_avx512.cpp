@@ -157,9 +157,11 @@ inline bool aligned64(const void* p) { return reinterpret_cast<std::uintptr_t>(p
 // 3.5 ms without; reading the votes alone takes 1.3 ms).
 template <int K>
 void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
-             std::uint32_t* out) {
+             std::uint32_t* out, std::uint32_t ties) {
   const __m512i zero = _mm512_setzero_si512();
   const __m512i ones = _mm512_set1_epi32(-1);
+  const __m512i tie = _mm512_set1_epi32(static_cast<int>(ties));
+  const auto W32 = static_cast<std::uint32_t>(W);
   for (std::size_t c = 0; c < words; c += 16) {
     const __mmask16 k = lane_mask(words - c);
     __m512i planes[K + 1];
@@ -170,12 +172,12 @@ void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std:
         __builtin_prefetch(p + kTallyPrefetchWords);
         bitslice_add<K>(planes, _mm512_loadu_si512(p));
       }
-      _mm512_storeu_si512(out + c, planes[K]);
+      _mm512_storeu_si512(out + c, bitslice_result<K, __m512i>(planes, W32, tie));
     } else {
       for (std::size_t r = 0; r < W; ++r, p += stride) {
         bitslice_add<K>(planes, _mm512_maskz_loadu_epi32(k, p));
       }
-      _mm512_mask_storeu_epi32(out + c, k, planes[K]);
+      _mm512_mask_storeu_epi32(out + c, k, bitslice_result<K, __m512i>(planes, W32, tie));
     }
   }
 }
@@ -233,8 +235,8 @@ void apply_avx512(float* x, std::size_t n, const std::uint32_t* bits, float lr, 
 }
 
 void tally_avx512(const std::uint32_t* votes, std::size_t W, std::size_t stride,
-                  std::size_t words, std::uint32_t* out) {
-  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out)
+                  std::size_t words, std::uint32_t* out, std::uint32_t ties) {
+  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out, ties)
 }
 
 }  // namespace signvote::kernels::detail

@@ -76,25 +76,25 @@ __global__ void invert_kernel(std::uint32_t* bits, std::size_t n) {
 }
 
 // One thread per output word: W rows (coalesced across threads) through K+1
-// bit-sliced counter planes in registers; out bit = plane K.
+// bit-sliced counter planes in registers; out bit = plane K, a tie's from `ties`.
 template <int K>
 __global__ void tally_kernel(const std::uint32_t* votes, std::uint32_t W, std::size_t stride,
-                             std::size_t words, std::uint32_t* out) {
+                             std::size_t words, std::uint32_t* out, std::uint32_t ties) {
   const std::size_t step = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   for (std::size_t c = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
        c < words; c += step) {
     std::uint32_t planes[K + 1];
     bitslice_preload<K, std::uint32_t>(planes, W, 0u, ~0u);
     for (std::uint32_t r = 0; r < W; ++r) bitslice_add<K>(planes, __ldg(votes + r * stride + c));
-    out[c] = planes[K];
+    out[c] = bitslice_result<K, std::uint32_t>(planes, W, ties);
   }
 }
 
 template <int K>
 void launch_tally(const std::uint32_t* votes, std::size_t W, std::size_t stride,
-                  std::size_t words, std::uint32_t* out, cudaStream_t stream) {
+                  std::size_t words, std::uint32_t* out, std::uint32_t ties, cudaStream_t stream) {
   tally_kernel<K><<<grid_for(words), kBlock, 0, stream>>>(votes, static_cast<std::uint32_t>(W),
-                                                          stride, words, out);
+                                                          stride, words, out, ties);
 }
 
 template <int Mode>
@@ -149,13 +149,13 @@ void invert_signs(std::uint32_t* bits, std::size_t n, cudaStream_t stream) {
 }
 
 void tally(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
-           std::uint32_t* out, cudaStream_t stream) {
+           std::uint32_t* out, std::uint32_t ties, cudaStream_t stream) {
   if (W < 1 || W > kMaxVoters) {
     throw std::invalid_argument("cuda::tally: W = " + std::to_string(W) +
                                 " voters, must be in [1, 1023]");
   }
   if (words == 0) return;
-  SV_TALLY_DISPATCH(launch_tally, W, votes, W, stride, words, out, stream)
+  SV_TALLY_DISPATCH(launch_tally, W, votes, W, stride, words, out, ties, stream)
   SV_CUDA_CHECK(cudaGetLastError());
 }
 

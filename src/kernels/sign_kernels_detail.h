@@ -17,7 +17,7 @@ namespace signvote::kernels::detail {
   void apply_##SUFFIX(float* x, std::size_t n, const std::uint32_t* bits, float lr,     \
                       float wd);                                                        \
   void tally_##SUFFIX(const std::uint32_t* votes, std::size_t W, std::size_t stride,    \
-                      std::size_t words, std::uint32_t* out);                           \
+                      std::size_t words, std::uint32_t* out, std::uint32_t ties);       \
   std::size_t lion_pack_##SUFFIX(float* m, const float* g, std::size_t n, float beta1,  \
                                  float beta2, std::uint32_t* out);
 

@@ -36,7 +36,9 @@ inline std::uint64_t load64(const std::uint32_t* p) {
 // last word on 32-bit lanes.
 template <int K>
 void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
-             std::uint32_t* out) {
+             std::uint32_t* out, std::uint32_t ties) {
+  const auto W32 = static_cast<std::uint32_t>(W);
+  const std::uint64_t ties64 = (std::uint64_t(ties) << 32) | ties;
   std::size_t c = 0;
   for (; c + 2 <= words; c += 2) {
     std::uint64_t planes[K + 1];
@@ -46,13 +48,14 @@ void tally_k(const std::uint32_t* votes, std::size_t W, std::size_t stride, std:
       if (new_line) __builtin_prefetch(votes + r * stride + c + kTallyPrefetchWords);
       bitslice_add<K>(planes, load64(votes + r * stride + c));
     }
-    std::memcpy(out + c, &planes[K], sizeof(std::uint64_t));
+    const std::uint64_t result = bitslice_result<K, std::uint64_t>(planes, W32, ties64);
+    std::memcpy(out + c, &result, sizeof(std::uint64_t));
   }
   if (c < words) {
     std::uint32_t planes[K + 1];
     bitslice_preload<K, std::uint32_t>(planes, static_cast<std::uint32_t>(W), 0, ~0u);
     for (std::size_t r = 0; r < W; ++r) bitslice_add<K>(planes, votes[r * stride + c]);
-    out[c] = planes[K];
+    out[c] = bitslice_result<K, std::uint32_t>(planes, W32, ties);
   }
 }
 
@@ -104,8 +107,8 @@ void apply_scalar(float* x, std::size_t n, const std::uint32_t* bits, float lr, 
 }
 
 void tally_scalar(const std::uint32_t* votes, std::size_t W, std::size_t stride,
-                  std::size_t words, std::uint32_t* out) {
-  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out)
+                  std::size_t words, std::uint32_t* out, std::uint32_t ties) {
+  SV_TALLY_DISPATCH(tally_k, W, votes, W, stride, words, out, ties)
 }
 
 }  // namespace signvote::kernels::detail

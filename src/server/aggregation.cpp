@@ -24,7 +24,8 @@ struct DenseCombine {
   std::vector<char> adversary;                    // per row
   std::shared_ptr<AlignedBuffer<float>> forged;   // the adversaries' rows (W, d)
 
-  void operator()(const uint32_t* rows, size_t W, size_t stride, const comm::Range& shard, uint32_t* out) const {
+  void operator()(const uint32_t* rows, size_t W, size_t stride, const comm::Range& shard, uint32_t* out,
+                  uint64_t /*step*/) const {
     const size_t d = shard.length;
     std::vector<const float*> ptr(W);
     if (decoder) {

@@ -16,7 +16,8 @@ namespace signvote::server {
 AggregateFn colluding_vote(const kernels::SignOps& ops, std::vector<char> adversary) {
   auto scratch = std::make_shared<AlignedBuffer<uint32_t>>();
   return [&ops, adversary = std::move(adversary), scratch](const uint32_t* rows, size_t W, size_t stride,
-                                                            const comm::Range& shard, uint32_t* out) {
+                                                            const comm::Range& shard, uint32_t* out, uint64_t step) {
+    const uint32_t ties = kernels::tie_word(step);
     const size_t words = comm::payload_words(shard.length);
     if (scratch->size() < (W + 1) * words) *scratch = AlignedBuffer<uint32_t>((W + 1) * words);
     uint32_t* honest_majority = scratch->data() + W * words;
@@ -24,13 +25,13 @@ AggregateFn colluding_vote(const kernels::SignOps& ops, std::vector<char> advers
     for (size_t k = 0; k < W; ++k)
       if (!adversary[k]) std::copy_n(rows + k * stride, words, scratch->data() + h++ * words);
     if (h == 0) {  // nobody honest: the adversaries have nothing to oppose
-      ops.tally(rows, W, stride, words, out);
+      ops.tally(rows, W, stride, words, out, ties);
       return;
     }
-    ops.tally(scratch->data(), h, words, words, honest_majority);  // bit 1 iff S >= 0
+    ops.tally(scratch->data(), h, words, words, honest_majority, ties);  // bit 1 iff S > 0 (S = 0: the tie's bit)
     kernels::invert_signs(honest_majority, shard.length);          // -sign(S), tail bits 0
     for (size_t r = h; r < W; ++r) std::copy_n(honest_majority, words, scratch->data() + r * words);
-    ops.tally(scratch->data(), W, words, words, out);
+    ops.tally(scratch->data(), W, words, words, out, ties);
   };
 }
 

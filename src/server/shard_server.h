@@ -44,9 +44,10 @@ struct DeadlinePolicy {
 };
 
 // Combines the W validated payloads of a shard into the RESULT payload:
-// rows = first payload word of worker 0, worker k's at rows + k*stride_words.
+// rows = first payload word of worker 0, worker k's at rows + k*stride_words;
+// step: the round's (the vote's ties alternate with it, sign_layout.h).
 using AggregateFn = std::function<void(const uint32_t* rows, size_t W, size_t stride_words, const comm::Range& shard,
-                                       uint32_t* out)>;
+                                       uint32_t* out, uint64_t step)>;
 
 // The majority vote: bit-sliced tally of packed signs with `ops`.
 AggregateFn majority_vote(const kernels::SignOps& ops);

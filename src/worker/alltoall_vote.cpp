@@ -68,7 +68,8 @@ MsgHeader AlltoallVote::tally(uint64_t step) {
     out = first;
   }
   if (out.status == protocol::ErrorCode::ok)  // rows i at recv_ + i * slot_bytes_ + header
-    ops_.tally(words(recv_, 0), W, slot_bytes_ / 4, comm::payload_words(c.length), words(mine_, 0));
+    ops_.tally(words(recv_, 0), W, slot_bytes_ / 4, comm::payload_words(c.length), words(mine_, 0),
+               kernels::tie_word(step));  // chunks start on whole words: the servers' tie bits
   out.kind = MsgKind::result;
   out.rank = static_cast<uint32_t>(topo_.world_rank());
   out.shard = static_cast<uint16_t>(me);

@@ -15,7 +15,7 @@ int main() {
     for (std::size_t i = 0; i < n; ++i) g[i] = ((i * (r + 3)) % 7 < 3) ? -1.f : 1.f;
     k::best_ops().pack(g.data(), n, votes.data() + r * words);
   }
-  k::best_ops().tally(votes.data(), W, words, words, out.data());
+  k::best_ops().tally(votes.data(), W, words, words, out.data(), k::tie_word(0));  // odd W: no ties
   for (std::size_t i = 0; i < n; ++i) {
     int plus = 0;
     for (std::size_t r = 0; r < W; ++r) plus += ((i * (r + 3)) % 7 < 3) ? 0 : 1;

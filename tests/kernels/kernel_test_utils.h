@@ -53,14 +53,15 @@ inline std::vector<std::uint32_t> random_votes(std::size_t W, std::size_t n, std
 // Reference majority: sum of +-1 votes per coordinate, output +1 iff sum >= 0.
 inline std::vector<std::uint32_t> naive_tally(const std::vector<std::uint32_t>& votes,
                                               std::size_t W, std::size_t stride,
-                                              std::size_t words) {
+                                              std::size_t words, std::uint64_t step) {
   std::vector<std::uint32_t> out(words, 0u);
   for (std::size_t i = 0; i < words * 32; ++i) {
     long sum = 0;
     for (std::size_t r = 0; r < W; ++r) {
       sum += ((votes[r * stride + i / 32] >> (i % 32)) & 1u) ? 1 : -1;
     }
-    if (sum >= 0) out[i / 32] |= 1u << (i % 32);
+    // +1 if the sum is positive; a tie (0) is +1 iff coordinate + step is even
+    if (sum > 0 || (sum == 0 && (i + step) % 2 == 0)) out[i / 32] |= 1u << (i % 32);
   }
   return out;
 }

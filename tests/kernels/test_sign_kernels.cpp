@@ -51,9 +51,10 @@ TEST_CASE("layout helpers", "[kernels][layout]") {
   CHECK(sign_bit(-0.0f) == 1u);
   CHECK(sign_bit(std::numeric_limits<float>::quiet_NaN()) == 0u);
   for (std::uint32_t W = 1; W <= 1023; ++W) {
-    // majority_bit(ones) == (sum of +-1 votes >= 0), sum = 2*ones - W
+    // majority_bit == (sum of +-1 votes > 0), sum = 2*ones - W; a tie (sum 0) takes tie_bit
     for (std::uint32_t ones : {0u, W / 2, (W + 1) / 2, W}) {
-      REQUIRE(majority_bit(ones, W) == (2 * static_cast<long>(ones) - W >= 0 ? 1u : 0u));
+      const long sum = 2 * static_cast<long>(ones) - W;
+      for (std::uint32_t tie : {0u, 1u}) REQUIRE(majority_bit(ones, W, tie) == (sum > 0 || (sum == 0 && tie) ? 1u : 0u));
     }
     REQUIRE((1u << counter_bits(W)) >= W);
   }

@@ -158,16 +158,18 @@ TEST_CASE("cuda tally equals the CPU kernel", "[kernels][cuda]") {
       const std::size_t words = packed_words(n), stride = wire_words(n);
       const auto votes = random_votes(W, n, stride, static_cast<std::uint32_t>(W + n));
       std::vector<std::uint32_t> ref(words);
-      ops(Isa::scalar).tally(votes.data(), W, stride, words, ref.data());
-      auto d_votes = upload(votes);
-      gpu::DeviceBuffer<std::uint32_t> d_out(words);
-      gpu::tally(d_votes.data(), W, stride, words, d_out.data(), nullptr);
-      CHECK(download(d_out, words) == ref);
+      for (std::uint64_t step : {0u, 1u}) {  // both tie parities
+        ops(Isa::scalar).tally(votes.data(), W, stride, words, ref.data(), tie_word(step));
+        auto d_votes = upload(votes);
+        gpu::DeviceBuffer<std::uint32_t> d_out(words);
+        gpu::tally(d_votes.data(), W, stride, words, d_out.data(), tie_word(step), nullptr);
+        CHECK(download(d_out, words) == ref);
+      }
     }
   }
   gpu::DeviceBuffer<std::uint32_t> d(4);
-  CHECK_THROWS_AS(gpu::tally(d.data(), 0, 4, 4, d.data(), nullptr), std::invalid_argument);
-  CHECK_THROWS_AS(gpu::tally(d.data(), 1024, 4, 4, d.data(), nullptr), std::invalid_argument);
+  CHECK_THROWS_AS(gpu::tally(d.data(), 0, 4, 4, d.data(), 0, nullptr), std::invalid_argument);
+  CHECK_THROWS_AS(gpu::tally(d.data(), 1024, 4, 4, d.data(), 0, nullptr), std::invalid_argument);
 }
 
 TEST_CASE("cuda invert_signs equals the CPU sign flip", "[kernels][cuda]") {

@@ -1,5 +1,6 @@
 // Majority tally: every available ISA against a naive sum of +-1 votes, for
-// W = 1..64 (odd and even: tie rule), W = 1023, strided rows, and bad W.
+// W = 1..64 (odd and even: the alternating tie rule, steps 0 and 1), W =
+// 1023, strided rows, and bad W.
 #include <catch2/catch.hpp>
 
 #include <stdexcept>
@@ -19,9 +20,10 @@ void check_tally(const SignOps& o, std::size_t W, std::size_t n, std::uint32_t s
   const std::size_t words = packed_words(n);
   const std::size_t stride = wire_words(n);
   const auto votes = random_votes(W, n, stride, seed);
-  const auto ref = naive_tally(votes, W, stride, words);
+  const std::uint64_t step = seed % 2;
+  const auto ref = naive_tally(votes, W, stride, words, step);
   std::vector<std::uint32_t> out(words + 1, 0xA5A5A5A5u);
-  o.tally(votes.data(), W, stride, words, out.data());
+  o.tally(votes.data(), W, stride, words, out.data(), tie_word(step));
   REQUIRE(out.back() == 0xA5A5A5A5u);
   out.pop_back();
   REQUIRE(out == ref);
@@ -36,6 +38,7 @@ TEST_CASE("tally W = 1..64 matches the naive vote sum on every ISA", "[kernels][
       for (std::size_t n : {std::size_t{1}, std::size_t{33}, std::size_t{1000}, std::size_t{16 * 32 * 3 + 70}}) {
         INFO("isa " << isa_name(isa) << ", W = " << W << ", n = " << n);
         check_tally(ops(isa), W, n, static_cast<std::uint32_t>(W * 1000 + n));
+        check_tally(ops(isa), W, n, static_cast<std::uint32_t>(W * 1000 + n + 1));  // the other step parity
       }
     }
   }
@@ -49,7 +52,9 @@ TEST_CASE("tally W = 1023 (maximum) on every ISA", "[kernels][tally]") {
   }
 }
 
-TEST_CASE("tally tie rule: an equal split votes +1", "[kernels][tally]") {
+TEST_CASE("tally tie rule: an equal split alternates with the coordinate and the step", "[kernels][tally]") {
+  CHECK(tie_word(0) == 0x55555555u);  // step 0: even coordinates +1
+  CHECK(tie_word(7) == 0xAAAAAAAAu);  // odd step: odd coordinates +1
   for (Isa isa : available_isas()) {
     INFO("isa " << isa_name(isa));
     for (std::size_t W : {2u, 4u, 10u, 64u, 1022u}) {
@@ -59,13 +64,20 @@ TEST_CASE("tally tie rule: an equal split votes +1", "[kernels][tally]") {
       for (std::size_t r = 0; r < W; r += 2) {
         for (std::size_t w = 0; w < words; ++w) votes[r * stride + w] = 0xFFFFFFFFu;
       }
-      std::vector<std::uint32_t> out(words);
-      ops(isa).tally(votes.data(), W, stride, words, out.data());
-      CHECK(out == std::vector<std::uint32_t>(words, 0xFFFFFFFFu));
-      // one more -1 voter (W+1, odd) tips it to -1
+      std::vector<std::uint32_t> even(words), odd(words);
+      ops(isa).tally(votes.data(), W, stride, words, even.data(), tie_word(10));
+      ops(isa).tally(votes.data(), W, stride, words, odd.data(), tie_word(11));
+      CHECK(even == std::vector<std::uint32_t>(words, 0x55555555u));
+      CHECK(odd == std::vector<std::uint32_t>(words, 0xAAAAAAAAu));  // every tied coordinate reverses
+      // W - 1 of them with one vote more for +1 (not a tie) stays +1 in both steps
+      votes[(W - 1) * stride + 3] = 0xFFFFFFFFu;
+      ops(isa).tally(votes.data(), W, stride, words, odd.data(), tie_word(11));
+      CHECK(odd[3] == 0xFFFFFFFFu);
+      // back to the equal split plus one more -1 voter (W+1, odd): no tie, -1 everywhere
+      votes[(W - 1) * stride + 3] = 0u;
       votes.resize((W + 1) * stride, 0u);
-      ops(isa).tally(votes.data(), W + 1, stride, words, out.data());
-      CHECK(out == std::vector<std::uint32_t>(words, 0u));
+      ops(isa).tally(votes.data(), W + 1, stride, words, odd.data(), tie_word(11));
+      CHECK(odd == std::vector<std::uint32_t>(words, 0u));
     }
   }
 }
@@ -74,16 +86,16 @@ TEST_CASE("tally on a large vector: every SIMD path equals scalar", "[kernels][t
   const std::size_t n = 1000007, W = 27;
   const auto votes = random_votes(W, n, wire_words(n), 5);
   std::vector<std::uint32_t> ref(packed_words(n)), out(packed_words(n));
-  ops(Isa::scalar).tally(votes.data(), W, wire_words(n), packed_words(n), ref.data());
+  ops(Isa::scalar).tally(votes.data(), W, wire_words(n), packed_words(n), ref.data(), tie_word(0));
   // spot-check scalar against the definition on the first and last 4096 bits
   std::vector<std::uint32_t> counts(packed_words(n) * 32);
   tally_counts(votes.data(), W, wire_words(n), packed_words(n), counts.data());
   for (std::size_t i = 0; i < counts.size(); i += counts.size() / 4096 + 1) {
-    REQUIRE(get_bit(ref.data(), i) == majority_bit(counts[i], W));
+    REQUIRE(get_bit(ref.data(), i) == majority_bit(counts[i], W, tie_bit(i, 0)));
   }
   for (Isa isa : available_isas()) {
     INFO("isa " << isa_name(isa));
-    ops(isa).tally(votes.data(), W, wire_words(n), packed_words(n), out.data());
+    ops(isa).tally(votes.data(), W, wire_words(n), packed_words(n), out.data(), tie_word(0));
     CHECK(out == ref);
   }
 }
@@ -92,9 +104,9 @@ TEST_CASE("tally rejects W outside [1, 1023] and short strides", "[kernels][tall
   std::vector<std::uint32_t> votes(1024 * 4, 0u), out(4);
   for (Isa isa : available_isas()) {
     INFO("isa " << isa_name(isa));
-    CHECK_THROWS_AS(ops(isa).tally(votes.data(), 0, 4, 4, out.data()), std::invalid_argument);
-    CHECK_THROWS_AS(ops(isa).tally(votes.data(), 1024, 4, 4, out.data()), std::invalid_argument);
-    CHECK_THROWS_AS(ops(isa).tally(votes.data(), 3, 2, 4, out.data()), std::invalid_argument);
-    CHECK_NOTHROW(ops(isa).tally(votes.data(), 1023, 4, 4, out.data()));
+    CHECK_THROWS_AS(ops(isa).tally(votes.data(), 0, 4, 4, out.data(), 0), std::invalid_argument);
+    CHECK_THROWS_AS(ops(isa).tally(votes.data(), 1024, 4, 4, out.data(), 0), std::invalid_argument);
+    CHECK_THROWS_AS(ops(isa).tally(votes.data(), 3, 2, 4, out.data(), 0), std::invalid_argument);
+    CHECK_NOTHROW(ops(isa).tally(votes.data(), 1023, 4, 4, out.data(), 0));
   }
 }

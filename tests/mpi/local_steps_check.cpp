@@ -7,7 +7,8 @@
 //   x_{t+1} = x_t - lr_in g_t,   Delta_k = x_start - x_H   (d,)
 // vote (optimizer.name signum, beta = 1/2 so that the momentum is exact):
 //   m_k  = (1 - beta) Delta_k            == checkpoint momentum.k
-//   vote = +1 iff 2 #{k: m_k >= 0} >= W (ties +1)
+//   vote = +1 iff 2 #{k: m_k >= 0} > W; a tie (= W) +1 iff i + H is even
+//   (the round is step H; ties alternate, sign_layout.h)
 //   x    = x_start - lr (vote + wd x_start)   == checkpoint params
 // mean (DiLoCo: optimizer.name sgd, nesterov, momentum mu):
 //   D = (1/W) sum_k Delta_k (double sums, as the server's mean)
@@ -83,7 +84,11 @@ void check(const std::string& mode, const data::Checkpoint& c) {
       for (size_t i = 0; i < d; ++i) m[i] = (1.0f - beta) * delta[k][i], plus[i] += m[i] >= 0.0f;
       expect_equal(c.arrays.at(fmt::format("momentum.{}", k)), m, fmt::format("momentum.{}", k));
     }
-    for (size_t i = 0; i < d; ++i) x[i] = x0 - lr * ((2 * plus[i] >= W ? 1.0f : -1.0f) + wd * x0);
+    const uint64_t t = c.scalars.at("step");
+    for (size_t i = 0; i < d; ++i) {
+      const bool up = 2 * plus[i] > W || (2 * plus[i] == W && (i + t) % 2 == 0);
+      x[i] = x0 - lr * ((up ? 1.0f : -1.0f) + wd * x0);
+    }
   } else {
     const float mu = static_cast<float>(cfg.optimizer.momentum);
     for (size_t i = 0; i < d; ++i) {
@@ -108,7 +113,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "allreduce") g_ulps = 4;
   try {
-    check(mode, data::read_checkpoint(worker::resolve_checkpoint(argv[2])));
+    check(mode, data::read_checkpoint_with_parts(worker::resolve_checkpoint(argv[2])));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "local_steps_check: %s\n", e.what());
     return 1;

@@ -55,7 +55,7 @@ TEST_CASE("deadline: a late vote abstains, its stale vote is discarded, its resu
   srv.finish(3);
 }
 
-TEST_CASE("deadline: no vote in time: every bit +1", "[server][deadline]") {
+TEST_CASE("deadline: no vote in time: every bit is a tie, alternating", "[server][deadline]") {
   const int W = 3;
   test::RawWorkers raw(W);
   auto srv = raw.server(kDim, kPolicy);
@@ -64,7 +64,7 @@ TEST_CASE("deadline: no vote in time: every bit +1", "[server][deadline]") {
   CHECK(srv.round(1).late == W);
   for (int k = 0; k < W; ++k) {
     raw.c.hub.deliver(raw.c.worker_rank(k));
-    CHECK(raw.wrong(k, 1, test::whole(kDim), [](size_t) { return true; }) == 0);
+    CHECK(raw.wrong(k, 1, test::whole(kDim), [](size_t i) { return test::sign_of_sum(0, 0, i, 1); }) == 0);
   }
   srv.finish(1);  // takes the three stale votes
   CHECK(raw.c.hub.in_flight() == 0);

@@ -66,7 +66,7 @@ std::vector<Bent> bent_votes() {
 
 // Every case twice: a server that spins while it waits, and one that sleeps
 // (cluster.server_wait: sleep; util::Backoff over test_some).
-TEST_CASE("good votes get the closed-form majority, ties to +1", "[server][loopback]") {
+TEST_CASE("good votes get the closed-form majority, ties alternating", "[server][loopback]") {
   const bool sleep = GENERATE(false, true);
   for (int W : {5, 6}) {
     INFO("server_wait " << (sleep ? "sleep" : "spin"));

@@ -31,20 +31,26 @@ inline bool vote_of(int k, size_t i, uint64_t t, int W) {
   return splitmix((t << 48) ^ (uint64_t(k) << 32) ^ i) & 1;
 }
 
+// The sign of a vote sum on coordinate i in round t: positive iff plus >
+// minus; a tie (plus == minus, no votes at all included) is positive iff
+// i + t is even (the alternating tie rule, sign_layout.h).
+inline bool sign_of_sum(int plus, int minus, size_t i, uint64_t t) {
+  return plus > minus || (plus == minus && (i + t) % 2 == 0);
+}
+
 // Closed form of the majority of the workers in `voters` (indices into
-// 0..W-1): positive iff #positive >= ceil(P/2), P = voters.size() (an
-// absent vote abstains; no votes at all: +1).
+// 0..W-1), P = voters.size() (an absent vote abstains).
 inline bool majority_of(const std::vector<int>& voters, size_t i, uint64_t t, int W) {
   int ones = 0;
   for (int k : voters) ones += vote_of(k, i, t, W);
-  return 2 * ones >= static_cast<int>(voters.size());
+  return sign_of_sum(ones, static_cast<int>(voters.size()) - ones, i, t);
 }
 
 // Closed form of the majority of all W workers.
 inline bool expected_majority(size_t i, uint64_t t, int W) {
   int ones = 0;
   for (int k = 0; k < W; ++k) ones += vote_of(k, i, t, W);
-  return 2 * ones >= W;
+  return sign_of_sum(ones, W - ones, i, t);
 }
 
 // Worker k's estimate in round t: +-0.5 by vote_of (x has d coordinates).
@@ -64,7 +70,7 @@ inline bool expected_node_majority(size_t i, uint64_t t, int W, int rpn) {
   const int nodes = (W + rpn - 1) / rpn;
   int plus = 0;
   for (int n = 0; n < nodes; ++n) plus += node_vote(n, rpn, i, t, W);
-  return 2 * plus >= nodes;
+  return sign_of_sum(plus, nodes - plus, i, t);
 }
 
 // Packs sign(x) into every part's outgoing words (when this rank sends)
@@ -107,6 +113,7 @@ size_t wrong_bits(const Slots& slots, const Expected& expected) {
 // of sign_layout.h.
 struct LionCase {
   float b1 = 0.9f, b2 = 0.99f, lr = 0.01f, wd = 0.1f;
+  uint64_t step = 1;  // the round's step (ties alternate with it)
 };
 inline float lion_value(int k, size_t i, uint64_t salt) {
   return static_cast<float>(static_cast<int>(splitmix((salt << 40) ^ (uint64_t(k) << 32) ^ i) % 2001) - 1000) / 1000.f;
@@ -125,7 +132,7 @@ inline float lion_x(const LionCase& c, size_t i, int W) {
   int plus = 0;
   for (int j = 0; j < W; ++j)
     plus += kernels::momentum_update(lion_value(j, i, 1), lion_value(j, i, 2), c.b1, 1.f - c.b1) >= 0.f;
-  const float s = 2 * plus >= W ? 1.f : -1.f;
+  const float s = sign_of_sum(plus, W - plus, i, c.step) ? 1.f : -1.f;
   return kernels::apply_update(1.0f, s, c.lr, c.wd);
 }
 // Coordinates of worker k's m and x that differ from the closed forms.
