@@ -10,16 +10,30 @@
 # lines, the median seconds a checkpoint holds the round (the snapshot) and
 # its background write takes, as shares of EVERY_S: the direct cost, which
 # on 2 shared cores run-to-run noise hides in the ratio.
+# With RATE (e.g. 100mbit), on the emulated cluster instead
+# (scripts/netcluster.sh: 7 nodes at RATE, 50 ms, needs root): 7 workers and
+# 7 colocated server shards, one of each per node, under signvote launch.
 #
-#   bench/run_checkpoint_overhead.sh DATA_DIR [STEPS=200] [EVERY_S=30] [REPEATS=2] [OUT=out/ckpt_overhead]
+#   bench/run_checkpoint_overhead.sh DATA_DIR [STEPS=200] [EVERY_S=30] [REPEATS=2] [OUT=out/ckpt_overhead] [RATE]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-data=${1:?usage: run_checkpoint_overhead.sh DATA_DIR [STEPS] [EVERY_S] [REPEATS] [OUT]}
-steps=${2:-200} every=${3:-30} repeats=${4:-2} out=${5:-$repo/out/ckpt_overhead}
+data=${1:?usage: run_checkpoint_overhead.sh DATA_DIR [STEPS] [EVERY_S] [REPEATS] [OUT] [RATE]}
+steps=${2:-200} every=${3:-30} repeats=${4:-2} out=${5:-$repo/out/ckpt_overhead} rate=${6:-}
 mkdir -p "$out"
+job=("$repo/scripts/mpirun.sh" -np 8 "$repo/build/signvote" train) shape=()
+if [ -n "$rate" ]; then
+  nc=$repo/scripts/netcluster.sh
+  trap '"$nc" down > /dev/null' EXIT
+  "$nc" up 7 "$rate" 50
+  for i in $(seq 1 7); do echo "sv-node$i slots=2"; done > "$out/hosts"
+  job=("$repo/build/signvote" launch -np 14 --hostfile "$out/hosts" --max-restarts 0
+       --mpirun-arg=--map-by --mpirun-arg=node --mpirun-arg=--bind-to --mpirun-arg=none)
+  while read -r name value; do job+=(--mpirun-arg=--mca --mpirun-arg="$name" --mpirun-arg="$value"); done < <("$nc" mca)
+  shape=(--set cluster.workers=7 --set cluster.servers=7)
+fi
 run() {  # run NAME EVERY_S: prints the training seconds of STEPS steps
   rm -rf --one-file-system "$out/$1-ckpt"
-  "$repo/scripts/mpirun.sh" -np 8 "$repo/build/signvote" train "$repo/configs/cifar10_resnet18_w16_signum.yaml" \
+  "${job[@]}" "$repo/configs/cifar10_resnet18_w16_signum.yaml" "${shape[@]}" \
     --set data.path="$data" --set run.steps="$steps" --set run.eval_every=0 --set run.checkpoint_every=0 \
     --set run.checkpoint_every_s="$2" --set run.keep_checkpoints=2 --checkpoint-dir "$out/$1-ckpt" \
     --metrics "$out/$1.csv" --overwrite > "$out/$1.log" 2>&1
