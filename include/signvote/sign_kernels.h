@@ -38,7 +38,7 @@ struct SignOps {
   // Majority vote. votes: W rows, row r starts at votes + r*stride (uint32
   // words), `words` valid words each (stride >= words, e.g. wire_words(n)).
   // out (words,) = 1 where ones > W/2, 0 where ones < W/2, and where a tie
-  // (even W, ones == W/2) the bit of `ties` (tie_word(step): ties alternate,
+  // (even W, ones == W/2) the bit of `ties` (tie_word(round): ties alternate,
   // sign_layout.h). W in [1, 1023], else throws std::invalid_argument. Zero
   // input tail bits give zero output tail bits.
   void (*tally)(const std::uint32_t* votes, std::size_t W, std::size_t stride,

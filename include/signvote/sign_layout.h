@@ -30,9 +30,10 @@
 // Majority vote over W workers (signSGD with majority vote, Bernstein et al.
 // ICLR 2019): output bit = 1 iff sum of +-1 votes > 0, 0 iff < 0.
 // Ties (even W, ones == W/2: sign(sum) = 0, which one bit cannot say)
-// alternate: coordinate i of step t goes to +1 iff i + t is even
-// (tie_word). A coordinate tied step after step moves -lr, +lr, ...: no
-// drift, where a fixed +1 moved every tied coordinate down every step.
+// alternate: coordinate i of round r goes to +1 iff i + r is even
+// (tie_word; r = step / H, the round's index, H = aggregation.local_steps).
+// A coordinate tied round after round moves -lr, +lr, ...: no drift, where
+// a fixed +1 moved every tied coordinate down every round.
 #pragma once
 
 #include <cstddef>
@@ -126,15 +127,17 @@ SV_HD SV_INLINE constexpr std::uint32_t majority_bit(std::uint32_t ones, std::ui
   if (W % 2u == 0 && 2u * ones == W) return tie_bit & 1u;
   return ones >= majority_threshold(W) ? 1u : 0u;
 }
-// The bits ties take in step t: bit b (coordinate 32w + b, any word w: ranges
-// start on whole words, so b's parity is the coordinate's) = 1 iff b + t is
-// even. Every tally of step t gets tie_word(t).
-SV_HD SV_INLINE constexpr std::uint32_t tie_word(std::uint64_t step) {
-  return (step & 1u) ? 0xAAAAAAAAu : 0x55555555u;
+// The bits ties take in round r: bit b (coordinate 32w + b, any word w:
+// ranges start on whole words, so b's parity is the coordinate's) = 1 iff
+// b + r is even. Every tally of round r gets tie_word(r). The round index,
+// not the step: with H local steps every step is a multiple of H, and for an
+// even H the step's parity would send every tie of a coordinate the same way.
+SV_HD SV_INLINE constexpr std::uint32_t tie_word(std::uint64_t round) {
+  return (round & 1u) ? 0xAAAAAAAAu : 0x55555555u;
 }
-// Coordinate i's bit in step t, for references: majority_bit(ones, W, tie_bit(i, t)).
-SV_HD SV_INLINE constexpr std::uint32_t tie_bit(std::uint64_t i, std::uint64_t step) {
-  return ((i + step) & 1u) ? 0u : 1u;
+// Coordinate i's bit in round r, for references: majority_bit(ones, W, tie_bit(i, r)).
+SV_HD SV_INLINE constexpr std::uint32_t tie_bit(std::uint64_t i, std::uint64_t round) {
+  return ((i + round) & 1u) ? 0u : 1u;
 }
 
 // ---- element-wise float maths (bit-exact across scalar, SIMD and CUDA) ----

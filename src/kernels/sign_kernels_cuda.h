@@ -43,7 +43,7 @@ void apply(float* x, std::size_t n, const std::uint32_t* bits, float lr, float w
 void apply_range(float* x, std::size_t first, std::size_t n, const std::uint32_t* bits, float lr, float wd,
                  cudaStream_t stream);
 // votes: W rows of `words` words, row r at votes + r*stride -> out (words,)
-// majority bits, a tie's from `ties` (tie_word(step), sign_layout.h). W in
+// majority bits, a tie's from `ties` (tie_word(round), sign_layout.h). W in
 // [1, 1023], else std::invalid_argument.
 void tally(const std::uint32_t* votes, std::size_t W, std::size_t stride, std::size_t words,
            std::uint32_t* out, std::uint32_t ties, cudaStream_t stream);

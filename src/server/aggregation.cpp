@@ -25,7 +25,7 @@ struct DenseCombine {
   std::shared_ptr<AlignedBuffer<float>> forged;   // the adversaries' rows (W, d)
 
   void operator()(const uint32_t* rows, size_t W, size_t stride, const comm::Range& shard, uint32_t* out,
-                  uint64_t /*step*/) const {
+                  uint32_t /*ties*/) const {
     const size_t d = shard.length;
     std::vector<const float*> ptr(W);
     if (decoder) {

@@ -16,8 +16,7 @@ namespace signvote::server {
 AggregateFn colluding_vote(const kernels::SignOps& ops, std::vector<char> adversary) {
   auto scratch = std::make_shared<AlignedBuffer<uint32_t>>();
   return [&ops, adversary = std::move(adversary), scratch](const uint32_t* rows, size_t W, size_t stride,
-                                                            const comm::Range& shard, uint32_t* out, uint64_t step) {
-    const uint32_t ties = kernels::tie_word(step);
+                                                            const comm::Range& shard, uint32_t* out, uint32_t ties) {
     const size_t words = comm::payload_words(shard.length);
     if (scratch->size() < (W + 1) * words) *scratch = AlignedBuffer<uint32_t>((W + 1) * words);
     uint32_t* honest_majority = scratch->data() + W * words;

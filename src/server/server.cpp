@@ -66,6 +66,7 @@ class Server final : public ServerLoop {
     uint64_t step = first;
     for (; step <= steps; step += h) {
       mark_ = mark_for(step, steps, elapsed_s + util::seconds_since(t0));
+      mark_.round = step / h;  // the vote's ties alternate by round
       const bool stop = (mark_.flags & protocol::kFlagStop) != 0;
       int failed = 0;
       std::string error;

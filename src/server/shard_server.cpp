@@ -19,8 +19,8 @@ using protocol::MsgHeader;
 using protocol::MsgKind;
 
 AggregateFn majority_vote(const kernels::SignOps& ops) {
-  return [&ops](const uint32_t* rows, size_t W, size_t stride, const comm::Range& shard, uint32_t* out, uint64_t step) {
-    ops.tally(rows, W, stride, comm::payload_words(shard.length), out, kernels::tie_word(step));
+  return [&ops](const uint32_t* rows, size_t W, size_t stride, const comm::Range& shard, uint32_t* out, uint32_t ties) {
+    ops.tally(rows, W, stride, comm::payload_words(shard.length), out, ties);
   };
 }
 
@@ -265,10 +265,11 @@ RoundSummary ShardServer::round(uint64_t step, const RoundMark& mark) {
     // `stride` words, payload after the header.
     size_t rows = 0, stride = 0;
     const uint32_t* votes = present_rows(&rows, &stride);
-    if (rows > 0) aggregate_(votes, rows, stride, shard_, result_.payload(), step);
+    const uint32_t ties = kernels::tie_word(mark.round ? mark.round : step);
+    if (rows > 0) aggregate_(votes, rows, stride, shard_, result_.payload(), ties);
     else  // no votes: 0 against 0, a tie
-      for (size_t w = 0; w < down_words_; ++w) result_.payload()[w] = kernels::word_mask(shard_.length, w) & kernels::tie_word(step);
-    if (tail_.active()) tail_.tally(slots(), result_.payload(), step);  // the abstentions, and the voted bits
+      for (size_t w = 0; w < down_words_; ++w) result_.payload()[w] = kernels::word_mask(shard_.length, w) & ties;
+    if (tail_.active()) tail_.tally(slots(), result_.payload(), ties);  // the abstentions, and the voted bits
   }
   const double t_tally = util::seconds_since(t0);
   auto& h = result_.header();

@@ -45,9 +45,9 @@ struct DeadlinePolicy {
 
 // Combines the W validated payloads of a shard into the RESULT payload:
 // rows = first payload word of worker 0, worker k's at rows + k*stride_words;
-// step: the round's (the vote's ties alternate with it, sign_layout.h).
+// ties: the bits a tied vote takes this round (kernels::tie_word(round)).
 using AggregateFn = std::function<void(const uint32_t* rows, size_t W, size_t stride_words, const comm::Range& shard,
-                                       uint32_t* out, uint64_t step)>;
+                                       uint32_t* out, uint32_t ties)>;
 
 // The majority vote: bit-sliced tally of packed signs with `ops`.
 AggregateFn majority_vote(const kernels::SignOps& ops);
@@ -55,6 +55,7 @@ AggregateFn majority_vote(const kernels::SignOps& ops);
 // What a round's RESULT headers say besides the tally: kFlagStop on the
 // last round, and server 0's budget clock (schedules follow it).
 struct RoundMark {
+  uint64_t round = 0;    // the round's index, step / H: the vote's ties alternate with it (0: the step, H = 1)
   uint8_t flags = 0;
   double progress = 0;   // fraction of the run's budget at this step
   double elapsed_s = 0;  // seconds of training so far

@@ -62,7 +62,7 @@ bool TailVotes::check_lrs(const SlotView& s, MsgHeader& v) const {
   return true;
 }
 
-void TailVotes::tally(const SlotView& s, uint32_t* out, uint64_t step) {
+void TailVotes::tally(const SlotView& s, uint32_t* out, uint32_t ties) {
   uint32_t* voted = out + sign_words_;  // the RESULT's tail
   std::fill(voted, voted + tail_.down_words(), 0u);
   for (size_t k = 0; k < s.voters; ++k)
@@ -74,13 +74,13 @@ void TailVotes::tally(const SlotView& s, uint32_t* out, uint64_t step) {
     for (size_t k = 0; k < s.voters; ++k)
       if (present(s, k, t)) rows.push_back(k);
     // everyone: the full tally holds; nobody: the workers leave it alone
-    if (!rows.empty() && rows.size() != s.voters) retally(s, t, rows, out, step);
+    if (!rows.empty() && rows.size() != s.voters) retally(s, t, rows, out, ties);
   }
 }
 
 // Tensor t's words of the shard, tallied over `rows` alone; only its own
 // bits of the words it shares with its neighbours change.
-void TailVotes::retally(const SlotView& s, size_t t, const std::vector<size_t>& rows, uint32_t* out, uint64_t step) {
+void TailVotes::retally(const SlotView& s, size_t t, const std::vector<size_t>& rows, uint32_t* out, uint32_t ties) {
   const auto& r = tail_.tensor(t);
   const size_t a = std::max(r.offset, shard_.offset) - shard_.offset;
   const size_t b = std::min(r.offset + r.length, shard_.offset + shard_.length) - shard_.offset;
@@ -88,7 +88,7 @@ void TailVotes::retally(const SlotView& s, size_t t, const std::vector<size_t>& 
   if (compact_.size() < rows.size() * n) compact_ = AlignedBuffer<uint32_t>(rows.size() * n);
   if (tmp_.size() < n) tmp_ = AlignedBuffer<uint32_t>(n);
   for (size_t i = 0; i < rows.size(); ++i) std::copy_n(s.payload(rows[i]) + w0, n, compact_.data() + i * n);
-  ops_->tally(compact_.data(), rows.size(), n, n, tmp_.data(), kernels::tie_word(step));  // w0: a whole word
+  ops_->tally(compact_.data(), rows.size(), n, n, tmp_.data(), ties);  // w0: a whole word
   for (size_t w = w0; w < w0 + n; ++w) {
     const size_t lo = std::max(a, w * 32) - w * 32, hi = std::min(b, w * 32 + 32) - w * 32;
     const uint32_t mask = hi - lo == 32 ? ~0u : ((1u << (hi - lo)) - 1) << lo;

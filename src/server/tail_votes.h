@@ -45,14 +45,14 @@ class TailVotes {
   // out: the shard's majority over every worker (the RESULT payload). Each
   // tensor some worker abstained on is tallied again over the workers
   // present for it; the voted bits follow the majority's words.
-  void tally(const SlotView& slots, uint32_t* out, uint64_t step);
+  void tally(const SlotView& slots, uint32_t* out, uint32_t ties);  // ties: kernels::tie_word(round)
   // Group 0's lr as the workers sent it (the server's log).
   double lr0(const SlotView& slots) const;
 
  private:
   const uint32_t* tail_of(const SlotView& s, size_t k) const { return s.payload(k) + sign_words_; }
   bool present(const SlotView& s, size_t k, size_t t) const { return (tail_of(s, k)[t / 32] >> (t % 32)) & 1u; }
-  void retally(const SlotView& slots, size_t t, const std::vector<size_t>& rows, uint32_t* out, uint64_t step);
+  void retally(const SlotView& slots, size_t t, const std::vector<size_t>& rows, uint32_t* out, uint32_t ties);
   bool check_lrs(const SlotView& slots, protocol::MsgHeader& verdict) const;
 
   comm::VoteTail tail_;

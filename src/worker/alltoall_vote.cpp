@@ -11,8 +11,10 @@ namespace signvote::worker {
 using protocol::MsgHeader;
 using protocol::MsgKind;
 
-AlltoallVote::AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, ServerExchange& report)
-    : topo_(topo), ops_(ops), report_(report), chunks_(comm::split_ranges(d, topo.voters())) {
+AlltoallVote::AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, ServerExchange& report,
+                           uint64_t round_steps)
+    : topo_(topo), ops_(ops), report_(report), chunks_(comm::split_ranges(d, topo.voters())),
+      round_steps_(std::max<uint64_t>(1, round_steps)) {
   posted_.assign(chunks_.size(), 0);
   for (const auto& c : chunks_) slot_words_ = std::max(slot_words_, comm::payload_words(c.length));
   slot_bytes_ = protocol::kHeaderBytes + 4 * slot_words_;  // a multiple of 64: every slot stays aligned
@@ -69,7 +71,7 @@ MsgHeader AlltoallVote::tally(uint64_t step) {
   }
   if (out.status == protocol::ErrorCode::ok)  // rows i at recv_ + i * slot_bytes_ + header
     ops_.tally(words(recv_, 0), W, slot_bytes_ / 4, comm::payload_words(c.length), words(mine_, 0),
-               kernels::tie_word(step));  // chunks start on whole words: the servers' tie bits
+               kernels::tie_word(step / round_steps_));  // chunks start on whole words: the servers' tie bits
   out.kind = MsgKind::result;
   out.rank = static_cast<uint32_t>(topo_.world_rank());
   out.shard = static_cast<uint16_t>(me);

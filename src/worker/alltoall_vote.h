@@ -46,7 +46,9 @@ class AlltoallVote final : public Exchange {
  public:
   // Voters only; d = parameters, tallied with `ops` (aggregation.isa);
   // `report`: the header-only (dim = 0) server exchange.
-  AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, ServerExchange& report);
+  // round_steps: H (aggregation.local_steps): the ties of step t's tally are tie_word(t / H), as the servers'
+  AlltoallVote(const comm::Topology& topo, size_t d, const kernels::SignOps& ops, ServerExchange& report,
+               uint64_t round_steps = 1);
   size_t parts() const override { return chunks_.size(); }
   const comm::Range& part(size_t j) const override { return chunks_[j]; }
   uint32_t* out_bits(size_t j) override { return words(send_, j); }
@@ -83,6 +85,7 @@ class AlltoallVote final : public Exchange {
   uint64_t step_ = 0;
   size_t next_ = SIZE_MAX;  // the next chunk wait_next() hands out; SIZE_MAX: not voted yet
   std::vector<comm::Range> chunks_;
+  uint64_t round_steps_ = 1;  // H: step t is round t / H (the ties)
   size_t slot_words_ = 0, slot_bytes_ = 0;
   AlignedBuffer<std::byte> send_, recv_, mine_, results_;  // W slots each (mine_: one)
 };

@@ -50,7 +50,7 @@ class SignExchange {
   explicit SignExchange(const RoundParts& p) {
     top_ = &p.client;
     if (p.cfg.aggregation.transport_kind == VoteTransport::alltoall) {
-      alltoall_ = std::make_unique<AlltoallVote>(p.topo, p.problem.params().size(), p.ops, p.client);
+      alltoall_ = std::make_unique<AlltoallVote>(p.topo, p.problem.params().size(), p.ops, p.client, round_steps(p.cfg));
       top_ = alltoall_.get();
     }
     if (p.topo.hierarchical()) {

@@ -40,13 +40,13 @@ TEST_CASE("attacks: colluders flip exactly the coordinates whose honest margin i
   const auto rows = pack_rows({h0, own, h1, own, h2}, stride);
   const auto vote = server::colluding_vote(kernels::best_ops(), {0, 1, 0, 1, 0});
   std::vector<uint32_t> out(stride, 0u);
-  vote(rows.data(), 5, stride, comm::Range{0, 5}, out.data(), 1);
+  vote(rows.data(), 5, stride, comm::Range{0, 5}, out.data(), kernels::tie_word(1));
   // |S| = 3 > f holds (+, -); |S| = 1 <= f flips (+1 -> -1, -1 -> +1).
   CHECK((out[0] & 0x1Fu) == 0b00101u);  // coordinates 0..4 (bit i): +, -, +, -, -
   CHECK((out[0] >> 5) == 0u);           // tail bits stay 0
   // The plain vote of the same rows: the colluders' own +1 votes counted.
   std::vector<uint32_t> plain(stride, 0u);
-  server::majority_vote(kernels::best_ops())(rows.data(), 5, stride, comm::Range{0, 5}, plain.data(), 1);
+  server::majority_vote(kernels::best_ops())(rows.data(), 5, stride, comm::Range{0, 5}, plain.data(), kernels::tie_word(1));
   CHECK((plain[0] & 0x1Fu) == 0b10111u);
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("attacks: ALIE sends mu - z sigma, IPM -eps mean, in place of the adve
   auto run = [&](const std::string& mode) {
     const Config cfg = dense_config("mean", mode, 5, 2);
     server::make_aggregate(cfg, 5, d, kernels::best_ops())(words, 5, stride, comm::Range{0, d},
-                                                           reinterpret_cast<uint32_t*>(out.data()), 1);
+                                                           reinterpret_cast<uint32_t*>(out.data()), kernels::tie_word(1));
   };
   const double z = server::alie_z(5, 2), s0 = std::sqrt(14.0 / 3.0), s1 = std::sqrt(2.0);
   run("alie");  // mean of 3 honest + 2 forged rows

@@ -124,7 +124,7 @@ TEST_CASE("methods: the trimmed-mean example aggregates to its closed form", "[m
     for (size_t i = 0; i < d; ++i) rows[k * stride + i] = values[k][i];
   std::vector<float> out(stride, -1.f);
   server::make_aggregate(cfg, 5, d, kernels::best_ops())(reinterpret_cast<const uint32_t*>(rows.data()), 5, stride,
-                                                         comm::Range{0, d}, reinterpret_cast<uint32_t*>(out.data()), 1);
+                                                         comm::Range{0, d}, reinterpret_cast<uint32_t*>(out.data()), kernels::tie_word(1));
   CHECK(out[0] == 3.f);
   CHECK(out[1] == 0.f);
   CHECK(out[2] == 7.f);

@@ -7,8 +7,8 @@
 //   x_{t+1} = x_t - lr_in g_t,   Delta_k = x_start - x_H   (d,)
 // vote (optimizer.name signum, beta = 1/2 so that the momentum is exact):
 //   m_k  = (1 - beta) Delta_k            == checkpoint momentum.k
-//   vote = +1 iff 2 #{k: m_k >= 0} > W; a tie (= W) +1 iff i + H is even
-//   (the round is step H; ties alternate, sign_layout.h)
+//   vote = +1 iff 2 #{k: m_k >= 0} > W; a tie (= W) +1 iff i + r is even,
+//   r = H / H = 1 the round's index (ties alternate by round, sign_layout.h)
 //   x    = x_start - lr (vote + wd x_start)   == checkpoint params
 // mean (DiLoCo: optimizer.name sgd, nesterov, momentum mu):
 //   D = (1/W) sum_k Delta_k (double sums, as the server's mean)
@@ -84,9 +84,9 @@ void check(const std::string& mode, const data::Checkpoint& c) {
       for (size_t i = 0; i < d; ++i) m[i] = (1.0f - beta) * delta[k][i], plus[i] += m[i] >= 0.0f;
       expect_equal(c.arrays.at(fmt::format("momentum.{}", k)), m, fmt::format("momentum.{}", k));
     }
-    const uint64_t t = c.scalars.at("step");
+    const uint64_t r = c.scalars.at("step") / round_steps(cfg);  // the round's index
     for (size_t i = 0; i < d; ++i) {
-      const bool up = 2 * plus[i] > W || (2 * plus[i] == W && (i + t) % 2 == 0);
+      const bool up = 2 * plus[i] > W || (2 * plus[i] == W && (i + r) % 2 == 0);
       x[i] = x0 - lr * ((up ? 1.0f : -1.0f) + wd * x0);
     }
   } else {

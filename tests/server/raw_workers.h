@@ -25,8 +25,9 @@ class RawWorkers {
   // Worker k's well-formed VOTE of step t for `range` (payload: its
   // closed-form signs), bent by `bend` (header, and the bytes to send,
   // which start at the exact count), sent; its RESULT receive posted.
+  // votes_of: the round whose vote_of pattern worker k sends (0: t's).
   void post(int k, uint64_t t, const comm::Range& range,
-            const std::function<void(protocol::MsgHeader&, size_t&)>& bend = {}) {
+            const std::function<void(protocol::MsgHeader&, size_t&)>& bend = {}, uint64_t votes_of = 0) {
     Slot& s = slots_[{k, range.bucket, t}];
     const size_t words = comm::payload_words(range.length);
     s.out = comm::Message(words + 64);  // room for over-long messages
@@ -38,7 +39,8 @@ class RawWorkers {
     h.step = t, h.length = range.length, h.offset = range.offset, h.words = words;
     std::fill(s.out.payload(), s.out.payload() + words, 0u);
     for (size_t j = 0; j < range.length; ++j)
-      if (vote_of(k, range.offset + j, t, c.W)) s.out.payload()[kernels::word_of(j)] |= 1u << kernels::bit_of(j);
+      if (vote_of(k, range.offset + j, votes_of ? votes_of : t, c.W))
+        s.out.payload()[kernels::word_of(j)] |= 1u << kernels::bit_of(j);
     size_t bytes = protocol::kHeaderBytes + 4 * words;
     if (bend) bend(h, bytes);
     s.in = comm::Message(words + 16);  // 64 B of slack, as ServerExchange posts

@@ -76,7 +76,7 @@ TEST_CASE("tail votes: each tensor is tallied over the workers present for it", 
     std::vector<uint32_t> out(s.sign_words + tail.down_words());
     const uint64_t step = static_cast<uint64_t>(W);  // both tie parities over the Ws
     kernels::best_ops().tally(s.payload(0), W, s.bytes / 4, s.sign_words, out.data(), kernels::tie_word(step));  // the shard's full tally
-    tv.tally(s.view(), out.data(), step);
+    tv.tally(s.view(), out.data(), kernels::tie_word(step));  // round = step (H = 1)
     INFO("W = " << W);
     for (size_t t = 0; t < sizes.size(); ++t) {
       int any = 0;

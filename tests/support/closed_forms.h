@@ -31,9 +31,10 @@ inline bool vote_of(int k, size_t i, uint64_t t, int W) {
   return splitmix((t << 48) ^ (uint64_t(k) << 32) ^ i) & 1;
 }
 
-// The sign of a vote sum on coordinate i in round t: positive iff plus >
-// minus; a tie (plus == minus, no votes at all included) is positive iff
-// i + t is even (the alternating tie rule, sign_layout.h).
+// The sign of a vote sum on coordinate i in round t (H = 1: the step):
+// positive iff plus > minus; a tie (plus == minus, no votes at all
+// included) is positive iff i + t is even (the alternating tie rule,
+// sign_layout.h).
 inline bool sign_of_sum(int plus, int minus, size_t i, uint64_t t) {
   return plus > minus || (plus == minus && (i + t) % 2 == 0);
 }
