@@ -166,7 +166,7 @@ std::optional<Shape> plan_restart(const Options& o, const JobSpec& j, Pool& pool
   }
   std::string why;
   auto next = fit(j.first, static_cast<int>(pool.all.size()), pool.hosts(), &why);
-  std::string odd;  // --odd-workers: one worker fewer than fit when that count is even (a tie goes to +1)
+  std::string odd;  // --odd-workers: one worker fewer than fit when that count is even (no coordinate ever ties)
   if (next && o.odd_workers && next->workers % 2 == 0 && next->workers > 1) {
     odd = fmt::format(" ({} fit; --odd-workers)", next->workers);
     --next->workers;
@@ -280,8 +280,8 @@ void add_options(CLI::App& app, Options& o) {
       ->allow_extra_args(false);
   app.add_option("--signvote", o.signvote, "the signvote binary the ranks run (default: this one)");
   app.add_flag("--odd-workers", o.odd_workers,
-               "restart with an odd worker count, one fewer than fit when that is even: the vote sends +1 on a tie, "
-               "a bias with an even count (docs/reliability.md)");
+               "restart with an odd worker count, one fewer than fit when that is even, so that no coordinate ever ties "
+               "(not needed for accuracy: ties alternate, docs/kernels.md)");
   app.add_flag("--mpmd", o.mpmd, "PyTorch workers: signvote serve on the -np servers, then ': -np W command...'");
   app.add_option("--checkpoint-dir", o.checkpoint_dir,
                  "--mpmd: where the workers' signvote.checkpoints save (names the step a restart resumes)");

@@ -95,7 +95,7 @@ case $case in
     [ "$rc" = 1 ] || fail "-np mismatch: exit $rc"
     has "needs -np 6, but -np is 4"
     [ ! -s "$FAKE_DIR/calls" ] || fail "a job ran despite bad input" ;;
-  odd_workers)  # --odd-workers: 4 workers fit on the 5 hosts left, the restart takes 3 (a tie goes to +1)
+  odd_workers)  # --odd-workers: 4 workers fit on the 5 hosts left, the restart takes 3 (no coordinate ever ties)
     printf 'step 3 kill nodeC\nok\n' > "$FAKE_DIR/script"
     launch 0 --odd-workers
     job 2 | grep -q -- "-np 4 " || fail "the restart is not -np 4: $(job 2)"
