@@ -224,10 +224,10 @@ std::vector<KeySpec> build_schema() {
   s.push_back(field("run.checkpoint_dir", &C::run, &RunConfig::checkpoint_dir, "\"\"", "directory for checkpoints (\"\" = none)"));
   s.push_back(field("run.checkpoint_every", &C::run, &RunConfig::checkpoint_every, "0", "steps between checkpoints (0 = only at the end)", at_least<int64_t>(0)));
   s.push_back(field("run.checkpoint_every_s", &C::run, &RunConfig::checkpoint_every_s, "0", "also checkpoint at the first round after each this many seconds of training (server 0's clock, so every worker agrees); written in the background (0 = by steps only)", within(0, 1e9, false)));
-  s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N checkpoint files", in_range(1, 1000000)));
+  s.push_back(field("run.keep_checkpoints", &C::run, &RunConfig::keep_checkpoints, "3", "keep the newest N complete checkpoints (a step's file and its workers' parts)", in_range(1, 1000000)));
   s.push_back(field("run.threads", &C::run, &RunConfig::threads, "1", "compute threads per worker rank (Eigen/oneDNN) and the host sign kernels' slices; at most the CPUs the rank can use", in_range(1, 4096)));
   s.push_back(field("run.eval_every", &C::run, &RunConfig::eval_every, "0", "networks: evaluate on the validation split every N steps (0 = every epoch)", at_least<int64_t>(0)));
-  s.push_back(field("run.stall_warn_s", &C::run, &RunConfig::stall_warn_s, "10", "a server that has waited this many seconds for a round's votes logs which worker ranks it still waits for, at which step and for how long, and repeats it every as many seconds (0 = never)", within(0, 1e9, false)));
+  s.push_back(field("run.stall_warn_s", &C::run, &RunConfig::stall_warn_s, "10", "a server that has waited this many seconds after a round's first vote logs which worker ranks it still waits for, at which step and for how long, and repeats it every as many seconds (with no vote at all: after 3x the slowest first vote so far; 0 = never)", within(0, 1e9, false)));
   s.push_back(field("run.time_limit_s", &C::run, &RunConfig::time_limit_s, "0", "stop the run (with a final evaluation and checkpoint) after this many seconds; 0 = no limit", at_least<double>(0)));
   // cluster
   s.push_back(field("cluster.workers", &C::cluster, &ClusterConfig::workers, "1", "worker ranks; mpirun -np must equal servers + workers (the tally counts at most 1023 votes)", in_range(1, 1023)));
