@@ -88,6 +88,12 @@ Listing scan(const fs::path& dir) {
   return l;
 }
 
+void create_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("checkpoint: cannot create directory " + dir.string() + ": " + ec.message());
+}
+
 void remove_quietly(const fs::path& p) {
   std::error_code ec;
   fs::remove(p, ec);  // best effort: a leftover file is harmless (never complete, never resumed)
@@ -117,10 +123,8 @@ std::string CheckpointDir::part_name(std::uint64_t step, int k, int workers) {
 }
 
 fs::path CheckpointDir::save(const Checkpoint& ckpt, std::uint64_t step) {
+  create_dir(dir_);
   std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) throw std::runtime_error("checkpoint: cannot create directory " + dir_.string() +
-                                   ": " + ec.message());
   const fs::path file = dir_ / file_name(step);
   const fs::path link = dir_ / kLatest;
   if (!allow_overwrite_ && fs::exists(fs::symlink_status(file, ec)))
@@ -137,9 +141,7 @@ fs::path CheckpointDir::save(const Checkpoint& ckpt, std::uint64_t step) {
 }
 
 fs::path CheckpointDir::save_part(const Checkpoint& part, std::uint64_t step, int k, int workers) const {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) throw std::runtime_error("checkpoint: cannot create directory " + dir_.string() + ": " + ec.message());
+  create_dir(dir_);
   const fs::path file = dir_ / part_name(step, k, workers);
   write_checkpoint_atomic(file, part);
   return file;
@@ -168,14 +170,16 @@ std::vector<fs::path> CheckpointDir::step_files(std::uint64_t step) const {
 std::optional<fs::path> CheckpointDir::latest() const {
   std::error_code ec;
   const fs::path link = dir_ / kLatest;
+  const Listing l = scan(dir_);
   if (fs::is_symlink(fs::symlink_status(link, ec))) {
     const fs::path target = fs::read_symlink(link, ec);
     const auto step = ec ? std::nullopt : parse_step(target.filename().string());
-    if (step && fs::is_regular_file(dir_ / target, ec) && scan(dir_).complete(*step)) return dir_ / target;
+    if (step && fs::is_regular_file(dir_ / target, ec) && l.complete(*step)) return dir_ / target;
   }
-  auto all = list_complete();  // no usable symlink (e.g. crash before it was updated, or a part missing)
-  if (all.empty()) return std::nullopt;
-  return all.back().second;
+  // no usable symlink (e.g. a crash before it was updated, or a part missing): the newest complete step
+  for (auto it = l.mains.rbegin(); it != l.mains.rend(); ++it)
+    if (l.complete(it->first)) return it->second;
+  return std::nullopt;
 }
 
 void CheckpointDir::prune(std::uint64_t newest_step) const {
