@@ -10,18 +10,20 @@
 #   diloco_h4, diloco_h16  DiLoCo: the same inner SGD, the fp32 mean of the
 #                          pseudo-gradients over the ring, outer Nesterov SGD
 #                          (lr 0.7, momentum 0.9)
-# RUNS picks some of them (default: all six, in that order). Writes
+# RUNS picks some of them (default: all six, in that order); the rest of the
+# arguments go to every run (e.g. --set run.seed=2). Writes
 # OUT/<run>.csv, OUT/<run>_val.csv and OUT/tta_local.png. Needs root and the
 # real CIFAR-10 in DATA_DIR; about 6 x SECONDS plus start-up.
 #
-#   scripts/tta_local.sh DATA_DIR [OUT=out/tta_local] [RATE=1mbit] [SECONDS=600] [RUNS="sgd vote_h1 ..."]
+#   scripts/tta_local.sh DATA_DIR [OUT=out/tta_local] [RATE=1mbit] [SECONDS=600] [RUNS="sgd vote_h1 ..."] [--set k=v ...]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-data=${1:?usage: tta_local.sh DATA_DIR [OUT] [RATE] [SECONDS] [RUNS]}
+data=${1:?usage: tta_local.sh DATA_DIR [OUT] [RATE] [SECONDS] [RUNS] [--set k=v ...]}
 out=${2:-$repo/out/tta_local}
 rate=${3:-1mbit}
 secs=${4:-600}
 runs=${5:-sgd vote_h1 vote_h4 vote_h16 diloco_h4 diloco_h16}
+shift $(($# < 5 ? $# : 5))
 nc=$repo/scripts/netcluster.sh
 sv=$repo/build/signvote
 cfgs=$repo/configs
@@ -33,7 +35,7 @@ trap '"$nc" down >/dev/null' EXIT
 "$nc" up 7 "$rate" 50
 ring=(--mca coll_tuned_use_dynamic_rules 1 --mca coll_tuned_allreduce_algorithm 4)
 common=(--set cluster.workers=7 --set data.path="$data" --set run.time_limit_s="$secs" --set run.steps=1000000
-        --set run.checkpoint_every=0 --set run.log_every=16 --set run.eval_every=32 --set run.progress_seconds=60)
+        --set run.checkpoint_every=0 --set run.log_every=16 --set run.eval_every=32 --set run.progress_seconds=60 "$@")
 diloco=(--set aggregation.method=allreduce --set optimizer.name=sgd --set optimizer.lr=0.7 --set optimizer.momentum=0.9
         --set optimizer.nesterov=true --set optimizer.weight_decay=0 --set optimizer.schedule=constant)
 labels=()
