@@ -157,7 +157,7 @@ struct InnerConfig {
   std::vector<double> betas{0.9, 0.999};  // adamw
   double weight_decay = 0;   // sgd: coupled (g + wd x); adamw: decoupled (x -= lr wd x)
   double eps = 1e-8;         // adamw
-  std::string schedule = "constant";  // constant | step | warmup_step | cosine | linear, over run.steps inner steps
+  std::string schedule = "constant";  // constant | warmup_step | cosine | linear, over the budget (run.steps inner steps or run.time_limit_s)
   LrSchedule schedule_kind = LrSchedule::constant;
   int64_t warmup_steps = 0;  // inner steps of linear warm-up
 };

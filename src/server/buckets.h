@@ -30,6 +30,10 @@ class BucketRounds {
   void set_tail_rules(const kernels::SignOps& ops, const std::vector<double>& fixed_lr) {
     for (auto& s : servers_) s->set_tail_rules(ops, fixed_lr);
   }
+  // ShardServer::set_round_steps for every bucket.
+  void set_round_steps(uint64_t h) {
+    for (auto& s : servers_) s->set_round_steps(h);
+  }
   // Every bucket's round. The summary is bucket 0's (the workers' report of
   // the step travels with it last), with every bucket's tally time and bytes.
   // On a failed bucket the buckets not yet served are stopped too (abort),

@@ -51,6 +51,7 @@ class Server final : public ServerLoop {
         progress_(static_cast<uint64_t>(cfg.run.steps), cfg.run.progress_seconds) {
     if (logger_ && !opt.metrics_path.empty()) csv_.emplace(opt.metrics_path, opt.overwrite, !opt.resume.empty() || opt.append, cfg.cluster.workers);
     srv_.set_tail_rules(ops_, schedule_drives_lr(cfg.optimizer) ? group_lrs(cfg) : std::vector<double>{});
+    srv_.set_round_steps(round_steps(cfg));  // the vote's ties alternate by round
   }
 
   void run(uint64_t first, double elapsed_s) override {
@@ -66,7 +67,6 @@ class Server final : public ServerLoop {
     uint64_t step = first;
     for (; step <= steps; step += h) {
       mark_ = mark_for(step, steps, elapsed_s + util::seconds_since(t0));
-      mark_.round = step / h;  // the vote's ties alternate by round
       const bool stop = (mark_.flags & protocol::kFlagStop) != 0;
       int failed = 0;
       std::string error;

@@ -265,7 +265,7 @@ RoundSummary ShardServer::round(uint64_t step, const RoundMark& mark) {
     // `stride` words, payload after the header.
     size_t rows = 0, stride = 0;
     const uint32_t* votes = present_rows(&rows, &stride);
-    const uint32_t ties = kernels::tie_word(mark.round ? mark.round : step);
+    const uint32_t ties = kernels::tie_word(step / round_steps_);
     if (rows > 0) aggregate_(votes, rows, stride, shard_, result_.payload(), ties);
     else  // no votes: 0 against 0, a tie
       for (size_t w = 0; w < down_words_; ++w) result_.payload()[w] = kernels::word_mask(shard_.length, w) & ties;

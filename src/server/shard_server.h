@@ -55,7 +55,6 @@ AggregateFn majority_vote(const kernels::SignOps& ops);
 // What a round's RESULT headers say besides the tally: kFlagStop on the
 // last round, and server 0's budget clock (schedules follow it).
 struct RoundMark {
-  uint64_t round = 0;    // the round's index, step / H: the vote's ties alternate with it (0: the step, H = 1)
   uint8_t flags = 0;
   double progress = 0;   // fraction of the run's budget at this step
   double elapsed_s = 0;  // seconds of training so far
@@ -85,6 +84,10 @@ class ShardServer {
   // for the tensors some workers abstain on, and the groups' lrs the
   // server's schedule drives (empty: the workers' schedulers may set them).
   void set_tail_rules(const kernels::SignOps& ops, const std::vector<double>& fixed_lr);
+  // With H local steps (aggregation.local_steps) the rounds come at steps
+  // H, 2H, ...: a tied vote takes kernels::tie_word(step / H), so that ties
+  // alternate round by round for an even H too. Default 1.
+  void set_round_steps(uint64_t h) { round_steps_ = h == 0 ? 1 : h; }
   // Runs round `step`. On a validation failure replies with the error to
   // every worker, then throws RoundError.
   // `mark` goes into the RESULT header (kFlagStop: this is the last round).
@@ -157,6 +160,7 @@ class ShardServer {
   comm::Range shard_;
   size_t words_ = 0;       // VOTE payload words per worker slot
   size_t down_words_ = 0;  // RESULT payload words
+  uint64_t round_steps_ = 1;  // H: inner steps per round (set_round_steps)
   size_t slot_bytes_ = 0;  // header + payload + 64 B slack, multiple of 64
   AlignedBuffer<std::byte> slots_;  // W slots, 64-byte aligned
   std::vector<comm::Request> reqs_;   // the W vote receives

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -54,7 +55,7 @@ class LocalSteps final : public Problem {
       loss += r.loss, sum.correct += r.correct, sum.samples += r.samples;
       ended_ = ended_ || base_->epoch_ended();
       base_->pull(Flat::grads);
-      rule_.set_progress(steps_ > 0 ? static_cast<double>(inner) / static_cast<double>(steps_) : 0.0);
+      rule_.set_progress(inner_progress(inner));
       rule_.step(x, base_->grads(), state_, inner);
       base_->push(Flat::params);
     }
@@ -89,6 +90,10 @@ class LocalSteps final : public Problem {
   }
   // A new worker: the base problem's shared position; the inner state stays zero.
   void join_state(const std::string& peer) override { base_->join_state(base_part(peer)); }
+  void set_budget_progress(double p) override {
+    budget_ = p;
+    base_->set_budget_progress(p);
+  }
 
  private:
   // The base problem's state inside a blob of save_state(), after checking the blob's layout.
@@ -107,6 +112,15 @@ class LocalSteps final : public Problem {
     return bytes.substr(head, n);
   }
 
+  // The inner schedule's progress at inner step `inner`: its share of
+  // run.steps, or the budget's at the last round when further (a time
+  // budget; a round late, as the server's clock reaches the workers with
+  // its RESULT). Without a time budget the first term is always the larger.
+  double inner_progress(uint64_t inner) const {
+    const double by_steps = steps_ > 0 ? static_cast<double>(inner) / static_cast<double>(steps_) : 0.0;
+    return std::max(by_steps, budget_);
+  }
+
   std::span<const float> m() const { return state_.m(); }
   std::span<const float> v() const { return state_.v(); }
 
@@ -117,6 +131,7 @@ class LocalSteps final : public Problem {
   mutable OptimizerState state_;  // the inner optimizer's m (and v), the worker's own (mutable: m()/v() give spans)
   AlignedBuffer<float> start_;  // x_start (d,)
   bool ended_ = false;      // an epoch ended in the last compute()'s inner steps
+  double budget_ = 0;       // set_budget_progress: the budget's fraction at the last round
 };
 
 }  // namespace

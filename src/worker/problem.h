@@ -91,6 +91,11 @@ class Problem {
   // from it (the data epoch and offset); keep this worker's own RNG and
   // optimizer state as built (fresh). Default: nothing to take.
   virtual void join_state(const std::string& peer) {}
+  // The run's budget fraction in [0, 1] (config::budget_progress: steps or
+  // run.time_limit_s, whichever is further) at the round just ended, from
+  // server 0's clock, so that schedules run inside compute() (local steps'
+  // inner lr) follow a time budget too. Default: not needed.
+  virtual void set_budget_progress(double p) {}
 };
 
 // This worker's problem; worker_index in [0, workers). A network with

@@ -1,5 +1,6 @@
 #include "worker/worker.h"
 
+#include "config/run_plan.h"
 #include "signvote/sign_kernels.h"
 #include "util/timer.h"
 #include "worker/checkpointing.h"
@@ -63,6 +64,7 @@ class Worker final : public WorkerLoop {
       start_ = r.step + round_steps(cfg);
       run_id_ = r.run_id;
       resumed_elapsed_s_ = last_checkpoint_s_ = r.elapsed_s;
+      problem_->set_budget_progress(budget_progress(cfg.run, r.step, r.elapsed_s));  // as the server's clock resumes
       resumed = r.file;
     }
     if (opt.run_id && run_id_ && opt.run_id != run_id_)
@@ -80,6 +82,7 @@ class Worker final : public WorkerLoop {
     for (uint64_t step = start_; step <= steps; step += round_steps(cfg_)) {  // rounds at inner steps H, 2H, ...
       probes_.maybe_run(*problem_, step);
       const bool stop = this->step(step);
+      problem_->set_budget_progress(round_->exchange().progress(0));  // the inner schedule's clock (local steps)
       const bool last = stop || step == steps;
       if (problem_->has_validation() && (last || eval_due(step))) eval_.run(*problem_, step);
       if (!cfg_.run.checkpoint_dir.empty() && (last || checkpoint_due(step))) {

@@ -93,18 +93,17 @@ TEST_CASE("good votes get the closed-form majority, ties alternating", "[server]
 }
 
 // With H local steps the rounds come at steps H, 2H, ...: the ties follow
-// the round's index (RoundMark::round), or an even H would send every tie
+// the round's index (ShardServer::set_round_steps), or an even H would send every tie
 // of a coordinate the same way round after round.
 TEST_CASE("ties alternate by the round's index, not the step (local steps)", "[server][loopback]") {
   const int W = 6;
   test::RawWorkers raw(W);
   auto srv = raw.server(4099, {0, 10, false});
+  srv.set_round_steps(2);
   for (uint64_t r = 1; r <= 2; ++r) {
     const uint64_t t = 2 * r;  // H = 2: steps 2 and 4, both even
     for (int k = 0; k < W; ++k) raw.post(k, t, test::whole(4099), {}, r);
-    server::RoundMark mark;
-    mark.round = r;
-    CHECK(srv.round(t, mark).late == 0);
+    CHECK(srv.round(t).late == 0);
     // round r's votes are vote_of(k, i, r): an odd round ties wherever i % (W+1) == W/2
     for (int k = 0; k < W; ++k)
       CHECK(raw.wrong(k, t, test::whole(4099), [&](size_t i) { return test::expected_majority(i, r, W); }) == 0);
