@@ -21,7 +21,7 @@ constexpr char kMagic[8] = {'L', 'O', 'C', 'A', 'L', 'v', '1', '\n'};
 class LocalSteps final : public Problem {
  public:
   LocalSteps(const Config& cfg, std::unique_ptr<Problem> base)
-      : base_(std::move(base)), h_(round_steps(cfg)), steps_(cfg.run.steps), rule_(inner_rule(cfg)),
+      : base_(std::move(base)), h_(round_steps(cfg)), run_(cfg.run), rule_(inner_rule(cfg)),
         state_(base_->params().size(), false, rule_.adam(), {}), start_(base_->params().size()) {}
 
   std::span<float> params() override { return base_->params(); }
@@ -112,21 +112,18 @@ class LocalSteps final : public Problem {
     return bytes.substr(head, n);
   }
 
-  // The inner schedule's progress at inner step `inner`: its share of
-  // run.steps, or the budget's at the last round when further (a time
-  // budget; a round late, as the server's clock reaches the workers with
-  // its RESULT). Without a time budget the first term is always the larger.
-  double inner_progress(uint64_t inner) const {
-    const double by_steps = steps_ > 0 ? static_cast<double>(inner) / static_cast<double>(steps_) : 0.0;
-    return std::max(by_steps, budget_);
-  }
+  // The inner schedule's progress at inner step `inner`: budget_progress
+  // at that step (its share of run.steps), or the budget's at the last round
+  // when further (a time budget; a round late, as the server's clock reaches
+  // the workers with its RESULT). Without a time budget the first is the larger.
+  double inner_progress(uint64_t inner) const { return std::max(budget_progress(run_, inner, 0.0), budget_); }
 
   std::span<const float> m() const { return state_.m(); }
   std::span<const float> v() const { return state_.v(); }
 
   std::unique_ptr<Problem> base_;
   uint64_t h_;
-  int64_t steps_;           // run.steps (inner steps): the inner schedule's budget
+  RunConfig run_;           // run.steps (inner steps): the inner schedule's budget
   DenseOptimizer rule_;     // inner.*: SGD or AdamW
   mutable OptimizerState state_;  // the inner optimizer's m (and v), the worker's own (mutable: m()/v() give spans)
   AlignedBuffer<float> start_;  // x_start (d,)
